@@ -1,0 +1,11 @@
+"""scraper: news and article websites into a clean, deduplicated, searchable SQLite corpus."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .config import Config, load_config
+from .extract import extract
+from .models import Article
+
+__all__ = ["Article", "Config", "__version__", "extract", "load_config"]

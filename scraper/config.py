@@ -1,0 +1,284 @@
+"""Typed configuration: code defaults, overridden by config.yaml, overridden by CLI flags.
+
+Input: a YAML file path. Output: a frozen Config tree. This is the only module
+that reads YAML. Every problem is a ConfigError whose one-line message names
+the file, the key path and the fix, e.g.
+"config.yaml: fetch.retries must be an integer >= 0, got 'three'".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
+
+import yaml
+
+from .errors import ConfigError
+
+DEFAULT_USER_AGENT = "scraper/0.1 (news corpus builder; +https://pypi.org/project/scraper/)"
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    """Where the SQLite database lives."""
+
+    path: str = "data/articles.db"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchConfig:
+    """HTTP client settings; sizes are bytes, times are seconds."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    timeout: float = 20.0
+    connect_timeout: float = 10.0
+    deadline: float = 60.0
+    max_bytes: int = 5 * 1024 * 1024
+    retries: int = 2
+    backoff: float = 1.0
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0
+    max_redirects: int = 10
+    allow_private_addresses: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractConfig:
+    """Extraction thresholds."""
+
+    min_chars: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlConfig:
+    """Scheduled-crawl settings (scraper crawl)."""
+
+    concurrency: int = 8
+    per_host_delay: float = 1.0
+    obey_robots: bool = True
+    recheck_after: float = 7 * 86400.0
+    max_crawl_delay: float = 30.0
+    max_failure_ratio: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Per-site CSS selectors that take precedence over the generic extractor."""
+
+    title: str | None = None
+    body: str | None = None
+    date: str | None = None
+    author: str | None = None
+    source: str | None = None
+    drop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One configured site."""
+
+    name: str
+    start_urls: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    article_pattern: str | None = None
+    max_depth: int = 3
+    max_pages: int = 500
+    rules: Rules = field(default_factory=Rules)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole configuration tree."""
+
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    crawl: CrawlConfig = field(default_factory=CrawlConfig)
+    sources: tuple[Source, ...] = ()
+    path: str | None = None
+
+    def source_for(self, url: str) -> Source | None:
+        """The configured source whose start URLs share the URL's host, if any."""
+        host = (urlsplit(url).hostname or "").lower()
+        for source in self.sources:
+            hosts = {(urlsplit(u).hostname or "").lower() for u in source.start_urls}
+            if host in hosts or any(host.endswith("." + h.removeprefix("www.")) for h in hosts):
+                return source
+        return None
+
+
+# Range checks: key path suffix -> (minimum, description of the rule)
+_MINIMUMS: dict[str, tuple[float, str]] = {
+    "fetch.timeout": (0.001, "a number > 0"),
+    "fetch.connect_timeout": (0.001, "a number > 0"),
+    "fetch.deadline": (0.001, "a number > 0"),
+    "fetch.max_bytes": (1024, "an integer >= 1024"),
+    "fetch.retries": (0, "an integer >= 0"),
+    "fetch.backoff": (0, "a number >= 0"),
+    "fetch.max_backoff": (0, "a number >= 0"),
+    "fetch.max_retry_after": (0, "a number >= 0"),
+    "fetch.max_redirects": (0, "an integer >= 0"),
+    "extract.min_chars": (0, "an integer >= 0"),
+    "crawl.concurrency": (1, "an integer >= 1"),
+    "crawl.per_host_delay": (0, "a number >= 0"),
+    "crawl.recheck_after": (0, "a duration >= 0 such as 7d"),
+    "crawl.max_crawl_delay": (0, "a number >= 0"),
+    "crawl.max_failure_ratio": (0, "a number between 0 and 1"),
+    "max_depth": (0, "an integer >= 0"),
+    "max_pages": (1, "an integer >= 1"),
+}
+_DURATIONS = {"crawl.recheck_after"}
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read and validate a YAML config; None or a missing default path gives code defaults.
+
+    Raises:
+        ConfigError: the file is unreadable, not YAML, or has a bad key or value.
+    """
+    if path is None:
+        return Config()
+    file = Path(path)
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: file not found; pass --config PATH or create it") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read it: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{file}: not valid YAML{where}; check indentation and quoting") from exc
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: the top level must be a mapping of sections, got {type(raw).__name__}")
+    config = _build(Config, raw, str(file), "")
+    names = [s.name for s in config.sources]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"{file}: sources: name {dupes[0]!r} is used twice; names must be unique")
+    return dataclasses.replace(config, path=str(file))
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number or a string such as '90', '15m', '7d'."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    match = _DURATION_RE.match(str(value))
+    if not match:
+        raise ValueError(value)
+    return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+
+
+def _build(cls: type, raw: Any, file: str, prefix: str) -> Any:
+    where = prefix.rstrip(".") or "top level"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: {where} must be a mapping, got {_show(raw)}")
+    hints = get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls) if not (cls is Config and f.name == "path")]
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in names:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; valid keys: {', '.join(names)}"
+            raise ConfigError(f"{file}: unknown key '{prefix}{key}'{hint}")
+        values[key] = _convert(hints[key], value, file, f"{prefix}{key}")
+    missing = [f.name for f in dataclasses.fields(cls) if f.name not in values and _required(f)]
+    if missing:
+        raise ConfigError(f"{file}: {where} is missing the required key '{prefix}{missing[0]}'")
+    return cls(**values)
+
+
+def _required(f: dataclasses.Field[Any]) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+def _convert(hint: Any, value: Any, file: str, key: str) -> Any:
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        if value is None:
+            return None
+        hint = next(a for a in get_args(hint) if a is not type(None))
+        origin = get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, {} if value is None else value, file, key + ".")  # type: ignore[arg-type]
+    if origin is tuple:
+        return _convert_tuple(get_args(hint)[0], value, file, key)
+    if hint is str:
+        return _convert_str(value, file, key)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{file}: {key} must be true or false, got {_show(value)}")
+        return value
+    return _convert_number(hint, value, file, key)
+
+
+def _convert_tuple(item: Any, value: Any, file: str, key: str) -> tuple[Any, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) and item is str:
+        value = [value]
+    if not isinstance(value, list):
+        raise ConfigError(f"{file}: {key} must be a list, got {_show(value)}")
+    return tuple(_convert(item, v, file, f"{key}[{i}]") for i, v in enumerate(value))
+
+
+def _convert_str(value: Any, file: str, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{file}: {key} must be a non-empty string, got {_show(value)}")
+    base = re.sub(r"\[\d+\]", "", key)
+    if base.endswith(("start_urls", "sitemaps", "feeds")):
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{file}: {key} must be an http(s) URL with a host, got {value!r}")
+    if base.endswith(("allow", "deny", "article_pattern")):
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ConfigError(f"{file}: {key} is not a valid regular expression ({exc}): {value!r}") from exc
+    return value
+
+
+def _convert_number(hint: Any, value: Any, file: str, key: str) -> int | float:
+    suffix = key.rsplit(".", 1)[-1]
+    rule = _MINIMUMS.get(key) or _MINIMUMS.get(suffix) or (float("-inf"), "a number")
+    minimum, described = rule
+    try:
+        if key in _DURATIONS:
+            number: float = parse_duration(value)
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(value)
+        else:
+            number = value
+        if hint is int and number != int(number):
+            raise ValueError(value)
+    except ValueError:
+        raise ConfigError(f"{file}: {key} must be {described}, got {_show(value)}") from None
+    too_big = key == "crawl.max_failure_ratio" and number > 1
+    if number < minimum or too_big:
+        raise ConfigError(f"{file}: {key} must be {described}, got {_show(value)}")
+    return int(number) if hint is int else float(number)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if value is None:
+        return "nothing"
+    if isinstance(value, (dict, list)):
+        return f"a {'mapping' if isinstance(value, dict) else 'list'}"
+    return repr(value)

@@ -1,0 +1,55 @@
+"""The exception hierarchy; every error a stage raises on purpose is a ScraperError.
+
+    ScraperError
+      ConfigError       config.yaml missing or invalid; the message names the file and key path
+      FetchError        .url, .status (int | None), .attempts; raised after retries are used up
+        BlockedAddress  the URL resolves to a non-public address and private addresses are not allowed
+        SkippedContent  the response is not something to extract: not HTML, binary, too large
+      ExtractError
+        NoArticleFound  the page parsed, but no main text was found
+      StorageError      database unreadable, or its schema is newer than this code
+
+Stages wrap library errors (httpx, sqlite3, tenacity) at their boundary with
+`raise ... from exc`, so only these types leave a stage. pipeline.py catches
+ScraperError once per URL and records it in the RunReport.
+"""
+
+from __future__ import annotations
+
+
+class ScraperError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigError(ScraperError):
+    """config.yaml is missing or invalid."""
+
+
+class FetchError(ScraperError):
+    """A URL could not be fetched, after any retries."""
+
+    def __init__(self, url: str, message: str, status: int | None = None, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+        self.attempts = attempts
+
+
+class BlockedAddress(FetchError):
+    """The URL points at a loopback, private or otherwise non-public address."""
+
+
+class SkippedContent(FetchError):
+    """The response was fetched but is not an HTML page we may extract."""
+
+
+class ExtractError(ScraperError):
+    """A page could not be turned into an article."""
+
+
+class NoArticleFound(ExtractError):
+    """The page parsed, but held no main text."""
+
+
+class StorageError(ScraperError):
+    """The database is unreadable, locked for too long, or newer than this code."""

@@ -1,0 +1,88 @@
+"""Records passed between pipeline stages; no I/O here.
+
+fetch produces a Page, extract turns a Page's html into an Article, store
+answers a WriteOutcome, and the pipeline sums outcomes into a RunReport.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One fetched HTML page, body decoded to text."""
+
+    url: str
+    final_url: str
+    status: int
+    content_type: str
+    html: str
+    encoding: str
+    fetched_at: dt.datetime
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """The clean article extract() finds in a page.
+
+    `text` holds paragraphs separated by one blank line. `url` is the
+    canonical URL the page declares, else the URL it was given.
+    """
+
+    title: str | None
+    text: str
+    url: str | None = None
+    published: dt.date | dt.datetime | None = None
+    author: str | None = None
+    source: str | None = None
+    section: str | None = None
+    language: str | None = None
+    site_name: str | None = None
+    page_kind: str = "article"
+    html: str | None = None
+
+    @property
+    def date(self) -> dt.date | dt.datetime | None:
+        """Alias of `published`, the name scoring tools look for."""
+        return self.published
+
+
+class WriteOutcome(enum.Enum):
+    """What save_article() did with an article."""
+
+    INSERTED = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    """The outcome of one save, with the id of the row it concerns."""
+
+    outcome: WriteOutcome
+    article_id: int
+    url: str
+
+
+@dataclass(slots=True)
+class RunReport:
+    """Counts per outcome plus (url, message) pairs for skips and failures."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    skips: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, outcome: str) -> None:
+        """Count one URL outcome ("new", "updated", "skipped", "failed", ...)."""
+        self.counts[outcome] = self.counts.get(outcome, 0) + 1
+
+    @property
+    def failed(self) -> int:
+        """How many URLs failed for good."""
+        return self.counts.get("failed", 0)
