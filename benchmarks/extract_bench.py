@@ -17,6 +17,7 @@ date, and author (case-folded word match). Speed is the extractor call only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import gzip
 import json
@@ -36,7 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 _TOKEN_RE = re.compile(r"\w+")
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002ebef\U00030000-\U0003134f"
+_CJK = (
+    "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+    "\U00020000-\U0002ebef\U00030000-\U0003134f"
+)
 _CJK_TOKEN_RE = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])\w)+")
 _HAS_CJK_RE = re.compile(rf"[{_CJK}]")
 _YMD_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
@@ -75,7 +79,10 @@ def _adapter(name: str) -> Any:
 
         def run_r(html: str, url: str | None) -> dict[str, Any]:
             doc = Document(html, url=url)
-            return {"text": html_text.extract_text(doc.summary(html_partial=True)), "title": doc.short_title()}
+            return {
+                "text": html_text.extract_text(doc.summary(html_partial=True)),
+                "title": doc.short_title(),
+            }
 
         return run_r
     if name == "newspaper4k":
@@ -89,7 +96,12 @@ def _adapter(name: str) -> Any:
             art = Article(url or "", config=config)
             art.download(input_html=html, ignore_read_more=True)
             art.parse()
-            return {"text": art.text, "title": art.title, "date": art.publish_date, "author": ", ".join(art.authors)}
+            return {
+                "text": art.text,
+                "title": art.title,
+                "date": art.publish_date,
+                "author": ", ".join(art.authors),
+            }
 
         return run_n
     raise SystemExit(f"unknown extractor {name!r}; known: {', '.join(DEFAULT_EXTRACTORS)}")
@@ -143,16 +155,14 @@ def worker(name: str, manifests: list[str], limit: int | None, out: str) -> None
     warnings.simplefilter("ignore")
     pages = load_pages(manifests, limit)
     fn = _adapter(name)
-    try:
+    with contextlib.suppress(Exception):
         fn("<html><head><title>t</title></head><body><p>warm up text.</p></body></html>", None)
-    except Exception:  # noqa: BLE001 - a comparator's warm-up failure is not ours to judge
-        pass
     results = []
     for page in pages:
         start = time.perf_counter()
         try:
             res, err = fn(page["text_html"], page.get("url")), None
-        except Exception as exc:  # noqa: BLE001 - count a comparator's crash as an empty result
+        except Exception as exc:
             res, err = {"text": None}, f"{type(exc).__name__}: {exc}"
         elapsed = time.perf_counter() - start
         results.append(
@@ -247,7 +257,8 @@ def _words(text: str | None) -> list[str]:
 def score(pages: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[str, Any]:
     """Every metric the pages have ground truth for."""
     out: dict[str, Any] = {"pages": len(pages)}
-    bodies = [(p["body"], r["text"]) for p, r in zip(pages, results) if p.get("body") is not None]
+    pairs = list(zip(pages, results, strict=True))
+    bodies = [(p["body"], r["text"]) for p, r in pairs if p.get("body") is not None]
     if bodies:
         out["body"] = body_scores(bodies, _TOKEN_RE.findall)
         truths = [t for t, _ in bodies]
@@ -255,7 +266,7 @@ def score(pages: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[st
         n_word = sum(len(re.findall(r"\w", t)) for t in truths)
         if n_word and n_cjk / n_word >= 0.05:
             out["body_cjk"] = body_scores(bodies, _CJK_TOKEN_RE.findall)
-    snips = [(p, r) for p, r in zip(pages, results) if p.get("with") or p.get("without")]
+    snips = [(p, r) for p, r in pairs if p.get("with") or p.get("without")]
     if snips:
         found = total_with = absent = total_without = 0
         for p, r in snips:
@@ -310,13 +321,27 @@ COLUMNS = [
 def render(name_scores: dict[str, dict[str, Any]], rss: dict[str, float], label: str) -> str:
     """One markdown table: quality, speed and memory, with ratios to trafilatura."""
     ref = name_scores.get("trafilatura")
-    head = ["extractor", *[c for c, _ in COLUMNS], "pages/s", "× traf", "median ms", "max ms", "peak MiB", "× traf"]
+    head = [
+        "extractor",
+        *[c for c, _ in COLUMNS],
+        "pages/s",
+        "× traf",
+        "median ms",
+        "max ms",
+        "peak MiB",
+        "× traf",
+    ]
     lines = [f"### {label}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, s in name_scores.items():
         cells = [name] + [_fmt(get(s)) for _, get in COLUMNS]
         speed_ratio = s["pages_per_s"] / ref["pages_per_s"] if ref and ref["pages_per_s"] else None
         mem_ratio = rss[name] / rss["trafilatura"] if "trafilatura" in rss else None
-        cells += [f"{s['pages_per_s']:.1f}", _fmt(speed_ratio, 2), f"{s['median_ms']:.1f}", f"{s['max_ms']:.0f}"]
+        cells += [
+            f"{s['pages_per_s']:.1f}",
+            _fmt(speed_ratio, 2),
+            f"{s['median_ms']:.1f}",
+            f"{s['max_ms']:.0f}",
+        ]
         cells += [f"{rss[name]:.0f}", _fmt(mem_ratio, 2)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -328,7 +353,9 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 
 def main() -> None:
     """Parse arguments; run the workers or the whole comparison."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("manifests", nargs="+", help="manifest.jsonl files in the ../shared/data format")
     parser.add_argument("--extractor", action="append", help=f"default: {' '.join(DEFAULT_EXTRACTORS)}")
     parser.add_argument("--limit", type=int, help="only the first N pages of each manifest")
@@ -357,7 +384,9 @@ def main() -> None:
     print(render(scores, rss, label))
     for value, by_name in groups.items():
         print()
-        print(render(by_name, rss, f"{args.group_by} = {value} ({by_name[next(iter(by_name))]['pages']} pages)"))
+        print(
+            render(by_name, rss, f"{args.group_by} = {value} ({by_name[next(iter(by_name))]['pages']} pages)")
+        )
     if args.json:
         Path(args.json).write_text(json.dumps({"scores": scores, "groups": groups, "rss_mib": rss}, indent=2))
 

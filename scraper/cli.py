@@ -16,9 +16,9 @@ from typing import Any
 
 import click
 
-from . import __version__, pipeline, query
+from . import __version__, output, pipeline, query
 from .config import Config, load_config
-from .errors import ConfigError, ScraperError
+from .errors import ConfigError, QueryError, ScraperError
 from .extract import extract
 from .models import Article
 
@@ -171,7 +171,9 @@ def extract_cmd(state: State, target: str, fmt: str, page_url: str | None, allow
     try:
         if target.startswith(("http://", "https://")):
             page = asyncio.run(pipeline.fetch_one(target, cfg))
-            article = pipeline.extract_page(page, dataclasses.replace(cfg, extract=dataclasses.replace(cfg.extract, min_chars=0)))
+            article = pipeline.extract_page(
+                page, dataclasses.replace(cfg, extract=dataclasses.replace(cfg.extract, min_chars=0))
+            )
         else:
             data = _read_file(target)
             source = cfg.source_for(page_url) if page_url else None
@@ -212,32 +214,115 @@ def _iso(article: Article) -> str | None:
     return article.published.isoformat() if article.published else None
 
 
+def _day_option(name: str, help_text: str) -> Any:
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return query.parse_day(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
+
+    return click.option(name, callback=convert, help=help_text)
+
+
+def _filter_options(func: Any) -> Any:
+    for option in reversed(
+        [
+            click.option("--site", multiple=True, help="Only this site (repeatable)."),
+            _day_option("--since", "Published on or after this day (YYYY-MM-DD)."),
+            _day_option("--until", "Published on or before this day (YYYY-MM-DD)."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
 @cli.command()
 @click.argument("text")
+@_filter_options
+@click.option("--author", help="Author contains this text.")
+@click.option("--lang", help="Language code, e.g. en or zh.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Rows to show.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--offset", default=0, type=click.IntRange(0), help="Skip this many rows (paging).")
+@click.option("--raw", is_flag=True, help="Pass FTS5 syntax through (AND, OR, NEAR, prefix*, column:).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "jsonl", "csv"]),
+    default="table",
+    show_default=True,
+)
 @click.pass_obj
-def search(state: State, text: str, limit: int, fmt: str) -> None:
+def search(state: State, text: str, fmt: str, limit: int, offset: int, raw: bool, **filters: Any) -> None:
     """Full-text search over titles and texts, best matches first.
 
-    Words are matched anywhere (Chinese too); "quoted phrases" stay together.
+    Words match anywhere, Chinese too; "quoted phrases" stay together; FTS
+    syntax in TEXT is read as plain words unless --raw is given.
 
     \b
     Example:
-      scraper search "international exchanges" --limit 5
+      scraper search "international exchanges" --since 2021-06-01 --site bjreview
+      scraper search 国际 --format json
     """
     cfg = state.config()
     try:
-        rows = query.search(cfg.storage.path, text, limit=limit)
+        rows = query.search(
+            cfg.storage.path, text, filters=query.Filters(**filters), limit=limit, offset=offset, raw=raw
+        )
+    except QueryError as exc:
+        raise click.UsageError(str(exc)) from exc
     except ScraperError as exc:
         raise RunFailed(str(exc)) from exc
-    if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    for row in rows:
-        click.echo(_table_row(row))
+    output.write_rows(rows, fmt, sys.stdout)
 
 
-def _table_row(row: dict[str, Any]) -> str:
-    title = (row.get("title") or "")[:70]
-    return f"{row['id']:>6}  {row.get('published') or '':<10.10}  {row.get('site') or '':<16.16}  {title}"
+@cli.command()
+@_filter_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "json", "csv"]), default="jsonl", show_default=True
+)
+@click.option("-o", "--output", "out", default="-", show_default=True, help="Output file; '-' is stdout.")
+@click.pass_obj
+def export(state: State, fmt: str, out: str, **filters: Any) -> None:
+    """Stream every article (all metadata, text and URLs) as JSON lines, JSON or CSV.
+
+    Memory stays flat on any corpus size; the row count goes to stderr.
+
+    \b
+    Example:
+      scraper export --since 2021-06-01 --site bjreview -o june.jsonl
+      scraper export --format csv > corpus.csv
+    """
+    cfg = state.config()
+    try:
+        rows = query.iter_articles(cfg.storage.path, filters=query.Filters(**filters))
+        with click.open_file(out, "w", encoding="utf-8") as stream:
+            count = output.write_rows(rows, fmt, stream)
+    except ScraperError as exc:
+        raise RunFailed(str(exc)) from exc
+    click.echo(f"exported {count} articles", err=True)
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def show(state: State, key: str, fmt: str) -> None:
+    """Show one article by id or URL: metadata, text, every URL and earlier versions.
+
+    \b
+    Example:
+      scraper show 42
+      scraper show https://www.bjreview.com.cn/Opinion/Voice/202106/t20210629_800251027.html
+    """
+    cfg = state.config()
+    try:
+        article = query.show(cfg.storage.path, key)
+    except ScraperError as exc:
+        raise RunFailed(str(exc)) from exc
+    if article is None:
+        raise RunFailed(f"no article with id or URL {key!r}; try 'scraper search'")
+    click.echo(
+        json.dumps(article, ensure_ascii=False, indent=2) if fmt == "json" else output.article_text(article)
+    )

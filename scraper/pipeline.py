@@ -111,7 +111,9 @@ def _site_name(url: str, cfg: Config) -> str:
     return source.name if source else host_of(url).removeprefix("www.")
 
 
-def _failed(db: sqlite_utils.Database, url: str, outcome: str, exc: ScraperError, now: dt.datetime) -> UrlResult:
+def _failed(
+    db: sqlite_utils.Database, url: str, outcome: str, exc: ScraperError, now: dt.datetime
+) -> UrlResult:
     status = exc.status if isinstance(exc, FetchError) else None
     log = logger.warning if outcome == "skipped" else logger.error
     log("%s %s: %s", outcome, url, exc)

@@ -35,7 +35,9 @@ def canonicalize_url(url: str) -> str:
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
         netloc = f"{netloc}:{port}"
     path = quote(unquote(parts.path), safe=_PATH_SAFE) or "/"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAM_RE.match(k)]
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAM_RE.match(k)
+    ]
     return urlunsplit((scheme, netloc, path, urlencode(query, quote_via=quote), ""))
 
 
