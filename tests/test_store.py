@@ -400,6 +400,26 @@ def test_a_failed_save_leaves_nothing_behind(db):
     )
 
 
+def test_first_open_from_several_threads_migrates_once(db_path):
+    errors: list[BaseException] = []
+
+    def first_open() -> None:
+        try:
+            open_db(db_path).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_open) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    db = open_db(db_path)
+    assert count(db, "_sqlite_migrations") == SCHEMA_VERSION
+    db.close()
+
+
 def test_writer_waits_for_a_held_lock(db, db_path):
     holder = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
@@ -422,11 +442,11 @@ WRITER = textwrap.dedent(
     from scraper.store import open_db, save_article
     db = open_db(sys.argv[1])
     now = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
-    i = int(sys.argv[2])
+    run, i = sys.argv[2], 0
     while True:
         slot = i % 40
         url = f"https://news.example.com/{slot}"
-        text = f"revision {i} of story {slot}. " + "北京时间今天上午，国家统计局发布了数据。" * 30
+        text = f"run {run} revision {i} of story {slot}. " + "北京时间今天上午，国家统计局发布了数据。" * 30
         article = Article(title=f"story {slot}", text=text, url=url)
         save_article(db, article, url=url, site="x", fetched_at=now)
         i += 1
@@ -439,17 +459,17 @@ WRITER = textwrap.dedent(
 def test_killed_writer_leaves_a_consistent_database(db_path):
     open_db(db_path).close()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
-    start = 0
-    # Kill at varied moments: with one fsync per commit, most kills land inside a save.
-    for kill_after in (0.0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.11, 0.13, 0.17, 0.19, 0.23, 0.31):
+    # Kill at varied moments, so that some kills land inside a save.
+    delays = (0.0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.11, 0.13, 0.17, 0.19, 0.23, 0.31)
+    for run, kill_after in enumerate(delays):
         proc = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(db_path), str(start)],
+            [sys.executable, "-c", WRITER, str(db_path), str(run)],
             stdout=subprocess.PIPE,
             env=env,
             text=True,
         )
         assert proc.stdout is not None
-        start = int(proc.stdout.readline())  # the writer is saving in a loop now
+        assert proc.stdout.readline()  # the writer is saving in a loop now
         time.sleep(kill_after)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -468,7 +488,7 @@ def test_killed_writer_leaves_a_consistent_database(db_path):
         " AND u.kind = 'canonical')",
     )
     assert orphans == 0
-    # Every revision the writer saves is new text, so an old version equal to the
+    # Every text the writer saves is new (run and revision in it), so an old version equal to the
     # current text would mean the copy was saved without the update.
     half_updated = count(
         db,
