@@ -20,13 +20,15 @@ import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 # <link rel=alternate> types that announce a feed. Plain application/json also names WordPress's REST
 # API (309 of 318 such links in shared/data/wcxb-dev point at /wp-json/), so it needs FEED_HINT_RE too.
@@ -344,7 +346,8 @@ def _drop_open_entry(root: etree._Element) -> None:
 
 def _local(el: etree._Element) -> str:
     """The tag without namespace, lower-case; "" for comments, entities and processing instructions."""
-    return etree.QName(el).localname.lower() if isinstance(el.tag, str) else ""
+    tag = el.tag
+    return tag.rpartition("}")[2].lower() if isinstance(tag, str) else ""
 
 
 def _children(el: etree._Element, *names: str) -> Iterator[etree._Element]:
@@ -364,6 +367,8 @@ def _child_text(el: etree._Element, *names: str) -> str | None:
 
 def _xml_text(el: etree._Element) -> str | None:
     """The element's text, stripped; None when it holds an unexpanded entity (never expanded here)."""
+    if len(el) == 0:  # the common case, and the fast one
+        return (el.text or "").strip() or None
     if next(el.iter(etree.Entity), None) is not None:
         return None
     return str(el.xpath("string()")).strip() or None
@@ -391,14 +396,10 @@ def parse_sitemap(
     if truncated:  # drop the partial text after the cut, which could be a shortened URL
         body = body[: body.rfind(b">" if is_xml else b"\n") + 1]
     if is_xml:
-        urls, sitemaps = _sitemap_xml(body, base_url)
+        urls, sitemaps, more = _sitemap_xml(body, base_url, max_urls)
     else:
-        urls, sitemaps = _sitemap_text(body, base_url), []
-    if len(urls) + len(sitemaps) > max_urls:
-        truncated = True
-        sitemaps = sitemaps[:max_urls]
-        urls = urls[: max_urls - len(sitemaps)]
-    return Sitemap(urls=urls, sitemaps=sitemaps, truncated=truncated)
+        (urls, more), sitemaps = _sitemap_text(body, base_url, max_urls), []
+    return Sitemap(urls=urls, sitemaps=sitemaps, truncated=truncated or more)
 
 
 def _bounded_inflate(data: bytes, max_bytes: int) -> tuple[bytes, bool]:
@@ -414,43 +415,65 @@ def _bounded_inflate(data: bytes, max_bytes: int) -> tuple[bytes, bool]:
                 out += inflater.decompress(pending, max_bytes + 1 - len(out))
             except zlib.error as exc:
                 logger.warning("Corrupt gzip data after %d bytes: %s", len(out), exc)
-                return bytes(out[:max_bytes]), False
+                return bytes(out), False
             if len(out) > max_bytes:
                 logger.warning("Sitemap inflates past %d bytes; the rest is ignored", max_bytes)
-                return bytes(out[:max_bytes]), True
+                del out[max_bytes:]  # in place: no third copy of up to max_bytes
+                return bytes(out), True
             pending = inflater.unconsumed_tail
         if inflater.eof:  # a second gzip member or trailing junk is ignored
             break
     return bytes(out), False
 
 
-def _sitemap_xml(body: bytes, base_url: str) -> tuple[list[SitemapUrl], list[str]]:
-    """(urls, child sitemaps) of an XML sitemap; a feed's items count as urls."""
+def _sitemap_xml(body: bytes, base_url: str, limit: int) -> tuple[list[SitemapUrl], list[str], bool]:
+    """(urls, child sitemaps, more) of an XML sitemap, reading at most limit entries; feed items are urls.
+
+    Entries are counted before deduplication, so a file of one URL repeated costs no more than limit.
+    """
     root = _parse_xml(body, base_url)
     if root is None:
-        return [], []
+        return [], [], False
     kind = _local(root)
     if kind == "sitemapindex":
-        return [], _unique(_resolve(_child_text(el, "loc"), base_url) for el in _children(root, "sitemap"))
+        children, more = _take(_children(root, "sitemap"), limit)
+        return [], _unique(_resolve(_child_text(el, "loc"), base_url) for el in children), more
     if kind in ("rss", "rdf", "feed"):
-        return [SitemapUrl(item.url, item.published) for item in _feed_xml(root, base_url)], []
+        items, more = _take(_feed_xml(root, base_url), limit)
+        return _unique_urls(SitemapUrl(item.url, item.published) for item in items), [], more
     if kind != "urlset":
         logger.warning("%s is not a sitemap (root element <%s>)", base_url, kind)
-    urls: dict[str, SitemapUrl] = {}
-    for el in _children(root, "url"):
+    entries, more = _take(_children(root, "url"), limit)
+    urls = []
+    for el in entries:
         loc = _resolve(_child_text(el, "loc"), base_url)
-        if loc is not None and loc not in urls:
+        if loc is not None:
             news = next(_children(el, "news"), None)
             published = _parse_date(_child_text(news, "publication_date")) if news is not None else None
-            urls[loc] = SitemapUrl(loc, _parse_date(_child_text(el, "lastmod")), published)
-    return list(urls.values()), []
+            urls.append(SitemapUrl(loc, _parse_date(_child_text(el, "lastmod")), published))
+    return _unique_urls(urls), [], more
 
 
-def _sitemap_text(body: bytes, base_url: str) -> list[SitemapUrl]:
+def _sitemap_text(body: bytes, base_url: str, limit: int) -> tuple[list[SitemapUrl], bool]:
     """A text sitemap: one URL per line; only lines that are http(s) URLs or absolute paths count."""
     lines = (line.strip() for line in body.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines())
-    locs = (_resolve(line, base_url) for line in lines if _TEXT_SITEMAP_LINE_RE.match(line))
-    return [SitemapUrl(loc) for loc in _unique(locs)]
+    locs, more = _take((line for line in lines if _TEXT_SITEMAP_LINE_RE.match(line)), limit)
+    return [SitemapUrl(loc) for loc in _unique(_resolve(line, base_url) for line in locs)], more
+
+
+def _take(items: Iterable[_T], limit: int) -> tuple[list[_T], bool]:
+    """The first limit items, and whether any item was left over."""
+    iterator = iter(items)
+    taken = list(islice(iterator, limit))
+    return taken, next(iterator, None) is not None
+
+
+def _unique_urls(urls: Iterable[SitemapUrl]) -> list[SitemapUrl]:
+    """The entries with a loc not seen before, in order."""
+    unique: dict[str, SitemapUrl] = {}
+    for url in urls:
+        unique.setdefault(url.loc, url)
+    return list(unique.values())
 
 
 # A text sitemap line: an http(s) URL (the spec) or a path from the root (seen in the wild); no
