@@ -14,13 +14,9 @@ DROP_TAGS = frozenset(
     {
         "script",
         "style",
-        "noscript",
         "iframe",
         "svg",
         "button",
-        "nav",
-        "aside",
-        "footer",
         "template",
         "select",
         "input",
@@ -38,6 +34,13 @@ DROP_TAGS = frozenset(
         "video",
     }
 )
+
+# Page furniture by tag. Broken markup sometimes leaves a <header> or <nav>
+# unclosed so that it swallows the article: one that holds more than
+# LANDMARK_MAX_SHARE of the page's text is kept.
+# <noscript> is here too: Discourse forums serve the whole thread inside it.
+LANDMARK_TAGS = frozenset({"nav", "aside", "footer", "header", "form", "noscript"})
+LANDMARK_MAX_SHARE = 0.4
 
 # A <form> holding less visible text than this is a search box, login or
 # newsletter form; a bigger one is a page-wide ASP.NET wrapper and is kept.
@@ -81,8 +84,6 @@ BOILERPLATE_TOKENS = frozenset(
         "foot",
         "copyright",
         "sidebar",
-        "widget",
-        "widgets",
         "ad",
         "ads",
         "adsbygoogle",
@@ -155,7 +156,7 @@ BOILERPLATE_SUBSTRINGS = (
 # the page's text and its class/id also reads as content ("content has-sidebar"),
 # or more than BOILERPLATE_KEEP_ANY_SHARE whatever its name: a real sidebar or
 # share bar never holds most of a page.
-BOILERPLATE_KEEP_CONTENT_SHARE = 0.5
+BOILERPLATE_KEEP_CONTENT_SHARE = 0.25
 BOILERPLATE_KEEP_ANY_SHARE = 0.8
 
 # Inline styles that hide an element: invisible text is not article text.

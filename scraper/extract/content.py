@@ -147,16 +147,23 @@ def _body_of(tree: etree._Element) -> etree._Element | None:
 
 
 def _drop_tags(tree: etree._Element) -> None:
-    """Remove never-content tags, small forms and banner headers (tails stay)."""
+    """Remove never-content tags, then landmarks (nav, footer, banner header, small forms)."""
     etree.strip_elements(tree, *bp.DROP_TAGS, with_tail=False)
-    for el in list(tree.iter("form", "header")):
-        if el.getparent() is None:
+    landmarks = list(tree.iter(*bp.LANDMARK_TAGS))
+    if not landmarks:
+        return
+    total = max(1, len(tree.text_content()))
+    for el in landmarks:
+        if el.getparent() is None or any(a.getparent() is None and a is not tree for a in el.iterancestors()):
             continue
-        if el.tag == "form":
-            if len(el.text_content()) < bp.FORM_MAX_CHARS:
-                remove_keeping_tail(el)
-        elif not any(a.tag in bp.HEADER_KEEP_INSIDE for a in el.iterancestors()):
-            remove_keeping_tail(el)
+        size = len(el.text_content())
+        if size > bp.LANDMARK_MAX_SHARE * total:
+            continue
+        if el.tag == "form" and size >= bp.FORM_MAX_CHARS:
+            continue
+        if el.tag == "header" and any(a.tag in bp.HEADER_KEEP_INSIDE for a in el.iterancestors()):
+            continue
+        remove_keeping_tail(el)
 
 
 def _is_boilerplate_name(el: etree._Element) -> bool:
@@ -198,8 +205,14 @@ def _drop_boilerplate_blocks(body: etree._Element) -> None:
         ):
             continue
         removed.add(el)
+        logger.debug(
+            "boilerplate block <%s class=%r id=%r>: %.0f%% of the text",
+            el.tag,
+            el.get("class"),
+            el.get("id"),
+            100 * share,
+        )
         remove_keeping_tail(el)
-    logger.debug("removed %d boilerplate blocks", len(removed))
 
 
 # --- step 2: flattening ------------------------------------------------------------------------
