@@ -1,0 +1,312 @@
+"""Boilerplate heuristics as data: tags, class/id tokens and text patterns.
+
+Input: nothing; content.py reads these constants. Tuning extraction should
+mostly mean editing this file. Every constant says why it is here.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Elements that never hold article text; removed with their subtree before scoring.
+# (form is handled apart: ASP.NET pages wrap the whole body in one <form>.)
+DROP_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "iframe",
+        "svg",
+        "button",
+        "template",
+        "select",
+        "input",
+        "textarea",
+        "object",
+        "embed",
+        "canvas",
+        "link",
+        "meta",
+        "head",
+        "dialog",
+        "menu",
+        "map",
+        "audio",
+        "video",
+    }
+)
+
+# Page furniture by tag. Broken markup sometimes leaves a <header> or <nav>
+# unclosed so that it swallows the article: one that holds more than
+# LANDMARK_MAX_SHARE of the page's text is kept.
+# <noscript> is here too: Discourse forums serve the whole thread inside it.
+LANDMARK_TAGS = frozenset({"nav", "aside", "footer", "header", "form", "noscript"})
+LANDMARK_MAX_SHARE = 0.4
+
+# A <form> holding less visible text than this is a search box, login or
+# newsletter form; a bigger one is a page-wide ASP.NET wrapper and is kept.
+FORM_MAX_CHARS = 400
+
+# <header> is dropped only outside <article>/<main>: a site banner there,
+# while an article's own header may hold the standfirst.
+HEADER_KEEP_INSIDE = frozenset({"article", "main"})
+
+# Whole class/id tokens that mark boilerplate (tokens are split on space, "-"
+# and "_", lower-cased): exact match so "ad" does not hit "head" or "load".
+BOILERPLATE_TOKENS = frozenset(
+    {
+        "nav",
+        "navbar",
+        "menu",
+        "menubar",
+        "submenu",
+        "breadcrumb",
+        "breadcrumbs",
+        "crumbs",
+        "share",
+        "sharing",
+        "shares",
+        "sharebar",
+        "social",
+        "socials",
+        "related",
+        "relatedposts",
+        "popular",
+        "mostpopular",
+        "hot",
+        "hotnews",
+        "recommend",
+        "recommended",
+        "recommendations",
+        "comment",
+        "comments",
+        "commentlist",
+        "footer",
+        "foot",
+        "copyright",
+        "sidebar",
+        "ad",
+        "ads",
+        "adsbygoogle",
+        "advert",
+        "advertisement",
+        "adv",
+        "sponsor",
+        "sponsored",
+        "partner",
+        "partners",
+        "subscribe",
+        "subscription",
+        "newsletter",
+        "signup",
+        "cookie",
+        "cookies",
+        "consent",
+        "gdpr",
+        "tags",
+        "tagcloud",
+        "promo",
+        "banner",
+        "skip",
+        "masthead",
+        "toolbar",
+        "pagination",
+        "pager",
+        "disqus",
+        "outbrain",
+        "taboola",
+        "modal",
+        "popup",
+        "byline",
+    }
+)
+
+# Substrings of a class/id string that mark boilerplate whatever the
+# tokenisation ("relatedArticles", "socialShare", "mainnav", "cookiebar").
+BOILERPLATE_SUBSTRINGS = (
+    "breadcrumb",
+    "sidebar",
+    "newsletter",
+    "cookie",
+    "copyright",
+    "advert",
+    "sponsor",
+    "social",
+    "related",
+    "comments",
+    "comment-",
+    "sharing",
+    "share-",
+    "sharebar",
+    "mainnav",
+    "topnav",
+    "subnav",
+    "navbar",
+    "navigation",
+    "footer",
+    "mostpopular",
+    "most-popular",
+    "recommend",
+    "subscribe",
+    "promo",
+    "outbrain",
+    "taboola",
+)
+
+# A block matched by class/id is kept when it holds more than this share of
+# the page's text and its class/id also reads as content ("content has-sidebar"),
+# or more than BOILERPLATE_KEEP_ANY_SHARE whatever its name: a real sidebar or
+# share bar never holds most of a page.
+BOILERPLATE_KEEP_CONTENT_SHARE = 0.25
+BOILERPLATE_KEEP_ANY_SHARE = 0.8
+
+# Inline styles that hide an element: invisible text is not article text.
+HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+# Class/id hints scored for main-block selection (readability's weights).
+POSITIVE_RE = re.compile(
+    r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story|"
+    r"trs_editor|zhengwen|neirong|detail|artibody|con_txt|news_txt",
+    re.IGNORECASE,
+)
+NEGATIVE_RE = re.compile(
+    r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|foot|footer|footnote|"
+    r"gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|"
+    r"sponsor|shopping|tags|tool|widget|nav|menu|breadcrumb|copyright|cookie|subscribe|newsletter|"
+    r"popular|recommend|hot|partner|login|signup",
+    re.IGNORECASE,
+)
+CLASS_WEIGHT = 25
+
+# Tags that end a text paragraph when the text is flattened.
+BLOCK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "blockquote",
+        "body",
+        "center",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "html",
+        "li",
+        "main",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+        "caption",
+    }
+)
+
+# Elements whose text forms a scoring unit (a paragraph) for main-block
+# selection; divs and cells with inline text only are units too.
+PARAGRAPH_TAGS = frozenset(
+    {"p", "pre", "td", "blockquote", "dd", "li", "div", "section", "article", "font", "span"}
+)
+
+# A paragraph needs this many (CJK-weighted) characters to score at all
+# (readability uses 25 Latin characters).
+MIN_PARAGRAPH_CHARS = 25
+
+# One CJK character carries about as much as this many Latin characters
+# (a Chinese word is ~1.5 characters, an English word ~6 with its space).
+CJK_WEIGHT = 3
+
+CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+
+# Clause punctuation, ASCII and CJK: readability counts commas as a sign of prose.
+PUNCTUATION_RE = re.compile(r"[,，、;；。！？!?]|\.\s")
+
+# Copyright, licence and registration lines in any language; a short
+# paragraph matching one is footer text even inside the main block.
+COPYRIGHT_RE = re.compile(
+    r"copyright\s*(?:©|\(c\)|&copy;)?\s*(?:\d{4})?|©|\(c\)\s*\d{4}|all rights reserved|"
+    r"版权所有|版权声明|未经(?:授权|许可)?(?:禁止|不得|严禁)?(?:转载|复制)|禁止转载|"
+    r"ICP备\s*\d+|ICP证\s*\d*|公网安备|网安备|增值电信业务经营许可证|违法和不良信息举报|"
+    r"tous droits réservés|alle rechte vorbehalten|todos los derechos reservados|"
+    r"tutti i diritti riservati|všechna práva vyhrazena|wszelkie prawa zastrzeżone|"
+    r"全著作権所有|無断転載|무단\s*전재|저작권",
+    re.IGNORECASE,
+)
+# Copyright lines longer than this are prose that mentions copyright, and stay.
+COPYRIGHT_MAX_CHARS = 300
+
+# "Partners: A | B | C", "友情链接：…": a link list written as one line.
+PARTNER_LIST_RE = re.compile(
+    r"^\s*(?:partners?|our partners|links|friends|合作伙伴|友情链接|合作媒体|相关链接)\s*[:：]", re.IGNORECASE
+)
+# Separators of inline link lists ("A | B | C", "A · B · C").
+LINK_LIST_SEPARATOR_RE = re.compile(r"\s[|·•/]\s|｜|丨")
+
+# Short lines that belong to sharing and reading furniture, not to the article.
+FURNITURE_RE = re.compile(
+    r"^(?:share(?: this(?: article| story| post)?)?|share on \w+|tweet|print|email|"
+    r"read more|continue reading|advertisement|sponsored|related(?: articles| posts| stories)?|"
+    r"you may also like|recommended|more from|sign up|subscribe(?: now)?|"
+    r"分享到|分享|打印|关闭|返回顶部|相关新闻|相关阅读|相关文章|推荐阅读|热门推荐|责任编辑[:：].{0,12}|编辑[:：].{0,12})"
+    r"[:：.!]?$",
+    re.IGNORECASE,
+)
+
+# The byline / dateline line under a headline: "Source:", "来源：", "By …", "作者：".
+BYLINE_RE = re.compile(
+    r"(?:^|[·|｜丨/]\s*|\s\s)(?:(?:source|sources|by|author|posted|published|updated|written by)\b|"
+    r"来源|作者|发布时间|发布日期|时间|日期|编辑|责编|记者|浏览|阅读|点击|稿源)\s*[:：]?",
+    re.IGNORECASE,
+)
+# Date-like text in a byline line: 2021-06-29, 2021/6/29, 2021年6月29日, June 29, 2021, 29 June 2021.
+DATE_RE = re.compile(
+    r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}|"
+    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d{4}",
+    re.IGNORECASE,
+)
+# A byline line is short; longer text under the headline is the lede.
+BYLINE_MAX_CHARS = 160
+# How many leading paragraphs may be headline, byline or dateline furniture.
+LEAD_SCAN_PARAGRAPHS = 5
+
+# Link density above which a block inside the main content is a link list.
+MAX_LINK_DENSITY = 0.5
+# ... and above which a short block (under LINK_BLOCK_SHORT_CHARS) is one.
+MAX_LINK_DENSITY_SHORT = 0.3
+LINK_BLOCK_SHORT_CHARS = 200
+
+# Sibling merging: a sibling of the winner joins it when its score reaches
+# this share of the winner's (readability uses 0.2, floor 10).
+SIBLING_SCORE_SHARE = 0.2
+SIBLING_MIN_SCORE = 10.0
+
+# Page kind: a "long" paragraph in CJK-weighted characters, and how many in
+# the main block make a page an article rather than a listing.
+LONG_PARAGRAPH_CHARS = 150
+ARTICLE_MIN_LONG_PARAGRAPHS = 2
+# Link density of the whole page body above which, without a long
+# paragraph run, the page is a listing.
+LISTING_LINK_DENSITY = 0.45
+# Teaser blocks (a short item around one link) that make a listing.
+LISTING_MIN_TEASERS = 8

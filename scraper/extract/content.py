@@ -1,0 +1,682 @@
+"""Main content: pick the article block in a parsed page and flatten it to clean paragraphs.
+
+Input: the lxml tree (mutated: boilerplate is removed), the site's Rules and
+the page metadata (title, published). Output: Content(text, html, page_kind).
+Heuristics (tags, class/id tokens, text patterns, thresholds) live in
+boilerplate.py. Steps: drop per-site and generic boilerplate, flatten the
+body into paragraphs, score containers by the prose they hold (readability's
+scheme, with CJK characters weighted and CJK punctuation counted), take the
+best one plus its good siblings, clean link lists inside it, strip the
+headline and byline from its start, and render text and HTML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html as html_lib
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from lxml import etree
+
+from ..config import Rules
+from . import boilerplate as bp
+from .rules import drop_selected, remove_keeping_tail, select_all
+
+logger = logging.getLogger(__name__)
+
+_SPLIT_TOKENS_RE = re.compile(r"[\s_\-]+")
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# Containers whose own text is a paragraph: the score goes to their parent.
+_INLINE_PARAGRAPH_TAGS = frozenset(
+    {"p", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "blockquote"}
+)
+# Readability's base scores for a candidate container by tag.
+_TAG_BASE_SCORE = {
+    "div": 5.0,
+    "article": 5.0,
+    "section": 3.0,
+    "main": 5.0,
+    "td": 3.0,
+    "pre": 3.0,
+    "blockquote": 3.0,
+    "ol": -3.0,
+    "ul": -3.0,
+    "dl": -3.0,
+    "li": -3.0,
+    "form": -3.0,
+    "address": -3.0,
+    "th": -5.0,
+    "h1": -5.0,
+    "h2": -5.0,
+    "h3": -5.0,
+}
+# Ancestor score dividers: parent, grandparent, then readability's level * 3.
+_ANCESTOR_DIVIDERS = (1.0, 2.0, 6.0, 9.0, 12.0)
+# Blocks inside the main content that may be removed as link lists.
+_CLEANABLE_TAGS = frozenset({"div", "section", "ul", "ol", "dl", "table", "header", "figure", "span"})
+
+
+class PageMeta(Protocol):
+    """What content extraction reads from the metadata step."""
+
+    title: str | None
+    published: dt.date | dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """The main content of a page: text, cleaned HTML and the kind of page."""
+
+    text: str
+    html: str
+    page_kind: str = "article"
+
+
+@dataclass(slots=True)
+class _Para:
+    """One paragraph of flattened text and where it came from."""
+
+    container: etree._Element
+    text: str
+    html: str
+    link_chars: int
+    quote: bool = False
+    weight: int = 0
+
+    @property
+    def link_density(self) -> float:
+        return self.link_chars / len(self.text) if self.text else 0.0
+
+
+@dataclass(slots=True)
+class _Stats:
+    """Text totals of one element's subtree, from its paragraphs."""
+
+    chars: int = 0
+    link_chars: int = 0
+    score: float = 0.0
+    scored: bool = False
+    punctuation: int = 0
+    children: list[etree._Element] = field(default_factory=list)
+
+    @property
+    def link_density(self) -> float:
+        return self.link_chars / self.chars if self.chars else 0.0
+
+
+def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | None) -> Content:
+    """Find the main content of a parsed page (the tree is modified)."""
+    rules = rules or Rules()
+    body = _body_of(tree)
+    if body is None:
+        return Content("", "", "article")
+    if rules.drop:
+        drop_selected(tree, rules.drop)
+    chosen = select_all(tree, rules.body) if rules.body else []
+    _drop_tags(tree)
+    if chosen:
+        logger.debug("rules.body matched %d elements", len(chosen))
+        paras = [p for el in chosen for p in _flatten(el)]
+        kind = _page_kind(paras, paras)
+    else:
+        _drop_boilerplate_blocks(body)
+        all_paras = _flatten(body)
+        stats = _collect_stats(all_paras, body)
+        chosen = _choose_main(body, stats)
+        kind = _page_kind(all_paras, [p for p in all_paras if _inside(p.container, chosen)])
+        if kind == "article":
+            _drop_link_lists(chosen, stats)
+        paras = [p for el in chosen for p in _flatten(el)]
+    paras = _strip_lead(_filter_paragraphs(paras), meta)
+    return Content(_render_text(paras), _render_html(paras), kind)
+
+
+def _body_of(tree: etree._Element) -> etree._Element | None:
+    if not isinstance(tree.tag, str):
+        return None
+    if tree.tag == "body":
+        return tree
+    body = tree.find("body")
+    return body if body is not None else tree
+
+
+# --- step 1: boilerplate removal ---------------------------------------------------------------
+
+
+def _drop_tags(tree: etree._Element) -> None:
+    """Remove never-content tags, then landmarks (nav, footer, banner header, small forms)."""
+    etree.strip_elements(tree, *bp.DROP_TAGS, with_tail=False)
+    landmarks = list(tree.iter(*bp.LANDMARK_TAGS))
+    if not landmarks:
+        return
+    total = max(1, len(tree.text_content()))
+    for el in landmarks:
+        if el.getparent() is None or any(a.getparent() is None and a is not tree for a in el.iterancestors()):
+            continue
+        size = len(el.text_content())
+        if size > bp.LANDMARK_MAX_SHARE * total:
+            continue
+        if el.tag == "form" and size >= bp.FORM_MAX_CHARS:
+            continue
+        if el.tag == "header" and any(a.tag in bp.HEADER_KEEP_INSIDE for a in el.iterancestors()):
+            continue
+        remove_keeping_tail(el)
+
+
+def _is_boilerplate_name(el: etree._Element) -> bool:
+    names = " ".join(v for v in (el.get("class"), el.get("id")) if v).lower()
+    if not names:
+        return False
+    if any(t in bp.BOILERPLATE_TOKENS for t in _SPLIT_TOKENS_RE.split(names)):
+        return True
+    return any(s in names for s in bp.BOILERPLATE_SUBSTRINGS)
+
+
+def _is_hidden(el: etree._Element) -> bool:
+    if el.get("hidden") is not None:
+        return True
+    style = el.get("style")
+    return bool(style and bp.HIDDEN_STYLE_RE.search(style))
+
+
+def _drop_boilerplate_blocks(body: etree._Element) -> None:
+    """Remove blocks named like boilerplate or hidden, unless they hold most of the page."""
+    matched = [
+        el
+        for el in body.iter(etree.Element)
+        if el is not body and (_is_hidden(el) or _is_boilerplate_name(el))
+    ]
+    if not matched:
+        return
+    total = max(1, len(body.text_content()))
+    removed: set[etree._Element] = set()
+    for el in matched:
+        if el.tag in ("html", "body") or any(a in removed for a in el.iterancestors()):
+            continue
+        share = len(el.text_content()) / total
+        if share > bp.BOILERPLATE_KEEP_ANY_SHARE:
+            continue
+        names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+        if share > bp.BOILERPLATE_KEEP_CONTENT_SHARE and (
+            el.tag in ("article", "main") or bp.POSITIVE_RE.search(names)
+        ):
+            continue
+        removed.add(el)
+        logger.debug(
+            "boilerplate block <%s class=%r id=%r>: %.0f%% of the text",
+            el.tag,
+            el.get("class"),
+            el.get("id"),
+            100 * share,
+        )
+        remove_keeping_tail(el)
+
+
+# --- step 2: flattening ------------------------------------------------------------------------
+
+
+def _weighted_len(text: str) -> int:
+    """Length with each CJK character counted as CJK_WEIGHT Latin characters."""
+    return len(text) + (bp.CJK_WEIGHT - 1) * len(bp.CJK_RE.findall(text))
+
+
+class _Flattener:
+    """Turns a subtree into paragraphs, one per block element, <br> or table cell."""
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        self.paras: list[_Para] = []
+        self.stack: list[etree._Element] = [root]
+        self.text: list[str] = []
+        self.html: list[str] = []
+        self.link_chars = 0
+        self.href: str | None = None
+        self.link_depth = 0
+        self.link_open = False
+        self.quote_depth = 0
+
+    def run(self) -> list[_Para]:
+        for event, el in etree.iterwalk(self.root, events=("start", "end")):
+            tag = el.tag if isinstance(el.tag, str) else ""
+            if event == "start":
+                self._start(el, tag)
+            else:
+                self._end(el, tag)
+        self._flush()
+        return self.paras
+
+    def _start(self, el: etree._Element, tag: str) -> None:
+        if tag in bp.BLOCK_TAGS or tag == "br":
+            self._flush()
+            if tag != "br" and el is not self.root:
+                self.stack.append(el)
+            if tag == "blockquote":
+                self.quote_depth += 1
+        elif tag == "a":
+            self.link_depth += 1
+            if self.link_depth == 1:
+                self.href = el.get("href")
+        if el.text and tag:
+            self._add(el.text)
+
+    def _end(self, el: etree._Element, tag: str) -> None:
+        if tag in bp.BLOCK_TAGS and el is not self.root:
+            self._flush()
+            if self.stack[-1] is el:
+                self.stack.pop()
+            if tag == "blockquote":
+                self.quote_depth -= 1
+        elif tag == "a":
+            self.link_depth -= 1
+            if self.link_depth == 0:
+                self._close_link()
+                self.href = None
+        if el.tail and el is not self.root:
+            self._add(el.tail)
+
+    def _close_link(self) -> None:
+        if self.link_open:
+            self.html.append("</a>")
+            self.link_open = False
+
+    def _add(self, text: str) -> None:
+        if self.link_depth > 0:
+            self.link_chars += len(text.strip())
+            if self.href and not self.link_open:
+                self.html.append(f'<a href="{html_lib.escape(self.href, quote=True)}">')
+                self.link_open = True
+        self.text.append(text)
+        self.html.append(html_lib.escape(text, quote=False))
+
+    def _flush(self) -> None:
+        self._close_link()
+        raw = "".join(self.text)
+        if raw.strip():
+            text = " ".join(raw.split())
+            markup = " ".join("".join(self.html).split())
+            self.paras.append(
+                _Para(
+                    container=self.stack[-1],
+                    text=text,
+                    html=markup,
+                    link_chars=min(self.link_chars, len(text)),
+                    quote=self.quote_depth > 0,
+                    weight=_weighted_len(text),
+                )
+            )
+        self.text = []
+        self.html = []
+        self.link_chars = 0
+
+
+def _flatten(root: etree._Element) -> list[_Para]:
+    return _Flattener(root).run()
+
+
+# --- step 3: scoring and choosing the main block ------------------------------------------------
+
+
+def _is_boilerplate_text(text: str) -> bool:
+    if len(text) <= bp.COPYRIGHT_MAX_CHARS and bp.COPYRIGHT_RE.search(text):
+        return True
+    if bp.PARTNER_LIST_RE.match(text):
+        return True
+    return bool(bp.FURNITURE_RE.match(text))
+
+
+def _collect_stats(paras: list[_Para], body: etree._Element) -> dict[etree._Element, _Stats]:
+    """Sum text and link characters up the tree, and give each prose paragraph's score to its containers."""
+    stats: dict[etree._Element, _Stats] = {}
+    for para in paras:
+        node: etree._Element | None = para.container
+        while node is not None:
+            st = stats.get(node)
+            if st is None:
+                st = stats[node] = _Stats()
+            st.chars += para.weight
+            st.link_chars += para.link_chars * para.weight // max(1, len(para.text))
+            if node is body:
+                break
+            node = node.getparent()
+        if para.weight < bp.MIN_PARAGRAPH_CHARS or para.link_density > bp.MAX_LINK_DENSITY:
+            continue
+        if _is_boilerplate_text(para.text):
+            continue
+        punctuation = len(bp.PUNCTUATION_RE.findall(para.text))
+        score = 1.0 + punctuation + min(para.weight / 100.0, 3.0)
+        first = para.container
+        if first.tag in _INLINE_PARAGRAPH_TAGS:
+            first = first.getparent()
+        level = 0
+        while first is not None and level < len(_ANCESTOR_DIVIDERS):
+            st = stats.get(first)
+            if st is None:
+                st = stats[first] = _Stats()
+            if not st.scored:
+                st.scored = True
+                st.score += _initial_score(first)
+            st.score += score / _ANCESTOR_DIVIDERS[level]
+            st.punctuation += punctuation
+            if first is body:
+                break
+            first = first.getparent()
+            level += 1
+    return stats
+
+
+def _class_weight(el: etree._Element) -> float:
+    weight = 0.0
+    for value in (el.get("class"), el.get("id")):
+        if not value:
+            continue
+        if bp.NEGATIVE_RE.search(value):
+            weight -= bp.CLASS_WEIGHT
+        if bp.POSITIVE_RE.search(value):
+            weight += bp.CLASS_WEIGHT
+    return weight
+
+
+def _initial_score(el: etree._Element) -> float:
+    return _TAG_BASE_SCORE.get(el.tag, 0.0) + _class_weight(el)
+
+
+def _final_score(st: _Stats) -> float:
+    return st.score * (1.0 - st.link_density)
+
+
+def _choose_main(body: etree._Element, stats: dict[etree._Element, _Stats]) -> list[etree._Element]:
+    """The best-scoring container, moved up where its parent holds more, plus its good siblings."""
+    candidates = [(el, _final_score(st)) for el, st in stats.items() if st.scored]
+    if not candidates:
+        return [body]
+    candidates.sort(key=lambda c: c[1], reverse=True)
+    top, top_score = candidates[0]
+    shared = _shared_ancestor(top, top_score, candidates[1:5], body)
+    if shared is not None:
+        top = shared
+    top = _climb(top, stats, body)
+    return _with_siblings(top, stats, body)
+
+
+def _shared_ancestor(
+    top: etree._Element,
+    top_score: float,
+    others: list[tuple[etree._Element, float]],
+    body: etree._Element,
+) -> etree._Element | None:
+    """Readability: when 3+ near-top candidates sit under one ancestor, the text is split; take it."""
+    close = [el for el, score in others if score >= 0.75 * top_score]
+    if len(close) < 2:
+        return None
+    node = top.getparent()
+    while node is not None and node is not body:
+        if sum(1 for el in close if _is_ancestor(node, el)) >= 2:
+            return node
+        node = node.getparent()
+    return None
+
+
+def _is_ancestor(ancestor: etree._Element, el: etree._Element) -> bool:
+    return any(a is ancestor for a in el.iterancestors())
+
+
+def _climb(top: etree._Element, stats: dict[etree._Element, _Stats], body: etree._Element) -> etree._Element:
+    """Move up while a parent scores higher, and past wrappers that hold only this child."""
+    st = stats.get(top)
+    last = _final_score(st) if st else 0.0
+    threshold = last / 3.0
+    parent = top.getparent()
+    while parent is not None and parent is not body:
+        pst = stats.get(parent)
+        if pst is None or not pst.scored:
+            parent = parent.getparent()
+            continue
+        score = _final_score(pst)
+        if score < threshold:
+            break
+        if score > last:
+            top = parent
+            break
+        last = score
+        parent = parent.getparent()
+    while top is not body:
+        parent = top.getparent()
+        if parent is None or parent is body or len(parent) != 1:
+            break
+        top = parent
+    return top
+
+
+def _with_siblings(
+    top: etree._Element, stats: dict[etree._Element, _Stats], body: etree._Element
+) -> list[etree._Element]:
+    """The winner plus adjacent siblings good enough to be part of the same text."""
+    parent = top.getparent()
+    if parent is None or top is body:
+        return [top]
+    tst = stats.get(top)
+    top_score = _final_score(tst) if tst else 0.0
+    threshold = max(bp.SIBLING_MIN_SCORE, top_score * bp.SIBLING_SCORE_SHARE)
+    top_class = top.get("class")
+    chosen = []
+    for sibling in parent:
+        if sibling is top:
+            chosen.append(sibling)
+            continue
+        if not isinstance(sibling.tag, str):
+            continue
+        st = stats.get(sibling)
+        if st is None:
+            continue
+        bonus = top_score * 0.2 if top_class and sibling.get("class") == top_class else 0.0
+        good = st.scored and _final_score(st) + bonus >= threshold
+        if good or (sibling.tag == "p" and _is_prose_sibling(sibling, st)):
+            chosen.append(sibling)
+    return chosen
+
+
+def _is_prose_sibling(el: etree._Element, st: _Stats) -> bool:
+    text = " ".join(el.text_content().split())
+    if st.chars > 80 and st.link_density < 0.25:
+        return True
+    return 0 < st.chars <= 80 and st.link_chars == 0 and bool(re.search(r"[.。！？!?]$", text))
+
+
+def _inside(el: etree._Element, roots: list[etree._Element]) -> bool:
+    return any(el is r for r in roots) or any(a is r for a in el.iterancestors() for r in roots)
+
+
+# --- step 4: cleaning inside the main block -----------------------------------------------------
+
+
+def _drop_link_lists(chosen: list[etree._Element], stats: dict[etree._Element, _Stats]) -> None:
+    """Remove link-dense lists and boxes (related links, tag clouds) inside the main block."""
+    doomed = []
+    for root in chosen:
+        for el in root.iter(*_CLEANABLE_TAGS):
+            if el is root:
+                continue
+            st = stats.get(el)
+            if st is None or st.chars == 0 or st.punctuation >= 10:
+                continue
+            ld = st.link_density
+            if ld > bp.MAX_LINK_DENSITY or (
+                st.chars < bp.LINK_BLOCK_SHORT_CHARS and ld > bp.MAX_LINK_DENSITY_SHORT
+            ):
+                doomed.append(el)
+    for el in doomed:
+        if el.getparent() is not None:
+            remove_keeping_tail(el)
+
+
+def _filter_paragraphs(paras: list[_Para]) -> list[_Para]:
+    """Drop copyright, partner-list and sharing lines, and link-only lines that are not list items."""
+    kept = []
+    for para in paras:
+        if _is_boilerplate_text(para.text):
+            continue
+        separators = len(bp.LINK_LIST_SEPARATOR_RE.findall(para.text))
+        if separators >= 3 and para.link_density > bp.MAX_LINK_DENSITY:
+            continue
+        kept.append(para)
+    return kept
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", "", text).casefold()
+
+
+def _strip_lead(paras: list[_Para], meta: PageMeta | None) -> list[_Para]:
+    """Drop the headline and the byline/dateline lines that open the block."""
+    title = _norm(meta.title) if meta and meta.title else ""
+    published = meta.published if meta else None
+    date_texts = _date_spellings(published)
+    out = list(paras)
+    index = 0
+    scanned = 0
+    while index < len(out) and scanned < bp.LEAD_SCAN_PARAGRAPHS:
+        para = out[index]
+        scanned += 1
+        if _is_lead_furniture(para, title, date_texts):
+            del out[index]
+            continue
+        if para.weight > bp.BYLINE_MAX_CHARS:
+            break
+        index += 1
+    return out
+
+
+def _is_lead_furniture(para: _Para, title: str, date_texts: tuple[str, ...]) -> bool:
+    text = para.text
+    if title and _is_headline(_norm(text), title):
+        return True
+    if len(text) > bp.BYLINE_MAX_CHARS:
+        return False
+    has_date = bool(bp.DATE_RE.search(text)) or any(d in text for d in date_texts)
+    has_byline = bool(bp.BYLINE_RE.search(text))
+    if has_date and (has_byline or len(text) < 60):
+        return True
+    return has_byline and len(text) < 80 and para.container.tag != "p" and not text.endswith((".", "。"))
+
+
+def _is_headline(norm: str, title: str) -> bool:
+    """The paragraph repeats the title, possibly cut, or with a site name added."""
+    if not norm:
+        return False
+    if norm == title:
+        return True
+    if norm in title:
+        return len(norm) >= 0.8 * len(title)
+    return title in norm and len(norm) <= 1.5 * len(title)
+
+
+def _date_spellings(published: dt.date | dt.datetime | None) -> tuple[str, ...]:
+    if published is None:
+        return ()
+    day = published.date() if isinstance(published, dt.datetime) else published
+    return (
+        day.isoformat(),
+        f"{day.year}/{day.month:02d}/{day.day:02d}",
+        f"{day.year}年{day.month}月{day.day}日",
+        f"{day.year}.{day.month:02d}.{day.day:02d}",
+    )
+
+
+# --- step 5: page kind and rendering ------------------------------------------------------------
+
+
+def _page_kind(all_paras: list[_Para], main_paras: list[_Para]) -> str:
+    """'article' when the main block has a run of long prose, 'listing' when the page is teasers and links."""
+    long_paras = sum(1 for p in main_paras if p.weight >= bp.LONG_PARAGRAPH_CHARS and p.link_density < 0.2)
+    if long_paras >= bp.ARTICLE_MIN_LONG_PARAGRAPHS:
+        return "article"
+    total = sum(p.weight for p in all_paras)
+    links = sum(p.link_chars * p.weight // max(1, len(p.text)) for p in all_paras)
+    teasers = sum(1 for p in all_paras if p.link_density > 0.8 and 15 <= len(p.text) <= 150)
+    if total and links / total > bp.LISTING_LINK_DENSITY:
+        return "listing"
+    if teasers >= bp.LISTING_MIN_TEASERS and long_paras == 0:
+        return "listing"
+    return "article"
+
+
+def _rows(paras: list[_Para]) -> list[_Para]:
+    """Join the cells of one table row into one paragraph when each cell holds one line."""
+    out: list[_Para] = []
+    i = 0
+    while i < len(paras):
+        para = paras[i]
+        row = para.container.getparent() if para.container.tag in ("td", "th") else None
+        if row is None:
+            out.append(para)
+            i += 1
+            continue
+        j = i
+        while (
+            j < len(paras)
+            and paras[j].container.tag in ("td", "th")
+            and paras[j].container.getparent() is row
+        ):
+            j += 1
+        cells = [p.container for p in paras[i:j]]
+        if len(cells) > 1 and len(set(map(id, cells))) == len(cells):
+            out.append(
+                _Para(
+                    container=row,
+                    text=" ".join(p.text for p in paras[i:j]),
+                    html="<tr>" + "".join(f"<td>{p.html}</td>" for p in paras[i:j]) + "</tr>",
+                    link_chars=sum(p.link_chars for p in paras[i:j]),
+                    quote=para.quote,
+                    weight=sum(p.weight for p in paras[i:j]),
+                )
+            )
+        else:
+            out.extend(paras[i:j])
+        i = j
+    return out
+
+
+def _render_text(paras: list[_Para]) -> str:
+    return "\n\n".join(p.text for p in _rows(paras))
+
+
+def _html_tag(para: _Para) -> str:
+    tag = para.container.tag
+    if tag in ("h1", "h2"):
+        return "h2"
+    if tag == "h3":
+        return "h3"
+    if tag in ("h4", "h5", "h6"):
+        return "h4"
+    if tag in ("li", "pre", "tr"):
+        return tag
+    return "p"
+
+
+def _render_html(paras: list[_Para]) -> str:
+    """Cleaned HTML: p, h2-h4, ul/ol/li, blockquote, pre, table rows and links."""
+    parts: list[str] = []
+    open_group: tuple[str, etree._Element | None] | None = None
+    for para in _rows(paras):
+        tag = _html_tag(para)
+        group: tuple[str, etree._Element | None] | None = None
+        if tag == "li":
+            parent = para.container.getparent()
+            group = ("ol" if parent is not None and parent.tag == "ol" else "ul", parent)
+        elif tag == "tr":
+            group = ("table", para.container.getparent())
+        elif para.quote:
+            group = ("blockquote", None)
+        if open_group is not None and (group is None or group != open_group):
+            parts.append(f"</{open_group[0]}>")
+            open_group = None
+        if group is not None and open_group is None:
+            parts.append(f"<{group[0]}>")
+            open_group = group
+        parts.append(para.html if tag == "tr" else f"<{tag}>{para.html}</{tag}>")
+    if open_group is not None:
+        parts.append(f"</{open_group[0]}>")
+    return "\n".join(parts)

@@ -1,0 +1,307 @@
+"""Dates in pages: ISO timestamps, URL paths and visible date lines in several languages.
+
+Input: a string (a meta value, a URL, a line of page text). Output: a `date`, or an
+aware `datetime` when the string carries a time and a UTC offset; None when no date is found.
+A time without an offset gives a date: the page's time zone is unknown and guessing one
+would move late-evening articles to the wrong day. Aware datetimes keep the page's own
+offset, so the calendar day is the one the page printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+# Years outside this window are page furniture (copyright lines, ids), not publication dates.
+MIN_YEAR = 1990
+MAX_YEAR = dt.datetime.now(dt.timezone.utc).year + 1
+
+# ISO 8601 / RFC 3339 as used in meta tags, JSON-LD and <time datetime>:
+# "2021-06-29", "2021-06-29T10:23:00+08:00", "2021-06-29 10:23:00Z", "2021-06-29T10:23:00.000-0500".
+ISO_RE = re.compile(
+    r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+    r"(?:[T ](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?"
+    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?)?"
+)
+# Numeric year-first dates in page text, CJK or Western separators:
+# "2021-06-29", "2021/6/29", "2021.06.29", "2021年6月29日", "2021年06月29日 10:23".
+YMD_RE = re.compile(
+    r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?!\d)"
+)
+# Day-first numeric dates as printed in most of Europe: "29.06.2021", "29/06/2021", "29-06-2021".
+DMY_RE = re.compile(r"(?<![\d.])(?P<d>\d{1,2})[./-](?P<m>\d{1,2})[./-](?P<y>(?:19|20)\d{2})(?!\d)")
+# Compact dates in URLs and CMS file names: "/20210629/", "t20210629_800251027.html", "2021-06-29".
+URL_COMPACT_RE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")
+# Year/month/day as separate path segments: "/2021/06/29/", "/2021-06-29/", "/2021/6/29/".
+URL_PATH_RE = re.compile(r"/(?P<y>(?:19|20)\d{2})[/_-](?P<m>[01]?\d)[/_-](?P<d>[0-3]?\d)(?:/|[_-]|\.|$)")
+# Year-month folder followed by a day-stamped file (Chinese CMS): "/202106/t20210629_…", "/2021-06/29/".
+URL_YM_D_RE = re.compile(r"/(?P<y>(?:19|20)\d{2})-?(?P<m>[01]\d)/(?P<d>[0-3]\d)/")
+
+# Month names (full and abbreviated) in the languages of the development sets.
+MONTHS: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "january jan janvier janv januar jänner jan enero ene gennaio gen janeiro januari stycznia",
+        "february feb février févr fevrier fevr februar feb febrero feb febbraio febb fevereiro fev februari",
+        "march mar mars märz maerz mär marzo mar março marco maart",
+        "april apr avril avr abril abr aprile",
+        "may mai mayo maggio maio mei",
+        "june jun jun juin juni junio giugno giu junho",
+        "july jul juillet juil juli julio luglio lug julho",
+        "august aug août aout august agosto ago augustus",
+        "september sep sept septembre septiembre setiembre settembre set setembro",
+        "october oct octobre oktober okt octubre ottobre ott outubro out",
+        "november nov novembre novemberr noviembre novembro",
+        "december dec décembre decembre déc dezember dez diciembre dic dicembre dezembro december",
+    ),
+    start=1,
+):
+    for _name in _names.split():
+        MONTHS.setdefault(_name, _number)
+_MONTH_ALT = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
+# "June 29, 2021", "Jun. 29 2021", "JULY 1, 2021".
+MDY_NAME_RE = re.compile(
+    rf"(?<![^\W\d_])(?P<mon>{_MONTH_ALT})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d{{2}})(?!\d)",
+    re.IGNORECASE,
+)
+# "29 June 2021", "29. Juni 2021", "29 juin 2021", "29 de junio de 2021", "1er juillet 2021".
+DMY_NAME_RE = re.compile(
+    rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?(?P<mon>{_MONTH_ALT})\.?,?\s+(?:de\s+)?"
+    rf"(?P<y>(?:19|20)\d{{2}})(?!\d)",
+    re.IGNORECASE,
+)
+# Text dates tried in this order; year-first is unambiguous so it goes first.
+TEXT_DATE_RES = (YMD_RE, MDY_NAME_RE, DMY_NAME_RE, DMY_RE)
+
+
+def parse_iso(value: str) -> dt.date | dt.datetime | None:
+    """A date or aware datetime from an ISO-like timestamp (meta tags, JSON-LD, <time datetime>)."""
+    match = ISO_RE.search(value.strip())
+    if match is None:
+        # "20210629", "Tue, 29 Jun 2021 10:23:00 GMT", "June 29, 2021": no ISO form, read it as text.
+        compact = URL_COMPACT_RE.match(value.strip())
+        return _day(compact) if compact else parse_text_date(value)
+    day = _day(match)
+    if day is None or match.group("H") is None or match.group("tz") is None:
+        return day
+    tz = _offset(match.group("tz"))
+    try:
+        return dt.datetime(
+            day.year,
+            day.month,
+            day.day,
+            int(match.group("H")),
+            int(match.group("M")),
+            int(match.group("S") or 0),
+            tzinfo=tz,
+        )
+    except ValueError:
+        return day
+
+
+def parse_text_date(text: str, lang: str | None = None) -> dt.date | None:
+    """The first plausible calendar day printed in a line of text."""
+    found = find_text_dates(text, lang)
+    return found[0][1] if found else None
+
+
+def find_text_dates(text: str, lang: str | None = None) -> list[tuple[int, dt.date]]:
+    """Every plausible (offset, day) printed in a line of text, in reading order."""
+    hits: list[tuple[int, dt.date]] = []
+    taken: list[tuple[int, int]] = []
+    for regex in TEXT_DATE_RES:
+        for match in regex.finditer(text):
+            if any(s < match.end() and match.start() < e for s, e in taken):
+                continue
+            day = _day(match, us_first=regex is DMY_RE and (lang or "").startswith("en"))
+            if day is not None:
+                hits.append((match.start(), day))
+                taken.append(match.span())
+    return sorted(hits, key=lambda hit: hit[0])
+
+
+def parse_url_date(url: str) -> dt.date | None:
+    """The day encoded in a URL path ("/2021/06/29/", "/202106/t20210629_1.html"), if any."""
+    path = re.sub(r"^[a-z][a-z0-9+.-]*://[^/]*", "", url, flags=re.IGNORECASE).split("?")[0]
+    for regex in (URL_PATH_RE, URL_YM_D_RE, URL_COMPACT_RE):
+        for match in regex.finditer(path):
+            day = _day(match)
+            if day is not None:
+                return day
+    return None
+
+
+def _day(match: re.Match[str], us_first: bool = False) -> dt.date | None:
+    groups = match.groupdict()
+    year, day = int(groups["y"]), int(groups["d"])
+    month = MONTHS.get(groups["mon"].lower().rstrip("."), 0) if groups.get("mon") else int(groups["m"])
+    if "mon" not in groups and (month > 12 or (us_first and day <= 12)):
+        # "06/29/2021" read day-first gives month 29: it was month-first, as US pages print it.
+        month, day = day, month
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _offset(text: str) -> dt.timezone:
+    if text == "Z":
+        return dt.timezone.utc
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    return dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
+
+
+# <meta> keys that carry the publication time, most specific first.
+PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "article:published",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "published_time",
+    "publication_date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date.created",
+    "dcterms.created",
+    "dc.date",
+    "dcterms.date",
+    "sailthru.date",
+    "parsely-pub-date",
+    "article.published",
+    "published-date",
+    "date",
+    "citation_date",
+    "citation_publication_date",
+    "og:published_time",
+    "article_date_original",
+    "originalpublicationdate",
+    "cxenseparse:recs:publishtime",
+    "weibo:article:create_at",
+    "releasedate",
+    "datecreated",
+)
+# Labels that mean "changed later": a date right after one is not the publication date.
+UPDATED_RE = re.compile(
+    r"(?:updated?|modified|edited|revised|last\s+changed|aktualisiert|geändert|mis\s+à\s+jour|modifié|"
+    r"actualizado|atualizado|aggiornato|bijgewerkt|更新|修改|最后编辑)\W{0,3}(?:on|am|le|el|:|：)?\s*$",
+    re.IGNORECASE,
+)
+# Labels that announce the publication date; a line with one beats an unlabelled date.
+PUBLISHED_LABEL_RE = re.compile(
+    r"(?:published|posted|publié|veröffentlicht|publicado|pubblicato|发布|發布|发表|发稿|日期|时间|時間)",
+    re.IGNORECASE,
+)
+# After "Source:" comes the outlet or the magazine issue ("Source: NO.26 JULY 1, 2021"):
+# its date is the issue's, not the article's.
+SOURCE_TAIL_RE = re.compile(r"(?:source|来源|來源|出处|quelle|fuente)\s*[:：].*$", re.IGNORECASE)
+# Copyright lines carry years that are not the article's date.
+COPYRIGHT_RE = re.compile(r"©|&copy;|\(c\)|copyright|版权所有|all rights reserved", re.IGNORECASE)
+# class/id tokens of elements that print the article date or its byline/meta line.
+DATE_CLASS_RE = re.compile(
+    r"date|time|publish|posted|pubtime|dateline|byline|article-?meta|post-?meta|entry-?meta|"
+    r"article-?info|meta-?info|info|source|subtitle|fbxx|xinxi|ly|rq|sj",
+    re.IGNORECASE,
+)
+# Regions whose dates belong to other items (comments, related lists, footers).
+OTHER_ITEMS_RE = re.compile(
+    r"comment|related|footer|sidebar|recommend|widget|popular|reply|replies|more-", re.IGNORECASE
+)
+
+
+def find_published(
+    tree: Any,
+    url: str | None,
+    meta: dict[str, str],
+    ld: dict[str, Any],
+    lang: str | None,
+    selector: str | None = None,
+) -> dt.date | dt.datetime | None:
+    """The publication date of the article in a parsed page (read only), or None."""
+    if selector:
+        for el in tree.cssselect(selector)[:1]:
+            value = el.get("datetime") or el.get("content") or el.text_content()
+            if found := parse_iso(value):
+                return found
+    for key in ("datePublished", "dateCreated", "uploadDate"):
+        if isinstance(ld.get(key), str) and (found := parse_iso(ld[key])):
+            return found
+    for key in PUBLISHED_META:
+        if meta.get(key) and (found := parse_iso(meta[key])):
+            return found
+    return _from_markup(tree) or (parse_url_date(url) if url else None) or _from_text(tree, lang)
+
+
+def _from_markup(tree: Any) -> dt.date | dt.datetime | None:
+    """Microdata and <time> elements, skipping ones that say "updated" or sit in comments."""
+    for el in tree.xpath('//*[@itemprop="datePublished" or @itemprop="dateCreated" or @pubdate]'):
+        value = el.get("content") or el.get("datetime") or el.text_content()
+        if found := parse_iso(value):
+            return found
+    for el in tree.xpath("//time[@datetime]"):
+        context = f"{el.get('class', '')} {el.get('itemprop', '')} {_label_before(el)}"
+        if UPDATED_RE.search(context + " ") or re.search(r"updat|modif", context, re.IGNORECASE):
+            continue
+        if _in_other_item(el):
+            continue
+        if found := parse_iso(el.get("datetime", "")):
+            return found
+    return None
+
+
+def _from_text(tree: Any, lang: str | None) -> dt.date | None:
+    """Visible date lines: elements with date-like class names first, then labelled lines anywhere."""
+    body = tree.find(".//body")
+    root = body if body is not None else tree
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in ("script", "style"):
+            continue
+        token = f"{el.get('class', '')} {el.get('id', '')}"
+        if token.strip() and DATE_CLASS_RE.search(token) and not _in_other_item(el):
+            text = " ".join(el.text_content().split())
+            if len(text) <= 300 and (found := published_in_line(text, lang)):
+                return found
+    labelled: dt.date | None = None
+    plain: dt.date | None = None
+    for node in root.xpath(".//text()[normalize-space()][not(ancestor::script)][not(ancestor::style)]"):
+        text = " ".join(str(node).split())
+        if len(text) > 200:
+            continue
+        found = published_in_line(text, lang)
+        if found and PUBLISHED_LABEL_RE.search(text):
+            labelled = labelled or found
+            break
+        if found and plain is None and len(text) < 60:
+            plain = found
+    return labelled or plain
+
+
+def published_in_line(text: str, lang: str | None = None) -> dt.date | None:
+    """The publication day in a visible line; copyright, issue and "updated" dates are skipped."""
+    if COPYRIGHT_RE.search(text):
+        return None
+    text = SOURCE_TAIL_RE.sub("", text)
+    for start, day in find_text_dates(text, lang):
+        if not UPDATED_RE.search(text[max(0, start - 30) : start]):
+            return day
+    return None
+
+
+def _label_before(el: Any) -> str:
+    parent = el.getparent()
+    return (parent.text or "") if parent is not None else ""
+
+
+def _in_other_item(el: Any) -> bool:
+    for ancestor in el.iterancestors():
+        token = f"{ancestor.get('class', '')} {ancestor.get('id', '')}"
+        if ancestor.tag in ("footer", "aside") or (token.strip() and OTHER_ITEMS_RE.search(token)):
+            return True
+    return False

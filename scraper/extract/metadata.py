@@ -1,0 +1,532 @@
+"""Metadata step of extraction: title, date, author, source line, section, language, canonical URL.
+
+Input: the parsed page (read only: this step never changes the tree), its URL and the site's Rules.
+Output: a Metadata record. Sources, most trusted first: per-site Rules selectors, JSON-LD,
+<meta> tags, microdata and <time> elements, the URL, then visible lines such as
+"Source: Xinhua" or "发布时间：2021-06-29". The patterns are data, in the UPPER_CASE tables below
+and in dates.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+
+from ..config import Rules
+from . import dates
+from .rules import select_text
+
+logger = logging.getLogger(__name__)
+
+# JSON-LD types whose headline/date/author describe the article itself (schema.org Article subtypes).
+ARTICLE_TYPES = frozenset(
+    [
+        "article",
+        "newsarticle",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "backgroundnewsarticle",
+        "reviewnewsarticle",
+        "askpublicnewsarticle",
+        "blogposting",
+        "liveblogposting",
+        "socialmediaposting",
+        "techarticle",
+        "scholarlyarticle",
+        "report",
+        "review",
+        "discussionforumposting",
+        "qapage",
+        "recipe",
+        "howto",
+        "videoobject",
+        "podcastepisode",
+    ]
+)
+# Page-level JSON-LD types: a fallback for dates and names when no Article object exists.
+PAGE_TYPES = frozenset(("webpage", "itempage", "collectionpage", "aboutpage", "profilepage"))
+# <meta> keys that name the article's author; values that are URLs (Facebook profiles) are ignored.
+AUTHOR_META = (
+    "author",
+    "article:author",
+    "parsely-author",
+    "sailthru.author",
+    "dc.creator",
+    "dcterms.creator",
+    "byl",
+    "cxenseparse:author",
+    "citation_author",
+)
+TITLE_META = ("og:title", "twitter:title", "dc.title", "dcterms.title", "parsely-title", "sailthru.title")
+SITE_NAME_META = ("og:site_name", "application-name", "apple-mobile-web-app-title", "twitter:site")
+SECTION_META = ("article:section", "parsely-section", "section", "category", "dc.subject")
+DESCRIPTION_META = ("og:description", "description", "twitter:description", "dc.description")
+LANGUAGE_META = ("content-language", "dc.language", "language", "og:locale")
+# Separators between an article title and the site or section name in <title> and og:title:
+# "Title - Site", "Title | Site", "Site » Title", "标题_新华网", "标题——人民网", "Title :: Site".
+TITLE_SEPARATOR_RE = re.compile(r"\s+[|\-–—:»·•/~]{1,2}\s+|\s*(?:_|——|｜|\|)\s*|\s+::\s+|\s*[-–]{2}\s*")
+# class/id tokens of elements that hold a byline.
+BYLINE_CLASS_RE = re.compile(r"byline|author|writer|posted-by|reporter|contributor|zuozhe", re.IGNORECASE)
+# Prefixes that introduce a name in a byline, to strip ("By Jane Doe", "作者：张三", "记者 李四", "文/王五").
+BYLINE_PREFIX_RE = re.compile(
+    r"^\s*(?:(?:written\s+|posted\s+|reported\s+)?by|von|par|por|di|door|av|autor(?:in)?|author|auteur|"
+    r"作者|记者|文|撰文|编辑|责任编辑|责编|来源)\s*[:：/|]?\s*",
+    re.IGNORECASE,
+)
+# Visible author labels inside page text ("作者：张三", "记者 李四", "By Jane Doe").
+AUTHOR_TEXT_RE = re.compile(
+    r"(?:作者|记者|撰稿|文)\s*[:：/]\s*(?P<zh>[\u4e00-\u9fff·]{2,4}(?:[ 、,，][\u4e00-\u9fff·]{2,4}){0,3})"
+    r"|^\s*By\s+(?P<en>[A-Z][\w'.-]+(?:\s+(?:[A-Z][\w'.-]+|and|&|de|van|von)){1,5})\s*$"
+)
+# The source line a page prints ("Source: Xinhua", "来源：新华社", "Quelle: dpa").
+SOURCE_RE = re.compile(
+    r"(?:^|[\s·|｜(（\[])(?:source|来源|來源|稿源|出处|quelle|fuente|fonte)\s*[:：]\s*(?P<value>.*)",
+    re.IGNORECASE,
+)
+# Where a source value ends: the next label on the same line, or a field separator.
+SOURCE_END_RE = re.compile(
+    r"\s{2,}|\s*[|｜·•]\s*|\s*[)）\]]|\s+(?:作者|编辑|责任编辑|责编|记者|时间|发布|日期|浏览|点击|字号|author|by|editor)\b"
+    r"|(?:作者|编辑|责任编辑|责编|记者|发布时间|时间|日期)[:：]",
+    re.IGNORECASE,
+)
+# class/id tokens of breadcrumb trails.
+BREADCRUMB_CLASS_RE = re.compile(
+    r"breadcrumb|crumbs|bread|location|position|daohang|dqwz|curpos", re.IGNORECASE
+)
+# Unicode ranges for the language guess when a page declares none.
+CJK_SCRIPTS = (
+    ("ja", re.compile(r"[\u3040-\u30ff]")),
+    ("ko", re.compile(r"[\uac00-\ud7af]")),
+    ("zh", re.compile(r"[\u4e00-\u9fff]")),
+)
+# class/id tokens of the site's logo or name block, whose heading is not the article's.
+LOGO_CLASS_RE = re.compile(r"logo|brand|site-?title|site-?name|blog-?title|masthead|vcard", re.IGNORECASE)
+# Paths of a homepage: a heading linking there is the site name.
+HOME_PATHS = frozenset(("", "/", "/index.html", "/index.htm", "/index.php", "/index.shtml", "/default.aspx"))
+# Share of an <h1>'s words that must appear in <title>/og:title for the h1 to count as the headline;
+# below it the h1 is a logo, a section name or a teaser (measured on trafilatura and wcxb-dev).
+TITLE_H1_AGREEMENT = 0.6
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_SKIP_TEXT = frozenset(("script", "style", "noscript", "template"))
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    """What a page says about its article, apart from the body text."""
+
+    title: str | None
+    published: dt.date | dt.datetime | None
+    author: str | None
+    source: str | None
+    section: str | None
+    language: str | None
+    site_name: str | None
+    canonical_url: str | None
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Signals:
+    """What is read once from the head and JSON-LD and then shared by every field."""
+
+    meta: dict[str, str]
+    article: dict[str, Any]
+    page: dict[str, Any]
+    url: str | None
+    language: str | None
+
+
+def extract_metadata(tree: lxml.html.HtmlElement, url: str | None, rules: Rules) -> Metadata:
+    """Title, date, author and the rest of a page's metadata; never mutates the tree."""
+    meta = _meta_tags(tree)
+    objects = list(_json_ld_objects(tree))
+    article = next((o for o in objects if _types(o) & ARTICLE_TYPES), {})
+    page = next((o for o in objects if _types(o) & PAGE_TYPES), {})
+    language = _language(tree, meta)
+    signals = _Signals(meta, article, page, url, language)
+    site_name = _site_name(signals, objects)
+    title = _title(tree, signals, site_name, rules)
+    return Metadata(
+        title=title,
+        published=dates.find_published(tree, url, meta, article or page, language, rules.date),
+        author=_author(tree, signals, rules),
+        source=_source(tree, rules),
+        section=_section(tree, signals, title),
+        language=language,
+        site_name=site_name,
+        canonical_url=_canonical_url(tree, meta, url),
+        description=_first(meta, DESCRIPTION_META) or _ld_text(article.get("description")),
+    )
+
+
+def clean_title(title: str, site_names: tuple[str, ...] = (), host: str = "") -> str:
+    """A title without the site or section name that pages add before or after it."""
+    title = _squash(title)
+    parts = TITLE_SEPARATOR_RE.split(title)
+    if len(parts) == 1:
+        return title
+    keys = {_key(name) for name in site_names if name} | {_key(host.removeprefix("www.").split(".")[0])}
+    keys.discard("")
+    while len(parts) > 1 and _is_site_name(parts[-1], keys, host):
+        parts.pop()
+    while len(parts) > 1 and _is_site_name(parts[0], keys, host):
+        parts.pop(0)
+    return _join_parts(title, parts)
+
+
+def _title(tree: lxml.html.HtmlElement, s: _Signals, site_name: str | None, rules: Rules) -> str | None:
+    """The headline: a heading agreeing with the declared titles, else a declared title sans site name."""
+    if rules.title and (chosen := select_text(tree, rules.title)):
+        return _squash(chosen)
+    host = urlsplit(s.url or "").hostname or ""
+    names = tuple(n for n in (site_name, _first(s.meta, ("og:site_name",))) if n)
+    raw = _squash(tree.findtext(".//title") or "")
+    declared = [
+        t
+        for t in (_ld_text(s.article.get("headline")), *(s.meta.get(key) for key in TITLE_META))
+        if t and _key(t) != _key(site_name or "")
+    ]
+    segments = [p for p in TITLE_SEPARATOR_RE.split(raw) if _key(p)] if raw else []
+    found = _headings(tree, s.url)
+    h1_texts = {_squash(_visible_text(h)) for h in tree.iterfind(".//h1")}
+    name_keys = {_key(n) for n in names} | {_key(text) for text, logo in found if logo}
+    headings = [text for text, logo in found if not logo and _key(text) not in name_keys]
+    agreed = {_key(t) for t in (*declared, raw) for t in (t, clean_title(t, names, host))}
+    agreed |= _segment_runs(segments)
+    matches = [h for h in headings if _key(h) in agreed]
+    if matches:
+        return max(matches, key=len)
+    h1s = [text for text, logo in found if text in headings and text in h1_texts]
+    best, best_score = None, 0.0
+    for h1 in h1s:
+        score = max((_overlap(h1, t) for t in (*declared, raw) if t), default=0.0)
+        if score > best_score:
+            best, best_score = h1, score
+    if best is not None and best_score >= TITLE_H1_AGREEMENT:
+        return best
+    if declared:
+        return clean_title(declared[0], names, host)
+    if raw:
+        return _title_from_segments(raw, segments, names, host)
+    return h1s[0] if h1s else None
+
+
+def _title_from_segments(raw: str, segments: list[str], names: tuple[str, ...], host: str) -> str:
+    """<title> minus the site name; unknown names go by position ("Headline - Site")."""
+    cleaned = clean_title(raw, names, host)
+    rest = [p for p in TITLE_SEPARATOR_RE.split(cleaned) if _key(p)]
+    if len(rest) <= 1:
+        return cleaned
+    if len(rest) == 2:
+        return rest[0]
+    return max(rest, key=len)
+
+
+def _headings(tree: lxml.html.HtmlElement, url: str | None) -> list[tuple[str, bool]]:
+    """(text, is_logo) of h1/h2 and title-classed elements, in document order."""
+    found = tree.xpath(
+        '//h1 | //h2 | //*[@itemprop="headline"] | //*[self::h3 or self::div or self::span or self::p]'
+        '[contains(@class, "title") or contains(@class, "headline")]'
+    )[:60]
+    headings = []
+    for el in found:
+        text = _squash(_visible_text(el))
+        if 0 < len(text) <= 300:
+            headings.append((text, _is_logo(el, url)))
+    return headings
+
+
+def _is_logo(el: lxml.html.HtmlElement, url: str | None) -> bool:
+    """A heading that is the site's logo or name: it links to the homepage or says "logo" in its class."""
+    for node in (el, *list(el.iterancestors())[:2]):
+        if LOGO_CLASS_RE.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            return True
+    for href in el.xpath(".//a/@href")[:2]:
+        target = urlsplit(urljoin(url or "", href.strip()))
+        if (
+            target.path in HOME_PATHS
+            and not target.query
+            and (target.netloc or url or href.strip() in ("/", "./"))
+        ):
+            return True
+    return False
+
+
+def _segment_runs(segments: list[str]) -> set[str]:
+    """Keys of every run of consecutive <title> parts, so "A - B | Site" offers "A - B" and "A"."""
+    return {
+        _key("".join(segments[i:j])) for i in range(len(segments)) for j in range(i + 1, len(segments) + 1)
+    }
+
+
+def _overlap(h1: str, title: str) -> float:
+    """Share of the h1's words that the declared title also has (CJK characters count as words)."""
+    words = _words(h1)
+    return len(words & _words(title)) / len(words) if words else 0.0
+
+
+def _words(text: str) -> set[str]:
+    return set(
+        re.findall(
+            r"[\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]|[^\W_]+",
+            unicodedata.normalize("NFKC", text).casefold(),
+        )
+    )
+
+
+def _author(tree: lxml.html.HtmlElement, s: _Signals, rules: Rules) -> str | None:
+    if rules.author and (chosen := select_text(tree, rules.author)):
+        return _clean_author(chosen)
+    names = _ld_names(s.article.get("author"))
+    if names:
+        return ", ".join(names)
+    for key in AUTHOR_META:
+        value = s.meta.get(key, "")
+        if value and not re.match(r"(?:https?:)?//|www\.", value) and (name := _clean_author(value)):
+            return name
+    for el in tree.xpath('//*[@itemprop="author"] | //a[@rel="author"] | //*[@rel="author"]'):
+        inner = el.xpath('.//*[@itemprop="name"]/@content | .//*[@itemprop="name"]//text()')
+        if name := _clean_author(" ".join(inner) if inner else _visible_text(el)):
+            return name
+    for el in _body_iter(tree):
+        token = f"{el.get('class', '')} {el.get('id', '')}"
+        if BYLINE_CLASS_RE.search(token) and (name := _clean_author(_visible_text(el))):
+            return name
+    for text in _short_texts(tree, 120):
+        match = AUTHOR_TEXT_RE.search(text)
+        if match:
+            return _squash(match.group("zh") or match.group("en"))
+    return None
+
+
+def _clean_author(text: str) -> str | None:
+    text = _squash(text)
+    text = BYLINE_PREFIX_RE.sub("", text, count=1)
+    text = re.split(r"\s*(?:[|｜·•]|\d{4}[-/.年]|\b(?:updated|published|posted|on)\b|发布|来源|[:：])", text)[
+        0
+    ]
+    text = text.strip(" ,;-–—")
+    if not 2 <= len(text) <= 80 or sum(c.isdigit() for c in text) > 2 or text.count(" ") > 8:
+        return None
+    return text
+
+
+def _source(tree: lxml.html.HtmlElement, rules: Rules) -> str | None:
+    if rules.source and (chosen := select_text(tree, rules.source)):
+        match = SOURCE_RE.search(chosen)
+        return _source_value(match.group("value")) if match else _squash(chosen)
+    for node in tree.xpath("//body//text()[contains(., ':') or contains(., '：')]"):
+        parent = node.getparent()
+        if parent is None or parent.tag in _SKIP_TEXT or len(node) > 300:
+            continue
+        match = SOURCE_RE.search(node)
+        if match is None:
+            continue
+        value = _source_value(match.group("value"))
+        if not value:
+            # "来源：<a>新华社</a>": the value is the next element's text.
+            after = _squash(parent.text_content())
+            tail = SOURCE_RE.search(after) if len(after) < 300 else None
+            value = _source_value(tail.group("value")) if tail else None
+        if value:
+            return value
+    return None
+
+
+def _source_value(value: str) -> str | None:
+    value = SOURCE_END_RE.split(_squash(value), maxsplit=1)[0].strip(" ,;:：")
+    return value if 0 < len(value) <= 60 else None
+
+
+def _section(tree: lxml.html.HtmlElement, s: _Signals, title: str | None) -> str | None:
+    declared = _first(s.meta, SECTION_META) or _ld_text(s.article.get("articleSection"))
+    if declared:
+        return declared
+    for el in _body_iter(tree):
+        token = f"{el.get('class', '')} {el.get('id', '')}"
+        if not BREADCRUMB_CLASS_RE.search(token):
+            continue
+        items = [_squash(a.text_content()) for a in el.iterfind(".//a")]
+        items = [i for i in items if i and len(i) < 40]
+        if title and items and _key(items[-1]) == _key(title):
+            items.pop()
+        if len(items) >= 2:
+            return items[-1]
+    return None
+
+
+def _site_name(s: _Signals, objects: list[dict[str, Any]]) -> str | None:
+    for key in SITE_NAME_META:
+        value = s.meta.get(key)
+        if value and not value.startswith("@"):
+            return value
+    publisher = s.article.get("publisher")
+    names = _ld_names(publisher)
+    if names:
+        return names[0]
+    for obj in objects:
+        if _types(obj) & {"organization", "newsmediaorganization", "website"} and (
+            name := _ld_text(obj.get("name"))
+        ):
+            return name
+    return None
+
+
+def _language(tree: lxml.html.HtmlElement, meta: dict[str, str]) -> str | None:
+    declared = (
+        tree.get("lang")
+        or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+        or _first(meta, LANGUAGE_META)
+    )
+    if declared:
+        primary = re.split(r"[-_,;\s]", declared.strip().lower())[0]
+        if re.fullmatch(r"[a-z]{2,3}", primary):
+            return primary
+    sample = "".join(_short_texts(tree, 10_000))[:5000]
+    letters = sum(c.isalpha() for c in sample) or 1
+    for lang, script in CJK_SCRIPTS:
+        share = len(script.findall(sample)) / letters
+        if share > (0.05 if lang != "zh" else 0.3):
+            return lang
+    return None
+
+
+def _canonical_url(tree: lxml.html.HtmlElement, meta: dict[str, str], url: str | None) -> str | None:
+    links = tree.xpath(
+        '//link[@rel and @href][contains(concat(" ", translate(@rel, "CANOIL", "canoil"), " "),'
+        ' " canonical ")]/@href'
+    )
+    for href in [*links, meta.get("og:url", "")]:
+        href = href.strip()
+        if not href or href.startswith(("javascript:", "#")):
+            continue
+        absolute = urljoin(url or "", href)
+        parts = urlsplit(absolute)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            continue
+        page_path = urlsplit(url or "").path
+        if parts.path in ("", "/") and page_path not in ("", "/"):
+            # A canonical URL pointing at a homepage is a template default, not this article.
+            continue
+        return absolute
+    return None
+
+
+def _meta_tags(tree: lxml.html.HtmlElement) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for el in tree.iterfind(".//meta"):
+        content = el.get("content")
+        if content is None or not content.strip():
+            continue
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            key = (el.get(attr) or "").strip().lower()
+            if key:
+                found.setdefault(key, _squash(html.unescape(content)))
+    return found
+
+
+def _json_ld_objects(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
+    for script in tree.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
+        text = (script.text or "").strip().removeprefix("<!--").removesuffix("-->").strip().rstrip(";")
+        try:
+            data = json.loads(text, strict=False)
+        except ValueError:
+            logger.debug("unreadable JSON-LD block skipped")
+            continue
+        yield from _walk_ld(data, 0)
+
+
+def _walk_ld(data: Any, depth: int) -> Iterator[dict[str, Any]]:
+    if depth > 6:
+        return
+    if isinstance(data, list):
+        for item in data:
+            yield from _walk_ld(item, depth + 1)
+    elif isinstance(data, dict):
+        if "@type" in data:
+            yield data
+        for key in ("@graph", "mainEntity", "mainEntityOfPage", "itemListElement", "hasPart"):
+            if key in data:
+                yield from _walk_ld(data[key], depth + 1)
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type", ())
+    return {
+        str(k).lower() for k in ([kind] if isinstance(kind, str) else kind if isinstance(kind, list) else ())
+    }
+
+
+def _ld_text(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@value")
+    return _squash(str(value)) or None if isinstance(value, (str, int)) else None
+
+
+def _ld_names(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        name = _ld_text(item)
+        if name and not re.match(r"(?:https?:)?//", name) and name not in names:
+            names.append(name)
+    return names
+
+
+def _first(meta: dict[str, str], keys: tuple[str, ...]) -> str | None:
+    return next((meta[key] for key in keys if meta.get(key)), None)
+
+
+def _body_iter(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
+    body = tree.find(".//body")
+    for el in (body if body is not None else tree).iter():
+        if isinstance(el.tag, str) and el.tag not in _SKIP_TEXT:
+            yield el
+
+
+def _short_texts(tree: lxml.html.HtmlElement, limit: int) -> Iterator[str]:
+    for node in tree.xpath("//body//text()[normalize-space()]"):
+        parent = node.getparent()
+        if parent is not None and parent.tag not in _SKIP_TEXT and len(node) <= limit:
+            yield str(node)
+
+
+def _visible_text(el: lxml.html.HtmlElement) -> str:
+    return " ".join(t for t in el.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]"))
+
+
+def _is_site_name(part: str, keys: set[str], host: str) -> bool:
+    key = _key(part)
+    if not key:
+        return True
+    if key in keys or any(k and (k in key or key in k) for k in keys if len(k) >= 3):
+        return True
+    return bool(host) and len(key) >= 3 and key in _key(host)
+
+
+def _join_parts(title: str, parts: list[str]) -> str:
+    start = title.find(parts[0])
+    end = title.rfind(parts[-1]) + len(parts[-1])
+    return title[start:end].strip() if start >= 0 and end > start else " ".join(parts)
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _key(text: str) -> str:
+    """Text reduced to lower-case letters and digits, for comparing titles and names."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())

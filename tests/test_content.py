@@ -1,0 +1,290 @@
+"""Main-content extraction on small hand-written pages: parse, boilerplate, scoring, rules, page kind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+import pytest
+
+from scraper.config import Rules
+from scraper.errors import ConfigError
+from scraper.extract.content import Content, extract_content
+from scraper.extract.parse import parse_html
+from scraper.extract.rules import select_text
+
+PROSE = (
+    "The council voted on Tuesday to expand the city's bus network, adding four routes that will "
+    "connect the northern suburbs with the hospital district, according to the transport office."
+)
+PROSE_2 = (
+    "Officials said the new routes would run every ten minutes at peak times, and that fares would "
+    "stay the same until the end of next year, when a review of the whole network is due."
+)
+PROSE_3 = (
+    "Residents who spoke at the meeting welcomed the plan, although several asked why the western "
+    "districts, where many older people live, had again been left out of the first phase."
+)
+ZH_1 = "市政府周二宣布，将在北部郊区新增四条公交线路，连接医院片区和大学城，预计明年春季开通运营。"
+ZH_2 = "交通部门表示，新线路高峰时段每十分钟一班，票价保持不变，并将在年底对整个线网进行评估。"
+ZH_3 = "不少市民在听证会上表示欢迎，但也有人询问西部城区为何再次没有被纳入第一阶段的建设计划。"
+
+
+@dataclass
+class Meta:
+    """Stand-in for the metadata step's result: only what content reads."""
+
+    title: str | None = None
+    published: dt.date | dt.datetime | None = None
+
+
+def run(html: str, rules: Rules | None = None, meta: Meta | None = None) -> Content:
+    tree = parse_html(html)
+    assert tree is not None
+    return extract_content(tree, rules or Rules(), meta or Meta())
+
+
+def page(body: str, head: str = "<title>T</title>") -> str:
+    return f"<!DOCTYPE html><html><head>{head}</head><body>{body}</body></html>"
+
+
+ARTICLE = f"<article><p>{PROSE}</p><p>{PROSE_2}</p><p>{PROSE_3}</p></article>"
+
+
+# --- parse_html -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "   \n", "\x00\x01"])
+def test_parse_html_returns_none_without_elements(text):
+    assert parse_html(text) is None
+
+
+def test_parse_html_accepts_str_with_xml_encoding_declaration():
+    tree = parse_html('<?xml version="1.0" encoding="ISO-8859-1"?>\n<html><body><p>café</p></body></html>')
+    assert tree is not None
+    assert tree.findtext(".//p") == "café"
+
+
+def test_parse_html_repairs_broken_markup():
+    tree = parse_html("<div><p>one<p>two</div></span><table><tr><td>cell")
+    assert tree is not None
+    assert [p.text for p in tree.iter("p")] == ["one", "two"]
+    assert tree.findtext(".//td") == "cell"
+
+
+# --- never raise ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["<html>", "plain text, no tags", "<p>", "<body></body>", "<<<>>>&&&"])
+def test_garbage_input_gives_content_without_raising(text):
+    tree = parse_html(text)
+    assert tree is not None
+    result = extract_content(tree, Rules(), Meta())
+    assert isinstance(result.text, str)
+    assert "\n\n\n" not in result.text
+
+
+def test_deeply_nested_five_megabytes_is_fast_and_safe():
+    depth = 5 * 1024 * 1024 // 11
+    html = "<div>" * depth + PROSE + "</div>" * depth
+    started = time.perf_counter()
+    tree = parse_html(html)
+    assert tree is not None
+    result = extract_content(tree, Rules(), Meta())
+    assert time.perf_counter() - started < 5
+    assert isinstance(result.text, str)
+
+
+def test_extract_on_bytes_noise_raises_only_extract_error():
+    from scraper.errors import ExtractError
+    from scraper.extract import extract
+
+    with pytest.raises(ExtractError):
+        extract(b"\x00\x01")
+
+
+# --- boilerplate --------------------------------------------------------------------------------
+
+
+def test_nav_footer_share_and_related_are_removed():
+    html = page(
+        '<header><a href="/">Home</a> <a href="/news">News</a></header>'
+        '<nav><ul><li><a href="/a">Politics section</a></li>'
+        '<li><a href="/b">Sport section</a></li></ul></nav>'
+        f'<div class="main">{ARTICLE}'
+        '<div class="share-buttons">Share on Facebook Share on Twitter</div>'
+        '<div class="related-posts"><h3>Related</h3>'
+        "<p>Another story about the city budget and its effects</p></div>"
+        "</div>"
+        "<footer><p>About us, contact, jobs and the newsletter sign-up page</p></footer>"
+    )
+    text = run(html).text
+    assert text == f"{PROSE}\n\n{PROSE_2}\n\n{PROSE_3}"
+
+
+def test_copyright_and_icp_lines_are_removed():
+    html = page(
+        f"<div id='content'><p>{ZH_1}</p><p>{ZH_2}</p><p>{ZH_3}</p>"
+        "<p>Copyright © 2024 Example News. All rights reserved.</p>"
+        "<p>京ICP备12345678号 京公网安备11010502030001号</p>"
+        "<p>版权所有 未经授权禁止转载</p>"
+        "<p>Partners: Alpha | Beta | Gamma | Delta</p></div>"
+    )
+    text = run(html).text
+    assert ZH_1 in text
+    assert ZH_3 in text
+    for gone in ("Copyright", "ICP", "公网安备", "版权所有", "Partners"):
+        assert gone not in text
+
+
+def test_br_separated_paragraphs_become_paragraphs():
+    html = page(
+        '<div class="nav"><a href="/">Home</a></div>'
+        f'<div class="text">{PROSE}<br><br>{PROSE_2}<br/><br/>{PROSE_3}</div>'
+    )
+    assert run(html).text == f"{PROSE}\n\n{PROSE_2}\n\n{PROSE_3}"
+
+
+def test_whitespace_inside_paragraphs_is_normalised():
+    html = page(f"<article><p>  {PROSE.replace(' ', '   ')}\n</p><p>{PROSE_2}</p><p>{PROSE_3}</p></article>")
+    text = run(html).text
+    assert text.split("\n\n")[0] == PROSE
+
+
+def test_split_containers_are_merged():
+    html = page(
+        '<div id="wrap"><div class="menu-list"><a href="/x">Index</a></div>'
+        f'<div class="story-part"><p>{PROSE}</p><p>{PROSE_2}</p></div>'
+        f'<div class="story-part"><p>{PROSE_3}</p><p>{PROSE}</p></div></div>'
+    )
+    text = run(html).text
+    assert PROSE_2 in text
+    assert PROSE_3 in text
+    assert "Index" not in text
+
+
+def test_layout_table_takes_the_cell_not_the_footer():
+    html = page(
+        "<table><tr><td class='left'><a href='/1'>Home</a><br><a href='/2'>Archive</a><br>"
+        "<a href='/3'>Contact</a></td>"
+        f"<td>{PROSE}<br><br>{PROSE_2}<br><br>{PROSE_3}</td></tr>"
+        "<tr><td colspan='2'>Copyright 2003 Example Times, all rights reserved. Webmaster</td></tr></table>"
+    )
+    text = run(html).text
+    assert text.startswith(PROSE)
+    assert PROSE_3 in text
+    assert "Copyright" not in text
+    assert "Archive" not in text
+
+
+def test_cjk_page_picks_the_chinese_article_over_a_longer_link_list():
+    links = "".join(f'<li><a href="/n{i}">第{i}条新闻标题在这里显示出来</a></li>' for i in range(40))
+    html = page(
+        f'<div class="list"><ul>{links}</ul></div>'
+        f'<div class="box"><p>{ZH_1}</p><p>{ZH_2}</p><p>{ZH_3}</p></div>'
+    )
+    text = run(html).text
+    assert text == f"{ZH_1}\n\n{ZH_2}\n\n{ZH_3}"
+
+
+def test_title_and_byline_are_stripped_from_the_body_start():
+    html = page(
+        "<div class='article'><h1>City expands bus network</h1>"
+        "<p>· 2021-06-29 · Source: NO.26 JULY 1, 2021</p>"
+        f"<p>{PROSE}</p><p>{PROSE_2}</p><p>{PROSE_3}</p></div>"
+    )
+    meta = Meta(title="City expands bus network", published=dt.date(2021, 6, 29))
+    assert run(html, meta=meta).text.startswith(PROSE)
+
+
+def test_headings_and_list_items_are_own_paragraphs_and_in_html():
+    html = page(
+        f"<article><p>{PROSE}</p><h2>What changes</h2>"
+        f"<ul><li>Four new routes</li><li>Same fares</li></ul><p>{PROSE_2}</p><p>{PROSE_3}</p></article>"
+    )
+    result = run(html)
+    assert "\n\nWhat changes\n\nFour new routes\n\nSame fares\n\n" in result.text
+    assert "<h2>What changes</h2>" in result.html
+    assert "<ul>\n<li>Four new routes</li>\n<li>Same fares</li>\n</ul>" in result.html
+
+
+def test_html_keeps_links_and_escapes_text():
+    html = page(
+        f'<article><p>{PROSE} See <a href="/report?a=1&amp;b=2">the report</a> &lt;here&gt;.</p>'
+        f"<p>{PROSE_2}</p><p>{PROSE_3}</p></article>"
+    )
+    result = run(html)
+    assert '<a href="/report?a=1&amp;b=2">the report</a> &lt;here&gt;.' in result.html
+    assert "the report <here>." in result.text
+
+
+def test_table_rows_are_own_paragraphs():
+    html = page(
+        f"<article><p>{PROSE}</p><table><tr><th>Route</th><th>Every</th></tr>"
+        f"<tr><td>42</td><td>10 min</td></tr></table><p>{PROSE_2}</p><p>{PROSE_3}</p></article>"
+    )
+    text = run(html).text
+    assert "\n\nRoute Every\n\n42 10 min\n\n" in text
+
+
+# --- rules --------------------------------------------------------------------------------------
+
+
+def test_rules_body_takes_precedence_and_drop_runs_first():
+    html = page(
+        f'<div class="main"><p>{PROSE}</p><p>{PROSE_2}</p><p>{PROSE_3}</p></div>'
+        '<div class="teaser"><p>A short teaser that the site editor wants. '
+        '<span class="ad">BUY NOW</span></p></div>'
+    )
+    rules = Rules(body="div.teaser", drop=(".ad",))
+    assert run(html, rules=rules).text == "A short teaser that the site editor wants."
+
+
+def test_rules_body_that_matches_nothing_falls_back_to_generic():
+    html = page(ARTICLE)
+    assert run(html, rules=Rules(body="#does-not-exist")).text.startswith(PROSE)
+
+
+def test_rules_drop_removes_a_generic_looking_paragraph():
+    html = page(f"<article><p>{PROSE}</p><p class='promo-x'>{PROSE_2}</p><p>{PROSE_3}</p></article>")
+    text = run(html, rules=Rules(drop=("p.promo-x",))).text
+    assert PROSE_2 not in text
+    assert PROSE_3 in text
+
+
+def test_select_text_reads_text_or_value_attributes():
+    tree = parse_html(
+        page(
+            "<span class='by'>  Jane   Doe </span><span class='by'>second</span>"
+            "<time datetime='2024-05-01'></time>",
+            head='<meta property="article:published_time" content="2024-05-01T10:00:00Z">',
+        )
+    )
+    assert select_text(tree, ".by") == "Jane Doe"
+    assert select_text(tree, "time") == "2024-05-01"
+    assert select_text(tree, 'meta[property="article:published_time"]') == "2024-05-01T10:00:00Z"
+    assert select_text(tree, ".missing") is None
+    assert select_text(tree, None) is None
+
+
+def test_invalid_selector_is_a_config_error():
+    tree = parse_html(page(ARTICLE))
+    with pytest.raises(ConfigError, match="invalid CSS selector"):
+        select_text(tree, "div[[")
+
+
+# --- page kind ----------------------------------------------------------------------------------
+
+
+def test_article_page_kind():
+    assert run(page(ARTICLE)).page_kind == "article"
+
+
+def test_listing_page_kind():
+    teasers = "".join(
+        f'<div class="item"><h3><a href="/story/{i}">Headline number {i} about the city budget</a></h3>'
+        f"<span>2 hours ago</span></div>"
+        for i in range(20)
+    )
+    assert run(page(f"<main>{teasers}</main>")).page_kind == "listing"
