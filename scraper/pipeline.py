@@ -22,7 +22,7 @@ from . import store
 from .config import Config, Rules
 from .errors import FetchError, NoArticleFound, ScraperError, SkippedContent
 from .extract import extract
-from .fetch import Fetcher, build_client
+from .fetch import Fetcher, make_client
 from .models import Article, Page, RunReport
 from .urls import host_of, same_site
 
@@ -53,7 +53,7 @@ async def _ingest(urls: list[str], cfg: Config, on_result: Callback | None) -> R
     db = store.open_db(cfg.storage.path)
     limit = asyncio.Semaphore(cfg.crawl.concurrency)
     try:
-        async with build_client(cfg.fetch) as client:
+        async with make_client(cfg.fetch) as client:
             fetcher = Fetcher(cfg.fetch, client)
 
             async def one(url: str) -> None:
@@ -131,5 +131,5 @@ def _record(report: RunReport, result: UrlResult) -> None:
 
 async def fetch_one(url: str, cfg: Config) -> Page:
     """Fetch one page with the configured client (used by `scraper extract URL`)."""
-    async with build_client(cfg.fetch) as client:
+    async with make_client(cfg.fetch) as client:
         return await Fetcher(cfg.fetch, client).fetch(url)
