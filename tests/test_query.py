@@ -81,10 +81,10 @@ def corpus_db(tmp_path):
             language=lang,
         )
         store.save_article(db, article, url=url, site=site, fetched_at=NOW)
-    # an alias of the first article, seen with a tracking parameter
+    # the first article again, fetched at a print URL that declares the canonical one
     first = CORPUS[0]
     again = Article(title=first[5], text=first[6], url=first[0])
-    store.save_article(db, again, url=first[0] + "?utm_source=x", site="alpha", fetched_at=NOW)
+    store.save_article(db, again, url="https://a.example/print/1", site="alpha", fetched_at=NOW)
     db.close()
     return path
 
@@ -151,14 +151,14 @@ def test_export_streams_every_article_with_urls(corpus_db):
     rows = list(iter_articles(corpus_db, batch=2))
     assert len(rows) == count_articles(corpus_db) == len(CORPUS)
     first = next(r for r in rows if r["url"] == "https://a.example/1")
-    assert "https://a.example/1" in first["urls"] and len(first["urls"]) == 2
+    assert sorted(first["urls"]) == ["https://a.example/1", "https://a.example/print/1"]
     assert all(r["text"] for r in rows)
 
 
 def test_show_by_id_and_alias_url(corpus_db):
-    article = show(corpus_db, "https://a.example/1?utm_source=x&fbclid=abc")
+    article = show(corpus_db, "https://a.example/print/1?utm_source=x&fbclid=abc")
     assert article is not None and article["title"] == "Trade talks resume"
-    assert {u["kind"] for u in article["urls"]} == {"canonical"}
+    assert {u["kind"] for u in article["urls"]} == {"canonical", "alias"}
     assert show(corpus_db, str(article["id"]))["url"] == "https://a.example/1"
     assert show(corpus_db, "999") is None
 
@@ -189,10 +189,10 @@ def run(*args, input=None):
 def test_cli_search_formats(corpus_db):
     result = run("--db", str(corpus_db), "search", "trade", "--format", "json")
     assert result.exit_code == 0
-    assert json.loads(result.output)[0]["title"] == "Trade talks resume"
-    lines = run("--db", str(corpus_db), "search", "trade", "--format", "jsonl").output.splitlines()
+    assert json.loads(result.stdout)[0]["title"] == "Trade talks resume"
+    lines = run("--db", str(corpus_db), "search", "trade", "--format", "jsonl").stdout.splitlines()
     assert len(lines) == 2
-    csv_out = run("--db", str(corpus_db), "search", "trade", "--format", "csv").output
+    csv_out = run("--db", str(corpus_db), "search", "trade", "--format", "csv").stdout
     assert csv_out.splitlines()[0].startswith("id,url,title")
 
 
@@ -212,9 +212,10 @@ def test_cli_export_counts_match_table(corpus_db, tmp_path):
     assert result.exit_code == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == len(CORPUS)
-    gamma = run("--db", str(corpus_db), "export", "--site", "gamma", "--format", "json").output
-    assert len(json.loads(gamma[: gamma.rindex("]") + 1])) == 2
-    csv_out = run("--db", str(corpus_db), "export", "--format", "csv", "--since", "2021-06-01").output
+    gamma = run("--db", str(corpus_db), "export", "--site", "gamma", "--format", "json")
+    assert len(json.loads(gamma.stdout)) == 2
+    assert "exported 2 articles" in gamma.stderr
+    csv_out = run("--db", str(corpus_db), "export", "--format", "csv", "--since", "2021-06-01").stdout
     rows = list(csv.DictReader(io.StringIO(csv_out)))
     assert sorted(r["url"] for r in rows) == [
         "https://a.example/1",
@@ -226,7 +227,7 @@ def test_cli_export_counts_match_table(corpus_db, tmp_path):
 
 def test_cli_show(corpus_db):
     result = run("--db", str(corpus_db), "show", "https://b.example/1", "--format", "json")
-    assert json.loads(result.output)["title"] == "Local elections"
+    assert json.loads(result.stdout)["title"] == "Local elections"
     assert run("--db", str(corpus_db), "show", "12345").exit_code == 1
 
 
