@@ -98,7 +98,8 @@ def test_search_ranks_title_match_first(corpus_db):
     assert titles(rows)[0] == "Trade talks resume"
     assert "Harvest report" in titles(rows)
     assert rows[0]["score"] > rows[1]["score"]
-    assert "[" in rows[0]["snippet"] and "]" in rows[0]["snippet"]
+    assert "[" in rows[0]["snippet"]
+    assert "]" in rows[0]["snippet"]
     assert {"id", "url", "title", "published", "site", "snippet", "score"} <= set(rows[0])
 
 
@@ -157,7 +158,8 @@ def test_export_streams_every_article_with_urls(corpus_db):
 
 def test_show_by_id_and_alias_url(corpus_db):
     article = show(corpus_db, "https://a.example/print/1?utm_source=x&fbclid=abc")
-    assert article is not None and article["title"] == "Trade talks resume"
+    assert article is not None
+    assert article["title"] == "Trade talks resume"
     assert {u["kind"] for u in article["urls"]} == {"canonical", "alias"}
     assert show(corpus_db, str(article["id"]))["url"] == "https://a.example/1"
     assert show(corpus_db, "999") is None
@@ -175,7 +177,7 @@ def test_readonly_connection_cannot_write_or_attach(corpus_db, tmp_path):
     from scraper.query import connect_readonly
 
     conn = connect_readonly(corpus_db)
-    with pytest.raises(Exception, match="readonly|not authorized|query_only"):
+    with pytest.raises(Exception, match=r"readonly|not authorized|query_only"):
         conn.execute("DELETE FROM articles")
     with pytest.raises(Exception, match="not authorized"):
         conn.execute("ATTACH DATABASE ? AS other", [str(tmp_path / "other.db")])
