@@ -44,6 +44,7 @@ _CJK = (
 _CJK_TOKEN_RE = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])\w)+")
 _HAS_CJK_RE = re.compile(rf"[{_CJK}]")
 _YMD_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+_YMD_COMPACT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\D|$)")
 DEFAULT_EXTRACTORS = ["scraper", "trafilatura", "readability", "newspaper4k"]
 
 
@@ -112,8 +113,6 @@ def _adapter(name: str) -> Any:
 
 def load_pages(manifests: list[str], limit: int | None) -> list[dict[str, Any]]:
     """Manifest records with their HTML decoded as the reference scorer decodes it."""
-    from scraper.encoding import decode_html, normalize_label
-
     pages = []
     for manifest in manifests:
         base = Path(manifest).parent
@@ -125,7 +124,7 @@ def load_pages(manifests: list[str], limit: int | None) -> list[dict[str, Any]]:
             raw = (base / rec["html"]).read_bytes()
             if rec["html"].endswith(".gz"):
                 raw = gzip.decompress(raw)
-            rec["text_html"] = _decode(raw, normalize_label(rec.get("encoding")), decode_html)
+            rec["text_html"] = decode_like_reference(raw, rec.get("encoding"))
             pages.append(rec)
             count += 1
             if limit and count >= limit:
@@ -133,16 +132,38 @@ def load_pages(manifests: list[str], limit: int | None) -> list[dict[str, Any]]:
     return pages
 
 
-def _decode(raw: bytes, hint: str | None, fallback: Any) -> str:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", "replace")
-    for enc in (hint, "utf-8"):
+_DECLARED_RES = [
+    re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I),
+    re.compile(rb"<\?xml[^>]+encoding\s*=\s*[\"']([A-Za-z0-9_.:-]+)", re.I),
+    re.compile(rb"\bencoding\s*=\s*[\"']([A-Za-z0-9_.:-]+)", re.I),
+]
+
+
+def decode_like_reference(raw: bytes, hint: str | None) -> str:
+    """The reference scorer's order: BOM, hint, strict UTF-8, declared (few errors), detection."""
+    from charset_normalizer import from_bytes
+
+    from scraper.encoding import normalize_label
+
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if raw.startswith(bom):
+            return raw[len(bom) :].decode(enc, "replace")
+    for enc in (normalize_label(hint), "utf-8"):
         if enc:
             try:
                 return raw.decode(enc)
             except UnicodeDecodeError:
                 pass
-    return str(fallback(raw)[0])
+    for rx in _DECLARED_RES:
+        m = rx.search(raw[:8192])
+        enc = normalize_label(m.group(1).decode("ascii", "ignore")) if m else None
+        if enc:
+            text = raw.decode(enc, "replace")
+            if text.count("\ufffd") <= max(1, len(text) // 200):
+                return text
+            break
+    best = from_bytes(raw).best()
+    return str(best) if best is not None else raw.decode("utf-8", "replace")
 
 
 # ---- worker: runs one extractor in its own process ----
@@ -183,13 +204,20 @@ def _day(value: Any) -> str | None:
         return None
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()[:10]
-    m = _YMD_RE.search(str(value))
+    text = str(value).strip()
+    m = _YMD_RE.search(text) or _YMD_COMPACT_RE.search(text)
     if m:
         try:
             return dt.date(*(int(x) for x in m.groups())).isoformat()
         except ValueError:
             return None
-    return None
+    try:  # as the reference scorer: dateutil for the remaining forms, when it is installed
+        from dateutil import parser as du_parser
+
+        parsed = du_parser.parse(text, default=dt.datetime(1, 1, 1))  # noqa: DTZ001 - a calendar day only
+    except (ImportError, ValueError, OverflowError):
+        return None
+    return parsed.date().isoformat() if parsed.year != 1 else None
 
 
 def run_worker(name: str, manifests: list[str], limit: int | None) -> tuple[list[dict[str, Any]], float]:
@@ -278,7 +306,7 @@ def score(pages: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[st
         out["with"] = found / total_with if total_with else None
         out["without"] = absent / total_without if total_without else None
     for key, same in (("title", _same_title), ("date", _same_date), ("author", _same_author)):
-        idx = [i for i, p in enumerate(pages) if p.get(key)]
+        idx = [i for i, p in enumerate(pages) if p.get(key) and (key != "date" or _day(p[key]))]
         if idx:
             out[key] = sum(same(pages[i][key], results[i][key]) for i in idx) / len(idx)
     secs = [r["seconds"] for r in results]
