@@ -147,7 +147,6 @@ BOILERPLATE_SUBSTRINGS = (
     "most-popular",
     "recommend",
     "subscribe",
-    "promo",
     "outbrain",
     "taboola",
 )
@@ -157,7 +156,7 @@ BOILERPLATE_SUBSTRINGS = (
 # or more than BOILERPLATE_KEEP_ANY_SHARE whatever its name: a real sidebar or
 # share bar never holds most of a page.
 BOILERPLATE_KEEP_CONTENT_SHARE = 0.25
-BOILERPLATE_KEEP_ANY_SHARE = 0.8
+BOILERPLATE_KEEP_ANY_SHARE = 0.5
 
 # Inline styles that hide an element: invisible text is not article text.
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)

@@ -28,6 +28,7 @@ from .rules import drop_selected, remove_keeping_tail, select_all
 logger = logging.getLogger(__name__)
 
 _SPLIT_TOKENS_RE = re.compile(r"[\s_\-]+")
+_BOILERPLATE_SUBSTRING_RE = re.compile("|".join(map(re.escape, bp.BOILERPLATE_SUBSTRINGS)))
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Containers whose own text is a paragraph: the score goes to their parent.
 _INLINE_PARAGRAPH_TAGS = frozenset(
@@ -172,7 +173,7 @@ def _is_boilerplate_name(el: etree._Element) -> bool:
         return False
     if any(t in bp.BOILERPLATE_TOKENS for t in _SPLIT_TOKENS_RE.split(names)):
         return True
-    return any(s in names for s in bp.BOILERPLATE_SUBSTRINGS)
+    return _BOILERPLATE_SUBSTRING_RE.search(names) is not None
 
 
 def _is_hidden(el: etree._Element) -> bool:
@@ -342,6 +343,8 @@ def _collect_stats(paras: list[_Para], body: etree._Element) -> dict[etree._Elem
                 break
             node = node.getparent()
         if para.weight < bp.MIN_PARAGRAPH_CHARS or para.link_density > bp.MAX_LINK_DENSITY:
+            continue
+        if para.container.tag in _HEADING_TAGS:
             continue
         if _is_boilerplate_text(para.text):
             continue
