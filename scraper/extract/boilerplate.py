@@ -271,6 +271,15 @@ FURNITURE_RE = re.compile(
     re.IGNORECASE,
 )
 
+# Pager lines ("第1页/共1页 << 上一页 | 下一页 >>", "Previous page | Next page").
+PAGER_RE = re.compile(
+    r"第\s*\d+\s*页|上一页|下一页|上一篇|下一篇|\b(?:next|previous|prev)\s+(?:page|post|article)\b", re.I
+)
+PAGER_MAX_CHARS = 80
+
+# Separators between a headline and the site name in <title>: "Headline - Site", "标题_网站".
+TITLE_SEPARATOR_RE = re.compile(r"\s[-|–—:·]\s|[_|｜–—]")
+
 # The byline / dateline line under a headline: "Source:", "来源：", "By …", "作者：".
 BYLINE_RE = re.compile(
     r"(?:^|[·|｜丨/]\s*|\s\s)(?:(?:source|sources|by|author|posted|published|updated|written by)\b|"

@@ -325,6 +325,8 @@ def _is_boilerplate_text(text: str) -> bool:
         return True
     if bp.PARTNER_LIST_RE.match(text):
         return True
+    if len(text) <= bp.PAGER_MAX_CHARS and bp.PAGER_RE.search(text):
+        return True
     return bool(bp.FURNITURE_RE.match(text))
 
 
@@ -534,7 +536,7 @@ def _norm(text: str) -> str:
 
 def _strip_lead(paras: list[_Para], meta: PageMeta | None) -> list[_Para]:
     """Drop the headline and the byline/dateline lines that open the block."""
-    title = _norm(meta.title) if meta and meta.title else ""
+    titles = _title_forms(meta.title) if meta and meta.title else ()
     published = meta.published if meta else None
     date_texts = _date_spellings(published)
     out = list(paras)
@@ -543,7 +545,7 @@ def _strip_lead(paras: list[_Para], meta: PageMeta | None) -> list[_Para]:
     while index < len(out) and scanned < bp.LEAD_SCAN_PARAGRAPHS:
         para = out[index]
         scanned += 1
-        if _is_lead_furniture(para, title, date_texts):
+        if _is_lead_furniture(para, titles, date_texts):
             del out[index]
             continue
         if para.weight > bp.BYLINE_MAX_CHARS:
@@ -552,9 +554,17 @@ def _strip_lead(paras: list[_Para], meta: PageMeta | None) -> list[_Para]:
     return out
 
 
-def _is_lead_furniture(para: _Para, title: str, date_texts: tuple[str, ...]) -> bool:
+def _title_forms(title: str) -> tuple[str, ...]:
+    """The normalised title, and its longest part when a site name is attached to it."""
+    parts = [_norm(p) for p in bp.TITLE_SEPARATOR_RE.split(title)]
+    longest = max(parts, key=len, default="")
+    return tuple(t for t in dict.fromkeys((_norm(title), longest)) if len(t) >= 4)
+
+
+def _is_lead_furniture(para: _Para, titles: tuple[str, ...], date_texts: tuple[str, ...]) -> bool:
     text = para.text
-    if title and _is_headline(_norm(text), title):
+    norm = _norm(text)
+    if any(_is_headline(norm, title) for title in titles):
         return True
     if len(text) > bp.BYLINE_MAX_CHARS:
         return False
