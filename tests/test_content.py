@@ -288,3 +288,13 @@ def test_listing_page_kind():
         for i in range(20)
     )
     assert run(page(f"<main>{teasers}</main>")).page_kind == "listing"
+
+
+def test_headline_with_site_suffix_and_pager_line_are_stripped():
+    html = page(
+        "<div class='article'><h1>市区新增四条公交线路</h1>"
+        "<p>第1页/共1页 &lt;&lt; 上一页 | 下一页 &gt;&gt;</p>"
+        f"<p>{ZH_1}</p><p>{ZH_2}</p><p>{ZH_3}</p></div>"
+    )
+    meta = Meta(title="市区新增四条公交线路_新闻中心_示例网")
+    assert run(html, meta=meta).text == f"{ZH_1}\n\n{ZH_2}\n\n{ZH_3}"

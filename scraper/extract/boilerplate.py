@@ -147,7 +147,6 @@ BOILERPLATE_SUBSTRINGS = (
     "most-popular",
     "recommend",
     "subscribe",
-    "promo",
     "outbrain",
     "taboola",
 )
@@ -157,7 +156,7 @@ BOILERPLATE_SUBSTRINGS = (
 # or more than BOILERPLATE_KEEP_ANY_SHARE whatever its name: a real sidebar or
 # share bar never holds most of a page.
 BOILERPLATE_KEEP_CONTENT_SHARE = 0.25
-BOILERPLATE_KEEP_ANY_SHARE = 0.8
+BOILERPLATE_KEEP_ANY_SHARE = 0.5
 
 # Inline styles that hide an element: invisible text is not article text.
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
@@ -271,6 +270,15 @@ FURNITURE_RE = re.compile(
     r"[:：.!]?$",
     re.IGNORECASE,
 )
+
+# Pager lines ("第1页/共1页 << 上一页 | 下一页 >>", "Previous page | Next page").
+PAGER_RE = re.compile(
+    r"第\s*\d+\s*页|上一页|下一页|上一篇|下一篇|\b(?:next|previous|prev)\s+(?:page|post|article)\b", re.I
+)
+PAGER_MAX_CHARS = 80
+
+# Separators between a headline and the site name in <title>: "Headline - Site", "标题_网站".
+TITLE_SEPARATOR_RE = re.compile(r"\s[-|–—:·]\s|[_|｜–—]")
 
 # The byline / dateline line under a headline: "Source:", "来源：", "By …", "作者：".
 BYLINE_RE = re.compile(

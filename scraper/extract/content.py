@@ -28,6 +28,7 @@ from .rules import drop_selected, remove_keeping_tail, select_all
 logger = logging.getLogger(__name__)
 
 _SPLIT_TOKENS_RE = re.compile(r"[\s_\-]+")
+_BOILERPLATE_SUBSTRING_RE = re.compile("|".join(map(re.escape, bp.BOILERPLATE_SUBSTRINGS)))
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Containers whose own text is a paragraph: the score goes to their parent.
 _INLINE_PARAGRAPH_TAGS = frozenset(
@@ -172,7 +173,7 @@ def _is_boilerplate_name(el: etree._Element) -> bool:
         return False
     if any(t in bp.BOILERPLATE_TOKENS for t in _SPLIT_TOKENS_RE.split(names)):
         return True
-    return any(s in names for s in bp.BOILERPLATE_SUBSTRINGS)
+    return _BOILERPLATE_SUBSTRING_RE.search(names) is not None
 
 
 def _is_hidden(el: etree._Element) -> bool:
@@ -324,6 +325,8 @@ def _is_boilerplate_text(text: str) -> bool:
         return True
     if bp.PARTNER_LIST_RE.match(text):
         return True
+    if len(text) <= bp.PAGER_MAX_CHARS and bp.PAGER_RE.search(text):
+        return True
     return bool(bp.FURNITURE_RE.match(text))
 
 
@@ -342,6 +345,8 @@ def _collect_stats(paras: list[_Para], body: etree._Element) -> dict[etree._Elem
                 break
             node = node.getparent()
         if para.weight < bp.MIN_PARAGRAPH_CHARS or para.link_density > bp.MAX_LINK_DENSITY:
+            continue
+        if para.container.tag in _HEADING_TAGS:
             continue
         if _is_boilerplate_text(para.text):
             continue
@@ -531,7 +536,7 @@ def _norm(text: str) -> str:
 
 def _strip_lead(paras: list[_Para], meta: PageMeta | None) -> list[_Para]:
     """Drop the headline and the byline/dateline lines that open the block."""
-    title = _norm(meta.title) if meta and meta.title else ""
+    titles = _title_forms(meta.title) if meta and meta.title else ()
     published = meta.published if meta else None
     date_texts = _date_spellings(published)
     out = list(paras)
@@ -540,7 +545,7 @@ def _strip_lead(paras: list[_Para], meta: PageMeta | None) -> list[_Para]:
     while index < len(out) and scanned < bp.LEAD_SCAN_PARAGRAPHS:
         para = out[index]
         scanned += 1
-        if _is_lead_furniture(para, title, date_texts):
+        if _is_lead_furniture(para, titles, date_texts):
             del out[index]
             continue
         if para.weight > bp.BYLINE_MAX_CHARS:
@@ -549,9 +554,17 @@ def _strip_lead(paras: list[_Para], meta: PageMeta | None) -> list[_Para]:
     return out
 
 
-def _is_lead_furniture(para: _Para, title: str, date_texts: tuple[str, ...]) -> bool:
+def _title_forms(title: str) -> tuple[str, ...]:
+    """The normalised title, and its longest part when a site name is attached to it."""
+    parts = [_norm(p) for p in bp.TITLE_SEPARATOR_RE.split(title)]
+    longest = max(parts, key=len, default="")
+    return tuple(t for t in dict.fromkeys((_norm(title), longest)) if len(t) >= 4)
+
+
+def _is_lead_furniture(para: _Para, titles: tuple[str, ...], date_texts: tuple[str, ...]) -> bool:
     text = para.text
-    if title and _is_headline(_norm(text), title):
+    norm = _norm(text)
+    if any(_is_headline(norm, title) for title in titles):
         return True
     if len(text) > bp.BYLINE_MAX_CHARS:
         return False

@@ -75,7 +75,11 @@ DESCRIPTION_META = ("og:description", "description", "twitter:description", "dc.
 LANGUAGE_META = ("content-language", "dc.language", "language", "og:locale")
 # Separators between an article title and the site or section name in <title> and og:title:
 # "Title - Site", "Title | Site", "Site » Title", "标题_新华网", "标题——人民网", "Title :: Site".
-TITLE_SEPARATOR_RE = re.compile(r"\s+[|\-–—:»·•/~]{1,2}\s+|\s*(?:_|——|｜|\|)\s*|\s+::\s+|\s*[-–]{2}\s*")
+TITLE_SEPARATOR_RE = re.compile(
+    r"\s+[|\-–—:»·•/~]{1,2}\s+|\s*(?:_|——|｜|\|)\s*|\s+::\s+|\s*[-–]{2}\s*"
+    # "标题-新华网": Chinese sites glue the name on with a bare hyphen.
+    r"|(?<=[\u3000-\u9fff\uff00-\uffef])[-－](?=[\u4e00-\u9fff])"
+)
 # class/id tokens of elements that hold a byline.
 BYLINE_CLASS_RE = re.compile(r"byline|author|writer|posted-by|reporter|contributor|zuozhe", re.IGNORECASE)
 # Prefixes that introduce a name in a byline, to strip ("By Jane Doe", "作者：张三", "记者 李四", "文/王五").

@@ -1,0 +1,350 @@
+"""extract() on saved pages (tests/fixtures/pages/<slug>/), plus unit tests of the metadata step."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import unicodedata
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from scraper.config import Rules
+from scraper.extract import extract
+from scraper.extract.dates import find_text_dates, parse_iso, parse_url_date, published_in_line
+from scraper.extract.metadata import Metadata, clean_title, extract_metadata
+from scraper.extract.parse import parse_html
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+CASES = sorted(p for p in PAGES.iterdir() if (p / "expected.json").is_file())
+
+
+def _norm(text: str | None) -> str:
+    """Whitespace-normalised NFKC text, as the snippet tests of the trafilatura evaluation compare it."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def _meta(
+    html: str, url: str | None = "https://example.com/news/a.html", rules: Rules | None = None
+) -> Metadata:
+    tree = parse_html(html)
+    assert tree is not None
+    return extract_metadata(tree, url, rules or Rules())
+
+
+@pytest.fixture(params=CASES, ids=[p.name for p in CASES])
+def case(request: pytest.FixtureRequest) -> tuple[dict, object]:
+    folder: Path = request.param
+    expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+    article = extract((folder / "page.html").read_bytes(), expected["url"])
+    return expected, article
+
+
+# Saved pages ---------------------------------------------------------------------------------------
+
+
+def test_there_are_enough_fixture_pages():
+    origins = [json.loads((p / "expected.json").read_text(encoding="utf-8"))["origin"] for p in CASES]
+    assert len([o for o in origins if not o.startswith("reconstruction")]) >= 12
+
+
+def test_page_title(case):
+    expected, article = case
+    assert _norm(article.title) == _norm(expected["title"])
+
+
+def test_page_date(case):
+    expected, article = case
+    assert article.published is not None
+    assert article.published.isoformat()[:10] == expected["date"]
+
+
+def test_page_language(case):
+    expected, article = case
+    if expected.get("language"):
+        assert article.language == expected["language"]
+
+
+def test_page_keeps_main_text(case):
+    expected, article = case
+    text = _norm(article.text)
+    missing = [s for s in expected["must_contain"] if _norm(s) not in text]
+    assert not missing
+
+
+def test_page_drops_boilerplate(case):
+    expected, article = case
+    text = _norm(article.text)
+    present = [s for s in expected["must_not_contain"] if _norm(s) in text]
+    assert not present
+
+
+def test_page_source_line(case):
+    expected, article = case
+    if "source" in expected:
+        assert article.source == expected["source"]
+
+
+def test_bjreview_text_is_exactly_the_six_paragraphs():
+    folder = PAGES / "bjreview-century"
+    expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+    article = extract((folder / "page.html").read_bytes(), expected["url"])
+    assert article.text == expected["text"]
+    assert article.text.count("\n\n") == 5
+    assert article.source == "NO.26 JULY 1, 2021"
+    assert article.published == dt.date(2021, 6, 29)
+
+
+# Dates ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "day"),
+    [
+        ("2021-06-29", None, "2021-06-29"),
+        ("June 29, 2021", "en", "2021-06-29"),
+        ("Jun. 29 2021", "en", "2021-06-29"),
+        ("29 June 2021", "en", "2021-06-29"),
+        ("2021年6月29日", "zh", "2021-06-29"),
+        ("2021年06月29日 10:23", "zh", "2021-06-29"),
+        ("发布时间：2021-06-29", "zh", "2021-06-29"),
+        ("29.06.2021", "de", "2021-06-29"),
+        ("29. Juni 2021", "de", "2021-06-29"),
+        ("1er juillet 2021", "fr", "2021-07-01"),
+        ("29 de junio de 2021", "es", "2021-06-29"),
+        ("06/29/2021", "en", "2021-06-29"),
+        ("05/06/2021", "en", "2021-05-06"),
+        ("05/06/2021", "fr", "2021-06-05"),
+        ("Posted on 2021/6/9 by admin", "en", "2021-06-09"),
+    ],
+)
+def test_text_date_formats(text, lang, day):
+    found = find_text_dates(text, lang)
+    assert found
+    assert found[0][1].isoformat() == day
+
+
+@pytest.mark.parametrize("text", ["no date here", "1999-13-45", "ISBN 978-3-16-148410-0", "call 555-1234"])
+def test_text_without_a_real_date(text):
+    assert find_text_dates(text) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "day"),
+    [
+        ("· 2021-06-29 · Source: NO.26 JULY 1, 2021", dt.date(2021, 6, 29)),
+        ("Source: NO.26 JULY 1, 2021", None),
+        ("Copyright © 2021-2023 Example Media", None),
+        ("Updated: 2021-07-02 Published: 2021-06-29", dt.date(2021, 6, 29)),
+        ("来源：新华社 2021年06月29日 10:23", None),
+    ],
+)
+def test_published_in_line_skips_issue_copyright_and_updated(line, day):
+    assert published_in_line(line, "en") == day
+
+
+def test_iso_timestamp_keeps_the_page_offset():
+    value = parse_iso("2021-06-29T23:10:00-05:00")
+    assert isinstance(value, dt.datetime)
+    assert value.utcoffset() == dt.timedelta(hours=-5)
+    assert value.date() == dt.date(2021, 6, 29)
+
+
+def test_iso_timestamp_without_offset_is_a_day():
+    assert parse_iso("2021-06-29T10:23:00") == dt.date(2021, 6, 29)
+
+
+@pytest.mark.parametrize(
+    ("url", "day"),
+    [
+        ("http://www.bjreview.com.cn/Opinion/Voice/202106/t20210629_800251027.html", dt.date(2021, 6, 29)),
+        ("https://example.com/2021/06/29/some-story/", dt.date(2021, 6, 29)),
+        ("https://example.com/news/20210629/a.html", dt.date(2021, 6, 29)),
+        ("https://example.com/2021-06-29-slug", dt.date(2021, 6, 29)),
+        ("https://example.com/2021/06/slug", None),
+        ("https://example.com/p/123456789012", None),
+    ],
+)
+def test_url_dates(url, day):
+    assert parse_url_date(url) == day
+
+
+def test_published_prefers_json_ld_over_updated_meta():
+    html = """<html><head>
+    <meta property="article:modified_time" content="2022-01-01T00:00:00Z">
+    <script type="application/ld+json">{"@context": "https://schema.org", "@graph": [
+      {"@type": "WebSite", "name": "Example"},
+      {"@type": ["NewsArticle"], "headline": "A headline", "datePublished": "2021-06-29T08:00:00+08:00",
+       "dateModified": "2022-01-01",
+       "author": [{"@type": "Person", "name": "Jane Doe"}, {"name": "Li Wei"}]}]}
+    </script></head><body><h1>A headline</h1></body></html>"""
+    meta = _meta(html)
+    assert isinstance(meta.published, dt.datetime)
+    assert meta.published.isoformat() == "2021-06-29T08:00:00+08:00"
+    assert meta.author == "Jane Doe, Li Wei"
+    assert meta.title == "A headline"
+    assert meta.site_name == "Example"
+
+
+def test_time_element_marked_updated_is_skipped():
+    html = """<html><body><article><h1>T</h1>
+    <p>Updated <time datetime="2021-07-05">July 5</time></p>
+    <p class="byline">Published <time datetime="2021-06-29">June 29</time></p>
+    </article></body></html>"""
+    assert _meta(html, None).published == dt.date(2021, 6, 29)
+
+
+def test_date_in_comments_is_not_the_article_date():
+    html = """<html><body><h1>T</h1><div class="post-meta">Posted June 29, 2021</div>
+    <div class="comments"><time datetime="2021-08-01">Aug 1</time></div></body></html>"""
+    assert _meta(html, None).published == dt.date(2021, 6, 29)
+
+
+def test_chinese_date_line():
+    html = """<html><body><h1>标题</h1><div class="info">发布时间：2021年06月29日 10:23 来源：新华社</div>
+    <p>正文</p></body></html>"""
+    meta = _meta(html, None)
+    assert meta.published == dt.date(2021, 6, 29)
+    assert meta.source == "新华社"
+    assert meta.language == "zh"
+
+
+# Titles -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "names", "host", "title"),
+    [
+        ("A century of international exchanges - Beijing Review", ("Beijing Review",), "", None),
+        ("Headline | The Example Times", ("The Example Times",), "", "Headline"),
+        ("The Example Times » Headline", ("The Example Times",), "", "Headline"),
+        (
+            "武汉的声音：有英勇的你，才有英雄的城！_新华网",
+            ("新华网",),
+            "",
+            "武汉的声音：有英勇的你，才有英雄的城！",
+        ),
+        ("Story title — Example", (), "www.example.com", "Story title"),
+        ("Spider-Man returns - Example", (), "example.com", "Spider-Man returns"),
+        ("No separators at all", (), "example.com", "No separators at all"),
+    ],
+)
+def test_clean_title(raw, names, host, title):
+    expected = title or "A century of international exchanges"
+    assert clean_title(raw, names, host) == expected
+
+
+def test_title_prefers_the_h1_that_matches_the_cleaned_title():
+    html = """<html><head>
+    <title>Four Years Remaining » Blog Archive » Interning of Small Integers</title></head>
+    <body><div id="header"><h1><a href="http://fouryears.eu">Four Years Remaining</a></h1></div>
+    <h2>Interning of Small Integers</h2></body></html>"""
+    assert _meta(html, "http://fouryears.eu/2019/10/21/interning/").title == "Interning of Small Integers"
+
+
+def test_title_from_og_without_site_name():
+    html = """<html><head><meta property="og:site_name" content="AOC media">
+    <meta property="og:title" content="Pour le néolibéralisme | AOC media"><title>x</title></head>
+    <body><h1 class="logo">Opinion</h1></body></html>"""
+    assert _meta(html).title == "Pour le néolibéralisme"
+
+
+def test_rules_selectors_win():
+    html = """<html><head><title>Wrong - Site</title></head><body><h1>Wrong</h1>
+    <div class="hed">Right title</div><span class="when">2020-02-03</span><span class="who">Ann Lee</span>
+    <span class="from">Source: Reuters</span></body></html>"""
+    rules = Rules(title=".hed", date=".when", author=".who", source=".from")
+    meta = _meta(html, rules=rules)
+    assert (meta.title, meta.published, meta.author, meta.source) == (
+        "Right title",
+        dt.date(2020, 2, 3),
+        "Ann Lee",
+        "Reuters",
+    )
+
+
+# Authors, canonical URL, the rest ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "author"),
+    [
+        ('<meta name="author" content="Jane Doe">', "", "Jane Doe"),
+        (
+            '<meta property="article:author" content="https://facebook.com/jane">',
+            '<p class="byline">By Jane Doe</p>',
+            "Jane Doe",
+        ),
+        (
+            '<script type="application/ld+json">{"@type": "BlogPosting", "author": "Jane Doe"}</script>',
+            "",
+            "Jane Doe",
+        ),
+        (
+            '<script type="application/ld+json">'
+            '{"@type": "Article", "author": {"@type": "Person", "name": "Jane"}}'
+            "</script>",
+            "",
+            "Jane",
+        ),
+        ("", '<span class="author">作者：张三</span>', "张三"),
+        ("", "<p>By Jane Doe</p>", "Jane Doe"),
+        ("", "<p>记者 李四 报道</p>", None),
+    ],
+)
+def test_author_forms(head, body, author):
+    html = f"<html><head>{head}</head><body><h1>T</h1>{body}</body></html>"
+    assert _meta(html).author == author
+
+
+@pytest.mark.parametrize(
+    ("link", "url", "canonical"),
+    [
+        (
+            '<link rel="canonical" href="/news/a.html">',
+            "https://example.com/news/a.html?utm_source=x",
+            "https://example.com/news/a.html",
+        ),
+        ('<link rel="canonical" href="/">', "https://example.com/news/a.html", None),
+        ('<link rel="canonical" href="https://other.example.org/">', "https://example.com/news/a.html", None),
+        (
+            '<meta property="og:url" content="https://example.com/news/b.html">',
+            None,
+            "https://example.com/news/b.html",
+        ),
+        ('<link rel="Canonical" href="javascript:void(0)">', "https://example.com/a", None),
+    ],
+)
+def test_canonical_url(link, url, canonical):
+    html = f"<html><head>{link}</head><body><h1>T</h1></body></html>"
+    assert _meta(html, url).canonical_url == canonical
+
+
+def test_section_language_description_and_site_name():
+    html = """<html lang="de-AT"><head><meta property="og:site_name" content="Beispiel">
+    <meta name="description" content="Kurz &amp; gut"></head><body>
+    <nav class="breadcrumb"><a href="/">Start</a> &gt; <a href="/sport/">Sport</a>
+    &gt; <a href="#">Titel</a></nav>
+    <h1>Titel</h1></body></html>"""
+    meta = _meta(html)
+    assert (meta.section, meta.language, meta.description, meta.site_name) == (
+        "Sport",
+        "de",
+        "Kurz & gut",
+        "Beispiel",
+    )
+
+
+def test_metadata_does_not_change_the_tree():
+    html = (PAGES / "bjreview-century" / "page.html").read_text(encoding="utf-8")
+    tree = parse_html(html)
+    before = lxml.html.tostring(tree)
+    extract_metadata(tree, None, Rules())
+    assert lxml.html.tostring(tree) == before
+
+
+def test_broken_json_ld_is_ignored():
+    html = """<html><head><script type="application/ld+json">{"@type": "Article", "headline": </script>
+    <title>Real title - Site</title></head><body><h1>Real title</h1></body></html>"""
+    assert _meta(html).title == "Real title"
