@@ -169,7 +169,7 @@ def _search_sql(
     if match:
         sql = (
             f"SELECT a.id, a.url, a.title, a.published, a.site, a.author, a.language, "
-            f"snippet(articles_fts, 1, '[', ']', '…', 16) AS snippet, "
+            f"snippet(articles_fts, 1, '[', ']', '…', 64) AS snippet, "
             f"-bm25(articles_fts, {_TITLE_WEIGHT}, {_TEXT_WEIGHT}) AS score "
             f"FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
             f"WHERE articles_fts MATCH ?{extra} ORDER BY score DESC, a.id LIMIT ? OFFSET ?"

@@ -51,8 +51,9 @@ async def _checked_addresses(host: str, resolve: Resolver, *, allow_private: boo
         for ip in addresses:
             kind = address_kind(ip)
             if kind is not None:
-                verb = "is" if literal is not None else "resolves to"
-                raise _Refused(f"{host} {verb} {ip}, {kind}")
+                if literal is None:
+                    raise _Refused(f"{host} resolves to {ip}, {kind}")
+                raise _Refused(f"{host} is {kind}" + ("" if host.strip("[]") == str(ip) else f" ({ip})"))
     return addresses
 
 
