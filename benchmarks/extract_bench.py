@@ -117,10 +117,10 @@ def load_pages(manifests: list[str], limit: int | None) -> list[dict[str, Any]]:
     for manifest in manifests:
         base = Path(manifest).parent
         count = 0
-        for line in Path(manifest).read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            rec = json.loads(line)
+        # iterate the file, not str.splitlines(): JSON strings may hold U+2028, which splitlines() splits on
+        with Path(manifest).open(encoding="utf-8") as lines:
+            records = [json.loads(line) for line in lines if line.strip()]
+        for rec in records:
             raw = (base / rec["html"]).read_bytes()
             if rec["html"].endswith(".gz"):
                 raw = gzip.decompress(raw)
