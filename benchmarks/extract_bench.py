@@ -57,7 +57,13 @@ def _adapter(name: str) -> Any:
 
         def run(html: str, url: str | None) -> dict[str, Any]:
             a = extract(html, url)
-            return {"text": a.text, "title": a.title, "date": a.published, "author": a.author}
+            return {
+                "text": a.text,
+                "title": a.title,
+                "date": a.published,
+                "author": a.author,
+                "kind": a.page_kind,
+            }
 
         return run
     if name == "trafilatura":  # the reference scorer's call
@@ -192,6 +198,7 @@ def worker(name: str, manifests: list[str], limit: int | None, out: str) -> None
                 "title": res.get("title"),
                 "date": _day(res.get("date")),
                 "author": res.get("author"),
+                "kind": res.get("kind"),
                 "seconds": elapsed,
                 "error": err,
             }
@@ -309,6 +316,12 @@ def score(pages: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[st
         idx = [i for i, p in enumerate(pages) if p.get(key) and (key != "date" or _day(p[key]))]
         if idx:
             out[key] = sum(same(pages[i][key], results[i][key]) for i in idx) / len(idx)
+    kinds = [(p["page_type"], r["kind"]) for p, r in pairs if p.get("page_type") and r.get("kind")]
+    if kinds:
+        out["kind"] = sum(truth == got for truth, got in kinds) / len(kinds)
+        out["is_article"] = sum((truth == "article") == (got == "article") for truth, got in kinds) / len(
+            kinds
+        )
     secs = [r["seconds"] for r in results]
     out["pages_per_s"] = len(secs) / sum(secs) if sum(secs) else 0.0
     out["median_ms"] = statistics.median(secs) * 1000 if secs else 0.0
@@ -343,6 +356,8 @@ COLUMNS = [
     ("title", lambda s: s.get("title")),
     ("date", lambda s: s.get("date")),
     ("author", lambda s: s.get("author")),
+    ("kind", lambda s: s.get("kind")),
+    ("article?", lambda s: s.get("is_article")),
 ]
 
 
