@@ -122,19 +122,15 @@ def load_pages(manifests: list[str], limit: int | None) -> list[dict[str, Any]]:
     pages = []
     for manifest in manifests:
         base = Path(manifest).parent
-        count = 0
         # iterate the file, not str.splitlines(): JSON strings may hold U+2028, which splitlines() splits on
         with Path(manifest).open(encoding="utf-8") as lines:
             records = [json.loads(line) for line in lines if line.strip()]
-        for rec in records:
+        for rec in records[:limit] if limit else records:
             raw = (base / rec["html"]).read_bytes()
             if rec["html"].endswith(".gz"):
                 raw = gzip.decompress(raw)
             rec["text_html"] = decode_like_reference(raw, rec.get("encoding"))
             pages.append(rec)
-            count += 1
-            if limit and count >= limit:
-                break
     return pages
 
 
