@@ -254,7 +254,7 @@ def _filter_options(func: Any) -> Any:
     show_default=True,
 )
 @click.pass_obj
-def search(state: State, text: str, fmt: str, limit: int, offset: int, raw: bool, **filters: Any) -> None:
+def search(state: State, /, text: str, fmt: str, limit: int, offset: int, raw: bool, **filters: Any) -> None:
     """Full-text search over titles and texts, best matches first.
 
     Words match anywhere, Chinese too; "quoted phrases" stay together; FTS
@@ -284,7 +284,7 @@ def search(state: State, text: str, fmt: str, limit: int, offset: int, raw: bool
 )
 @click.option("-o", "--output", "out", default="-", show_default=True, help="Output file; '-' is stdout.")
 @click.pass_obj
-def export(state: State, fmt: str, out: str, **filters: Any) -> None:
+def export(state: State, /, fmt: str, out: str, **filters: Any) -> None:
     """Stream every article (all metadata, text and URLs) as JSON lines, JSON or CSV.
 
     Memory stays flat on any corpus size; the row count goes to stderr.

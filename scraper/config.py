@@ -164,7 +164,7 @@ def load_config(path: str | Path | None) -> Config:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{file}: the top level must be a mapping of sections, got {type(raw).__name__}")
-    config = _build(Config, raw, str(file), "")
+    config: Config = _build(Config, raw, str(file), "")
     names = [s.name for s in config.sources]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

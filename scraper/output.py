@@ -10,18 +10,18 @@ import csv
 import json
 import shutil
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import IO, Any
 
 _TABLE_COLUMNS = (("id", 6), ("published", 10), ("site", 14), ("title", 0))
 
 
-def write_rows(rows: Iterable[dict[str, Any]], fmt: str, stream: TextIO) -> int:
+def write_rows(rows: Iterable[dict[str, Any]], fmt: str, stream: IO[str]) -> int:
     """Write rows in the format; returns how many were written."""
     writer = {"table": _write_table, "json": _write_json, "jsonl": _write_jsonl, "csv": _write_csv}[fmt]
     return writer(rows, stream)
 
 
-def _write_jsonl(rows: Iterable[dict[str, Any]], stream: TextIO) -> int:
+def _write_jsonl(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     count = 0
     for row in rows:
         stream.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -29,7 +29,7 @@ def _write_jsonl(rows: Iterable[dict[str, Any]], stream: TextIO) -> int:
     return count
 
 
-def _write_json(rows: Iterable[dict[str, Any]], stream: TextIO) -> int:
+def _write_json(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     count = 0
     stream.write("[")
     for row in rows:
@@ -39,7 +39,7 @@ def _write_json(rows: Iterable[dict[str, Any]], stream: TextIO) -> int:
     return count
 
 
-def _write_csv(rows: Iterable[dict[str, Any]], stream: TextIO) -> int:
+def _write_csv(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     writer: csv.DictWriter[str] | None = None
     count = 0
     for row in rows:
@@ -52,7 +52,7 @@ def _write_csv(rows: Iterable[dict[str, Any]], stream: TextIO) -> int:
     return count
 
 
-def _write_table(rows: Iterable[dict[str, Any]], stream: TextIO) -> int:
+def _write_table(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     width = shutil.get_terminal_size((120, 20)).columns
     count = 0
     for row in rows:

@@ -262,7 +262,7 @@ def _redirect_target(current: str, response: httpx.Response) -> str | None:
     if not location:
         raise FetchError(current, f"GET {current} failed: HTTP {response.status_code} without a Location")
     try:
-        return urljoin(current, location)
+        return str(urljoin(current, location))
     except ValueError as exc:
         raise FetchError(current, f"GET {current} failed: bad Location {location!r} ({exc})") from exc
 

@@ -155,7 +155,7 @@ class _Inflate:
         self._budget -= len(out)
         if self._budget < 0:
             raise _Overflow
-        return out
+        return bytes(out)
 
 
 class _Brotli:
@@ -175,7 +175,7 @@ class _Brotli:
         self._budget -= len(out)
         if self._budget < 0:
             raise _Overflow
-        return out
+        return bytes(out)
 
     def flush(self) -> bytes:
         return b""
