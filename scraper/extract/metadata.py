@@ -88,6 +88,8 @@ BYLINE_PREFIX_RE = re.compile(
     r"作者|记者|文|撰文|编辑|责任编辑|责编|来源)\s*[:：/|]?\s*",
     re.IGNORECASE,
 )
+# Byline-classed text that is not a name: e-mail fields, legal notices, widget labels.
+AUTHOR_JUNK_RE = re.compile(r"@|email|版权|声明|授权|欢迎|该作者|文章|name,|comment|share", re.IGNORECASE)
 # Visible author labels inside page text ("作者：张三", "记者 李四", "By Jane Doe").
 AUTHOR_TEXT_RE = re.compile(
     r"(?:作者|记者|撰稿|文)\s*[:：/]\s*(?P<zh>[\u4e00-\u9fff·]{2,4}(?:[ 、,，][\u4e00-\u9fff·]{2,4}){0,3})"
@@ -104,6 +106,10 @@ SOURCE_END_RE = re.compile(
     r"|(?:作者|编辑|责任编辑|责编|记者|发布时间|时间|日期)[:：]",
     re.IGNORECASE,
 )
+# Words glued after a source name by share/report widgets ("新京报 举报", "Xinhua Share").
+SOURCE_TRAILER_RE = re.compile(r"\s*(?:举报|分享|打印|纠错|share|print)$", re.IGNORECASE)
+# A "source" that is markup or a URL is an attribute dump or a code sample, not an outlet.
+SOURCE_JUNK_RE = re.compile(r"[=<>\[\]{}@]|https?://|\.(?:js|css|png|jpe?g)\b", re.IGNORECASE)
 # class/id tokens of breadcrumb trails.
 BREADCRUMB_CLASS_RE = re.compile(
     r"breadcrumb|crumbs|bread|location|position|daohang|dqwz|curpos", re.IGNORECASE
@@ -323,6 +329,8 @@ def _clean_author(text: str) -> str | None:
     text = text.strip(" ,;-–—")
     if not 2 <= len(text) <= 80 or sum(c.isdigit() for c in text) > 2 or text.count(" ") > 8:
         return None
+    if AUTHOR_JUNK_RE.search(text):
+        return None
     return text
 
 
@@ -350,7 +358,10 @@ def _source(tree: lxml.html.HtmlElement, rules: Rules) -> str | None:
 
 def _source_value(value: str) -> str | None:
     value = SOURCE_END_RE.split(_squash(value), maxsplit=1)[0].strip(" ,;:：")
-    return value if 0 < len(value) <= 60 else None
+    value = SOURCE_TRAILER_RE.sub("", value)
+    if not 0 < len(value) <= 60 or SOURCE_JUNK_RE.search(value) or not any(c.isalpha() for c in value):
+        return None
+    return value
 
 
 def _section(tree: lxml.html.HtmlElement, s: _Signals, title: str | None) -> str | None:
@@ -495,9 +506,9 @@ def _first(meta: dict[str, str], keys: tuple[str, ...]) -> str | None:
 
 
 def _body_iter(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
-    body = tree.find(".//body")
-    for el in (body if body is not None else tree).iter():
-        if isinstance(el.tag, str) and el.tag not in _SKIP_TEXT:
+    """Body elements that have a class or id (the only ones the class-name rules can match)."""
+    for el in tree.xpath("//body//*[@class or @id]"):
+        if el.tag not in _SKIP_TEXT:
             yield el
 
 
