@@ -7,5 +7,6 @@ __version__ = "0.1.0"
 from .config import Config, load_config
 from .extract import extract
 from .models import Article
+from .query import Corpus, open_corpus
 
-__all__ = ["Article", "Config", "__version__", "extract", "load_config"]
+__all__ = ["Article", "Config", "Corpus", "__version__", "extract", "load_config", "open_corpus"]

@@ -8,6 +8,7 @@
       ExtractError
         NoArticleFound  the page parsed, but no main text was found
       StorageError      database unreadable, or its schema is newer than this code
+      QueryError        a search the database cannot run (bad FTS5 syntax in --raw mode, too slow)
 
 Stages wrap library errors (httpx, sqlite3, tenacity) at their boundary with
 `raise ... from exc`, so only these types leave a stage. pipeline.py catches
@@ -53,3 +54,7 @@ class NoArticleFound(ExtractError):
 
 class StorageError(ScraperError):
     """The database is unreadable, locked for too long, or newer than this code."""
+
+
+class QueryError(ScraperError):
+    """A query the database cannot run: bad syntax in raw mode, or over its time limit."""

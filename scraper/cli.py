@@ -1,0 +1,328 @@
+"""Command-line interface: flags, config, logging; calls pipeline and query, picks the exit code.
+
+Exit codes: 0 success; 1 some URLs failed (or a ScraperError); 2 bad flags,
+bad config or a bad query. Data goes to stdout, logs and summaries to stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__, output, pipeline, query
+from .config import Config, load_config
+from .errors import ConfigError, QueryError, ScraperError
+from .extract import extract
+from .models import Article
+
+DEFAULT_CONFIG = "config.yaml"
+_OUTCOME_WIDTH = 9
+
+
+class ConfigProblem(click.ClickException):
+    """A config error: one line, exit code 2 like a usage error."""
+
+    exit_code = 2
+
+
+class RunFailed(click.ClickException):
+    """A ScraperError that ends a command: one line, exit code 1."""
+
+    exit_code = 1
+
+
+@dataclasses.dataclass
+class State:
+    """Options shared by every command."""
+
+    config_path: str | None
+    config_given: bool
+    db: str | None
+    allow_private: bool = False
+
+    def config(self) -> Config:
+        """Load config.yaml (defaults when the default file is absent) and apply flag overrides."""
+        path = self.config_path
+        if not self.config_given and path and not Path(path).exists():
+            path = None
+        try:
+            cfg = load_config(path)
+        except ConfigError as exc:
+            raise ConfigProblem(str(exc)) from exc
+        if self.db:
+            cfg = dataclasses.replace(cfg, storage=dataclasses.replace(cfg.storage, path=self.db))
+        if self.allow_private:
+            cfg = dataclasses.replace(cfg, fetch=dataclasses.replace(cfg.fetch, allow_private_addresses=True))
+        return cfg
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="scraper")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="SCRAPER_CONFIG",
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    help="YAML config file (env SCRAPER_CONFIG). Code defaults apply when the default file is absent.",
+)
+@click.option("--db", help="SQLite database path; overrides storage.path.")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr (for cron).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str, db: str | None, verbose: int, quiet: bool) -> None:
+    """Turn news and article websites into a clean, deduplicated, searchable SQLite corpus.
+
+    \b
+    Examples:
+      scraper ingest https://www.bjreview.com.cn/Opinion/Voice/202106/t20210629_800251027.html
+      scraper search "international exchanges"
+      scraper extract page.html --format markdown
+    """
+    source = ctx.get_parameter_source("config_path")
+    given = source is not None and source.name != "DEFAULT"
+    ctx.obj = State(config_path=config_path, config_given=given, db=db)
+    _setup_logging(-1 if quiet else verbose)
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # httpx logs every request at INFO; keep that for -vv.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--allow-private", is_flag=True, help="Allow URLs on loopback and private networks.")
+@click.pass_obj
+def ingest(state: State, urls: tuple[str, ...], allow_private: bool) -> None:
+    """Fetch URLs, extract their articles and store them; '-' reads URLs from stdin.
+
+    Prints one line per URL (new, updated, unchanged, duplicate, skipped or
+    failed, with the title or the reason), then a summary on stderr. Exits 1
+    when any URL failed.
+
+    \b
+    Example:
+      scraper ingest https://www.bjreview.com.cn/Opinion/Voice/202106/t20210629_800251027.html
+      cat urls.txt | scraper ingest -
+    """
+    state.allow_private = allow_private
+    cfg = state.config()
+    targets = _read_urls(urls)
+    if not targets:
+        raise click.UsageError("no URLs given: pass URLs as arguments or '-' to read them from stdin")
+    try:
+        report = pipeline.ingest(targets, cfg, on_result=_print_result)
+    except ScraperError as exc:
+        raise RunFailed(str(exc)) from exc
+    parts = [f"{n} {k}" for k, n in sorted(report.counts.items())]
+    click.echo(f"{len(targets)} URLs: {', '.join(parts)}; database {cfg.storage.path}", err=True)
+    if report.failed:
+        sys.exit(1)
+
+
+def _read_urls(args: tuple[str, ...]) -> list[str]:
+    urls: list[str] = []
+    for arg in args:
+        if arg == "-":
+            urls.extend(line.strip() for line in sys.stdin if line.strip() and not line.startswith("#"))
+        else:
+            urls.append(arg.strip())
+    return urls
+
+
+def _print_result(result: pipeline.UrlResult) -> None:
+    detail = result.title or result.reason or ""
+    click.echo(f"{result.outcome:<{_OUTCOME_WIDTH}} {result.url}  {detail}".rstrip())
+
+
+@cli.command("extract")
+@click.argument("target")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "text", "markdown"]), default="text", show_default=True
+)
+@click.option("--url", "page_url", help="The page's URL, when TARGET is a file (helps dates and links).")
+@click.option("--allow-private", is_flag=True, help="Allow a URL on loopback and private networks.")
+@click.pass_obj
+def extract_cmd(state: State, target: str, fmt: str, page_url: str | None, allow_private: bool) -> None:
+    """Extract the article from a file or URL and print it; nothing is stored.
+
+    \b
+    Example:
+      scraper extract saved-page.html --format json
+      scraper extract https://example.com/news/story.html --format markdown
+    """
+    state.allow_private = allow_private
+    cfg = state.config()
+    try:
+        if target.startswith(("http://", "https://")):
+            page = asyncio.run(pipeline.fetch_one(target, cfg))
+            article = pipeline.extract_page(
+                page, dataclasses.replace(cfg, extract=dataclasses.replace(cfg.extract, min_chars=0))
+            )
+        else:
+            data = _read_file(target)
+            source = cfg.source_for(page_url) if page_url else None
+            article = extract(data, page_url, source.rules if source else None)
+    except ScraperError as exc:
+        raise RunFailed(str(exc)) from exc
+    click.echo(format_article(article, fmt))
+
+
+def _read_file(target: str) -> bytes:
+    if target == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(target).read_bytes()
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {target}: {exc.strerror}", param_hint="TARGET") from exc
+
+
+def format_article(article: Article, fmt: str) -> str:
+    """Render an Article as json, plain text or markdown."""
+    if fmt == "json":
+        data = {f.name: getattr(article, f.name) for f in dataclasses.fields(article)}
+        data["published"] = article.published.isoformat() if article.published else None
+        return json.dumps(data, ensure_ascii=False, indent=2)
+    lines = [article.title or ""]
+    facts = [x for x in (_iso(article), article.author, article.source) if x]
+    if fmt == "markdown":
+        head = [f"# {article.title}"] if article.title else []
+        if facts:
+            head.append("*" + " · ".join(facts) + "*")
+        return "\n\n".join([*head, article.text])
+    if facts:
+        lines.append(" · ".join(facts))
+    return "\n".join(lines) + "\n\n" + article.text
+
+
+def _iso(article: Article) -> str | None:
+    return article.published.isoformat() if article.published else None
+
+
+def _day_option(name: str, help_text: str) -> Any:
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return query.parse_day(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
+
+    return click.option(name, callback=convert, help=help_text)
+
+
+def _filter_options(func: Any) -> Any:
+    for option in reversed(
+        [
+            click.option("--site", multiple=True, help="Only this site (repeatable)."),
+            _day_option("--since", "Published on or after this day (YYYY-MM-DD)."),
+            _day_option("--until", "Published on or before this day (YYYY-MM-DD)."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@click.argument("text")
+@_filter_options
+@click.option("--author", help="Author contains this text.")
+@click.option("--lang", help="Language code, e.g. en or zh.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Rows to show.")
+@click.option("--offset", default=0, type=click.IntRange(0), help="Skip this many rows (paging).")
+@click.option("--raw", is_flag=True, help="Pass FTS5 syntax through (AND, OR, NEAR, prefix*, column:).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "jsonl", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_obj
+def search(state: State, text: str, fmt: str, limit: int, offset: int, raw: bool, **filters: Any) -> None:
+    """Full-text search over titles and texts, best matches first.
+
+    Words match anywhere, Chinese too; "quoted phrases" stay together; FTS
+    syntax in TEXT is read as plain words unless --raw is given.
+
+    \b
+    Example:
+      scraper search "international exchanges" --since 2021-06-01 --site bjreview
+      scraper search 国际 --format json
+    """
+    cfg = state.config()
+    try:
+        rows = query.search(
+            cfg.storage.path, text, filters=query.Filters(**filters), limit=limit, offset=offset, raw=raw
+        )
+    except QueryError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except ScraperError as exc:
+        raise RunFailed(str(exc)) from exc
+    output.write_rows(rows, fmt, sys.stdout)
+
+
+@cli.command()
+@_filter_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "json", "csv"]), default="jsonl", show_default=True
+)
+@click.option("-o", "--output", "out", default="-", show_default=True, help="Output file; '-' is stdout.")
+@click.pass_obj
+def export(state: State, fmt: str, out: str, **filters: Any) -> None:
+    """Stream every article (all metadata, text and URLs) as JSON lines, JSON or CSV.
+
+    Memory stays flat on any corpus size; the row count goes to stderr.
+
+    \b
+    Example:
+      scraper export --since 2021-06-01 --site bjreview -o june.jsonl
+      scraper export --format csv > corpus.csv
+    """
+    cfg = state.config()
+    try:
+        rows = query.iter_articles(cfg.storage.path, filters=query.Filters(**filters))
+        with click.open_file(out, "w", encoding="utf-8") as stream:
+            count = output.write_rows(rows, fmt, stream)
+    except ScraperError as exc:
+        raise RunFailed(str(exc)) from exc
+    click.echo(f"exported {count} articles", err=True)
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def show(state: State, key: str, fmt: str) -> None:
+    """Show one article by id or URL: metadata, text, every URL and earlier versions.
+
+    \b
+    Example:
+      scraper show 42
+      scraper show https://www.bjreview.com.cn/Opinion/Voice/202106/t20210629_800251027.html
+    """
+    cfg = state.config()
+    try:
+        article = query.show(cfg.storage.path, key)
+    except ScraperError as exc:
+        raise RunFailed(str(exc)) from exc
+    if article is None:
+        raise RunFailed(f"no article with id or URL {key!r}; try 'scraper search'")
+    click.echo(
+        json.dumps(article, ensure_ascii=False, indent=2) if fmt == "json" else output.article_text(article)
+    )

@@ -1,0 +1,282 @@
+"""Fetch stage: URL -> Page (decoded HTML), or a FetchError.
+
+Input: an http(s) URL, plus the ETag / Last-Modified of an earlier fetch. Output: a Page whose html
+is text, with the encoding used and the final URL after redirects. Settings: FetchConfig (timeouts,
+deadline, max_bytes, retries, backoff, max_retry_after, max_redirects, allow_private_addresses).
+
+One attempt = every redirect hop plus the body, under one deadline. Attempts are retried by a
+tenacity policy on transport errors and HTTP 408/429/5xx (see is_retryable), honouring Retry-After.
+Each hop's host is resolved and refused unless every address is public; make_client() (network.py) also
+connects only to the addresses it has just checked, so a DNS answer cannot change in between.
+Bodies are read raw and decompressed here with a bounded decoder, so a compression bomb stops at
+max_bytes (body.py). httpx and tenacity errors never leave this package.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_exponential_jitter
+
+from ..config import FetchConfig
+from ..encoding import decode_html
+from ..errors import BlockedAddress, FetchError, SkippedContent
+from ..models import Page
+from ..urls import check_url_scheme
+from .body import check_sniffed, read_body, sniff_binary
+from .network import (
+    _LOCATION,
+    REDIRECT_STATUSES,
+    Resolver,
+    _blocked,
+    _default_headers,
+    _install_location_hook,
+    _Refused,
+    check_address,
+    make_client,
+    resolve_host,
+)
+
+__all__ = [
+    "Fetcher",
+    "check_address",
+    "check_sniffed",
+    "is_retryable",
+    "make_client",
+    "parse_retry_after",
+    "resolve_host",
+    "sniff_binary",
+]
+
+logger = logging.getLogger(__name__)
+
+# tenacity 9.1 renamed wait_exponential_jitter's first wait from `initial` to `multiplier` and warns
+# on the old name; pyproject allows tenacity >= 8.2, which knows only `initial`.
+_BACKOFF_START = (
+    "multiplier" if "multiplier" in inspect.signature(wait_exponential_jitter).parameters else "initial"
+)
+
+# scrapy's RETRY_HTTP_CODES: timeouts, rate limits and server-side failures that often pass.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+class _BadStatus(Exception):
+    """An HTTP status that is not a page; retried when in RETRY_STATUSES. Never leaves this module."""
+
+    def __init__(self, url: str, status: int, retry_after: float | None = None) -> None:
+        super().__init__(f"GET {url}: HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
+
+
+class _DeadlineExceeded(httpx.TimeoutException):
+    """One attempt ran past fetch.deadline; a transport timeout, so retried like one."""
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for failures worth another attempt: transport errors and HTTP 408, 429, 500, 502-504."""
+    if isinstance(exc, (BlockedAddress, SkippedContent, httpx.UnsupportedProtocol)):
+        return False
+    if isinstance(exc, _BadStatus):
+        return exc.status in RETRY_STATUSES
+    return isinstance(exc, httpx.TransportError)
+
+
+def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delay-seconds or an HTTP-date); None if unusable."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000" means UTC with no zone information (RFC 5322)
+        when = when.replace(tzinfo=dt.timezone.utc)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+class Fetcher:
+    """Fetches one URL at a time (many concurrently) into Pages, with retries, caps and checks."""
+
+    def __init__(
+        self,
+        cfg: FetchConfig,
+        client: httpx.AsyncClient | None = None,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        resolve: Resolver | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self._resolve = resolve or resolve_host
+        self._owns_client = client is None
+        self._client = client or make_client(cfg, resolve=self._resolve)
+        _install_location_hook(self._client)
+        self._sleep = sleep
+        self._timeout = httpx.Timeout(cfg.timeout, connect=cfg.connect_timeout)
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client, if this Fetcher created it."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Page:
+        """GET one URL, following redirects, and return its decoded HTML page.
+
+        A 304 answer to the conditional headers gives a Page with status 304 and html "".
+
+        Raises:
+            BlockedAddress: a hop's host is not public and private addresses are not allowed.
+            SkippedContent: the body is not HTML, is binary, or is larger than fetch.max_bytes.
+            FetchError: anything else, after the retries allowed are used up.
+        """
+        headers = _default_headers(self.cfg)
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        attempts = 0
+
+        async def attempt() -> Page:
+            nonlocal attempts
+            attempts += 1
+            try:
+                return await asyncio.wait_for(self._fetch_once(url, headers), self.cfg.deadline)
+            except asyncio.TimeoutError:
+                deadline = self.cfg.deadline
+                raise _DeadlineExceeded(
+                    f"no complete response within fetch.deadline ({deadline:g} s)"
+                ) from None
+
+        try:
+            return await self._retrying(url)(attempt)
+        except FetchError as exc:
+            exc.attempts = attempts
+            raise
+        except _BadStatus as exc:
+            message = f"GET {url} failed: HTTP {exc.status} after {_plural(attempts, 'attempt')}"
+            raise FetchError(url, message, status=exc.status, attempts=attempts) from exc
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+            message = f"GET {url} failed: {_describe(exc)} after {_plural(attempts, 'attempt')}"
+            raise FetchError(url, message, attempts=attempts) from exc
+
+    def _retrying(self, url: str) -> AsyncRetrying:
+        cfg = self.cfg
+        backoff = wait_exponential_jitter(
+            **{_BACKOFF_START: cfg.backoff}, max=cfg.max_backoff, jitter=cfg.backoff
+        )
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, _BadStatus) and exc.retry_after is not None:
+                return min(exc.retry_after, cfg.max_retry_after)
+            return float(backoff(state))
+
+        def log_retry(state: RetryCallState) -> None:
+            # tenacity's before_sleep_log names the function, not the URL; one line per retry needs the URL.
+            exc = state.outcome.exception() if state.outcome else None
+            delay = state.next_action.sleep if state.next_action else 0.0
+            logger.warning(
+                "retrying %s in %.1f s (attempt %d of %d failed: %s)",
+                url, delay, state.attempt_number, cfg.retries + 1, _describe(exc),
+            )  # fmt: skip
+
+        return AsyncRetrying(
+            stop=stop_after_attempt(cfg.retries + 1),
+            wait=wait,
+            retry=retry_if_exception(is_retryable),
+            before_sleep=log_retry,
+            sleep=self._sleep,
+            reraise=True,
+        )
+
+    async def _fetch_once(self, url: str, headers: dict[str, str]) -> Page:
+        """One attempt: follow up to max_redirects hops, checking each, then read the page."""
+        current = url
+        for _hop in range(self.cfg.max_redirects + 1):
+            await self._check_hop(url, current)
+            try:
+                async with self._client.stream(
+                    "GET", current, headers=headers, timeout=self._timeout, follow_redirects=False
+                ) as response:
+                    target = _redirect_target(current, response)
+                    if target is None:
+                        return await self._read_page(url, current, response)
+            except _Refused as exc:
+                raise _blocked(current, str(exc)) from None
+            logger.debug("redirect %s -> %s (HTTP %d)", current, target, response.status_code)
+            current = target
+        n = self.cfg.max_redirects
+        raise FetchError(url, f"GET {url} failed: more than {_plural(n, 'redirect')} (fetch.max_redirects)")
+
+    async def _check_hop(self, url: str, current: str) -> None:
+        check_url_scheme(current)
+        if self.cfg.allow_private_addresses:
+            return
+        try:
+            await check_address(current, self._resolve)
+        except OSError as exc:
+            raise httpx.ConnectError(f"cannot resolve {urlsplit(current).hostname}: {exc}") from exc
+
+    async def _read_page(self, url: str, final_url: str, response: httpx.Response) -> Page:
+        status = response.status_code
+        etag = response.headers.get("etag")
+        last_modified = response.headers.get("last-modified")
+        media_type = _media_type(response.headers.get("content-type"))
+        now = dt.datetime.now(dt.timezone.utc)
+        if status == 304:
+            return Page(url, final_url, 304, media_type, "", "", now, etag, last_modified)
+        if not 200 <= status < 300:
+            raise _BadStatus(final_url, status, parse_retry_after(response.headers.get("retry-after")))
+        if media_type and media_type not in HTML_TYPES:
+            raise SkippedContent(url, f"skipped {url}: content type {media_type} is not HTML")
+        raw = await read_body(url, response, media_type, self.cfg.max_bytes)
+        html, encoding = decode_html(raw, response.charset_encoding)
+        logger.debug("GET %s -> HTTP %d, %d bytes, %s", final_url, status, len(raw), encoding)
+        return Page(url, final_url, status, media_type, html, encoding, now, etag, last_modified)
+
+
+def _redirect_target(current: str, response: httpx.Response) -> str | None:
+    """The absolute URL a redirect points to, or None when the response is not a redirect."""
+    if response.status_code not in REDIRECT_STATUSES:
+        return None
+    location = response.headers.get(_LOCATION, response.headers.get("location", "")).strip()
+    if not location:
+        raise FetchError(current, f"GET {current} failed: HTTP {response.status_code} without a Location")
+    try:
+        return urljoin(current, location)
+    except ValueError as exc:
+        raise FetchError(current, f"GET {current} failed: bad Location {location!r} ({exc})") from exc
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _describe(exc: BaseException | None) -> str:
+    if exc is None:
+        return "unknown error"
+    text = str(exc)
+    return f"{type(exc).__name__.lstrip('_')}: {text}" if text else type(exc).__name__.lstrip("_")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -1,0 +1,97 @@
+"""Formatting of query rows for the terminal and for files: table, json, jsonl, csv.
+
+Input: an iterable of dict rows. Output: text written to a stream, row by
+row, so exporting a large corpus keeps memory flat.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+_TABLE_COLUMNS = (("id", 6), ("published", 10), ("site", 14), ("title", 0))
+
+
+def write_rows(rows: Iterable[dict[str, Any]], fmt: str, stream: TextIO) -> int:
+    """Write rows in the format; returns how many were written."""
+    writer = {"table": _write_table, "json": _write_json, "jsonl": _write_jsonl, "csv": _write_csv}[fmt]
+    return writer(rows, stream)
+
+
+def _write_jsonl(rows: Iterable[dict[str, Any]], stream: TextIO) -> int:
+    count = 0
+    for row in rows:
+        stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def _write_json(rows: Iterable[dict[str, Any]], stream: TextIO) -> int:
+    count = 0
+    stream.write("[")
+    for row in rows:
+        stream.write(("," if count else "") + "\n" + json.dumps(row, ensure_ascii=False))
+        count += 1
+    stream.write("\n]\n")
+    return count
+
+
+def _write_csv(rows: Iterable[dict[str, Any]], stream: TextIO) -> int:
+    writer: csv.DictWriter[str] | None = None
+    count = 0
+    for row in rows:
+        flat = {k: " ".join(v) if isinstance(v, list) else v for k, v in row.items()}
+        if writer is None:
+            writer = csv.DictWriter(stream, fieldnames=list(flat))
+            writer.writeheader()
+        writer.writerow(flat)
+        count += 1
+    return count
+
+
+def _write_table(rows: Iterable[dict[str, Any]], stream: TextIO) -> int:
+    width = shutil.get_terminal_size((120, 20)).columns
+    count = 0
+    for row in rows:
+        cells = []
+        for name, size in _TABLE_COLUMNS:
+            value = "" if row.get(name) is None else str(row[name])
+            cells.append(value[:size].ljust(size) if size else value)
+        stream.write("  ".join(cells)[:width].rstrip() + "\n")
+        if row.get("snippet"):
+            stream.write("        " + " ".join(str(row["snippet"]).split())[: width - 8] + "\n")
+        count += 1
+    if count == 0:
+        stream.write("no matches\n") if stream.isatty() else None
+    return count
+
+
+def article_text(article: dict[str, Any]) -> str:
+    """A readable block for one article, its URLs and versions."""
+    facts = [
+        f"{k}: {article[k]}"
+        for k in (
+            "id",
+            "url",
+            "published",
+            "author",
+            "source",
+            "section",
+            "site",
+            "language",
+            "word_count",
+            "first_seen",
+            "last_seen",
+        )
+        if article.get(k) is not None
+    ]
+    urls = [f"  {u['kind']:<16} {u['url']}" for u in article.get("urls", [])]
+    versions = [f"  {v['fetched_at']}  {v['title']}" for v in article.get("versions", [])]
+    parts = [article.get("title") or "", "\n".join(facts), "URLs:\n" + "\n".join(urls)]
+    if versions:
+        parts.append("Earlier versions:\n" + "\n".join(versions))
+    parts.append(article.get("text") or "")
+    return "\n\n".join(parts)

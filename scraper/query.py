@@ -1,0 +1,331 @@
+"""Read-only queries over the corpus: search(), export rows, show one article, stats.
+
+Input: a database path and the user's query or filters. Output: plain dict
+rows (or an iterator of them); the CLI formats. The database is opened
+read-only, ATTACH is denied and each query has a time limit, so no query can
+change the corpus or hang a shell.
+
+User text is read as words and "quoted phrases", so FTS5 syntax characters
+cannot raise an error; raw mode passes FTS5 syntax through. The trigram index
+needs at least three characters; a shorter term (a two-character Chinese word)
+is matched with LIKE on the rows the other filters leave.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import QueryError, StorageError
+from .urls import canonicalize_url
+
+_TERM_RE = re.compile(r'"([^"]*)"?|(\S+)')
+_MIN_TRIGRAM = 3
+# bm25 weights for the articles_fts columns (title, text): a title match weighs ten body matches.
+_TITLE_WEIGHT, _TEXT_WEIGHT = 10.0, 1.0
+QUERY_SECONDS = 10.0
+_PROGRESS_STEPS = 10_000
+_ARTICLE_COLUMNS = (
+    "a.id, a.url, a.title, a.published, a.author, a.source, a.section, a.site, a.language, "
+    "a.word_count, a.content_hash, a.fetched_at, a.first_seen, a.last_seen"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Row filters shared by search and export; None means no filter."""
+
+    site: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+    author: str | None = None
+    lang: str | None = None
+
+    def sql(self) -> tuple[list[str], list[Any]]:
+        """WHERE clauses on alias `a` and their parameters."""
+        where: list[str] = []
+        params: list[Any] = []
+        if self.site:
+            where.append(f"a.site IN ({', '.join('?' for _ in self.site)})")
+            params += list(self.site)
+        if self.since:
+            where.append("a.published >= ?")
+            params.append(self.since)
+        if self.until:
+            # 'YYYY-MM-DD' includes the whole day, datetimes included
+            where.append("substr(a.published, 1, 10) <= ?")
+            params.append(self.until[:10])
+        if self.author:
+            where.append("a.author LIKE ? ESCAPE '\\'")
+            params.append("%" + _escape_like(self.author) + "%")
+        if self.lang:
+            where.append("(a.language = ? OR a.language LIKE ?)")
+            params += [self.lang, self.lang + "-%"]
+        return where, params
+
+
+def connect_readonly(path: str | Path, *, seconds: float = QUERY_SECONDS) -> sqlite3.Connection:
+    """Open the database read-only, ATTACH denied, each statement limited to `seconds`.
+
+    Raises:
+        StorageError: the file is missing or not a database.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise StorageError(f"no database at {file}; run 'scraper ingest URL' first or pass --db PATH")
+    try:
+        conn = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"{file} is not a scraper database ({exc}); pass --db PATH") from exc
+    conn.set_authorizer(_deny_attach)
+    _set_deadline(conn, seconds)
+    return conn
+
+
+def _deny_attach(action: int, *_: Any) -> int:
+    return (
+        sqlite3.SQLITE_DENY if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH) else sqlite3.SQLITE_OK
+    )
+
+
+def _set_deadline(conn: sqlite3.Connection, seconds: float) -> None:
+    deadline = [time.monotonic() + seconds]
+
+    def check() -> int:
+        return 1 if time.monotonic() > deadline[0] else 0
+
+    conn.set_progress_handler(check, _PROGRESS_STEPS)
+    conn.execute("PRAGMA query_only = 1")
+
+
+def parse_terms(text: str) -> list[str]:
+    """The user's words and "quoted phrases", with FTS5 syntax taken as plain text."""
+    terms = []
+    for phrase, word in _TERM_RE.findall(text):
+        term = re.sub(r"\s+", " ", (phrase or word).replace('"', " ")).strip()
+        if term:
+            terms.append(term)
+    return terms
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def search(
+    path: str | Path,
+    text: str,
+    *,
+    filters: Filters | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    raw: bool = False,
+) -> list[dict[str, Any]]:
+    """Articles matching every term, best first (bm25 with the title weighted above the text).
+
+    Raises:
+        QueryError: raw FTS5 syntax the database rejects, or the time limit passed.
+        StorageError: the database is missing or unreadable.
+    """
+    filters = filters or Filters()
+    where, params = filters.sql()
+    if raw:
+        match = text
+    else:
+        terms = parse_terms(text)
+        if not terms:
+            return []
+        for term in (t for t in terms if len(t) < _MIN_TRIGRAM):
+            where.append("(a.title LIKE ? ESCAPE '\\' OR a.text LIKE ? ESCAPE '\\')")
+            params += ["%" + _escape_like(term) + "%"] * 2
+        match = " ".join(_fts_phrase(t) for t in terms if len(t) >= _MIN_TRIGRAM)
+    conn = connect_readonly(path)
+    try:
+        rows = conn.execute(*_search_sql(match, where, params, limit, offset)).fetchall()
+    except sqlite3.OperationalError as exc:
+        raise _query_error(exc, text, raw) from exc
+    finally:
+        conn.close()
+    return [dict(r) for r in rows]
+
+
+def _search_sql(
+    match: str, where: list[str], params: list[Any], limit: int, offset: int
+) -> tuple[str, list[Any]]:
+    extra = "".join(f" AND {w}" for w in where)
+    if match:
+        sql = (
+            f"SELECT a.id, a.url, a.title, a.published, a.site, a.author, a.language, "
+            f"snippet(articles_fts, 1, '[', ']', '…', 16) AS snippet, "
+            f"-bm25(articles_fts, {_TITLE_WEIGHT}, {_TEXT_WEIGHT}) AS score "
+            f"FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+            f"WHERE articles_fts MATCH ?{extra} ORDER BY score DESC, a.id LIMIT ? OFFSET ?"
+        )
+        return sql, [match, *params, limit, offset]
+    sql = (
+        "SELECT a.id, a.url, a.title, a.published, a.site, a.author, a.language, "
+        "substr(a.text, 1, 160) AS snippet, 0.0 AS score FROM articles a "
+        f"WHERE 1{extra} ORDER BY a.published DESC, a.id LIMIT ? OFFSET ?"
+    )
+    return sql, [*params, limit, offset]
+
+
+def _query_error(exc: sqlite3.OperationalError, text: str, raw: bool) -> Exception:
+    message = str(exc)
+    if message == "interrupted":
+        return QueryError(
+            f"search for {text!r} took longer than {QUERY_SECONDS:.0f} s; narrow it with filters"
+        )
+    if raw:
+        return QueryError(f"bad FTS5 query {text!r}: {message}; drop --raw to search plain words")
+    if "no such table" in message:
+        return StorageError(f"the database has no full-text index ({message}); run 'scraper migrate'")
+    return QueryError(f"search for {text!r} failed: {message}")
+
+
+def iter_articles(
+    path: str | Path, *, filters: Filters | None = None, batch: int = 500
+) -> Iterator[dict[str, Any]]:
+    """Every matching article with all metadata, its text and every URL it was seen at, oldest id first.
+
+    Rows are read in batches by id, so memory stays flat on any corpus size.
+    """
+    where, params = (filters or Filters()).sql()
+    extra = "".join(f" AND {w}" for w in where)
+    sql = (
+        f"SELECT {_ARTICLE_COLUMNS}, a.text, "
+        "(SELECT json_group_array(u.url) FROM article_urls u WHERE u.article_id = a.id) AS urls "
+        f"FROM articles a WHERE a.id > ?{extra} ORDER BY a.id LIMIT ?"
+    )
+    conn = connect_readonly(path, seconds=3600)
+    last = 0
+    try:
+        while True:
+            rows = conn.execute(sql, [last, *params, batch]).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                item = dict(row)
+                item["urls"] = _json_list(item["urls"])
+                yield item
+            last = rows[-1]["id"]
+    finally:
+        conn.close()
+
+
+def _json_list(value: str | None) -> list[Any]:
+    return list(json.loads(value)) if value else []
+
+
+def show(path: str | Path, key: str) -> dict[str, Any] | None:
+    """One article by id or by any URL it was seen at, with its URLs and earlier versions."""
+    conn = connect_readonly(path)
+    try:
+        if key.isdigit():
+            row = conn.execute(
+                f"SELECT {_ARTICLE_COLUMNS}, a.text FROM articles a WHERE a.id = ?", [int(key)]
+            )
+        else:
+            url = canonicalize_url(key)
+            row = conn.execute(
+                f"SELECT {_ARTICLE_COLUMNS}, a.text FROM articles a WHERE a.url = ? OR a.id = "
+                "(SELECT article_id FROM article_urls WHERE url = ?)",
+                [url, url],
+            )
+        found = row.fetchone()
+        if found is None:
+            return None
+        article = dict(found)
+        article["urls"] = [
+            dict(r)
+            for r in conn.execute(
+                "SELECT * FROM article_urls WHERE article_id = ? ORDER BY first_seen", [article["id"]]
+            )
+        ]
+        article["versions"] = [
+            dict(r)
+            for r in conn.execute(
+                "SELECT * FROM article_versions WHERE article_id = ? ORDER BY id", [article["id"]]
+            )
+        ]
+    finally:
+        conn.close()
+    return article
+
+
+def count_articles(path: str | Path, *, filters: Filters | None = None) -> int:
+    """How many articles the filters match."""
+    where, params = (filters or Filters()).sql()
+    conn = connect_readonly(path)
+    try:
+        sql = "SELECT count(*) FROM articles a" + (" WHERE " + " AND ".join(where) if where else "")
+        return int(conn.execute(sql, params).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def parse_day(value: str) -> str:
+    """Validate a --since/--until value: 'YYYY-MM-DD' or a full ISO 8601 datetime."""
+    try:
+        if len(value) == 10:
+            return dt.date.fromisoformat(value).isoformat()
+        return dt.datetime.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+class Corpus:
+    """A read-only handle for notebooks: search it, iterate it, look articles up.
+
+    Example:
+        >>> corpus = scraper.open_corpus("data/articles.db")
+        >>> for hit in corpus.search("trade", since="2021-01-01"): print(hit["title"])
+        >>> texts = [a["text"] for a in corpus]
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        connect_readonly(self.path).close()
+
+    def search(
+        self, text: str, *, limit: int = 20, offset: int = 0, raw: bool = False, **filters: Any
+    ) -> list[dict[str, Any]]:
+        """Ranked full-text search; filters: site, since, until, author, lang."""
+        return search(self.path, text, filters=_filters(filters), limit=limit, offset=offset, raw=raw)
+
+    def articles(self, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Every article matching the filters, with its text and URLs."""
+        return iter_articles(self.path, filters=_filters(filters))
+
+    def get(self, key: str | int) -> dict[str, Any] | None:
+        """One article by id or URL, with its URLs and versions."""
+        return show(self.path, str(key))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter_articles(self.path)
+
+    def __len__(self) -> int:
+        return count_articles(self.path)
+
+
+def _filters(values: dict[str, Any]) -> Filters:
+    site = values.pop("site", ())
+    return Filters(site=(site,) if isinstance(site, str) else tuple(site), **values)
+
+
+def open_corpus(path: str | Path) -> Corpus:
+    """Open a scraper database read-only for searching and iterating."""
+    return Corpus(path)

@@ -1,0 +1,433 @@
+"""The SQLite corpus: open_db(), migrations, save_article() and record_fetch().
+
+Input: Articles from extract, with the URL that was fetched. Output: rows in
+`articles` (with FTS5 over title and text), `article_urls`, `article_versions`
+and `fetch_log`, and a SaveResult per article. Settings: the database path
+(storage.path in config.yaml). This is the only module that writes SQL.
+
+Every write is one `BEGIN IMMEDIATE` transaction on a WAL database, so a process
+killed at any moment leaves the file consistent, and a second writer waits up to
+BUSY_TIMEOUT_S for the lock instead of failing with 'database is locked'.
+
+Schema changes go through MIGRATIONS, a sqlite-utils Migrations set (recorded
+in `_sqlite_migrations`, so `sqlite-utils migrate` understands it too). To change
+the schema, write a function that takes the Database and append it to
+MIGRATION_STEPS; never edit a step that has shipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+import textwrap
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from .dedupe import content_hash, simhash, url_key, word_count
+from .errors import StorageError
+from .models import Article, SaveResult, WriteOutcome
+
+logger = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_S = 10.0
+MIGRATION_SET = "scraper"
+
+# article_urls.kind, weakest claim first: a URL is re-pointed to another article
+# only by a claim at least as strong as the one it holds, so a 'canonical' row
+# (the URL in articles.url) never moves.
+URL_KINDS = ("exact-duplicate", "alias", "canonical")
+
+_ARTICLE_COLUMNS = (
+    "url, title, text, published, author, source, section, site, language,"
+    " content_hash, simhash, word_count, fetched_at"
+)
+
+
+# -- migrations --------------------------------------------------------------
+
+
+def _create_corpus(db: sqlite_utils.Database) -> None:
+    """Schema 1: articles with FTS, article_urls, article_versions, fetch_log."""
+    db.executescript(
+        textwrap.dedent("""
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            title TEXT,
+            text TEXT,
+            published TEXT,
+            author TEXT,
+            source TEXT,
+            section TEXT,
+            site TEXT,
+            language TEXT,
+            content_hash TEXT UNIQUE,
+            simhash INTEGER,
+            word_count INTEGER,
+            fetched_at TEXT,
+            first_seen TEXT,
+            last_seen TEXT
+        );
+        CREATE INDEX idx_articles_published ON articles (published);
+        CREATE INDEX idx_articles_site ON articles (site);
+        CREATE TABLE article_urls (
+            url TEXT PRIMARY KEY,
+            article_id INTEGER REFERENCES articles (id),
+            kind TEXT,
+            first_seen TEXT,
+            last_seen TEXT
+        );
+        CREATE INDEX idx_article_urls_article_id ON article_urls (article_id);
+        CREATE TABLE article_versions (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER REFERENCES articles (id),
+            title TEXT,
+            text TEXT,
+            content_hash TEXT,
+            fetched_at TEXT,
+            replaced_at TEXT
+        );
+        CREATE INDEX idx_article_versions_article_id ON article_versions (article_id);
+        CREATE TABLE fetch_log (
+            id INTEGER PRIMARY KEY,
+            url TEXT,
+            status INTEGER,
+            error TEXT,
+            at TEXT
+        );
+        CREATE INDEX idx_fetch_log_url ON fetch_log (url);
+        """)
+    )
+    # The trigram tokenizer indexes every 3-character window, so Chinese and
+    # Japanese text (no spaces) is findable by any substring of 3+ characters.
+    db.table("articles").enable_fts(["title", "text"], tokenize="trigram", create_triggers=True)
+
+
+# Append new steps at the end; the position (1-based) is the schema version.
+MIGRATION_STEPS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_create_corpus,)
+SCHEMA_VERSION = len(MIGRATION_STEPS)
+
+
+def _migration_name(version: int, step: Callable[[sqlite_utils.Database], None]) -> str:
+    return f"{version:04d}{step.__name__}"
+
+
+MIGRATIONS = Migrations(MIGRATION_SET)
+for _version, _step in enumerate(MIGRATION_STEPS, start=1):
+    MIGRATIONS(name=_migration_name(_version, _step))(_step)
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    """The highest schema version applied to db (0 for an empty database)."""
+    versions = [int(m.name[:4]) for m in MIGRATIONS.applied(db) if m.name[:4].isdigit()]
+    return max(versions, default=0)
+
+
+# -- opening -----------------------------------------------------------------
+
+
+def open_db(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Database:
+    """Open (creating when needed) the corpus database and bring its schema up to date.
+
+    The connection is in driver autocommit mode (isolation_level None): writes
+    happen only inside the explicit transactions of this module.
+
+    Raises:
+        StorageError: the file is not a SQLite database, cannot be opened, was written
+            by a newer scraper, or (readonly) does not exist or needs migrating.
+    """
+    path = Path(path)
+    try:
+        conn = _connect(path, readonly=readonly)
+    except sqlite3.Error as exc:
+        raise _storage_error(path, "cannot open the database", exc) from exc
+    db = sqlite_utils.Database(conn)
+    try:
+        _configure(db, readonly=readonly)
+        _check_version(db, path, readonly=readonly)
+        if not readonly and MIGRATIONS.pending(db):
+            with _immediate(db):
+                # Re-read inside the lock: another process may have migrated meanwhile.
+                MIGRATIONS.apply(db)
+            logger.info("%s: schema now at version %d", path, schema_version(db))
+    except sqlite3.Error as exc:
+        db.close()
+        raise _storage_error(path, "cannot open the database", exc) from exc
+    except StorageError:
+        db.close()
+        raise
+    return db
+
+
+def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        if not path.is_file():
+            raise StorageError(f"{path}: no such database; run `scraper crawl` or `scraper migrate` first")
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+    conn.isolation_level = None
+    return conn
+
+
+def _configure(db: sqlite_utils.Database, *, readonly: bool) -> None:
+    db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    db.execute("PRAGMA foreign_keys = ON")
+    # Reading the journal mode is the first real access, so a file that is not a
+    # database fails here with sqlite3.DatabaseError.
+    if not readonly:
+        db.enable_wal()
+    else:
+        db.execute("PRAGMA journal_mode").fetchone()
+
+
+def _check_version(db: sqlite_utils.Database, path: Path, *, readonly: bool) -> None:
+    known = {_migration_name(v, step) for v, step in enumerate(MIGRATION_STEPS, start=1)}
+    unknown = [m.name for m in MIGRATIONS.applied(db) if m.name not in known]
+    if unknown:
+        found = max(schema_version(db), SCHEMA_VERSION + 1)
+        raise StorageError(
+            f"{path} was written by a newer scraper (schema {found} > {SCHEMA_VERSION}, "
+            f"unknown migrations: {', '.join(unknown)}); upgrade scraper"
+        )
+    if readonly and MIGRATIONS.pending(db):
+        raise StorageError(
+            f"{path} has schema {schema_version(db)} < {SCHEMA_VERSION}; "
+            "run `scraper migrate` (or open it writable once)"
+        )
+
+
+# -- writing -----------------------------------------------------------------
+
+
+@contextmanager
+def _immediate(db: sqlite_utils.Database) -> Iterator[None]:
+    """One write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads, then writes, fails at once with 'database
+    is locked' when another writer got in between; IMMEDIATE waits instead.
+    """
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    try:
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+
+
+def save_article(
+    db: sqlite_utils.Database, article: Article, *, url: str, site: str, fetched_at: dt.datetime
+) -> SaveResult:
+    """Store one article and say what happened to it, in one transaction.
+
+    Args:
+        url: the URL that was fetched (final URL after redirects). The article's
+            canonical URL is `article.url or url`, both keyed with url_key().
+        site: the source name from config, else the host.
+        fetched_at: when the page was fetched; must be timezone-aware.
+
+    Returns:
+        A SaveResult: INSERTED, UPDATED, UNCHANGED (only last_seen touched), or
+        DUPLICATE (same text already stored under another URL; article_id is that article).
+
+    Raises:
+        StorageError: SQLite failed (locked past the busy timeout, disk full, corrupt file).
+    """
+    fetched_key = url_key(url)
+    canonical = url_key(article.url or url)
+    row = _article_row(article, canonical, site, _iso(fetched_at))
+    try:
+        with _immediate(db):
+            return _save(db, row, fetched_key)
+    except sqlite3.Error as exc:
+        raise _storage_error(_db_path(db), f"cannot save {canonical}", exc) from exc
+
+
+def _save(db: sqlite_utils.Database, row: dict[str, Any], fetched_key: str) -> SaveResult:
+    """Pick the outcome and write it; runs inside the caller's transaction."""
+    canonical, now = row["url"], row["fetched_at"]
+    existing = _find_article(db, canonical)
+    if existing is not None:
+        article_id, old_hash = existing
+        if old_hash == row["content_hash"]:
+            db.execute("UPDATE articles SET last_seen = max(last_seen, ?) WHERE id = ?", [now, article_id])
+            _link_urls(db, article_id, (canonical, fetched_key), now)
+            return SaveResult(WriteOutcome.UNCHANGED, article_id, canonical)
+        other = _find_by_hash(db, row["content_hash"])
+        if other is None:
+            _update_article(db, article_id, row)
+            _link_urls(db, article_id, (canonical, fetched_key), now)
+            return SaveResult(WriteOutcome.UPDATED, article_id, canonical)
+        # The new text is another article's text: keep this row as it was.
+        _link_duplicate(db, other, (canonical, fetched_key), now)
+        return SaveResult(WriteOutcome.DUPLICATE, other, canonical)
+    other = _find_by_hash(db, row["content_hash"])
+    if other is not None:
+        _link_duplicate(db, other, (canonical, fetched_key), now)
+        return SaveResult(WriteOutcome.DUPLICATE, other, canonical)
+    article_id = _insert_article(db, row)
+    _link_urls(db, article_id, (canonical, fetched_key), now)
+    return SaveResult(WriteOutcome.INSERTED, article_id, canonical)
+
+
+def _article_row(article: Article, canonical: str, site: str, now: str) -> dict[str, Any]:
+    return {
+        "url": canonical,
+        "title": article.title,
+        "text": article.text,
+        "published": article.published.isoformat() if article.published is not None else None,
+        "author": article.author,
+        "source": article.source,
+        "section": article.section,
+        "site": site,
+        "language": article.language,
+        "content_hash": content_hash(article.text),
+        "simhash": _signed64(simhash(article.text)),
+        "word_count": word_count(article.text),
+        "fetched_at": now,
+    }
+
+
+def _find_article(db: sqlite_utils.Database, canonical: str) -> tuple[int, str] | None:
+    """The (id, content_hash) of the article whose canonical URL, or alias, is `canonical`."""
+    found = db.execute("SELECT id, content_hash FROM articles WHERE url = ?", [canonical]).fetchone()
+    if found is None:
+        found = db.execute(
+            "SELECT a.id, a.content_hash FROM article_urls u JOIN articles a ON a.id = u.article_id"
+            " WHERE u.url = ? AND u.kind = 'alias'",
+            [canonical],
+        ).fetchone()
+    return None if found is None else (found[0], found[1])
+
+
+def _find_by_hash(db: sqlite_utils.Database, digest: str) -> int | None:
+    found = db.execute("SELECT id FROM articles WHERE content_hash = ?", [digest]).fetchone()
+    return None if found is None else int(found[0])
+
+
+def _insert_article(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
+    placeholders = ", ".join(f":{name.strip()}" for name in _ARTICLE_COLUMNS.split(","))
+    cursor = db.execute(
+        f"INSERT INTO articles ({_ARTICLE_COLUMNS}, first_seen, last_seen)"
+        f" VALUES ({placeholders}, :fetched_at, :fetched_at)",
+        row,
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def _update_article(db: sqlite_utils.Database, article_id: int, row: dict[str, Any]) -> None:
+    """Keep the old title and text in article_versions, then overwrite the row."""
+    db.execute(
+        "INSERT INTO article_versions (article_id, title, text, content_hash, fetched_at, replaced_at)"
+        " SELECT id, title, text, content_hash, fetched_at, ? FROM articles WHERE id = ?",
+        [row["fetched_at"], article_id],
+    )
+    assignments = ", ".join(f"{name} = :{name}" for name in row if name != "url")
+    db.execute(
+        f"UPDATE articles SET {assignments}, last_seen = max(last_seen, :fetched_at) WHERE id = :id",
+        {**row, "id": article_id},
+    )
+
+
+def _link_urls(db: sqlite_utils.Database, article_id: int, keys: tuple[str, str], now: str) -> None:
+    """Record the canonical key and the fetched key of an article that was found or inserted."""
+    owner = db.execute("SELECT url FROM articles WHERE id = ?", [article_id]).fetchone()[0]
+    for key in dict.fromkeys(keys):
+        _link_url(db, key, article_id, "canonical" if key == owner else "alias", now)
+
+
+def _link_duplicate(db: sqlite_utils.Database, article_id: int, keys: tuple[str, str], now: str) -> None:
+    for key in dict.fromkeys(keys):
+        _link_url(db, key, article_id, "exact-duplicate", now)
+
+
+def _link_url(db: sqlite_utils.Database, key: str, article_id: int, kind: str, now: str) -> None:
+    """Upsert one article_urls row; a weaker claim only touches last_seen (see URL_KINDS)."""
+    held = db.execute("SELECT kind FROM article_urls WHERE url = ?", [key]).fetchone()
+    if held is None:
+        db.execute(
+            "INSERT INTO article_urls (url, article_id, kind, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)",
+            [key, article_id, kind, now, now],
+        )
+    elif URL_KINDS.index(kind) >= URL_KINDS.index(held[0]):
+        db.execute(
+            "UPDATE article_urls SET article_id = ?, kind = ?, last_seen = max(last_seen, ?) WHERE url = ?",
+            [article_id, kind, now, key],
+        )
+    else:
+        db.execute("UPDATE article_urls SET last_seen = max(last_seen, ?) WHERE url = ?", [now, key])
+
+
+def record_fetch(
+    db: sqlite_utils.Database, url: str, status: int | None, error: str | None, at: dt.datetime
+) -> None:
+    """Append one fetch attempt to fetch_log, so cron runs can be audited.
+
+    Raises:
+        StorageError: SQLite failed.
+    """
+    try:
+        with _immediate(db):
+            db.execute(
+                "INSERT INTO fetch_log (url, status, error, at) VALUES (?, ?, ?, ?)",
+                [url, status, error, _iso(at)],
+            )
+    except sqlite3.Error as exc:
+        raise _storage_error(_db_path(db), f"cannot log the fetch of {url}", exc) from exc
+
+
+# -- helpers -----------------------------------------------------------------
+
+
+def _iso(moment: dt.datetime) -> str:
+    """An aware datetime as ISO 8601 text in UTC; naive datetimes are a bug."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment!r}: pass an aware UTC datetime")
+    return moment.astimezone(dt.timezone.utc).isoformat()
+
+
+def _signed64(value: int) -> int:
+    """An unsigned 64-bit value as the signed integer SQLite can hold."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _db_path(db: sqlite_utils.Database) -> Path | str:
+    try:
+        return Path(db.execute("PRAGMA database_list").fetchone()[2])
+    except sqlite3.Error:
+        return "<database>"
+
+
+# What to do about a failure, by a fragment of SQLite's message.
+_FIXES = (
+    ("not a database", "it is not a SQLite database: point storage.path (or --db) at the corpus file"),
+    ("malformed", "the file is corrupt: restore a backup, or try `sqlite3 FILE .recover`"),
+    ("locked", f"another process held the write lock for over {BUSY_TIMEOUT_S:g}s: look for a stuck scraper"),
+    ("busy", f"another process held the write lock for over {BUSY_TIMEOUT_S:g}s: look for a stuck scraper"),
+    ("readonly", "the file or its directory is read-only: fix permissions or open it with readonly=True"),
+    ("unable to open", "check that the directory exists and is writable"),
+    ("disk is full", "free disk space and run again"),
+)
+
+
+def _storage_error(path: Path | str, doing: str, exc: sqlite3.Error) -> StorageError:
+    message = str(exc)
+    fix = next((hint for fragment, hint in _FIXES if fragment in message.lower()), "see the SQLite error")
+    return StorageError(f"{path}: {doing}: {message}; {fix}")

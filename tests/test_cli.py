@@ -1,0 +1,241 @@
+"""End to end through the CLI: a real server on 127.0.0.1, real SQLite files, no mocks."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from scraper.cli import cli
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+BJREVIEW = json.loads((PAGES / "bjreview-century" / "expected.json").read_text(encoding="utf-8"))
+BJREVIEW_PATH = "/pages/bjreview-century/page.html"
+
+
+@pytest.fixture
+def make_config(tmp_path):
+    """Write a config.yaml for a test: a database in tmp_path, fast retries, loopback allowed."""
+
+    def make(extra: str = "", *, private: bool = True) -> Path:
+        path = tmp_path / "config.yaml"
+        path.write_text(
+            f"storage:\n  path: {tmp_path / 'articles.db'}\n"
+            "fetch:\n  backoff: 0.01\n  max_backoff: 0.05\n  max_bytes: 1048576\n"
+            f"  allow_private_addresses: {'true' if private else 'false'}\n"
+            "extract:\n  min_chars: 40\n" + extra,
+            encoding="utf-8",
+        )
+        return path
+
+    return make
+
+
+def run(config: Path, *args: str, input: str | None = None):
+    return CliRunner().invoke(cli, ["--config", str(config), *args], input=input, catch_exceptions=False)
+
+
+def rows(config: Path) -> list[dict]:
+    conn = sqlite3.connect(config.parent / "articles.db")
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute("SELECT * FROM articles ORDER BY id")]
+    finally:
+        conn.close()
+
+
+def test_bjreview_article_is_stored_clean(fresh_server, make_config):
+    config = make_config()
+    result = run(config, "ingest", fresh_server.url(BJREVIEW_PATH))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("new ")
+    assert BJREVIEW["title"] in result.stdout
+    [row] = rows(config)
+    assert row["title"] == BJREVIEW["title"]
+    assert row["published"] == "2021-06-29"
+    assert row["source"] == "NO.26 JULY 1, 2021"
+    assert row["text"] == BJREVIEW["text"]
+    assert len(row["text"].split("\n\n")) == 6
+    every_field = "\n".join(str(v) for k, v in row.items() if k != "source")
+    for junk in BJREVIEW["must_not_contain"]:
+        if junk != "NO.26 JULY 1, 2021":
+            assert junk not in every_field, junk
+    assert row["site"] == "127.0.0.1"
+    assert row["word_count"] > 300
+
+
+def test_ingest_twice_is_unchanged_and_tracking_params_are_the_same_article(fresh_server, make_config):
+    config = make_config()
+    url = fresh_server.url(BJREVIEW_PATH)
+    assert run(config, "ingest", url).exit_code == 0
+    second = run(config, "ingest", url)
+    assert second.stdout.startswith("unchanged ")
+    third = run(config, "ingest", url + "?utm_source=x&utm_medium=email")
+    assert third.stdout.startswith("unchanged ")
+    [row] = rows(config)
+    assert row["last_seen"] > row["first_seen"]
+
+
+def test_same_text_at_another_url_is_a_duplicate(fresh_server, make_config):
+    config = make_config()
+    assert run(config, "ingest", fresh_server.url(BJREVIEW_PATH)).exit_code == 0
+    result = run(config, "ingest", fresh_server.url("/fixtures" + BJREVIEW_PATH))
+    assert result.stdout.startswith("duplicate ")
+    assert len(rows(config)) == 1
+    conn = sqlite3.connect(config.parent / "articles.db")
+    kinds = sorted(k for (k,) in conn.execute("SELECT kind FROM article_urls"))
+    conn.close()
+    assert kinds == ["canonical", "exact-duplicate"]
+
+
+def test_flaky_server_is_retried_until_it_answers(fresh_server, make_config):
+    config = make_config()
+    result = run(config, "ingest", fresh_server.url("/flaky/2?key=cli"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("new ")
+    assert len(fresh_server.requests_to("/flaky/2")) == 3
+    assert len(rows(config)) == 1
+
+
+def test_404_is_requested_once_and_fails_with_exit_1(fresh_server, make_config):
+    config = make_config()
+    result = run(config, "ingest", fresh_server.url("/status/404"))
+    assert result.exit_code == 1
+    assert result.stdout.startswith("failed ")
+    assert "HTTP 404" in result.stdout
+    assert len(fresh_server.requests_to("/status/404")) == 1
+    conn = sqlite3.connect(config.parent / "articles.db")
+    [(status, error)] = conn.execute("SELECT status, error FROM fetch_log").fetchall()
+    conn.close()
+    assert status == 404
+    assert "HTTP 404" in error
+
+
+def test_429_retry_after_is_honoured(fresh_server, make_config):
+    config = make_config()
+    result = run(config, "ingest", fresh_server.url("/retry-after/1?key=cli"))
+    assert result.exit_code == 0, result.output
+    first, second = fresh_server.requests_to("/retry-after/1")
+    assert second.time - first.time >= 1.0
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/big?size=2000000", "larger than fetch.max_bytes"),
+        ("/gzip-bomb", "larger than fetch.max_bytes"),
+        ("/brotli-bomb", "larger than fetch.max_bytes"),
+        ("/png-as-html", "PNG"),
+        ("/pdf", "application/pdf"),
+    ],
+)
+def test_bad_bodies_are_skipped_with_a_reason(fresh_server, make_config, path, reason):
+    config = make_config()
+    tracemalloc.start()
+    result = run(config, "ingest", fresh_server.url(path))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert result.exit_code == 0
+    assert result.stdout.startswith("skipped ")
+    assert reason in result.stdout
+    assert rows(config) == []
+    assert peak < 16 * 1024 * 1024  # max_bytes is 1 MiB; a bomb inflates to 100 MiB
+
+
+def test_loopback_is_refused_without_allow_private(fresh_server, make_config):
+    config = make_config(private=False)
+    result = run(config, "ingest", fresh_server.url(BJREVIEW_PATH))
+    assert result.exit_code == 1
+    assert "loopback" in result.stdout
+    assert "--allow-private" in result.stdout
+    assert fresh_server.requests == []
+    allowed = run(config, "ingest", "--allow-private", fresh_server.url(BJREVIEW_PATH))
+    assert allowed.exit_code == 0
+    assert allowed.stdout.startswith("new ")
+
+
+def test_urls_from_stdin_and_a_summary_on_stderr(fresh_server, make_config):
+    config = make_config()
+    urls = f"{fresh_server.url(BJREVIEW_PATH)}\n\n# a comment\n{fresh_server.url('/status/410')}\n"
+    result = run(config, "ingest", "-", input=urls)
+    assert result.exit_code == 1
+    outcomes = sorted(line.split()[0] for line in result.stdout.splitlines())
+    assert outcomes == ["failed", "new"]
+    assert "2 URLs: 1 failed, 1 new" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("fetch:\n  retries: three\n", "fetch.retries must be an integer >= 0, got 'three'"),
+        ("fetch:\n  retrys: 3\n", "unknown key 'fetch.retrys'; did you mean 'fetch.retries'?"),
+        ("sources:\n  - name: x\n    start_urls: [ftp://example.com/]\n", "sources[0].start_urls[0]"),
+        ("fetch: [1\n", "not valid YAML"),
+    ],
+)
+def test_broken_config_exits_2_naming_the_key(tmp_path, yaml_text, message):
+    config = tmp_path / "bad.yaml"
+    config.write_text(yaml_text, encoding="utf-8")
+    result = run(config, "ingest", "http://127.0.0.1/")
+    assert result.exit_code == 2
+    assert message in result.output
+    assert str(config) in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_missing_explicit_config_exits_2(tmp_path):
+    result = run(tmp_path / "nope.yaml", "search", "x")
+    assert result.exit_code == 2
+    assert "file not found" in result.output
+
+
+def test_extract_file_formats(tmp_path):
+    page = PAGES / "bjreview-century" / "page.html"
+    runner = CliRunner()
+    as_json = runner.invoke(cli, ["--config", str(tmp_path / "none.yaml"), "extract", str(page), "--format", "json"])
+    assert as_json.exit_code == 2  # an explicit config that does not exist
+    as_json = runner.invoke(cli, ["extract", str(page), "--format", "json"])
+    data = json.loads(as_json.stdout)
+    assert data["title"] == BJREVIEW["title"]
+    assert data["published"] == "2021-06-29"
+    assert data["text"] == BJREVIEW["text"]
+    markdown = runner.invoke(cli, ["extract", str(page), "--format", "markdown"]).stdout
+    assert markdown.startswith(f"# {BJREVIEW['title']}\n")
+    text = runner.invoke(cli, ["extract", str(page)]).stdout
+    assert "Copyright" not in text
+
+
+def test_extract_url_needs_no_database(fresh_server, tmp_path):
+    result = CliRunner().invoke(
+        cli, ["--db", str(tmp_path / "x.db"), "extract", "--allow-private", fresh_server.url(BJREVIEW_PATH)]
+    )
+    assert result.exit_code == 0, result.output
+    assert BJREVIEW["title"] in result.stdout
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_every_command_has_help():
+    runner = CliRunner()
+    top = runner.invoke(cli, ["--help"])
+    assert top.exit_code == 0
+    for name, command in cli.commands.items():
+        assert command.help, name
+        assert "Example" in command.help, name
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert name in top.stdout
+
+
+def test_python_m_scraper_runs(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "scraper", "--version"], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0
+    assert "scraper" in result.stdout

@@ -1,0 +1,239 @@
+"""Search, export and show over a known corpus written through the real store."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from scraper import open_corpus, store
+from scraper.cli import cli
+from scraper.errors import QueryError
+from scraper.models import Article
+from scraper.query import Filters, count_articles, iter_articles, parse_terms, search, show
+
+NOW = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+CORPUS = [
+    # (url, site, published, author, language, title, text)
+    (
+        "https://a.example/1",
+        "alpha",
+        "2021-06-29",
+        "Li Wei",
+        "en",
+        "Trade talks resume",
+        "Negotiators met in Geneva to discuss tariffs and trade rules for the coming year.",
+    ),
+    (
+        "https://a.example/2",
+        "alpha",
+        "2021-07-15",
+        "Jane Roe",
+        "en",
+        "Harvest report",
+        "Farmers reported a strong harvest; trade in grain rose, and prices fell over the summer.",
+    ),
+    (
+        "https://b.example/1",
+        "beta",
+        "2021-05-01",
+        "Jane Roe",
+        "en",
+        "Local elections",
+        "Voters chose a new council. Turnout was high and the count finished before midnight.",
+    ),
+    (
+        "https://c.example/1",
+        "gamma",
+        "2021-06-30",
+        None,
+        "zh",
+        "北京举行国际交流活动",
+        "来自各国的代表在北京参加了国际交流活动，讨论了文化合作与经济发展的问题。",
+    ),
+    (
+        "https://c.example/2",
+        "gamma",
+        "2022-01-10",
+        None,
+        "zh",
+        "上海港口吞吐量创新高",
+        "上海港口今年的货物吞吐量再创新高，贸易往来更加频繁。",
+    ),
+]
+
+
+@pytest.fixture
+def corpus_db(tmp_path):
+    path = tmp_path / "corpus.db"
+    db = store.open_db(path)
+    for url, site, published, author, lang, title, text in CORPUS:
+        article = Article(
+            title=title,
+            text=text,
+            url=url,
+            published=dt.date.fromisoformat(published),
+            author=author,
+            language=lang,
+        )
+        store.save_article(db, article, url=url, site=site, fetched_at=NOW)
+    # the first article again, fetched at a print URL that declares the canonical one
+    first = CORPUS[0]
+    again = Article(title=first[5], text=first[6], url=first[0])
+    store.save_article(db, again, url="https://a.example/print/1", site="alpha", fetched_at=NOW)
+    db.close()
+    return path
+
+
+def titles(rows):
+    return [r["title"] for r in rows]
+
+
+def test_search_ranks_title_match_first(corpus_db):
+    rows = search(corpus_db, "trade")
+    assert titles(rows)[0] == "Trade talks resume"
+    assert "Harvest report" in titles(rows)
+    assert rows[0]["score"] > rows[1]["score"]
+    assert "[" in rows[0]["snippet"]
+    assert "]" in rows[0]["snippet"]
+    assert {"id", "url", "title", "published", "site", "snippet", "score"} <= set(rows[0])
+
+
+def test_filters(corpus_db):
+    assert titles(search(corpus_db, "trade", filters=Filters(site=("beta",)))) == []
+    assert titles(search(corpus_db, "trade", filters=Filters(since="2021-07-01"))) == ["Harvest report"]
+    assert titles(search(corpus_db, "trade", filters=Filters(until="2021-06-29"))) == ["Trade talks resume"]
+    assert titles(search(corpus_db, "trade", filters=Filters(author="roe"))) == ["Harvest report"]
+    assert titles(search(corpus_db, "国际交流", filters=Filters(lang="en"))) == []
+
+
+def test_limit_and_offset_page_through(corpus_db):
+    everything = titles(search(corpus_db, "the"))
+    assert len(everything) >= 2
+    assert titles(search(corpus_db, "the", limit=1, offset=1)) == everything[1:2]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("国际交流", "北京举行国际交流活动"),
+        ("北京", "北京举行国际交流活动"),
+        ("港口", "上海港口吞吐量创新高"),
+    ],
+)
+def test_chinese_query_finds_chinese_articles(corpus_db, query, expected):
+    assert titles(search(corpus_db, query)) == [expected]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ['"unbalanced', "AND", "NEAR(", "title:", "*", "'; DROP TABLE articles; --", "OR OR", "^", '""'],
+)
+def test_hostile_input_is_plain_text(corpus_db, hostile):
+    search(corpus_db, hostile)  # no exception
+    assert count_articles(corpus_db) == len(CORPUS)
+
+
+def test_words_are_plain_terms():
+    assert parse_terms('trade "council elections" NEAR(') == ["trade", "council elections", "NEAR("]
+
+
+def test_raw_mode_passes_fts_syntax(corpus_db):
+    assert titles(search(corpus_db, "trade NOT tariffs", raw=True)) == ["Harvest report"]
+    with pytest.raises(QueryError, match="bad FTS5 query"):
+        search(corpus_db, '"unbalanced', raw=True)
+
+
+def test_export_streams_every_article_with_urls(corpus_db):
+    rows = list(iter_articles(corpus_db, batch=2))
+    assert len(rows) == count_articles(corpus_db) == len(CORPUS)
+    first = next(r for r in rows if r["url"] == "https://a.example/1")
+    assert sorted(first["urls"]) == ["https://a.example/1", "https://a.example/print/1"]
+    assert all(r["text"] for r in rows)
+
+
+def test_show_by_id_and_alias_url(corpus_db):
+    article = show(corpus_db, "https://a.example/print/1?utm_source=x&fbclid=abc")
+    assert article is not None
+    assert article["title"] == "Trade talks resume"
+    assert {u["kind"] for u in article["urls"]} == {"canonical", "alias"}
+    assert show(corpus_db, str(article["id"]))["url"] == "https://a.example/1"
+    assert show(corpus_db, "999") is None
+
+
+def test_corpus_api(corpus_db):
+    corpus = open_corpus(corpus_db)
+    assert len(corpus) == len(CORPUS)
+    assert titles(corpus.search("trade", site="alpha", since="2021-07-01")) == ["Harvest report"]
+    assert sum(1 for _ in corpus) == len(CORPUS)
+    assert corpus.get("https://b.example/1")["site"] == "beta"
+
+
+def test_readonly_connection_cannot_write_or_attach(corpus_db, tmp_path):
+    from scraper.query import connect_readonly
+
+    conn = connect_readonly(corpus_db)
+    with pytest.raises(Exception, match=r"readonly|not authorized|query_only"):
+        conn.execute("DELETE FROM articles")
+    with pytest.raises(Exception, match="not authorized"):
+        conn.execute("ATTACH DATABASE ? AS other", [str(tmp_path / "other.db")])
+    conn.close()
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def test_cli_search_formats(corpus_db):
+    result = run("--db", str(corpus_db), "search", "trade", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)[0]["title"] == "Trade talks resume"
+    lines = run("--db", str(corpus_db), "search", "trade", "--format", "jsonl").stdout.splitlines()
+    assert len(lines) == 2
+    csv_out = run("--db", str(corpus_db), "search", "trade", "--format", "csv").stdout
+    assert csv_out.splitlines()[0].startswith("id,url,title")
+
+
+def test_cli_raw_syntax_error_exits_2(corpus_db):
+    result = run("--db", str(corpus_db), "search", "--raw", '"unbalanced')
+    assert result.exit_code == 2
+    assert "bad FTS5 query" in result.output
+
+
+def test_cli_bad_date_exits_2(corpus_db):
+    assert run("--db", str(corpus_db), "search", "trade", "--since", "June").exit_code == 2
+
+
+def test_cli_export_counts_match_table(corpus_db, tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = run("--db", str(corpus_db), "export", "-o", str(out))
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == len(CORPUS)
+    gamma = run("--db", str(corpus_db), "export", "--site", "gamma", "--format", "json")
+    assert len(json.loads(gamma.stdout)) == 2
+    assert "exported 2 articles" in gamma.stderr
+    csv_out = run("--db", str(corpus_db), "export", "--format", "csv", "--since", "2021-06-01").stdout
+    rows = list(csv.DictReader(io.StringIO(csv_out)))
+    assert sorted(r["url"] for r in rows) == [
+        "https://a.example/1",
+        "https://a.example/2",
+        "https://c.example/1",
+        "https://c.example/2",
+    ]
+
+
+def test_cli_show(corpus_db):
+    result = run("--db", str(corpus_db), "show", "https://b.example/1", "--format", "json")
+    assert json.loads(result.stdout)["title"] == "Local elections"
+    assert run("--db", str(corpus_db), "show", "12345").exit_code == 1
+
+
+def test_cli_missing_database_is_one_line(tmp_path):
+    result = run("--db", str(tmp_path / "nope.db"), "search", "x")
+    assert result.exit_code == 1
+    assert "no database at" in result.output
