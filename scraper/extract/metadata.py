@@ -127,6 +127,8 @@ HOME_PATHS = frozenset(("", "/", "/index.html", "/index.htm", "/index.php", "/in
 # Share of an <h1>'s words that must appear in <title>/og:title for the h1 to count as the headline;
 # below it the h1 is a logo, a section name or a teaser (measured on trafilatura and wcxb-dev).
 TITLE_H1_AGREEMENT = 0.6
+# Soft hyphens and zero-width characters: invisible in the page, noise in a title or name.
+INVISIBLE_CHARS = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _SKIP_TEXT = frozenset(("script", "style", "noscript", "template"))
 
@@ -217,6 +219,8 @@ def _title(tree: lxml.html.HtmlElement, s: _Signals, site_name: str | None, rule
     matches = [h for h in headings if _key(h) in agreed]
     if matches:
         return max(matches, key=len)
+    if kicked := _without_kicker(headings, [clean_title(t, names, host) for t in (*declared, raw)]):
+        return kicked
     h1s = [text for text, logo in found if text in headings and text in h1_texts]
     best, best_score = None, 0.0
     for h1 in h1s:
@@ -230,6 +234,17 @@ def _title(tree: lxml.html.HtmlElement, s: _Signals, site_name: str | None, rule
     if raw:
         return _title_from_segments(raw, segments, names, host)
     return h1s[0] if h1s else None
+
+
+def _without_kicker(headings: list[str], titles: list[str]) -> str | None:
+    """A declared title that a heading prints after a kicker ("Ernährung sichern Schulze: ...")."""
+    for heading in headings[:10]:
+        outer = _key(heading)
+        for title in titles:
+            inner = _key(title)
+            if inner and inner != outer and outer.endswith(inner) and len(inner) * 2 > len(outer):
+                return title
+    return None
 
 
 def _title_from_segments(raw: str, segments: list[str], names: tuple[str, ...], host: str) -> str:
@@ -539,7 +554,7 @@ def _join_parts(title: str, parts: list[str]) -> str:
 
 
 def _squash(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(text.translate(INVISIBLE_CHARS).split())
 
 
 def _key(text: str) -> str:
