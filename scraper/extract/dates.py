@@ -188,6 +188,14 @@ PUBLISHED_META = (
     "releasedate",
     "datecreated",
 )
+# <meta> keys of the last modification, used only when the page says nothing about publication.
+MODIFIED_META = (
+    "article:modified_time",
+    "og:updated_time",
+    "datemodified",
+    "last-modified",
+    "dcterms.modified",
+)
 # Labels that mean "changed later": a date right after one is not the publication date.
 UPDATED_RE = re.compile(
     r"(?:updated?|modified|edited|revised|last\s+changed|aktualisiert|geändert|mis\s+à\s+jour|modifié|"
@@ -206,8 +214,8 @@ SOURCE_TAIL_RE = re.compile(r"(?:source|来源|來源|出处|quelle|fuente)\s*[:
 COPYRIGHT_RE = re.compile(r"©|&copy;|\(c\)|copyright|版权所有|all rights reserved", re.IGNORECASE)
 # class/id tokens of elements that print the article date or its byline/meta line.
 DATE_CLASS_RE = re.compile(
-    r"date|time|publish|posted|pubtime|dateline|byline|article-?meta|post-?meta|entry-?meta|"
-    r"article-?info|meta-?info|info|source|subtitle|fbxx|xinxi|ly|rq|sj",
+    r"date|time|publish|posted|dateline|byline|article-?meta|post-?meta|entry-?meta|article-?info|meta-?info|"
+    r"info|source|subtitle|fbxx|xinxi|(?<![a-z])(?:ly|rq|sj)(?![a-z])",
     re.IGNORECASE,
 )
 # Regions whose dates belong to other items (comments, related lists, footers).
@@ -230,13 +238,40 @@ def find_published(
             value = el.get("datetime") or el.get("content") or el.text_content()
             if found := parse_iso(value):
                 return found
+    declared = _declared(tree, meta, ld)
+    url_day = parse_url_date(url) if url else None
+    if declared is not None:
+        # Metadata is often in UTC while the URL and the byline print the local day: when one of
+        # them is within a day of the metadata (or is its day/month swap), the printed day wins.
+        for local in (url_day, _from_zones(tree, lang)):
+            if local is not None and _same_moment(declared, local):
+                return local
+        return declared
+    return url_day or _from_zones(tree, lang) or _from_lines(tree, lang) or _modified(meta, ld)
+
+
+def _declared(tree: Any, meta: dict[str, str], ld: dict[str, Any]) -> dt.date | dt.datetime | None:
+    """The publication date machine-readable metadata gives: JSON-LD, <meta>, microdata, <time>."""
     for key in ("datePublished", "dateCreated", "uploadDate"):
         if isinstance(ld.get(key), str) and (found := parse_iso(ld[key])):
             return found
     for key in PUBLISHED_META:
         if meta.get(key) and (found := parse_iso(meta[key])):
             return found
-    return _from_markup(tree) or (parse_url_date(url) if url else None) or _from_text(tree, lang)
+    return _from_markup(tree)
+
+
+def _modified(meta: dict[str, str], ld: dict[str, Any]) -> dt.date | dt.datetime | None:
+    """Last resort when nothing says "published": the page's modification date."""
+    values = [ld.get("dateModified"), *(meta.get(key) for key in MODIFIED_META)]
+    return next((found for v in values if isinstance(v, str) and (found := parse_iso(v))), None)
+
+
+def _same_moment(declared: dt.date | dt.datetime, local: dt.date) -> bool:
+    day = declared.date() if isinstance(declared, dt.datetime) else declared
+    if abs((day - local).days) <= 1:
+        return True
+    return day.day <= 12 and (day.day, day.month, day.year) == (local.month, local.day, local.year)
 
 
 def _from_markup(tree: Any) -> dt.date | dt.datetime | None:
@@ -256,19 +291,23 @@ def _from_markup(tree: Any) -> dt.date | dt.datetime | None:
     return None
 
 
-def _from_text(tree: Any, lang: str | None) -> dt.date | None:
-    """Visible date lines: elements with date-like class names first, then labelled lines anywhere."""
-    body = tree.find(".//body")
-    root = body if body is not None else tree
-    for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag in ("script", "style"):
+def _from_zones(tree: Any, lang: str | None) -> dt.date | None:
+    """The first date printed in an element whose class or id names a date, byline or meta line."""
+    for el in tree.xpath("//body//*[@class or @id]"):
+        if el.tag in ("script", "style"):
             continue
         token = f"{el.get('class', '')} {el.get('id', '')}"
-        if token.strip() and DATE_CLASS_RE.search(token) and not _in_other_item(el):
-            text = " ".join(el.text_content().split())
-            if len(text) <= 300 and (found := published_in_line(text, lang)):
+        if len(token) > 1 and DATE_CLASS_RE.search(token) and not _in_other_item(el):
+            text = " ".join(" ".join(el.itertext()).split()[:60])
+            if (found := published_in_line(text, lang)) is not None:
                 return found
-    labelled: dt.date | None = None
+    return None
+
+
+def _from_lines(tree: Any, lang: str | None) -> dt.date | None:
+    """A short line anywhere in the body: one with a "published" label, else the first bare date."""
+    body = tree.find(".//body")
+    root = body if body is not None else tree
     plain: dt.date | None = None
     for node in root.xpath(".//text()[normalize-space()][not(ancestor::script)][not(ancestor::style)]"):
         text = " ".join(str(node).split())
@@ -276,11 +315,10 @@ def _from_text(tree: Any, lang: str | None) -> dt.date | None:
             continue
         found = published_in_line(text, lang)
         if found and PUBLISHED_LABEL_RE.search(text):
-            labelled = labelled or found
-            break
+            return found
         if found and plain is None and len(text) < 60:
             plain = found
-    return labelled or plain
+    return plain
 
 
 def published_in_line(text: str, lang: str | None = None) -> dt.date | None:

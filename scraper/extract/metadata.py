@@ -88,6 +88,8 @@ BYLINE_PREFIX_RE = re.compile(
     r"作者|记者|文|撰文|编辑|责任编辑|责编|来源)\s*[:：/|]?\s*",
     re.IGNORECASE,
 )
+# Byline-classed text that is not a name: e-mail fields, legal notices, widget labels.
+AUTHOR_JUNK_RE = re.compile(r"@|email|版权|声明|授权|欢迎|该作者|文章|name,|comment|share", re.IGNORECASE)
 # Visible author labels inside page text ("作者：张三", "记者 李四", "By Jane Doe").
 AUTHOR_TEXT_RE = re.compile(
     r"(?:作者|记者|撰稿|文)\s*[:：/]\s*(?P<zh>[\u4e00-\u9fff·]{2,4}(?:[ 、,，][\u4e00-\u9fff·]{2,4}){0,3})"
@@ -104,6 +106,10 @@ SOURCE_END_RE = re.compile(
     r"|(?:作者|编辑|责任编辑|责编|记者|发布时间|时间|日期)[:：]",
     re.IGNORECASE,
 )
+# Words glued after a source name by share/report widgets ("新京报 举报", "Xinhua Share").
+SOURCE_TRAILER_RE = re.compile(r"\s*(?:举报|分享|打印|纠错|share|print)$", re.IGNORECASE)
+# A "source" that is markup or a URL is an attribute dump or a code sample, not an outlet.
+SOURCE_JUNK_RE = re.compile(r"[=<>\[\]{}@]|https?://|\.(?:js|css|png|jpe?g)\b", re.IGNORECASE)
 # class/id tokens of breadcrumb trails.
 BREADCRUMB_CLASS_RE = re.compile(
     r"breadcrumb|crumbs|bread|location|position|daohang|dqwz|curpos", re.IGNORECASE
@@ -121,6 +127,8 @@ HOME_PATHS = frozenset(("", "/", "/index.html", "/index.htm", "/index.php", "/in
 # Share of an <h1>'s words that must appear in <title>/og:title for the h1 to count as the headline;
 # below it the h1 is a logo, a section name or a teaser (measured on trafilatura and wcxb-dev).
 TITLE_H1_AGREEMENT = 0.6
+# Soft hyphens and zero-width characters: invisible in the page, noise in a title or name.
+INVISIBLE_CHARS = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _SKIP_TEXT = frozenset(("script", "style", "noscript", "template"))
 
@@ -211,6 +219,8 @@ def _title(tree: lxml.html.HtmlElement, s: _Signals, site_name: str | None, rule
     matches = [h for h in headings if _key(h) in agreed]
     if matches:
         return max(matches, key=len)
+    if kicked := _without_kicker(headings, [clean_title(t, names, host) for t in (*declared, raw)]):
+        return kicked
     h1s = [text for text, logo in found if text in headings and text in h1_texts]
     best, best_score = None, 0.0
     for h1 in h1s:
@@ -224,6 +234,17 @@ def _title(tree: lxml.html.HtmlElement, s: _Signals, site_name: str | None, rule
     if raw:
         return _title_from_segments(raw, segments, names, host)
     return h1s[0] if h1s else None
+
+
+def _without_kicker(headings: list[str], titles: list[str]) -> str | None:
+    """A declared title that a heading prints after a kicker ("Ernährung sichern Schulze: ...")."""
+    for heading in headings[:10]:
+        outer = _key(heading)
+        for title in titles:
+            inner = _key(title)
+            if inner and inner != outer and outer.endswith(inner) and len(inner) * 2 > len(outer):
+                return title
+    return None
 
 
 def _title_from_segments(raw: str, segments: list[str], names: tuple[str, ...], host: str) -> str:
@@ -323,6 +344,8 @@ def _clean_author(text: str) -> str | None:
     text = text.strip(" ,;-–—")
     if not 2 <= len(text) <= 80 or sum(c.isdigit() for c in text) > 2 or text.count(" ") > 8:
         return None
+    if AUTHOR_JUNK_RE.search(text):
+        return None
     return text
 
 
@@ -350,7 +373,10 @@ def _source(tree: lxml.html.HtmlElement, rules: Rules) -> str | None:
 
 def _source_value(value: str) -> str | None:
     value = SOURCE_END_RE.split(_squash(value), maxsplit=1)[0].strip(" ,;:：")
-    return value if 0 < len(value) <= 60 else None
+    value = SOURCE_TRAILER_RE.sub("", value)
+    if not 0 < len(value) <= 60 or SOURCE_JUNK_RE.search(value) or not any(c.isalpha() for c in value):
+        return None
+    return value
 
 
 def _section(tree: lxml.html.HtmlElement, s: _Signals, title: str | None) -> str | None:
@@ -495,9 +521,9 @@ def _first(meta: dict[str, str], keys: tuple[str, ...]) -> str | None:
 
 
 def _body_iter(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
-    body = tree.find(".//body")
-    for el in (body if body is not None else tree).iter():
-        if isinstance(el.tag, str) and el.tag not in _SKIP_TEXT:
+    """Body elements that have a class or id (the only ones the class-name rules can match)."""
+    for el in tree.xpath("//body//*[@class or @id]"):
+        if el.tag not in _SKIP_TEXT:
             yield el
 
 
@@ -528,7 +554,7 @@ def _join_parts(title: str, parts: list[str]) -> str:
 
 
 def _squash(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(text.translate(INVISIBLE_CHARS).split())
 
 
 def _key(text: str) -> str:
