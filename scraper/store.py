@@ -110,8 +110,27 @@ def _create_corpus(db: sqlite_utils.Database) -> None:
     db.table("articles").enable_fts(["title", "text"], tokenize="trigram", create_triggers=True)
 
 
+def _add_year(db: sqlite_utils.Database) -> None:
+    """Schema 2: articles.year, the publication year, for Datasette facets and per-year counts.
+
+    A VIRTUAL generated column: always consistent with `published`, costs no
+    space in the row and no change to the write path. Datasette 0.65 lists it
+    (it reads PRAGMA table_xinfo) and facets on it; the index makes that facet
+    an index scan instead of a read of every row. Needs SQLite >= 3.31.
+    """
+    db.executescript(
+        textwrap.dedent("""
+        ALTER TABLE articles ADD COLUMN year INTEGER GENERATED ALWAYS AS (
+            CASE WHEN published GLOB '[0-9][0-9][0-9][0-9]*'
+                 THEN CAST(substr(published, 1, 4) AS INTEGER) END
+        ) VIRTUAL;
+        CREATE INDEX idx_articles_year ON articles (year);
+        """)
+    )
+
+
 # Append new steps at the end; the position (1-based) is the schema version.
-MIGRATION_STEPS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_create_corpus,)
+MIGRATION_STEPS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_create_corpus, _add_year)
 SCHEMA_VERSION = len(MIGRATION_STEPS)
 
 
