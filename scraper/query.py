@@ -175,24 +175,22 @@ def search(
 
 
 def _contains_sql(term: str) -> tuple[str, list[Any]]:
-    """A term too short for the trigram index: a substring test on title and text.
+    """A term too short for the trigram index: LIKE on title and text (ASCII case ignored).
 
-    instr() compares bytes and is several times faster than LIKE on long texts;
-    LIKE is kept for terms with ASCII letters, which must match in any case.
+    This reads every candidate row's text; instr() was measured slower than LIKE
+    (benchmarks/query_bench.py: 1.26 s against 0.88 s over 100k texts).
     """
-    if any(c.isascii() and c.isalpha() for c in term):
-        pattern = "%" + _escape_like(term) + "%"
-        return "(a.title LIKE ? ESCAPE '\\' OR a.text LIKE ? ESCAPE '\\')", [pattern, pattern]
-    return "(instr(a.title, ?) > 0 OR instr(a.text, ?) > 0)", [term, term]
+    pattern = "%" + _escape_like(term) + "%"
+    return "(a.title LIKE ? ESCAPE '\\' OR a.text LIKE ? ESCAPE '\\')", [pattern, pattern]
 
 
 def _ranked_sql(match: str, where: list[str], params: list[Any]) -> tuple[str, list[Any]]:
     """bm25-ranked ids first, then metadata and snippets for that page of ids only.
 
-    snippet() re-reads the whole text, so it runs on `limit` rows instead of on
-    every match; the ranking step reads articles (for filters) only when there
-    are filters, and then through idx_articles_filters, which holds the
-    filter columns so the long text is not read.
+    snippet() re-tokenizes the whole text, so it runs on the `limit` ranked rows
+    only, each looked up by rowid (CROSS JOIN keeps `top` the outer loop; a
+    plain JOIN made SQLite enumerate every match a second time). The ranking
+    step joins articles only when there are filters.
     """
     join = " JOIN articles a ON a.id = articles_fts.rowid" if where else ""
     extra = "".join(f" AND {w}" for w in where)
@@ -203,7 +201,7 @@ def _ranked_sql(match: str, where: list[str], params: list[Any]) -> tuple[str, l
         "ORDER BY score DESC, id LIMIT ? OFFSET ?) "
         "SELECT a.id, a.url, a.title, a.published, a.site, a.author, a.language, "
         f"snippet(articles_fts, 1, '{_MARK_OPEN}', '{_MARK_CLOSE}', '…', 16) AS snippet, top.score "
-        "FROM top JOIN articles_fts ON articles_fts.rowid = top.id JOIN articles a ON a.id = top.id "
+        "FROM top CROSS JOIN articles_fts ON articles_fts.rowid = top.id JOIN articles a ON a.id = top.id "
         "WHERE articles_fts MATCH ? ORDER BY top.score DESC, top.id"
     )
     return sql, [match, *params]
