@@ -27,10 +27,14 @@ from .errors import QueryError, StorageError
 from .urls import canonicalize_url
 
 _TERM_RE = re.compile(r'"([^"]*)"?|(\S+)')
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _MIN_TRIGRAM = 3
 # bm25 weights for the articles_fts columns (title, text): a title match weighs ten body matches.
 _TITLE_WEIGHT, _TEXT_WEIGHT = 10.0, 1.0
 QUERY_SECONDS = 10.0
+# Snippets mark matches with these; a short-term snippet starts a little before the first match.
+_MARK_OPEN, _MARK_CLOSE = "[", "]"
+_SNIPPET_LEAD, _SNIPPET_CHARS = 40, 160
 _PROGRESS_STEPS = 10_000
 _ARTICLE_COLUMNS = (
     "a.id, a.url, a.title, a.published, a.author, a.source, a.section, a.site, a.language, "
@@ -110,6 +114,8 @@ def _set_deadline(conn: sqlite3.Connection, seconds: float) -> None:
 def parse_terms(text: str) -> list[str]:
     """The user's words and "quoted phrases", with FTS5 syntax taken as plain text."""
     terms = []
+    # FTS5 reads a NUL as the end of the query string ("unterminated string")
+    text = _CONTROL_RE.sub(" ", text)
     for phrase, word in _TERM_RE.findall(text):
         term = re.sub(r"\s+", " ", (phrase or word).replace('"', " ")).strip()
         if term:
@@ -142,45 +148,91 @@ def search(
     """
     filters = filters or Filters()
     where, params = filters.sql()
+    short: list[str] = []
     if raw:
         match = text
+        if not match.strip():
+            return []
     else:
         terms = parse_terms(text)
         if not terms:
             return []
-        for term in (t for t in terms if len(t) < _MIN_TRIGRAM):
-            where.append("(a.title LIKE ? ESCAPE '\\' OR a.text LIKE ? ESCAPE '\\')")
-            params += ["%" + _escape_like(term) + "%"] * 2
+        short = [t for t in terms if len(t) < _MIN_TRIGRAM]
+        for term in short:
+            clause, args = _contains_sql(term)
+            where.append(clause)
+            params += args
         match = " ".join(_fts_phrase(t) for t in terms if len(t) >= _MIN_TRIGRAM)
+    sql, args = _ranked_sql(match, where, params) if match else _recent_sql(where, params, short)
     conn = connect_readonly(path)
     try:
-        rows = conn.execute(*_search_sql(match, where, params, limit, offset)).fetchall()
+        rows = conn.execute(sql, [*args, limit, offset, *([match] if match else [])]).fetchall()
     except sqlite3.OperationalError as exc:
         raise _query_error(exc, text, raw) from exc
     finally:
         conn.close()
-    return [dict(r) for r in rows]
+    return [_highlight(dict(r), short) for r in rows]
 
 
-def _search_sql(
-    match: str, where: list[str], params: list[Any], limit: int, offset: int
-) -> tuple[str, list[Any]]:
+def _contains_sql(term: str) -> tuple[str, list[Any]]:
+    """A term too short for the trigram index: LIKE on title and text (ASCII case ignored).
+
+    This reads every candidate row's text; instr() was measured slower than LIKE
+    (benchmarks/query_bench.py: 1.26 s against 0.88 s over 100k texts).
+    """
+    pattern = "%" + _escape_like(term) + "%"
+    return "(a.title LIKE ? ESCAPE '\\' OR a.text LIKE ? ESCAPE '\\')", [pattern, pattern]
+
+
+def _ranked_sql(match: str, where: list[str], params: list[Any]) -> tuple[str, list[Any]]:
+    """bm25-ranked ids first, then metadata and snippets for that page of ids only.
+
+    snippet() re-tokenizes the whole text, so it runs on the `limit` ranked rows
+    only, each looked up by rowid (CROSS JOIN keeps `top` the outer loop; a
+    plain JOIN made SQLite enumerate every match a second time). The ranking
+    step joins articles only when there are filters.
+    """
+    join = " JOIN articles a ON a.id = articles_fts.rowid" if where else ""
     extra = "".join(f" AND {w}" for w in where)
-    if match:
-        sql = (
-            f"SELECT a.id, a.url, a.title, a.published, a.site, a.author, a.language, "
-            f"snippet(articles_fts, 1, '[', ']', '…', 64) AS snippet, "
-            f"-bm25(articles_fts, {_TITLE_WEIGHT}, {_TEXT_WEIGHT}) AS score "
-            f"FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
-            f"WHERE articles_fts MATCH ?{extra} ORDER BY score DESC, a.id LIMIT ? OFFSET ?"
-        )
-        return sql, [match, *params, limit, offset]
+    sql = (
+        "WITH top AS ("
+        f"SELECT articles_fts.rowid AS id, -bm25(articles_fts, {_TITLE_WEIGHT}, {_TEXT_WEIGHT}) AS score "
+        f"FROM articles_fts{join} WHERE articles_fts MATCH ?{extra} "
+        "ORDER BY score DESC, id LIMIT ? OFFSET ?) "
+        "SELECT a.id, a.url, a.title, a.published, a.site, a.author, a.language, "
+        f"snippet(articles_fts, 1, '{_MARK_OPEN}', '{_MARK_CLOSE}', '…', 64) AS snippet, top.score "
+        "FROM top CROSS JOIN articles_fts ON articles_fts.rowid = top.id JOIN articles a ON a.id = top.id "
+        "WHERE articles_fts MATCH ? ORDER BY top.score DESC, top.id"
+    )
+    return sql, [match, *params]
+
+
+def _recent_sql(where: list[str], params: list[Any], short: list[str]) -> tuple[str, list[Any]]:
+    """Only short terms: newest matches first; the snippet starts at the first match."""
+    extra = "".join(f" AND {w}" for w in where)
     sql = (
         "SELECT a.id, a.url, a.title, a.published, a.site, a.author, a.language, "
-        "substr(a.text, 1, 160) AS snippet, 0.0 AS score FROM articles a "
-        f"WHERE 1{extra} ORDER BY a.published DESC, a.id LIMIT ? OFFSET ?"
+        f"substr(a.text, max(1, instr(lower(a.text), lower(?)) - {_SNIPPET_LEAD}), {_SNIPPET_CHARS}) "
+        "AS snippet, "
+        f"0.0 AS score FROM articles a WHERE 1{extra} ORDER BY a.published DESC, a.id LIMIT ? OFFSET ?"
     )
-    return sql, [*params, limit, offset]
+    return sql, [short[0], *params]
+
+
+def _highlight(row: dict[str, Any], terms: list[str]) -> dict[str, Any]:
+    """Mark the short terms (matched without FTS) in the snippet, outside existing marks."""
+    snippet = row.get("snippet")
+    if not terms or not snippet:
+        return row
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+    parts = re.split(f"({re.escape(_MARK_OPEN)}.*?{re.escape(_MARK_CLOSE)})", snippet)
+    row["snippet"] = "".join(
+        part
+        if part.startswith(_MARK_OPEN)
+        else pattern.sub(lambda m: f"{_MARK_OPEN}{m[0]}{_MARK_CLOSE}", part)
+        for part in parts
+    )
+    return row
 
 
 def _query_error(exc: sqlite3.OperationalError, text: str, raw: bool) -> Exception:

@@ -6,9 +6,12 @@ import csv
 import datetime as dt
 import io
 import json
+import tracemalloc
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scraper import open_corpus, store
 from scraper.cli import cli
@@ -140,6 +143,7 @@ def test_hostile_input_is_plain_text(corpus_db, hostile):
 
 def test_words_are_plain_terms():
     assert parse_terms('trade "council elections" NEAR(') == ["trade", "council elections", "NEAR("]
+    assert parse_terms("ab\x00c") == ["ab", "c"]
 
 
 def test_raw_mode_passes_fts_syntax(corpus_db):
@@ -237,3 +241,87 @@ def test_cli_missing_database_is_one_line(tmp_path):
     result = run("--db", str(tmp_path / "nope.db"), "search", "x")
     assert result.exit_code == 1
     assert "no database at" in result.output
+
+
+def test_title_match_outranks_body_matches(tmp_path):
+    path = tmp_path / "rank.db"
+    db = store.open_db(path)
+    filler = "Nothing of note happened in the town this week. " * 8
+    rows = [
+        ("https://r.example/body", "Weekly notes", filler + "The harbour was busy; the harbour was loud."),
+        ("https://r.example/title", "Harbour reopens", filler),
+    ]
+    for url, title, text in rows:
+        store.save_article(db, Article(title=title, text=text, url=url), url=url, site="r", fetched_at=NOW)
+    db.close()
+    found = search(path, "harbour")
+    assert titles(found) == ["Harbour reopens", "Weekly notes"]
+    assert found[0]["score"] > found[1]["score"]
+
+
+def test_snippet_marks_the_matches(corpus_db):
+    (row,) = search(corpus_db, "tariffs")
+    assert "[tariffs]" in row["snippet"]
+    (row,) = search(corpus_db, "港口 吞吐量")  # a two-character word beside a trigram term
+    assert "[吞吐量]" in row["snippet"]
+    assert "[港口]" in row["snippet"]
+    (row,) = search(corpus_db, "北京")  # only a short term: the snippet starts near the match
+    assert "[北京]" in row["snippet"]
+
+
+def test_short_terms_inside_sentences_and_any_case(corpus_db):
+    # 文化 occurs only mid-sentence in the text, never in a title
+    assert titles(search(corpus_db, "文化")) == ["北京举行国际交流活动"]
+    assert titles(search(corpus_db, "贸易 上海")) == ["上海港口吞吐量创新高"]
+    assert titles(search(corpus_db, "GENEVA")) == ["Trade talks resume"]
+    assert "Trade talks resume" in titles(search(corpus_db, "tA"))  # LIKE ignores ASCII case
+    assert search(corpus_db, "港口", filters=Filters(site=("alpha",))) == []
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=30))
+def test_any_text_is_a_valid_query(corpus_db, text):
+    rows = search(corpus_db, text, limit=5)
+    assert len(rows) <= 5
+
+
+def _bulk_corpus(path, count):
+    """`count` articles written straight into the real schema in one transaction (fast)."""
+    db = store.open_db(path)
+    db.conn.execute("BEGIN")
+    for i in range(count):
+        url = f"https://bulk.example/{i}"
+        row = [url, f"Story {i}", f"Paragraph {i}. " * 50, "2022-02-02", "bulk", str(i)]
+        db.conn.execute(
+            "INSERT INTO articles (url, title, text, published, site, content_hash)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            row,
+        )
+        db.conn.execute(
+            "INSERT INTO article_urls (url, article_id, kind) VALUES (?, last_insert_rowid(), 'canonical')",
+            [url],
+        )
+    db.conn.execute("COMMIT")
+    db.close()
+
+
+def test_export_of_10000_rows_streams(tmp_path):
+    path = tmp_path / "bulk.db"
+    _bulk_corpus(path, 10_000)
+    text_bytes = 10_000 * len("Paragraph 9999. " * 50)
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in iter_articles(path, batch=200))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == count_articles(path) == 10_000
+    # the texts alone are ~8 MB; reading them in batches of 200 keeps a fraction of that alive
+    assert peak < text_bytes / 10
+    out = tmp_path / "bulk.jsonl"
+    result = run("--db", str(path), "export", "-o", str(out))
+    assert "exported 10000 articles" in result.stderr
+    with out.open(encoding="utf-8") as lines:
+        ids = [json.loads(line)["id"] for line in lines]
+    assert ids == sorted(set(ids))
+    assert len(ids) == 10_000

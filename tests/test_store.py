@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -104,7 +105,8 @@ def test_schema_newer_than_code_is_a_storage_error(db_path):
         {"migration_set": "scraper", "name": "0007_future_table", "applied_at": "2030-01-01"}
     )
     db.close()
-    with pytest.raises(StorageError, match=r"newer scraper \(schema 7 > 1.*upgrade scraper") as info:
+    pattern = rf"newer scraper \(schema 7 > {SCHEMA_VERSION}.*upgrade scraper"
+    with pytest.raises(StorageError, match=pattern) as info:
         open_db(db_path)
     assert str(db_path) in str(info.value)
 
@@ -520,3 +522,17 @@ def test_saving_twice_leaves_one_row(text, path, tracking):
         assert second.outcome is WriteOutcome.UNCHANGED
         assert count(db, "articles") == 1
         db.close()
+
+
+@pytest.mark.parametrize(
+    ("published", "year"),
+    [
+        (dt.date(2021, 6, 29), 2021),
+        (dt.datetime(1999, 12, 31, 23, 0, tzinfo=dt.timezone.utc), 1999),
+        (None, None),
+    ],
+)
+def test_year_is_derived_from_published(db, published, year):
+    article = dataclasses.replace(make_article(), published=published)
+    result = save_article(db, article, url=URL, site="example", fetched_at=T0)
+    assert db.execute("SELECT year FROM articles WHERE id = ?", [result.article_id]).fetchone()[0] == year

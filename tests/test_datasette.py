@@ -1,0 +1,133 @@
+"""The corpus opens in Datasette with the shipped metadata: search box, facets, canned queries.
+
+Datasette (the `test` extra) runs as a subprocess on 127.0.0.1, so its own
+deprecation warnings cannot trip filterwarnings=error, and it reads the real
+database file that store.save_article wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from scraper import store
+from scraper.models import Article
+
+pytest.importorskip("datasette")
+
+METADATA = Path(__file__).resolve().parents[1] / "datasette" / "metadata.yml"
+NOW = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+CORPUS = [
+    # (url, site, published, language, title, text)
+    ("https://a.example/1", "alpha", "2021-06-29", "en", "Trade talks resume", "Tariffs were discussed."),
+    ("https://a.example/2", "alpha", "2022-07-15", "en", "Harvest report", "Grain trade rose this summer."),
+    ("https://b.example/1", "beta", "2022-05-01", "en", "Local elections", "Voters chose a new council."),
+    ("https://c.example/1", "gamma", "2021-06-30", "zh", "北京举行国际交流活动", "各国代表参加了活动。"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def datasette_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # The file name is the database name the metadata file configures.
+    path = tmp_path_factory.mktemp("datasette") / "articles.db"
+    db = store.open_db(path)
+    for url, site, published, lang, title, text in CORPUS:
+        article = Article(
+            title=title, text=text, url=url, published=dt.date.fromisoformat(published), language=lang
+        )
+        store.save_article(db, article, url=url, site=site, fetched_at=NOW)
+    # the first article seen again at a second URL, for the most-duplicated query
+    first = Article(title=CORPUS[0][4], text=CORPUS[0][5], url=CORPUS[0][0])
+    store.save_article(db, first, url="https://a.example/print/1", site="alpha", fetched_at=NOW)
+    db.close()
+    port = _free_port()
+    command = [sys.executable, "-m", "datasette", "serve", str(path), "--metadata", str(METADATA)]
+    log = path.with_suffix(".log")
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [*command, "--host", "127.0.0.1", "--port", str(port)], stdout=sink, stderr=subprocess.STDOUT
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_up(url, process, log)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = log.read_text(errors="replace")
+            pytest.fail(f"datasette exited with {process.returncode}: {output}")
+        try:
+            if httpx.get(f"{url}/-/versions.json", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail("datasette did not start within 30 s")
+
+
+def get_json(url: str, path: str, **params: str) -> dict:
+    response = httpx.get(url + path, params=params, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("trade", {"Trade talks resume", "Harvest report"}),
+        ("国际交流", {"北京举行国际交流活动"}),
+        ("council", {"Local elections"}),
+    ],
+)
+def test_search_box_uses_the_fts_index(datasette_url, query, expected):
+    data = get_json(datasette_url, "/articles/articles.json", _search=query, _shape="objects")
+    assert {row["title"] for row in data["rows"]} == expected
+
+
+def test_facets_on_site_language_and_year(datasette_url):
+    data = get_json(datasette_url, "/articles/articles.json", _shape="objects")
+    facets = data["facet_results"]
+    counts = {name: {r["value"]: r["count"] for r in facets[name]["results"]} for name in facets}
+    assert counts["site"] == {"alpha": 2, "beta": 1, "gamma": 1}
+    assert counts["language"] == {"en": 3, "zh": 1}
+    assert counts["year"] == {2021: 2, 2022: 2}
+    filtered = get_json(datasette_url, "/articles/articles.json", year="2021", _shape="objects")
+    assert {row["site"] for row in filtered["rows"]} == {"alpha", "gamma"}
+
+
+def test_search_and_facet_together(datasette_url):
+    data = get_json(
+        datasette_url, "/articles/articles.json", _search="trade", _facet="site", _shape="objects"
+    )
+    site = {r["value"]: r["count"] for r in data["facet_results"]["site"]["results"]}
+    assert site == {"alpha": 2}
+
+
+def test_canned_queries_run(datasette_url):
+    latest = get_json(datasette_url, "/articles/latest_articles.json", _shape="array")
+    assert latest[0]["title"] == "Harvest report"
+    assert len(latest) == len(CORPUS)
+    per_day = get_json(datasette_url, "/articles/articles_per_day_per_site.json", _shape="array")
+    assert {(row["day"], row["site"]) for row in per_day} == {(c[2], c[1]) for c in CORPUS}
+    duplicated = get_json(datasette_url, "/articles/most_duplicated_stories.json", _shape="array")
+    assert [(row["title"], row["urls"]) for row in duplicated] == [("Trade talks resume", 2)]
