@@ -296,9 +296,13 @@ def export(state: State, /, fmt: str, out: str, **filters: Any) -> None:
     """
     cfg = state.config()
     try:
-        rows = query.iter_articles(cfg.storage.path, filters=query.Filters(**filters))
+        chosen = query.Filters(**filters)
         with click.open_file(out, "w", encoding="utf-8") as stream:
-            count = output.write_rows(rows, fmt, stream)
+            if fmt == "csv":
+                count = output.write_rows(query.iter_articles(cfg.storage.path, filters=chosen), fmt, stream)
+            else:
+                items = query.iter_article_json(cfg.storage.path, filters=chosen)
+                count = output.write_json_texts(items, fmt, stream)
     except ScraperError as exc:
         raise RunFailed(str(exc)) from exc
     click.echo(f"exported {count} articles", err=True)

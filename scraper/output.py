@@ -21,6 +21,22 @@ def write_rows(rows: Iterable[dict[str, Any]], fmt: str, stream: IO[str]) -> int
     return writer(rows, stream)
 
 
+def write_json_texts(items: Iterable[str], fmt: str, stream: IO[str]) -> int:
+    """Write rows already encoded as JSON objects, as JSON lines or one JSON array."""
+    count = 0
+    if fmt == "json":
+        stream.write("[")
+    for item in items:
+        if fmt == "json":
+            stream.write(("," if count else "") + "\n" + item)
+        else:
+            stream.write(item + "\n")
+        count += 1
+    if fmt == "json":
+        stream.write("\n]\n")
+    return count
+
+
 def _write_jsonl(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     count = 0
     for row in rows:

@@ -278,6 +278,53 @@ def iter_articles(
         conn.close()
 
 
+_EXPORT_FIELDS = (
+    "id",
+    "url",
+    "title",
+    "published",
+    "author",
+    "source",
+    "section",
+    "site",
+    "language",
+    "word_count",
+    "content_hash",
+    "fetched_at",
+    "first_seen",
+    "last_seen",
+    "text",
+)
+
+
+def iter_article_json(path: str | Path, *, filters: Filters | None = None, batch: int = 500) -> Iterator[str]:
+    """The rows of iter_articles() as JSON object texts, encoded by SQLite itself.
+
+    json_object() runs in C: on 100k articles of ~8k characters, Python's
+    json.dumps of the same dicts was half the export time (benchmarks/query_bench.py).
+    """
+    where, params = (filters or Filters()).sql()
+    extra = "".join(f" AND {w}" for w in where)
+    pairs = ", ".join(f"'{name}', a.{name}" for name in _EXPORT_FIELDS)
+    urls = "json((SELECT json_group_array(u.url) FROM article_urls u WHERE u.article_id = a.id))"
+    sql = (
+        f"SELECT a.id, json_object({pairs}, 'urls', {urls}) FROM articles a "
+        f"WHERE a.id > ?{extra} ORDER BY a.id LIMIT ?"
+    )
+    conn = connect_readonly(path, seconds=3600)
+    last = 0
+    try:
+        while True:
+            rows = conn.execute(sql, [last, *params, batch]).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield row[1]
+            last = rows[-1][0]
+    finally:
+        conn.close()
+
+
 def _json_list(value: str | None) -> list[Any]:
     return list(json.loads(value)) if value else []
 

@@ -325,3 +325,12 @@ def test_export_of_10000_rows_streams(tmp_path):
         ids = [json.loads(line)["id"] for line in lines]
     assert ids == sorted(set(ids))
     assert len(ids) == 10_000
+
+
+def test_sqlite_encoded_json_equals_python_rows(corpus_db):
+    from scraper.query import iter_article_json
+
+    encoded = [json.loads(item) for item in iter_article_json(corpus_db, batch=2)]
+    assert encoded == list(iter_articles(corpus_db))
+    zh = [json.loads(item) for item in iter_article_json(corpus_db, filters=Filters(lang="zh"))]
+    assert [r["title"] for r in zh] == ["北京举行国际交流活动", "上海港口吞吐量创新高"]
