@@ -196,7 +196,9 @@ def test_missing_explicit_config_exits_2(tmp_path):
 def test_extract_file_formats(tmp_path):
     page = PAGES / "bjreview-century" / "page.html"
     runner = CliRunner()
-    as_json = runner.invoke(cli, ["--config", str(tmp_path / "none.yaml"), "extract", str(page), "--format", "json"])
+    as_json = runner.invoke(
+        cli, ["--config", str(tmp_path / "none.yaml"), "extract", str(page), "--format", "json"]
+    )
     assert as_json.exit_code == 2  # an explicit config that does not exist
     as_json = runner.invoke(cli, ["extract", str(page), "--format", "json"])
     data = json.loads(as_json.stdout)
@@ -235,7 +237,11 @@ def test_python_m_scraper_runs(tmp_path):
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "scraper", "--version"], capture_output=True, text=True, check=False, timeout=60
+        [sys.executable, "-m", "scraper", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
     assert result.returncode == 0
     assert "scraper" in result.stdout
