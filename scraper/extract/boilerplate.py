@@ -16,24 +16,29 @@ DROP_TAGS = frozenset(
         "style",
         "iframe",
         "svg",
-        "button",
         "template",
-        "select",
         "input",
         "textarea",
-        "object",
         "embed",
         "canvas",
         "link",
         "meta",
         "head",
-        "dialog",
-        "menu",
-        "map",
         "audio",
         "video",
     }
 )
+
+# Widgets dropped with their subtree too, unless broken markup made one swallow
+# the page: an unclosed <button> in a site header holds the whole article on
+# some CMS themes (wcxb dev_0044), so one holding SWALLOWED_TAGS and prose stays.
+WIDGET_TAGS = frozenset({"button", "select", "object", "dialog", "menu", "map"})
+SWALLOWED_TAGS = frozenset({"p", "article", "main", "section", "h1", "h2"})
+
+# A paragraph of at least this many CJK-weighted characters, with clause
+# punctuation and few links, reads as prose: it rescues a <header> holding
+# the lede and a boilerplate-named wrapper holding the article.
+PROSE_PARAGRAPH_CHARS = 100
 
 # Page furniture by tag. Broken markup sometimes leaves a <header> or <nav>
 # unclosed so that it swallows the article: one that holds more than
@@ -157,6 +162,22 @@ BOILERPLATE_SUBSTRINGS = (
 # share bar never holds most of a page.
 BOILERPLATE_KEEP_CONTENT_SHARE = 0.25
 BOILERPLATE_KEEP_ANY_SHARE = 0.5
+# ... or when it holds more than this share of the page's prose paragraphs:
+# a layout wrapper named after its sidebar ("with-sidebar-layout",
+# "inline-and-sidebar-container") or a "newsletter-post" article.
+BOILERPLATE_KEEP_PROSE_SHARE = 0.5
+# Comment blocks are not rescued by their prose share (an article's comments
+# often outweigh it), except on a forum page: when removing the boilerplate
+# blocks would leave less than this share of a page's prose (and the page
+# has more than FORUM_MIN_PROSE weighted characters of it), the blocks that
+# hold prose are the thread and stay.
+# Cookie and consent dialogs and popups are never rescued either: their
+# legal prose often outweighs a short post (wcxb dev_4449).
+NEVER_CONTENT_NAME_RE = re.compile(
+    r"comment|disqus|respond|repl(?:y|ies)|cookie|consent|gdpr|modal|popup|overlay|privacy", re.IGNORECASE
+)
+FORUM_MAX_OTHER_PROSE_SHARE = 0.2
+FORUM_MIN_PROSE = 300
 
 # Inline styles that hide an element: invisible text is not article text.
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)

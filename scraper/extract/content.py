@@ -149,7 +149,7 @@ def _body_of(tree: etree._Element) -> etree._Element | None:
 
 def _drop_tags(tree: etree._Element) -> None:
     """Remove never-content tags, then landmarks (nav, footer, banner header, small forms)."""
-    etree.strip_elements(tree, *bp.DROP_TAGS, with_tail=False)
+    _drop_never_content(tree)
     landmarks = list(tree.iter(*bp.LANDMARK_TAGS))
     if not landmarks:
         return
@@ -162,9 +162,34 @@ def _drop_tags(tree: etree._Element) -> None:
             continue
         if el.tag == "form" and size >= bp.FORM_MAX_CHARS:
             continue
-        if el.tag == "header" and any(a.tag in bp.HEADER_KEEP_INSIDE for a in el.iterancestors()):
+        if el.tag == "header" and (
+            any(a.tag in bp.HEADER_KEEP_INSIDE for a in el.iterancestors()) or _holds_prose(el)
+        ):
             continue
         remove_keeping_tail(el)
+
+
+def _drop_never_content(tree: etree._Element) -> None:
+    """Strip script, style and widgets; a widget that swallowed the page (unclosed <button>) stays."""
+    etree.strip_elements(tree, *bp.DROP_TAGS, with_tail=False)
+    for el in list(tree.iter(*bp.WIDGET_TAGS)):
+        if el.getparent() is None:
+            continue
+        if next(el.iter(*bp.SWALLOWED_TAGS), None) is not None and _holds_prose(el):
+            continue
+        remove_keeping_tail(el)
+
+
+def _holds_prose(el: etree._Element) -> bool:
+    """True when a paragraph inside reads as prose (a lede, an article), not as a link or label."""
+    for p in el.iter("p"):
+        text = " ".join(p.text_content().split())
+        if _weighted_len(text) < bp.PROSE_PARAGRAPH_CHARS or not bp.PUNCTUATION_RE.search(text):
+            continue
+        links = sum(len(a.text_content()) for a in p.iter("a"))
+        if links < 0.3 * len(text):
+            return True
+    return False
 
 
 def _is_boilerplate_name(el: etree._Element) -> bool:
@@ -184,7 +209,12 @@ def _is_hidden(el: etree._Element) -> bool:
 
 
 def _drop_boilerplate_blocks(body: etree._Element) -> None:
-    """Remove blocks named like boilerplate or hidden, unless they hold most of the page."""
+    """Remove blocks named like boilerplate or hidden, unless they hold the page's main text.
+
+    A block is kept when it holds more than half the page's text, or most of its prose
+    (a "with-sidebar-layout" wrapper around the article). Comment blocks are kept only
+    when the page has no other prose (a forum thread).
+    """
     matched = [
         el
         for el in body.iter(etree.Element)
@@ -193,27 +223,54 @@ def _drop_boilerplate_blocks(body: etree._Element) -> None:
     if not matched:
         return
     total = max(1, len(body.text_content()))
+    prose = _prose_weights(body)
+    prose_total = max(1, prose.get(body, 0))
+    doomed: list[etree._Element] = []
     removed: set[etree._Element] = set()
     for el in matched:
         if el.tag in ("html", "body") or any(a in removed for a in el.iterancestors()):
             continue
-        share = len(el.text_content()) / total
-        if share > bp.BOILERPLATE_KEEP_ANY_SHARE:
-            continue
-        names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
-        if share > bp.BOILERPLATE_KEEP_CONTENT_SHARE and (
-            el.tag in ("article", "main") or bp.POSITIVE_RE.search(names)
-        ):
+        if _keeps_boilerplate_block(el, len(el.text_content()) / total, prose.get(el, 0) / prose_total):
             continue
         removed.add(el)
-        logger.debug(
-            "boilerplate block <%s class=%r id=%r>: %.0f%% of the text",
-            el.tag,
-            el.get("class"),
-            el.get("id"),
-            100 * share,
-        )
+        doomed.append(el)
+    gone = sum(prose.get(el, 0) for el in doomed)
+    if prose_total > bp.FORUM_MIN_PROSE and prose_total - gone < bp.FORUM_MAX_OTHER_PROSE_SHARE * prose_total:
+        # Everything that reads as prose is named "comment": a forum thread, not an article's comments.
+        doomed = [el for el in doomed if prose.get(el, 0) == 0]
+    for el in doomed:
+        logger.debug("boilerplate block <%s class=%r id=%r>", el.tag, el.get("class"), el.get("id"))
         remove_keeping_tail(el)
+
+
+def _keeps_boilerplate_block(el: etree._Element, share: float, prose_share: float) -> bool:
+    if share > bp.BOILERPLATE_KEEP_ANY_SHARE:
+        return True
+    names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    if (
+        prose_share > bp.BOILERPLATE_KEEP_PROSE_SHARE
+        and not _is_hidden(el)
+        and bp.NEVER_CONTENT_NAME_RE.search(names) is None
+    ):
+        return True
+    return share > bp.BOILERPLATE_KEEP_CONTENT_SHARE and (
+        el.tag in ("article", "main") or bp.POSITIVE_RE.search(names) is not None
+    )
+
+
+def _prose_weights(body: etree._Element) -> dict[etree._Element, int]:
+    """CJK-weighted characters of prose paragraphs under each element (long, few links)."""
+    weights: dict[etree._Element, int] = {}
+    for para in _flatten(body):
+        if para.weight < bp.PROSE_PARAGRAPH_CHARS or para.link_density > 0.3:
+            continue
+        node: etree._Element | None = para.container
+        while node is not None:
+            weights[node] = weights.get(node, 0) + para.weight
+            if node is body:
+                break
+            node = node.getparent()
+    return weights
 
 
 # --- step 2: flattening ------------------------------------------------------------------------
