@@ -117,9 +117,8 @@ def load_pages(manifests: list[str], limit: int | None) -> list[dict[str, Any]]:
     for manifest in manifests:
         base = Path(manifest).parent
         count = 0
-        for line in (
-            Path(manifest).read_text(encoding="utf-8").split("\n")
-        ):  # not splitlines(): bodies hold U+2028
+        # split on "\n", not splitlines(): wcxb bodies hold U+2028 inside strings
+        for line in Path(manifest).read_text(encoding="utf-8").split("\n"):
             if not line.strip():
                 continue
             rec = json.loads(line)
