@@ -23,6 +23,7 @@ from lxml import etree
 
 from ..config import Rules
 from . import boilerplate as bp
+from .dates import TEXT_DATE_RES
 from .rules import drop_selected, remove_keeping_tail, select_all
 
 logger = logging.getLogger(__name__)
@@ -575,16 +576,61 @@ def _drop_link_lists(chosen: list[etree._Element], stats: dict[etree._Element, _
 
 
 def _filter_paragraphs(paras: list[_Para]) -> list[_Para]:
-    """Drop copyright, partner-list and sharing lines, and link-only lines that are not list items."""
+    """Drop copyright, sharing, dateline, credit and teaser lines, link-only lines, and "related" boxes."""
     kept = []
+    skipping = False
+    # Dates on many lines are data (a listing's items, a thread's posts), not datelines.
+    datelines = sum(1 for p in paras if len(p.text) <= bp.FURNITURE_LINE_MAX_CHARS and _is_dateline(p.text))
+    check_dates = datelines <= bp.DATELINE_MAX_LINES
     for para in paras:
-        if _is_boilerplate_text(para.text):
+        if skipping:
+            if _is_teaser_tail(para):
+                continue
+            skipping = False
+        if _is_boilerplate_text(para.text) or _is_furniture_line(para, check_dates):
+            continue
+        if bp.RELATED_HEADING_RE.match(para.text):
+            skipping = True
             continue
         separators = len(bp.LINK_LIST_SEPARATOR_RE.findall(para.text))
         if separators >= 3 and para.link_density > bp.MAX_LINK_DENSITY:
             continue
         kept.append(para)
     return kept
+
+
+def _is_furniture_line(para: _Para, check_dates: bool) -> bool:
+    """A short line that is a dateline, an image credit or a teaser link, in any of our languages."""
+    text = para.text
+    if len(text) > bp.FURNITURE_LINE_MAX_CHARS:
+        return False
+    if bp.TEASER_PREFIX_RE.match(text):
+        return True
+    if para.container.tag in bp.LIST_CELL_TAGS:
+        # reference lists and tables print dates and sources as data ("Retrieved 6 May 2014")
+        return False
+    in_figure = any(a.tag in ("figure", "figcaption") for a in para.container.iterancestors())
+    if not in_figure and para.container.tag not in ("figure", "figcaption") and bp.CREDIT_RE.search(text):
+        return True
+    return check_dates and _is_dateline(text)
+
+
+def _is_dateline(text: str) -> bool:
+    """A line of dates and their labels only: "Pubblicato il 19 Febbraio 2020 Ultima modifica …"."""
+    rest = text
+    for regex in TEXT_DATE_RES:
+        rest = regex.sub(" ", rest)
+    if rest == text:
+        return False
+    rest = bp.DATELINE_WORDS_RE.sub(" ", rest)
+    return len(bp.WORD_RE.findall(rest)) <= bp.DATELINE_MAX_OTHER_WORDS
+
+
+def _is_teaser_tail(para: _Para) -> bool:
+    """Under a "Related articles" heading: teaser titles and links, until prose starts again."""
+    if para.link_density > bp.MAX_LINK_DENSITY:
+        return True
+    return para.weight < bp.TEASER_MAX_CHARS and not bp.SENTENCE_END_RE.search(para.text)
 
 
 def _norm(text: str) -> str:
