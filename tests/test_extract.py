@@ -13,8 +13,9 @@ import pytest
 from scraper.config import Rules
 from scraper.extract import extract
 from scraper.extract.dates import find_text_dates, parse_iso, parse_url_date, published_in_line
-from scraper.extract.metadata import Metadata, clean_title, extract_metadata
+from scraper.extract.metadata import Metadata, extract_metadata
 from scraper.extract.parse import parse_html
+from scraper.extract.titles import clean_title
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 CASES = sorted(p for p in PAGES.iterdir() if (p / "expected.json").is_file())
