@@ -83,9 +83,15 @@ BYLINE_PREFIX_RE = re.compile(
 # Byline-classed text that is not a name: e-mail fields, legal notices, widget labels.
 AUTHOR_JUNK_RE = re.compile(r"@|email|版权|声明|授权|欢迎|该作者|文章|name,|comment|share", re.IGNORECASE)
 # Visible author labels inside page text ("作者：张三", "记者 李四", "By Jane Doe").
+_ZH_NAME = r"[\u4e00-\u9fff·]{2,4}(?![\u4e00-\u9fff])"
 AUTHOR_TEXT_RE = re.compile(
-    r"(?:作者|记者|撰稿|文)\s*[:：/]\s*(?P<zh>[\u4e00-\u9fff·]{2,4}(?:[ 、,，][\u4e00-\u9fff·]{2,4}){0,3})"
+    # "作者：张三", "本报记者 李四", "编辑：王五", "执笔人：A B C": a label, then up to five names.
+    rf"(?:作者|记者|撰稿|执笔人?|责任编辑|责编|编辑|文)\s*(?:[:：/]\s*|\s+)(?P<zh>{_ZH_NAME}(?:[\s、,，]+(?![\u4e00-\u9fff]*报道){_ZH_NAME}){{0,4}})"
     r"|^\s*By\s+(?P<en>[A-Z][\w'.-]+(?:\s+(?:[A-Z][\w'.-]+|and|&|de|van|von)){1,5})\s*$"
+)
+# The reporter's sign-off that Chinese news paragraphs end with: "（记者 胡晓蓉）", "（姚峰 上海报道）".
+AUTHOR_SIGNOFF_RE = re.compile(
+    rf"[（(]\s*(?:(?:本报)?记者\s*)?(?P<zh>{_ZH_NAME}(?:\s+(?![\u4e00-\u9fff]*报道){_ZH_NAME}){{0,3}})\s*(?:[\u4e00-\u9fff]{{2,6}}报道)?\s*[）)]\s*$"
 )
 # The source line a page prints ("Source: Xinhua", "来源：新华社", "Quelle: dpa").
 SOURCE_RE = re.compile(
@@ -190,6 +196,12 @@ def _author(tree: lxml.html.HtmlElement, s: _Signals, rules: Rules) -> str | Non
         match = AUTHOR_TEXT_RE.search(text)
         if match:
             return squash(match.group("zh") or match.group("en"))
+    if s.language == "zh":
+        for text in tree.xpath("//body//p//text()[contains(., '）') or contains(., ')')]"):
+            if "记者" in text[-40:] or "报道" in text[-40:]:
+                match = AUTHOR_SIGNOFF_RE.search(text[-40:])
+                if match:
+                    return squash(match.group("zh"))
     return None
 
 
