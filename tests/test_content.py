@@ -277,8 +277,34 @@ def test_invalid_selector_is_a_config_error():
 # --- page kind ----------------------------------------------------------------------------------
 
 
-def test_article_page_kind():
-    assert run(page(ARTICLE)).page_kind == "article"
+def test_dated_prose_is_an_article():
+    assert run(page(ARTICLE), meta=Meta(published=dt.date(2024, 3, 1))).page_kind == "article"
+
+
+def test_og_article_marks_prose_as_an_article_without_a_date():
+    head = '<title>T</title><meta property="og:type" content="article">'
+    assert run(page(ARTICLE, head=head)).page_kind == "article"
+
+
+def test_undated_unmarked_prose_is_a_service_page():
+    assert run(page(ARTICLE)).page_kind == "service"
+
+
+@pytest.mark.parametrize(
+    ("ld_type", "kind"),
+    [("Product", "product"), ("DiscussionForumPosting", "forum"), ("ItemList", "listing")],
+)
+def test_json_ld_type_names_the_kind(ld_type, kind):
+    head = f'<title>T</title><script type="application/ld+json">{{"@type": "{ld_type}"}}</script>'
+    assert run(page(ARTICLE, head=head)).page_kind == kind
+
+
+def test_thread_of_dated_posts_is_a_forum():
+    posts = "".join(
+        f'<div class="post"><time datetime="2024-03-0{i}">March {i}, 2024</time><p>{PROSE}</p></div>'
+        for i in range(1, 6)
+    )
+    assert run(page(posts), meta=Meta(published=dt.date(2024, 3, 1))).page_kind == "forum"
 
 
 def test_listing_page_kind():

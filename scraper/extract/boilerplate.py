@@ -330,8 +330,33 @@ LINK_BLOCK_SHORT_CHARS = 200
 SIBLING_SCORE_SHARE = 0.2
 SIBLING_MIN_SCORE = 10.0
 
-# Page kind: a "long" paragraph in CJK-weighted characters, and how many in
-# the main block make a page an article rather than a listing.
+# Page kind (kind.py): JSON-LD types that name the kind of page outright.
+ARTICLE_LD_TYPES = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "BlogPosting",
+        "Report",
+        "ScholarlyArticle",
+        "TechArticle",
+        "OpinionNewsArticle",
+        "AnalysisNewsArticle",
+        "ReportageNewsArticle",
+        "LiveBlogPosting",
+        "Recipe",
+        "HowTo",
+    }
+)
+FORUM_LD_TYPES = frozenset({"DiscussionForumPosting", "QAPage", "SocialMediaPosting"})
+PRODUCT_LD_TYPES = frozenset({"Product", "Offer", "AggregateOffer", "IndividualProduct", "ProductGroup"})
+LISTING_LD_TYPES = frozenset({"ItemList", "CollectionPage", "SearchResultsPage", "OfferCatalog"})
+# A thread: this many <time> elements left after boilerplate removal, or date
+# lines in the main block, and fewer teaser links than a listing has.
+FORUM_MIN_POSTS = 4
+FORUM_MIN_DATELINES = 3
+FORUM_MAX_TEASERS = 15
+# A "long" paragraph in CJK-weighted characters, and how many in the main
+# block make a dated (or article-marked) page an article.
 LONG_PARAGRAPH_CHARS = 150
 ARTICLE_MIN_LONG_PARAGRAPHS = 2
 # Link density of the whole page body above which, without a long

@@ -24,6 +24,7 @@ from lxml import etree
 from ..config import Rules
 from . import boilerplate as bp
 from .dates import TEXT_DATE_RES
+from .kind import page_kind, read_hints
 from .rules import drop_selected, remove_keeping_tail, select_all
 
 logger = logging.getLogger(__name__)
@@ -115,21 +116,28 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
     body = _body_of(tree)
     if body is None:
         return Content("", "", "article")
+    hints = read_hints(tree)
     if rules.drop:
         drop_selected(tree, rules.drop)
     chosen = select_all(tree, rules.body) if rules.body else []
     _drop_tags(tree)
+    dated = meta is not None and meta.published is not None
     if chosen:
         logger.debug("rules.body matched %d elements", len(chosen))
         paras = [p for el in chosen for p in _flatten(el)]
-        kind = _page_kind(paras, paras)
+        kind = page_kind(hints, paras, paras, dated, 0, 0)
     else:
         _drop_boilerplate_blocks(body)
         all_paras = _flatten(body)
         stats = _collect_stats(all_paras, body)
         chosen = _choose_main(body, stats)
-        kind = _page_kind(all_paras, [p for p in all_paras if _inside(p.container, chosen)])
-        if kind == "article":
+        main_paras = [p for p in all_paras if _inside(p.container, chosen)]
+        datelines = sum(
+            1 for p in main_paras if len(p.text) <= bp.FURNITURE_LINE_MAX_CHARS and _is_dateline(p.text)
+        )
+        times = sum(1 for _ in body.iter("time"))
+        kind = page_kind(hints, all_paras, main_paras, dated, times, datelines)
+        if kind != "listing":
             _drop_link_lists(chosen, stats)
         paras = [p for el in chosen for p in _flatten(el)]
     paras = _strip_lead(_filter_paragraphs(paras), meta)
@@ -702,21 +710,6 @@ def _date_spellings(published: dt.date | dt.datetime | None) -> tuple[str, ...]:
 
 
 # --- step 5: page kind and rendering ------------------------------------------------------------
-
-
-def _page_kind(all_paras: list[_Para], main_paras: list[_Para]) -> str:
-    """'article' when the main block has a run of long prose, 'listing' when the page is teasers and links."""
-    long_paras = sum(1 for p in main_paras if p.weight >= bp.LONG_PARAGRAPH_CHARS and p.link_density < 0.2)
-    if long_paras >= bp.ARTICLE_MIN_LONG_PARAGRAPHS:
-        return "article"
-    total = sum(p.weight for p in all_paras)
-    links = sum(p.link_chars * p.weight // max(1, len(p.text)) for p in all_paras)
-    teasers = sum(1 for p in all_paras if p.link_density > 0.8 and 15 <= len(p.text) <= 150)
-    if total and links / total > bp.LISTING_LINK_DENSITY:
-        return "listing"
-    if teasers >= bp.LISTING_MIN_TEASERS and long_paras == 0:
-        return "listing"
-    return "article"
 
 
 def _rows(paras: list[_Para]) -> list[_Para]:
