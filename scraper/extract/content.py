@@ -58,6 +58,9 @@ _TAG_BASE_SCORE = {
 }
 # Ancestor score dividers: parent, grandparent, then readability's level * 3.
 _ANCESTOR_DIVIDERS = (1.0, 2.0, 6.0, 9.0, 12.0)
+# Inline emphasis kept in the cleaned HTML, by the tag it is rendered as.
+_EMPHASIS_TAGS = {"em": "em", "i": "em", "strong": "strong", "b": "strong", "code": "code"}
+_EMPTY_INLINE_RE = re.compile(r"<(em|strong|code)>\s*</\1>")
 # Blocks inside the main content that may be removed as link lists.
 _CLEANABLE_TAGS = frozenset({"div", "section", "ul", "ol", "dl", "table", "header", "figure", "span"})
 
@@ -304,6 +307,7 @@ class _Flattener:
         self.link_depth = 0
         self.link_open = False
         self.quote_depth = 0
+        self.emphasis: list[str] = []
 
     def run(self) -> list[_Para]:
         for event, el in etree.iterwalk(self.root, events=("start", "end")):
@@ -326,6 +330,10 @@ class _Flattener:
             self.link_depth += 1
             if self.link_depth == 1:
                 self.href = el.get("href")
+        elif tag in _EMPHASIS_TAGS:
+            self._close_link()
+            self.emphasis.append(_EMPHASIS_TAGS[tag])
+            self.html.append(f"<{_EMPHASIS_TAGS[tag]}>")
         if el.text and tag:
             self._add(el.text)
 
@@ -341,6 +349,9 @@ class _Flattener:
             if self.link_depth == 0:
                 self._close_link()
                 self.href = None
+        elif tag in _EMPHASIS_TAGS and self.emphasis:
+            self._close_link()
+            self.html.append(f"</{self.emphasis.pop()}>")
         if el.tail and el is not self.root:
             self._add(el.tail)
 
@@ -363,7 +374,11 @@ class _Flattener:
         raw = "".join(self.text)
         if raw.strip():
             text = " ".join(raw.split())
-            markup = " ".join("".join(self.html).split())
+            closing = "".join(f"</{t}>" for t in reversed(self.emphasis))
+            markup = "".join(self.html) + closing
+            if self.stack[-1].tag != "pre":  # code keeps its line breaks and indentation
+                markup = " ".join(markup.split())
+            markup = _EMPTY_INLINE_RE.sub("", markup)
             self.paras.append(
                 _Para(
                     container=self.stack[-1],
@@ -375,7 +390,7 @@ class _Flattener:
                 )
             )
         self.text = []
-        self.html = []
+        self.html = [f"<{t}>" for t in self.emphasis]
         self.link_chars = 0
 
 
