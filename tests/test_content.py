@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from scraper.config import Rules
 from scraper.errors import ConfigError
+from scraper.extract import extract
 from scraper.extract.content import Content, extract_content
 from scraper.extract.parse import parse_html
+from scraper.extract.render import to_markdown
 from scraper.extract.rules import select_text
+from scraper.models import Article
 
 PROSE = (
     "The council voted on Tuesday to expand the city's bus network, adding four routes that will "
@@ -277,8 +283,34 @@ def test_invalid_selector_is_a_config_error():
 # --- page kind ----------------------------------------------------------------------------------
 
 
-def test_article_page_kind():
-    assert run(page(ARTICLE)).page_kind == "article"
+def test_dated_prose_is_an_article():
+    assert run(page(ARTICLE), meta=Meta(published=dt.date(2024, 3, 1))).page_kind == "article"
+
+
+def test_og_article_marks_prose_as_an_article_without_a_date():
+    head = '<title>T</title><meta property="og:type" content="article">'
+    assert run(page(ARTICLE, head=head)).page_kind == "article"
+
+
+def test_undated_unmarked_prose_is_a_service_page():
+    assert run(page(ARTICLE)).page_kind == "service"
+
+
+@pytest.mark.parametrize(
+    ("ld_type", "kind"),
+    [("Product", "product"), ("DiscussionForumPosting", "forum"), ("ItemList", "listing")],
+)
+def test_json_ld_type_names_the_kind(ld_type, kind):
+    head = f'<title>T</title><script type="application/ld+json">{{"@type": "{ld_type}"}}</script>'
+    assert run(page(ARTICLE, head=head)).page_kind == kind
+
+
+def test_thread_of_dated_posts_is_a_forum():
+    posts = "".join(
+        f'<div class="post"><time datetime="2024-03-0{i}">March {i}, 2024</time><p>{PROSE}</p></div>'
+        for i in range(1, 6)
+    )
+    assert run(page(posts), meta=Meta(published=dt.date(2024, 3, 1))).page_kind == "forum"
 
 
 def test_listing_page_kind():
@@ -298,3 +330,127 @@ def test_headline_with_site_suffix_and_pager_line_are_stripped():
     )
     meta = Meta(title="市区新增四条公交线路_新闻中心_示例网")
     assert run(html, meta=meta).text == f"{ZH_1}\n\n{ZH_2}\n\n{ZH_3}"
+
+
+# --- regression pages (tests/fixtures/content/<slug>: page.html + expected.json) ---------------
+
+CONTENT_FIXTURES = Path(__file__).parent / "fixtures" / "content"
+CASES = sorted(p.name for p in CONTENT_FIXTURES.iterdir() if (p / "expected.json").exists())
+
+
+def _fixture(slug: str) -> tuple[dict[str, Any], Article]:
+    expected = json.loads((CONTENT_FIXTURES / slug / "expected.json").read_text(encoding="utf-8"))
+    html = (CONTENT_FIXTURES / slug / "page.html").read_text(encoding="utf-8")
+    return expected, extract(html, expected["url"])
+
+
+@pytest.mark.parametrize("slug", CASES)
+def test_fixture_keeps_the_main_text(slug):
+    expected, article = _fixture(slug)
+    text = " ".join(article.text.split())
+    assert expected["must_contain"]
+    for snippet in expected["must_contain"]:
+        assert " ".join(snippet.split()) in text
+
+
+@pytest.mark.parametrize("slug", CASES)
+def test_fixture_drops_the_furniture(slug):
+    expected, article = _fixture(slug)
+    for snippet in expected["must_not_contain"]:
+        assert snippet not in article.text
+
+
+@pytest.mark.parametrize("slug", CASES)
+def test_fixture_page_kind(slug):
+    expected, article = _fixture(slug)
+    assert article.page_kind == expected.get("page_kind", "article")
+
+
+# --- text furniture -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Pubblicato il 19 Febbraio 2020 Ultima modifica 19 Febbraio 2020 12:02",
+        "Aktualisiert: 11.04.2020, 10:27",
+        "Publié le 3 mars 2021 à 14h05",
+        "Published June 3, 2020 at 3:15 pm",
+    ],
+)
+def test_datelines_are_dropped(line):
+    html = page(f"<article><p>{line}</p><p>{PROSE}</p><p>{PROSE_2}</p><p>{PROSE_3}</p></article>")
+    assert run(html).text == f"{PROSE}\n\n{PROSE_2}\n\n{PROSE_3}"
+
+
+def test_sentence_with_a_date_stays():
+    line = "On June 3, 2020 the council announced that the depot would close within two years."
+    html = page(f"<article><p>{line}</p><p>{PROSE}</p><p>{PROSE_2}</p></article>")
+    assert line in run(html).text
+
+
+def test_many_dated_lines_are_data_not_datelines():
+    items = "".join(f"<p>{PROSE}</p><p>March {i}, 2024</p>" for i in range(1, 5))
+    assert run(page(f"<article>{items}</article>")).text.count("2024") == 4
+
+
+def test_related_box_and_credit_lines_are_dropped():
+    html = page(
+        f"<article><p>{PROSE}</p><p>Foto: Sascha Klahn</p><p>{PROSE_2}</p>"
+        "<p>Lesen Sie auch: Neue Buslinien im Norden</p>"
+        "<h3>Mehr zum Thema</h3><p><a href='/a'>Busse fahren öfter</a></p><p>Tram bis 2030</p></article>"
+    )
+    assert run(html).text == f"{PROSE}\n\n{PROSE_2}"
+
+
+def test_boilerplate_named_wrapper_around_the_article_stays():
+    html = page(
+        f"<div class='with-sidebar-layout'><article><p>{PROSE}</p><p>{PROSE_2}</p></article>"
+        "<div class='sidebar'><a href='/x'>Apply now</a></div></div>"
+        "<footer><p>About us. Contact. Careers.</p></footer>"
+    )
+    text = run(html).text
+    assert PROSE in text
+    assert "Apply now" not in text
+
+
+def test_unclosed_button_that_swallowed_the_article_keeps_it():
+    html = page(f"<header><button>Menu<main><article><p>{PROSE}</p><p>{PROSE_2}</p></article></main>")
+    assert PROSE in run(html).text
+
+
+# --- markdown ------------------------------------------------------------------------------------
+
+
+def test_markdown_renders_headings_lists_tables_links_and_emphasis():
+    html = (
+        "<h2>The routes</h2><p>Fares stay the <em>same</em>, says the <a href='/office'>office</a>.</p>"
+        "<ul><li>Route <strong>1</strong></li><li>Route 2</li></ul><ol><li>one</li><li>two</li></ol>"
+        "<table><tr><td>Route</td><td>Every</td></tr><tr><td>1</td><td>10 min</td></tr></table>"
+        "<blockquote><p>We are pleased.</p></blockquote><pre>a  b\n c</pre>"
+    )
+    assert to_markdown(html) == (
+        "## The routes\n\n"
+        "Fares stay the *same*, says the [office](/office).\n\n"
+        "- Route **1**\n- Route 2\n\n"
+        "1. one\n2. two\n\n"
+        "| Route | Every |\n| --- | --- |\n| 1 | 10 min |\n\n"
+        "> We are pleased.\n\n"
+        "```\na  b\n c\n```"
+    )
+
+
+def test_markdown_escapes_syntax_in_text_and_handles_empty_input():
+    assert to_markdown("<p>a_b *c* [1]</p>") == r"a\_b \*c\* \[1\]"
+    assert to_markdown("") == ""
+
+
+def test_content_html_round_trips_to_markdown():
+    html = page(
+        f"<article><h2>Routes</h2><p>{PROSE}</p><ul><li>North line</li><li>South line</li></ul>"
+        f"<p>{PROSE_2} <em>Really.</em></p></article>"
+    )
+    markdown = to_markdown(run(html).html)
+    assert "## Routes" in markdown
+    assert "- North line\n- South line" in markdown
+    assert "*Really.*" in markdown

@@ -13,8 +13,9 @@ import pytest
 from scraper.config import Rules
 from scraper.extract import extract
 from scraper.extract.dates import find_text_dates, parse_iso, parse_url_date, published_in_line
-from scraper.extract.metadata import Metadata, clean_title, extract_metadata
+from scraper.extract.metadata import Metadata, extract_metadata
 from scraper.extract.parse import parse_html
+from scraper.extract.titles import clean_title
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 CASES = sorted(p for p in PAGES.iterdir() if (p / "expected.json").is_file())
@@ -58,6 +59,12 @@ def test_page_date(case):
     expected, article = case
     assert article.published is not None
     assert article.published.isoformat()[:10] == expected["date"]
+
+
+def test_page_author(case):
+    expected, article = case
+    if expected.get("author"):
+        assert _norm(article.author or "") == _norm(expected["author"])
 
 
 def test_page_language(case):
@@ -117,6 +124,7 @@ def test_bjreview_text_is_exactly_the_six_paragraphs():
         ("05/06/2021", "en", "2021-05-06"),
         ("05/06/2021", "fr", "2021-06-05"),
         ("Posted on 2021/6/9 by admin", "en", "2021-06-09"),
+        ("2023 Jan 7", "en", "2023-01-07"),
     ],
 )
 def test_text_date_formats(text, lang, day):
@@ -162,6 +170,7 @@ def test_iso_timestamp_without_offset_is_a_day():
         ("https://example.com/2021/06/29/some-story/", dt.date(2021, 6, 29)),
         ("https://example.com/news/20210629/a.html", dt.date(2021, 6, 29)),
         ("https://example.com/2021-06-29-slug", dt.date(2021, 6, 29)),
+        ("https://weisser-ring.example/meldungen/29-10-2021", dt.date(2021, 10, 29)),
         ("https://example.com/2021/06/slug", None),
         ("https://example.com/p/123456789012", None),
     ],
@@ -290,7 +299,8 @@ def test_rules_selectors_win():
         ),
         ("", '<span class="author">作者：张三</span>', "张三"),
         ("", "<p>By Jane Doe</p>", "Jane Doe"),
-        ("", "<p>记者 李四 报道</p>", None),
+        ("", "<p>记者 李四 报道</p>", "李四"),
+        ("", "<p>记者走访发现</p>", None),
     ],
 )
 def test_author_forms(head, body, author):
@@ -348,3 +358,77 @@ def test_broken_json_ld_is_ignored():
     html = """<html><head><script type="application/ld+json">{"@type": "Article", "headline": </script>
     <title>Real title - Site</title></head><body><h1>Real title</h1></body></html>"""
     assert _meta(html).title == "Real title"
+
+
+# Dates printed under the headline, script data, titles and Chinese bylines ----------------------------
+
+
+def test_updated_day_under_headline_beats_older_published_meta():
+    html = """<html><head>
+    <meta property="article:published_time" content="2015-04-06T10:00:00Z">
+    <meta property="article:modified_time" content="2025-09-28T10:00:00Z"></head>
+    <body><h1>Digital marketing</h1><p class="byline">Updated September 28, 2025</p>
+    <p>Body text.</p></body></html>"""
+    assert _meta(html).published == dt.date(2025, 9, 28)
+
+
+def test_printed_day_that_no_metadata_names_does_not_override_it():
+    html = """<html><head>
+    <meta property="article:published_time" content="2015-04-06"></head>
+    <body><h1>Digital marketing</h1><p>Event on March 3, 2024</p></body></html>"""
+    assert _meta(html).published == dt.date(2015, 4, 6)
+
+
+def test_date_under_headline_only_counts_in_short_lines():
+    teaser = "Der Termin steht fest: Am 21. und 22. Mai 2022 wird sich im IGA Park in Rostock "
+    teaser += "alles ums Angeln drehen."
+    html = f"<html><body><h1>Fishing Show</h1><p>{teaser}</p><p>11.01.2022, 09:50 Uhr</p></body></html>"
+    assert _meta(html, None).published == dt.date(2022, 1, 11)
+
+
+def test_date_from_framework_script_data():
+    html = """<html><head><script id="__NEXT_DATA__" type="application/json">
+    {"props": {"post": {"title": "T", "publishedAt": "2024-10-04T12:00:00Z"}}}</script></head>
+    <body><h2>T</h2><p>No printed date.</p></body></html>"""
+    assert _meta(html, None).published.isoformat()[:10] == "2024-10-04"
+
+
+def test_heading_permalink_mark_and_escaped_entities_are_dropped():
+    html = """<html><head><title>Quickstart — Flask Documentation</title></head>
+    <body><h1>Quickstart<a class="headerlink" href="#q">¶</a></h1></body></html>"""
+    assert _meta(html).title == "Quickstart"
+    html = """<html><head><title>Tools | Python, SQL &amp;#x26; AI | Site</title></head>
+    <body><h1>Tools | Python, SQL &amp;#x26; AI</h1></body></html>"""
+    assert _meta(html).title == "Tools | Python, SQL & AI"
+
+
+def test_lone_h1_partly_agreeing_with_title_is_the_headline():
+    html = """<html><head><title>Wein dekantieren: Alles Wissenswerte zusammengefasst</title></head>
+    <body><h1>Wein dekantieren: Alles Wissenswerte rund um einen besonderen Schritt</h1></body></html>"""
+    assert _meta(html).title == "Wein dekantieren: Alles Wissenswerte rund um einen besonderen Schritt"
+
+
+def test_lone_h1_unrelated_to_title_is_not_the_headline():
+    html = """<html><head><title>Privacy policy and cookies</title></head>
+    <body><h1>Welcome to our shop</h1></body></html>"""
+    assert _meta(html).title == "Privacy policy and cookies"
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "author"),
+    [
+        ("<p>来源：新闻晨报</p><p>编辑：山石</p>", "山石"),
+        ("<p>光明日报记者 王建宏 张文攀</p>", "王建宏 张文攀"),
+        (
+            "<p>所有的改革难道不都是利益再分配的过程吗？这是他的看法。（姚峰 上海报道）</p>",
+            "姚峰",
+        ),
+        (
+            "<p>推动云南工业高质量发展，建立高效清洁低碳循环的绿色制造体系。（记者 胡晓蓉）</p>",
+            "胡晓蓉",
+        ),
+    ],
+)
+def test_chinese_bylines_and_signoffs(paragraph, author):
+    html = f"<html lang='zh'><body><h1>标题</h1><p>正文第一段。</p>{paragraph}</body></html>"
+    assert _meta(html).author == author

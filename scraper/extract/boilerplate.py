@@ -16,24 +16,29 @@ DROP_TAGS = frozenset(
         "style",
         "iframe",
         "svg",
-        "button",
         "template",
-        "select",
         "input",
         "textarea",
-        "object",
         "embed",
         "canvas",
         "link",
         "meta",
         "head",
-        "dialog",
-        "menu",
-        "map",
         "audio",
         "video",
     }
 )
+
+# Widgets dropped with their subtree too, unless broken markup made one swallow
+# the page: an unclosed <button> in a site header holds the whole article on
+# some CMS themes (wcxb dev_0044), so one holding SWALLOWED_TAGS and prose stays.
+WIDGET_TAGS = frozenset({"button", "select", "object", "dialog", "menu", "map"})
+SWALLOWED_TAGS = frozenset({"p", "article", "main", "section", "h1", "h2"})
+
+# A paragraph of at least this many CJK-weighted characters, with clause
+# punctuation and few links, reads as prose: it rescues a <header> holding
+# the lede and a boilerplate-named wrapper holding the article.
+PROSE_PARAGRAPH_CHARS = 100
 
 # Page furniture by tag. Broken markup sometimes leaves a <header> or <nav>
 # unclosed so that it swallows the article: one that holds more than
@@ -157,6 +162,22 @@ BOILERPLATE_SUBSTRINGS = (
 # share bar never holds most of a page.
 BOILERPLATE_KEEP_CONTENT_SHARE = 0.25
 BOILERPLATE_KEEP_ANY_SHARE = 0.5
+# ... or when it holds more than this share of the page's prose paragraphs:
+# a layout wrapper named after its sidebar ("with-sidebar-layout",
+# "inline-and-sidebar-container") or a "newsletter-post" article.
+BOILERPLATE_KEEP_PROSE_SHARE = 0.5
+# Comment blocks are not rescued by their prose share (an article's comments
+# often outweigh it), except on a forum page: when removing the boilerplate
+# blocks would leave less than this share of a page's prose (and the page
+# has more than FORUM_MIN_PROSE weighted characters of it), the blocks that
+# hold prose are the thread and stay.
+# Cookie and consent dialogs and popups are never rescued either: their
+# legal prose often outweighs a short post (wcxb dev_4449).
+NEVER_CONTENT_NAME_RE = re.compile(
+    r"comment|disqus|respond|repl(?:y|ies)|cookie|consent|gdpr|modal|popup|overlay|privacy", re.IGNORECASE
+)
+FORUM_MAX_OTHER_PROSE_SHARE = 0.2
+FORUM_MIN_PROSE = 300
 
 # Inline styles that hide an element: invisible text is not article text.
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
@@ -309,8 +330,33 @@ LINK_BLOCK_SHORT_CHARS = 200
 SIBLING_SCORE_SHARE = 0.2
 SIBLING_MIN_SCORE = 10.0
 
-# Page kind: a "long" paragraph in CJK-weighted characters, and how many in
-# the main block make a page an article rather than a listing.
+# Page kind (kind.py): JSON-LD types that name the kind of page outright.
+ARTICLE_LD_TYPES = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "BlogPosting",
+        "Report",
+        "ScholarlyArticle",
+        "TechArticle",
+        "OpinionNewsArticle",
+        "AnalysisNewsArticle",
+        "ReportageNewsArticle",
+        "LiveBlogPosting",
+        "Recipe",
+        "HowTo",
+    }
+)
+FORUM_LD_TYPES = frozenset({"DiscussionForumPosting", "QAPage", "SocialMediaPosting"})
+PRODUCT_LD_TYPES = frozenset({"Product", "Offer", "AggregateOffer", "IndividualProduct", "ProductGroup"})
+LISTING_LD_TYPES = frozenset({"ItemList", "CollectionPage", "SearchResultsPage", "OfferCatalog"})
+# A thread: this many <time> elements left after boilerplate removal, or date
+# lines in the main block, and fewer teaser links than a listing has.
+FORUM_MIN_POSTS = 4
+FORUM_MIN_DATELINES = 3
+FORUM_MAX_TEASERS = 15
+# A "long" paragraph in CJK-weighted characters, and how many in the main
+# block make a dated (or article-marked) page an article.
 LONG_PARAGRAPH_CHARS = 150
 ARTICLE_MIN_LONG_PARAGRAPHS = 2
 # Link density of the whole page body above which, without a long
@@ -318,3 +364,75 @@ ARTICLE_MIN_LONG_PARAGRAPHS = 2
 LISTING_LINK_DENSITY = 0.45
 # Teaser blocks (a short item around one link) that make a listing.
 LISTING_MIN_TEASERS = 8
+
+# Lines no longer than this are tested against the furniture patterns below
+# (datelines, image credits, teaser links); longer ones are prose.
+FURNITURE_LINE_MAX_CHARS = 160
+
+# Containers whose short lines are data, never datelines or credits.
+LIST_CELL_TAGS = frozenset({"li", "td", "th", "dd", "dt", "tr"})
+
+# Image credits and captions' credit tails (outside <figure>: Readability keeps
+# figure captions with their credits, and so do we): "Foto: Sascha Klahn", "Bild: Jahr Media",
+# "Photograph by …", "(Credit: Clayton Aldern / Grist)", "(crédito: …)", "… Getty Images",
+# "(Quelle: Hume/Unsplash/DJV)", "(mlharing / iStock.com)" (trafilatura set "without" snippets).
+CREDIT_RE = re.compile(
+    r"^\(?(?:foto|fotos|bild|bilder|titelbild|beitragsbild|symbolbild|abbildung|grafik|photo|photos|"
+    r"photograph|image|images|picture|credit|credits|crédito|crédit|créditos|fuente|quelle|zdjęcie|"
+    r"fot\.)(?:\s+(?:by|von|de|di))?\s*[:©]|"
+    r"^(?:photograph|photo|picture|image)\s+by\b|"
+    r"\((?:foto|bild|photo|credit|crédito|quelle|fuente|source|symbolbild)\s*:[^)]*\)\s*$|"
+    r"(?:getty images|istock(?:photo)?(?:\.com)?|shutterstock|unsplash|picture[- ]alliance|"
+    r"imago(?: images)?|dpa|afp|reuters|associated press)\s*\)?\s*$",
+    re.IGNORECASE,
+)
+
+# Teaser links set inside an article: "Lea: …", "MIRA: …", "LE PUEDE INTERESAR: …",
+# "Read more: …", "Czytaj też: …", "Lesen Sie auch: …", ">> Headline <<".
+TEASER_PREFIX_RE = re.compile(
+    r"^(?:>>|►|▶)|^(?:lea|lee|mira|ver|vea|puedes ver|le puede interesar|te puede interesar|"
+    r"también (?:te puede interesar|lee)|lea también|read more|read also|also read|see also|related|"
+    r"more on this|recommended|czytaj (?:też|także|również|więcej)|zobacz (?:też|także)|dowiedz się więcej|"
+    r"lesen sie (?:auch|hier|mehr)|mehr dazu|mehr zum thema|siehe auch|auch interessant|weiterlesen|"
+    r"leggi anche|vedi anche|à lire aussi|lire aussi|voir aussi|leia (?:também|mais)|veja também|"
+    r"lees ook|zie ook)\s*[:：]",
+    re.IGNORECASE,
+)
+
+# Headings of related-article and more-reading boxes; the short teaser lines
+# under one are dropped with it until prose starts again.
+RELATED_HEADING_RE = re.compile(
+    r"^(?:related(?: articles| posts| stories| content| news)?|more (?:stories|articles|news|from \w+)|"
+    r"you (?:may|might) also like|read (?:more|next|also)|also read|see also|most (?:read|popular)|"
+    r"recommended(?: for you)?|further reading|latest (?:news|articles|posts)|"
+    r"mehr (?:zum thema|themen|dazu|artikel|news)|auch interessant|"
+    r"das könnte (?:dich|sie) auch interessieren|"
+    r"lesen sie auch|weitere (?:artikel|beiträge|themen|informationen|news)|zum weiterlesen|schon gelesen|"
+    r"neueste (?:artikel|beiträge)|aktuellste beiträge|ähnliche (?:artikel|beiträge)|verwandte artikel|"
+    r"notas relacionadas|noticias relacionadas|te puede interesar|le puede interesar|más noticias|"
+    r"articles? (?:liés|similaires)|à lire aussi|sur le même sujet|leggi anche|articoli correlati|"
+    r"czytaj (?:też|także|również)|zobacz (?:też|także)|polecane|"
+    r"相关(?:新闻|阅读|文章|推荐)|推荐阅读|热门(?:推荐|文章|新闻)|延伸阅读)\s*[:：?!.]?$",
+    re.IGNORECASE,
+)
+# A teaser line under such a heading is shorter than this and does not end a sentence.
+TEASER_MAX_CHARS = 150
+SENTENCE_END_RE = re.compile(r"[.!?。！？…]\s*[\"'”’»)]?\s*$")
+
+# Words that label a dateline, removed before counting what else a date line says:
+# "Published on", "Updated", "Pubblicato il … Ultima modifica", "Aktualisiert am … um … Uhr",
+# "Publié le … mis à jour", "Publicado el …", "opublikowano:", and times ("12:02", "3:15 pm").
+DATELINE_WORDS_RE = re.compile(
+    r"\b\d{1,2}[:.h]\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?|"
+    r"\b(?:published|updated|posted|last|modified|created|on|at|am|um|uhr|stand|aktualisiert|"
+    r"veröffentlicht|erschienen|zuletzt|geändert|publiziert|pubblicato|il|ultima|modifica|aggiornato|alle|ore|"
+    r"publié|publie|le|mis|à|jour|publicado|actualizado|el|a|las|atualizado|em|às|gepubliceerd|"
+    r"bijgewerkt|op|opublikowano|zaktualizowano|data|date|datum|fecha|cet|cest|gmt|utc|est|edt|pst|pdt)\b",
+    re.IGNORECASE,
+)
+WORD_RE = re.compile(r"[^\W\d_]{2,}")
+# A line with a date and at most this many other words (an author's name) is a dateline.
+DATELINE_MAX_OTHER_WORDS = 3
+# More dateline-like lines than this in one text are data (listing items with
+# dates, forum posts), and stay.
+DATELINE_MAX_LINES = 2

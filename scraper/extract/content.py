@@ -23,6 +23,8 @@ from lxml import etree
 
 from ..config import Rules
 from . import boilerplate as bp
+from .dates import TEXT_DATE_RES
+from .kind import page_kind, read_hints
 from .rules import drop_selected, remove_keeping_tail, select_all
 
 logger = logging.getLogger(__name__)
@@ -56,6 +58,9 @@ _TAG_BASE_SCORE = {
 }
 # Ancestor score dividers: parent, grandparent, then readability's level * 3.
 _ANCESTOR_DIVIDERS = (1.0, 2.0, 6.0, 9.0, 12.0)
+# Inline emphasis kept in the cleaned HTML, by the tag it is rendered as.
+_EMPHASIS_TAGS = {"em": "em", "i": "em", "strong": "strong", "b": "strong", "code": "code"}
+_EMPTY_INLINE_RE = re.compile(r"<(em|strong|code)>\s*</\1>")
 # Blocks inside the main content that may be removed as link lists.
 _CLEANABLE_TAGS = frozenset({"div", "section", "ul", "ol", "dl", "table", "header", "figure", "span"})
 
@@ -114,21 +119,28 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
     body = _body_of(tree)
     if body is None:
         return Content("", "", "article")
+    hints = read_hints(tree)
     if rules.drop:
         drop_selected(tree, rules.drop)
     chosen = select_all(tree, rules.body) if rules.body else []
     _drop_tags(tree)
+    dated = meta is not None and meta.published is not None
     if chosen:
         logger.debug("rules.body matched %d elements", len(chosen))
         paras = [p for el in chosen for p in _flatten(el)]
-        kind = _page_kind(paras, paras)
+        kind = page_kind(hints, paras, paras, dated, 0, 0)
     else:
         _drop_boilerplate_blocks(body)
         all_paras = _flatten(body)
         stats = _collect_stats(all_paras, body)
         chosen = _choose_main(body, stats)
-        kind = _page_kind(all_paras, [p for p in all_paras if _inside(p.container, chosen)])
-        if kind == "article":
+        main_paras = [p for p in all_paras if _inside(p.container, chosen)]
+        datelines = sum(
+            1 for p in main_paras if len(p.text) <= bp.FURNITURE_LINE_MAX_CHARS and _is_dateline(p.text)
+        )
+        times = sum(1 for _ in body.iter("time"))
+        kind = page_kind(hints, all_paras, main_paras, dated, times, datelines)
+        if kind != "listing":
             _drop_link_lists(chosen, stats)
         paras = [p for el in chosen for p in _flatten(el)]
     paras = _strip_lead(_filter_paragraphs(paras), meta)
@@ -149,7 +161,7 @@ def _body_of(tree: etree._Element) -> etree._Element | None:
 
 def _drop_tags(tree: etree._Element) -> None:
     """Remove never-content tags, then landmarks (nav, footer, banner header, small forms)."""
-    etree.strip_elements(tree, *bp.DROP_TAGS, with_tail=False)
+    _drop_never_content(tree)
     landmarks = list(tree.iter(*bp.LANDMARK_TAGS))
     if not landmarks:
         return
@@ -162,9 +174,34 @@ def _drop_tags(tree: etree._Element) -> None:
             continue
         if el.tag == "form" and size >= bp.FORM_MAX_CHARS:
             continue
-        if el.tag == "header" and any(a.tag in bp.HEADER_KEEP_INSIDE for a in el.iterancestors()):
+        if el.tag == "header" and (
+            any(a.tag in bp.HEADER_KEEP_INSIDE for a in el.iterancestors()) or _holds_prose(el)
+        ):
             continue
         remove_keeping_tail(el)
+
+
+def _drop_never_content(tree: etree._Element) -> None:
+    """Strip script, style and widgets; a widget that swallowed the page (unclosed <button>) stays."""
+    etree.strip_elements(tree, *bp.DROP_TAGS, with_tail=False)
+    for el in list(tree.iter(*bp.WIDGET_TAGS)):
+        if el.getparent() is None:
+            continue
+        if next(el.iter(*bp.SWALLOWED_TAGS), None) is not None and _holds_prose(el):
+            continue
+        remove_keeping_tail(el)
+
+
+def _holds_prose(el: etree._Element) -> bool:
+    """True when a paragraph inside reads as prose (a lede, an article), not as a link or label."""
+    for p in el.iter("p"):
+        text = " ".join(p.text_content().split())
+        if _weighted_len(text) < bp.PROSE_PARAGRAPH_CHARS or not bp.PUNCTUATION_RE.search(text):
+            continue
+        links = sum(len(a.text_content()) for a in p.iter("a"))
+        if links < 0.3 * len(text):
+            return True
+    return False
 
 
 def _is_boilerplate_name(el: etree._Element) -> bool:
@@ -184,7 +221,12 @@ def _is_hidden(el: etree._Element) -> bool:
 
 
 def _drop_boilerplate_blocks(body: etree._Element) -> None:
-    """Remove blocks named like boilerplate or hidden, unless they hold most of the page."""
+    """Remove blocks named like boilerplate or hidden, unless they hold the page's main text.
+
+    A block is kept when it holds more than half the page's text, or most of its prose
+    (a "with-sidebar-layout" wrapper around the article). Comment blocks are kept only
+    when the page has no other prose (a forum thread).
+    """
     matched = [
         el
         for el in body.iter(etree.Element)
@@ -193,27 +235,54 @@ def _drop_boilerplate_blocks(body: etree._Element) -> None:
     if not matched:
         return
     total = max(1, len(body.text_content()))
+    prose = _prose_weights(body)
+    prose_total = max(1, prose.get(body, 0))
+    doomed: list[etree._Element] = []
     removed: set[etree._Element] = set()
     for el in matched:
         if el.tag in ("html", "body") or any(a in removed for a in el.iterancestors()):
             continue
-        share = len(el.text_content()) / total
-        if share > bp.BOILERPLATE_KEEP_ANY_SHARE:
-            continue
-        names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
-        if share > bp.BOILERPLATE_KEEP_CONTENT_SHARE and (
-            el.tag in ("article", "main") or bp.POSITIVE_RE.search(names)
-        ):
+        if _keeps_boilerplate_block(el, len(el.text_content()) / total, prose.get(el, 0) / prose_total):
             continue
         removed.add(el)
-        logger.debug(
-            "boilerplate block <%s class=%r id=%r>: %.0f%% of the text",
-            el.tag,
-            el.get("class"),
-            el.get("id"),
-            100 * share,
-        )
+        doomed.append(el)
+    gone = sum(prose.get(el, 0) for el in doomed)
+    if prose_total > bp.FORUM_MIN_PROSE and prose_total - gone < bp.FORUM_MAX_OTHER_PROSE_SHARE * prose_total:
+        # Everything that reads as prose is named "comment": a forum thread, not an article's comments.
+        doomed = [el for el in doomed if prose.get(el, 0) == 0]
+    for el in doomed:
+        logger.debug("boilerplate block <%s class=%r id=%r>", el.tag, el.get("class"), el.get("id"))
         remove_keeping_tail(el)
+
+
+def _keeps_boilerplate_block(el: etree._Element, share: float, prose_share: float) -> bool:
+    if share > bp.BOILERPLATE_KEEP_ANY_SHARE:
+        return True
+    names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    if (
+        prose_share > bp.BOILERPLATE_KEEP_PROSE_SHARE
+        and not _is_hidden(el)
+        and bp.NEVER_CONTENT_NAME_RE.search(names) is None
+    ):
+        return True
+    return share > bp.BOILERPLATE_KEEP_CONTENT_SHARE and (
+        el.tag in ("article", "main") or bp.POSITIVE_RE.search(names) is not None
+    )
+
+
+def _prose_weights(body: etree._Element) -> dict[etree._Element, int]:
+    """CJK-weighted characters of prose paragraphs under each element (long, few links)."""
+    weights: dict[etree._Element, int] = {}
+    for para in _flatten(body):
+        if para.weight < bp.PROSE_PARAGRAPH_CHARS or para.link_density > 0.3:
+            continue
+        node: etree._Element | None = para.container
+        while node is not None:
+            weights[node] = weights.get(node, 0) + para.weight
+            if node is body:
+                break
+            node = node.getparent()
+    return weights
 
 
 # --- step 2: flattening ------------------------------------------------------------------------
@@ -238,6 +307,7 @@ class _Flattener:
         self.link_depth = 0
         self.link_open = False
         self.quote_depth = 0
+        self.emphasis: list[str] = []
 
     def run(self) -> list[_Para]:
         for event, el in etree.iterwalk(self.root, events=("start", "end")):
@@ -260,6 +330,10 @@ class _Flattener:
             self.link_depth += 1
             if self.link_depth == 1:
                 self.href = el.get("href")
+        elif tag in _EMPHASIS_TAGS:
+            self._close_link()
+            self.emphasis.append(_EMPHASIS_TAGS[tag])
+            self.html.append(f"<{_EMPHASIS_TAGS[tag]}>")
         if el.text and tag:
             self._add(el.text)
 
@@ -275,6 +349,9 @@ class _Flattener:
             if self.link_depth == 0:
                 self._close_link()
                 self.href = None
+        elif tag in _EMPHASIS_TAGS and self.emphasis:
+            self._close_link()
+            self.html.append(f"</{self.emphasis.pop()}>")
         if el.tail and el is not self.root:
             self._add(el.tail)
 
@@ -297,7 +374,11 @@ class _Flattener:
         raw = "".join(self.text)
         if raw.strip():
             text = " ".join(raw.split())
-            markup = " ".join("".join(self.html).split())
+            closing = "".join(f"</{t}>" for t in reversed(self.emphasis))
+            markup = "".join(self.html) + closing
+            if self.stack[-1].tag != "pre":  # code keeps its line breaks and indentation
+                markup = " ".join(markup.split())
+            markup = _EMPTY_INLINE_RE.sub("", markup)
             self.paras.append(
                 _Para(
                     container=self.stack[-1],
@@ -309,7 +390,7 @@ class _Flattener:
                 )
             )
         self.text = []
-        self.html = []
+        self.html = [f"<{t}>" for t in self.emphasis]
         self.link_chars = 0
 
 
@@ -518,16 +599,61 @@ def _drop_link_lists(chosen: list[etree._Element], stats: dict[etree._Element, _
 
 
 def _filter_paragraphs(paras: list[_Para]) -> list[_Para]:
-    """Drop copyright, partner-list and sharing lines, and link-only lines that are not list items."""
+    """Drop copyright, sharing, dateline, credit and teaser lines, link-only lines, and "related" boxes."""
     kept = []
+    skipping = False
+    # Dates on many lines are data (a listing's items, a thread's posts), not datelines.
+    datelines = sum(1 for p in paras if len(p.text) <= bp.FURNITURE_LINE_MAX_CHARS and _is_dateline(p.text))
+    check_dates = datelines <= bp.DATELINE_MAX_LINES
     for para in paras:
-        if _is_boilerplate_text(para.text):
+        if skipping:
+            if _is_teaser_tail(para):
+                continue
+            skipping = False
+        if _is_boilerplate_text(para.text) or _is_furniture_line(para, check_dates):
+            continue
+        if bp.RELATED_HEADING_RE.match(para.text):
+            skipping = True
             continue
         separators = len(bp.LINK_LIST_SEPARATOR_RE.findall(para.text))
         if separators >= 3 and para.link_density > bp.MAX_LINK_DENSITY:
             continue
         kept.append(para)
     return kept
+
+
+def _is_furniture_line(para: _Para, check_dates: bool) -> bool:
+    """A short line that is a dateline, an image credit or a teaser link, in any of our languages."""
+    text = para.text
+    if len(text) > bp.FURNITURE_LINE_MAX_CHARS:
+        return False
+    if bp.TEASER_PREFIX_RE.match(text):
+        return True
+    if para.container.tag in bp.LIST_CELL_TAGS:
+        # reference lists and tables print dates and sources as data ("Retrieved 6 May 2014")
+        return False
+    in_figure = any(a.tag in ("figure", "figcaption") for a in para.container.iterancestors())
+    if not in_figure and para.container.tag not in ("figure", "figcaption") and bp.CREDIT_RE.search(text):
+        return True
+    return check_dates and _is_dateline(text)
+
+
+def _is_dateline(text: str) -> bool:
+    """A line of dates and their labels only: "Pubblicato il 19 Febbraio 2020 Ultima modifica …"."""
+    rest = text
+    for regex in TEXT_DATE_RES:
+        rest = regex.sub(" ", rest)
+    if rest == text:
+        return False
+    rest = bp.DATELINE_WORDS_RE.sub(" ", rest)
+    return len(bp.WORD_RE.findall(rest)) <= bp.DATELINE_MAX_OTHER_WORDS
+
+
+def _is_teaser_tail(para: _Para) -> bool:
+    """Under a "Related articles" heading: teaser titles and links, until prose starts again."""
+    if para.link_density > bp.MAX_LINK_DENSITY:
+        return True
+    return para.weight < bp.TEASER_MAX_CHARS and not bp.SENTENCE_END_RE.search(para.text)
 
 
 def _norm(text: str) -> str:
@@ -599,21 +725,6 @@ def _date_spellings(published: dt.date | dt.datetime | None) -> tuple[str, ...]:
 
 
 # --- step 5: page kind and rendering ------------------------------------------------------------
-
-
-def _page_kind(all_paras: list[_Para], main_paras: list[_Para]) -> str:
-    """'article' when the main block has a run of long prose, 'listing' when the page is teasers and links."""
-    long_paras = sum(1 for p in main_paras if p.weight >= bp.LONG_PARAGRAPH_CHARS and p.link_density < 0.2)
-    if long_paras >= bp.ARTICLE_MIN_LONG_PARAGRAPHS:
-        return "article"
-    total = sum(p.weight for p in all_paras)
-    links = sum(p.link_chars * p.weight // max(1, len(p.text)) for p in all_paras)
-    teasers = sum(1 for p in all_paras if p.link_density > 0.8 and 15 <= len(p.text) <= 150)
-    if total and links / total > bp.LISTING_LINK_DENSITY:
-        return "listing"
-    if teasers >= bp.LISTING_MIN_TEASERS and long_paras == 0:
-        return "listing"
-    return "article"
 
 
 def _rows(paras: list[_Para]) -> list[_Para]:

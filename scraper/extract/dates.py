@@ -37,6 +37,8 @@ URL_COMPACT_RE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-
 URL_PATH_RE = re.compile(r"/(?P<y>(?:19|20)\d{2})[/_-](?P<m>[01]?\d)[/_-](?P<d>[0-3]?\d)(?:/|[_-]|\.|$)")
 # Year-month folder followed by a day-stamped file (Chinese CMS): "/202106/t20210629_…", "/2021-06/29/".
 URL_YM_D_RE = re.compile(r"/(?P<y>(?:19|20)\d{2})-?(?P<m>[01]\d)/(?P<d>[0-3]\d)/")
+# A day-first date as the last path segment: "/meldungen/29-10-2021".
+URL_DMY_RE = re.compile(r"/(?P<d>[0-3]?\d)[._-](?P<m>[01]?\d)[._-](?P<y>(?:19|20)\d{2})/?$")
 
 # Month names (full and abbreviated) in the languages of the development sets.
 MONTHS: dict[str, int] = {}
@@ -71,8 +73,12 @@ DMY_NAME_RE = re.compile(
     rf"(?P<y>(?:19|20)\d{{2}})(?!\d)",
     re.IGNORECASE,
 )
+# "2023 Jan 7": the year-first form of citation_publication_date (PubMed Central, journals).
+YMD_NAME_RE = re.compile(
+    rf"(?<!\d)(?P<y>(?:19|20)\d{{2}})\s+(?P<mon>{_MONTH_ALT})\.?\s+(?P<d>\d{{1,2}})(?!\d)", re.IGNORECASE
+)
 # Text dates tried in this order; year-first is unambiguous so it goes first.
-TEXT_DATE_RES = (YMD_RE, MDY_NAME_RE, DMY_NAME_RE, DMY_RE)
+TEXT_DATE_RES = (YMD_RE, MDY_NAME_RE, DMY_NAME_RE, YMD_NAME_RE, DMY_RE)
 
 
 def parse_iso(value: str) -> dt.date | dt.datetime | None:
@@ -124,7 +130,7 @@ def find_text_dates(text: str, lang: str | None = None) -> list[tuple[int, dt.da
 def parse_url_date(url: str) -> dt.date | None:
     """The day encoded in a URL path ("/2021/06/29/", "/202106/t20210629_1.html"), if any."""
     path = re.sub(r"^[a-z][a-z0-9+.-]*://[^/]*", "", url, flags=re.IGNORECASE).split("?")[0]
-    for regex in (URL_PATH_RE, URL_YM_D_RE, URL_COMPACT_RE):
+    for regex in (URL_PATH_RE, URL_YM_D_RE, URL_COMPACT_RE, URL_DMY_RE):
         for match in regex.finditer(path):
             day = _day(match)
             if day is not None:
@@ -187,6 +193,8 @@ PUBLISHED_META = (
     "weibo:article:create_at",
     "releasedate",
     "datecreated",
+    # <meta name="published" content="July 17, 2025">: a plain-text date under a plain name.
+    "published",
 )
 # <meta> keys of the last modification, used only when the page says nothing about publication.
 MODIFIED_META = (
@@ -218,6 +226,31 @@ DATE_CLASS_RE = re.compile(
     r"info|source|subtitle|fbxx|xinxi|(?<![a-z])(?:ly|rq|sj)(?![a-z])",
     re.IGNORECASE,
 )
+# How far past the start of the first <h1> the byline's date may be printed, in characters
+# (title included); 800 measured best of 300/800/1500/3000 over the dev sets.
+HEADLINE_WINDOW = 800
+# A byline or dateline is short; a date inside a longer text node is one the story talks about.
+BYLINE_MAX_CHARS = 100
+# Text nodes from the first <h1> on, in document order, outside scripts and styles.
+NEAR_HEADLINE_XPATH = (
+    "(.//text() | following::text())[normalize-space()][not(ancestor::script)][not(ancestor::style)]"
+    "[position() <= 80]"
+)
+# Machine-readable dates in the markup: microdata, RDFa, <time datetime>.
+MARKUP_DATES_XPATH = (
+    "//*[@itemprop='datePublished' or @itemprop='dateModified' or @property][@content]/@content"
+    " | //time/@datetime"
+)
+# Dates that app state and framework data in <script> carry (Next.js __NEXT_DATA__, Nuxt,
+# window.__INITIAL_STATE__): the same names as JSON-LD plus common camel/snake-case variants.
+SCRIPT_PUBLISHED_RE = re.compile(
+    r'"(?:datePublished|publishedAt|publishDate|published_at|pubDate|firstPublishDate|publishedDate|'
+    r'dateCreated|date_published|publish_date)"\s*:\s*"([^"]{8,40})"'
+)
+SCRIPT_MODIFIED_RE = re.compile(
+    r'"(?:dateModified|updatedAt|modifiedDate|lastModified|updated_at|dateUpdated|date_modified)"'
+    r'\s*:\s*"([^"]{8,40})"'
+)
 # Regions whose dates belong to other items (comments, related lists, footers).
 OTHER_ITEMS_RE = re.compile(
     r"comment|related|footer|sidebar|recommend|widget|popular|reply|replies|more-", re.IGNORECASE
@@ -240,6 +273,12 @@ def find_published(
                 return found
     declared = _declared(tree, meta, ld)
     url_day = parse_url_date(url) if url else None
+    printed = _near_headline(tree, lang)
+    # The day printed under the headline is what readers (and annotators) take as the article's
+    # date, often an "Updated" day: it wins when the metadata is silent or names that same day
+    # as published or modified (measured on all four dev sets: +36 pages, none lost per set).
+    if printed is not None and (declared is None or _is_machine_date(printed, tree, meta, ld)):
+        return printed
     if declared is not None:
         # Metadata is often in UTC while the URL and the byline print the local day: when one of
         # them is within a day of the metadata (or is its day/month swap), the printed day wins.
@@ -247,7 +286,60 @@ def find_published(
             if local is not None and _same_moment(declared, local):
                 return local
         return declared
-    return url_day or _from_zones(tree, lang) or _from_lines(tree, lang) or _modified(meta, ld)
+    return (
+        url_day
+        or _from_zones(tree, lang)
+        or _from_lines(tree, lang)
+        or _from_scripts(tree, SCRIPT_PUBLISHED_RE)
+        or _modified(meta, ld)
+    )
+
+
+def _near_headline(tree: Any, lang: str | None) -> dt.date | None:
+    """The first date printed within HEADLINE_WINDOW characters from the start of the first <h1>."""
+    h1 = next(tree.iterfind(".//body//h1"), None)
+    if h1 is None:
+        return None
+    seen = 0
+    for node in h1.xpath(NEAR_HEADLINE_XPATH):
+        text = " ".join(str(node).split())
+        seen += len(text)
+        if seen > HEADLINE_WINDOW:
+            return None
+        if len(text) > BYLINE_MAX_CHARS or COPYRIGHT_RE.search(text):
+            continue
+        found = find_text_dates(SOURCE_TAIL_RE.sub("", text), lang)
+        if found:
+            return found[0][1]
+    return None
+
+
+def _is_machine_date(day: dt.date, tree: Any, meta: dict[str, str], ld: dict[str, Any]) -> bool:
+    """Whether any machine-readable date (published or modified, in any form) falls on this day."""
+    values = [ld.get(key) for key in ("datePublished", "dateCreated", "dateModified", "uploadDate")]
+    values += [meta.get(key) for key in (*PUBLISHED_META, *MODIFIED_META)]
+    values += tree.xpath(MARKUP_DATES_XPATH)
+    for value in values:
+        if isinstance(value, str) and value and _as_day(parse_iso(value)) == day:
+            return True
+    scripts = " ".join(tree.xpath("//script/text()"))
+    return any(
+        _as_day(parse_iso(m.group(1))) == day
+        for regex in (SCRIPT_PUBLISHED_RE, SCRIPT_MODIFIED_RE)
+        for m in regex.finditer(scripts)
+    )
+
+
+def _from_scripts(tree: Any, regex: re.Pattern[str]) -> dt.date | dt.datetime | None:
+    """A date named in page scripts other than JSON-LD (Next.js data, app state)."""
+    for script in tree.iterfind(".//script"):
+        if script.text and (match := regex.search(script.text)) and (found := parse_iso(match.group(1))):
+            return found
+    return None
+
+
+def _as_day(value: dt.date | dt.datetime | None) -> dt.date | None:
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def _declared(tree: Any, meta: dict[str, str], ld: dict[str, Any]) -> dt.date | dt.datetime | None:

@@ -14,7 +14,6 @@ import html
 import json
 import logging
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ import lxml.html
 from ..config import Rules
 from . import dates
 from .rules import select_text
+from .titles import find_title, squash, text_key, visible_text
 
 logger = logging.getLogger(__name__)
 
@@ -68,18 +68,10 @@ AUTHOR_META = (
     "cxenseparse:author",
     "citation_author",
 )
-TITLE_META = ("og:title", "twitter:title", "dc.title", "dcterms.title", "parsely-title", "sailthru.title")
 SITE_NAME_META = ("og:site_name", "application-name", "apple-mobile-web-app-title", "twitter:site")
 SECTION_META = ("article:section", "parsely-section", "section", "category", "dc.subject")
 DESCRIPTION_META = ("og:description", "description", "twitter:description", "dc.description")
 LANGUAGE_META = ("content-language", "dc.language", "language", "og:locale")
-# Separators between an article title and the site or section name in <title> and og:title:
-# "Title - Site", "Title | Site", "Site » Title", "标题_新华网", "标题——人民网", "Title :: Site".
-TITLE_SEPARATOR_RE = re.compile(
-    r"\s+[|\-–—:»·•/~]{1,2}\s+|\s*(?:_|——|｜|\|)\s*|\s+::\s+|\s*[-–]{2}\s*"
-    # "标题-新华网": Chinese sites glue the name on with a bare hyphen.
-    r"|(?<=[\u3000-\u9fff\uff00-\uffef])[-－](?=[\u4e00-\u9fff])"
-)
 # class/id tokens of elements that hold a byline.
 BYLINE_CLASS_RE = re.compile(r"byline|author|writer|posted-by|reporter|contributor|zuozhe", re.IGNORECASE)
 # Prefixes that introduce a name in a byline, to strip ("By Jane Doe", "作者：张三", "记者 李四", "文/王五").
@@ -91,9 +83,15 @@ BYLINE_PREFIX_RE = re.compile(
 # Byline-classed text that is not a name: e-mail fields, legal notices, widget labels.
 AUTHOR_JUNK_RE = re.compile(r"@|email|版权|声明|授权|欢迎|该作者|文章|name,|comment|share", re.IGNORECASE)
 # Visible author labels inside page text ("作者：张三", "记者 李四", "By Jane Doe").
+_ZH_NAME = r"[\u4e00-\u9fff·]{2,4}(?![\u4e00-\u9fff])"
 AUTHOR_TEXT_RE = re.compile(
-    r"(?:作者|记者|撰稿|文)\s*[:：/]\s*(?P<zh>[\u4e00-\u9fff·]{2,4}(?:[ 、,，][\u4e00-\u9fff·]{2,4}){0,3})"
+    # "作者：张三", "本报记者 李四", "编辑：王五", "执笔人：A B C": a label, then up to five names.
+    rf"(?:作者|记者|撰稿|执笔人?|责任编辑|责编|编辑|文)\s*(?:[:：/]\s*|\s+)(?P<zh>{_ZH_NAME}(?:[\s、,，]+(?![\u4e00-\u9fff]*报道){_ZH_NAME}){{0,4}})"
     r"|^\s*By\s+(?P<en>[A-Z][\w'.-]+(?:\s+(?:[A-Z][\w'.-]+|and|&|de|van|von)){1,5})\s*$"
+)
+# The reporter's sign-off that Chinese news paragraphs end with: "（记者 胡晓蓉）", "（姚峰 上海报道）".
+AUTHOR_SIGNOFF_RE = re.compile(
+    rf"[（(]\s*(?:(?:本报)?记者\s*)?(?P<zh>{_ZH_NAME}(?:\s+(?![\u4e00-\u9fff]*报道){_ZH_NAME}){{0,3}})\s*(?:[\u4e00-\u9fff]{{2,6}}报道)?\s*[）)]\s*$"
 )
 # The source line a page prints ("Source: Xinhua", "来源：新华社", "Quelle: dpa").
 SOURCE_RE = re.compile(
@@ -120,15 +118,6 @@ CJK_SCRIPTS = (
     ("ko", re.compile(r"[\uac00-\ud7af]")),
     ("zh", re.compile(r"[\u4e00-\u9fff]")),
 )
-# class/id tokens of the site's logo or name block, whose heading is not the article's.
-LOGO_CLASS_RE = re.compile(r"logo|brand|site-?title|site-?name|blog-?title|masthead|vcard", re.IGNORECASE)
-# Paths of a homepage: a heading linking there is the site name.
-HOME_PATHS = frozenset(("", "/", "/index.html", "/index.htm", "/index.php", "/index.shtml", "/default.aspx"))
-# Share of an <h1>'s words that must appear in <title>/og:title for the h1 to count as the headline;
-# below it the h1 is a logo, a section name or a teaser (measured on trafilatura and wcxb-dev).
-TITLE_H1_AGREEMENT = 0.6
-# Soft hyphens and zero-width characters: invisible in the page, noise in a title or name.
-INVISIBLE_CHARS = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _SKIP_TEXT = frozenset(("script", "style", "noscript", "template"))
 
@@ -168,7 +157,10 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None, rules: Rules)
     language = _language(tree, meta)
     signals = _Signals(meta, article, page, url, language)
     site_name = _site_name(signals, objects)
-    title = _title(tree, signals, site_name, rules)
+    if rules.title and (chosen := select_text(tree, rules.title)):
+        title: str | None = squash(chosen)
+    else:
+        title = find_title(tree, url, meta, _ld_text(article.get("headline")), site_name)
     return Metadata(
         title=title,
         published=dates.find_published(tree, url, meta, article or page, language, rules.date),
@@ -179,134 +171,6 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None, rules: Rules)
         site_name=site_name,
         canonical_url=_canonical_url(tree, meta, url),
         description=_first(meta, DESCRIPTION_META) or _ld_text(article.get("description")),
-    )
-
-
-def clean_title(title: str, site_names: tuple[str, ...] = (), host: str = "") -> str:
-    """A title without the site or section name that pages add before or after it."""
-    title = _squash(title)
-    parts = TITLE_SEPARATOR_RE.split(title)
-    if len(parts) == 1:
-        return title
-    keys = {_key(name) for name in site_names if name} | {_key(host.removeprefix("www.").split(".")[0])}
-    keys.discard("")
-    while len(parts) > 1 and _is_site_name(parts[-1], keys, host):
-        parts.pop()
-    while len(parts) > 1 and _is_site_name(parts[0], keys, host):
-        parts.pop(0)
-    return _join_parts(title, parts)
-
-
-def _title(tree: lxml.html.HtmlElement, s: _Signals, site_name: str | None, rules: Rules) -> str | None:
-    """The headline: a heading agreeing with the declared titles, else a declared title sans site name."""
-    if rules.title and (chosen := select_text(tree, rules.title)):
-        return _squash(chosen)
-    host = urlsplit(s.url or "").hostname or ""
-    names = tuple(n for n in (site_name, _first(s.meta, ("og:site_name",))) if n)
-    raw = _squash(tree.findtext(".//title") or "")
-    declared = [
-        t
-        for t in (_ld_text(s.article.get("headline")), *(s.meta.get(key) for key in TITLE_META))
-        if t and _key(t) != _key(site_name or "")
-    ]
-    segments = [p for p in TITLE_SEPARATOR_RE.split(raw) if _key(p)] if raw else []
-    found = _headings(tree, s.url)
-    h1_texts = {_squash(_visible_text(h)) for h in tree.iterfind(".//h1")}
-    name_keys = {_key(n) for n in names} | {_key(text) for text, logo in found if logo}
-    headings = [text for text, logo in found if not logo and _key(text) not in name_keys]
-    agreed = {_key(t) for t in (*declared, raw) for t in (t, clean_title(t, names, host))}
-    agreed |= _segment_runs(segments)
-    matches = [h for h in headings if _key(h) in agreed]
-    if matches:
-        return max(matches, key=len)
-    if kicked := _without_kicker(headings, [clean_title(t, names, host) for t in (*declared, raw)]):
-        return kicked
-    h1s = [text for text, logo in found if text in headings and text in h1_texts]
-    best, best_score = None, 0.0
-    for h1 in h1s:
-        score = max((_overlap(h1, t) for t in (*declared, raw) if t), default=0.0)
-        if score > best_score:
-            best, best_score = h1, score
-    if best is not None and best_score >= TITLE_H1_AGREEMENT:
-        return best
-    if declared:
-        return clean_title(declared[0], names, host)
-    if raw:
-        return _title_from_segments(raw, segments, names, host)
-    return h1s[0] if h1s else None
-
-
-def _without_kicker(headings: list[str], titles: list[str]) -> str | None:
-    """A declared title that a heading prints after a kicker ("Ernährung sichern Schulze: ...")."""
-    for heading in headings[:10]:
-        outer = _key(heading)
-        for title in titles:
-            inner = _key(title)
-            if inner and inner != outer and outer.endswith(inner) and len(inner) * 2 > len(outer):
-                return title
-    return None
-
-
-def _title_from_segments(raw: str, segments: list[str], names: tuple[str, ...], host: str) -> str:
-    """<title> minus the site name; unknown names go by position ("Headline - Site")."""
-    cleaned = clean_title(raw, names, host)
-    rest = [p for p in TITLE_SEPARATOR_RE.split(cleaned) if _key(p)]
-    if len(rest) <= 1:
-        return cleaned
-    if len(rest) == 2:
-        return rest[0]
-    return max(rest, key=len)
-
-
-def _headings(tree: lxml.html.HtmlElement, url: str | None) -> list[tuple[str, bool]]:
-    """(text, is_logo) of h1/h2 and title-classed elements, in document order."""
-    found = tree.xpath(
-        '//h1 | //h2 | //*[@itemprop="headline"] | //*[self::h3 or self::div or self::span or self::p]'
-        '[contains(@class, "title") or contains(@class, "headline")]'
-    )[:60]
-    headings = []
-    for el in found:
-        text = _squash(_visible_text(el))
-        if 0 < len(text) <= 300:
-            headings.append((text, _is_logo(el, url)))
-    return headings
-
-
-def _is_logo(el: lxml.html.HtmlElement, url: str | None) -> bool:
-    """A heading that is the site's logo or name: it links to the homepage or says "logo" in its class."""
-    for node in (el, *list(el.iterancestors())[:2]):
-        if LOGO_CLASS_RE.search(f"{node.get('class', '')} {node.get('id', '')}"):
-            return True
-    for href in el.xpath(".//a/@href")[:2]:
-        target = urlsplit(urljoin(url or "", href.strip()))
-        if (
-            target.path in HOME_PATHS
-            and not target.query
-            and (target.netloc or url or href.strip() in ("/", "./"))
-        ):
-            return True
-    return False
-
-
-def _segment_runs(segments: list[str]) -> set[str]:
-    """Keys of every run of consecutive <title> parts, so "A - B | Site" offers "A - B" and "A"."""
-    return {
-        _key("".join(segments[i:j])) for i in range(len(segments)) for j in range(i + 1, len(segments) + 1)
-    }
-
-
-def _overlap(h1: str, title: str) -> float:
-    """Share of the h1's words that the declared title also has (CJK characters count as words)."""
-    words = _words(h1)
-    return len(words & _words(title)) / len(words) if words else 0.0
-
-
-def _words(text: str) -> set[str]:
-    return set(
-        re.findall(
-            r"[\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]|[^\W_]+",
-            unicodedata.normalize("NFKC", text).casefold(),
-        )
     )
 
 
@@ -322,21 +186,27 @@ def _author(tree: lxml.html.HtmlElement, s: _Signals, rules: Rules) -> str | Non
             return name
     for el in tree.xpath('//*[@itemprop="author"] | //a[@rel="author"] | //*[@rel="author"]'):
         inner = el.xpath('.//*[@itemprop="name"]/@content | .//*[@itemprop="name"]//text()')
-        if name := _clean_author(" ".join(inner) if inner else _visible_text(el)):
+        if name := _clean_author(" ".join(inner) if inner else visible_text(el)):
             return name
     for el in _body_iter(tree):
         token = f"{el.get('class', '')} {el.get('id', '')}"
-        if BYLINE_CLASS_RE.search(token) and (name := _clean_author(_visible_text(el))):
+        if BYLINE_CLASS_RE.search(token) and (name := _clean_author(visible_text(el))):
             return name
     for text in _short_texts(tree, 120):
         match = AUTHOR_TEXT_RE.search(text)
         if match:
-            return _squash(match.group("zh") or match.group("en"))
+            return squash(match.group("zh") or match.group("en"))
+    if s.language == "zh":
+        for text in tree.xpath("//body//p//text()[contains(., '）') or contains(., ')')]"):
+            if "记者" in text[-40:] or "报道" in text[-40:]:
+                match = AUTHOR_SIGNOFF_RE.search(text[-40:])
+                if match:
+                    return squash(match.group("zh"))
     return None
 
 
 def _clean_author(text: str) -> str | None:
-    text = _squash(text)
+    text = squash(text)
     text = BYLINE_PREFIX_RE.sub("", text, count=1)
     text = re.split(r"\s*(?:[|｜·•]|\d{4}[-/.年]|\b(?:updated|published|posted|on)\b|发布|来源|[:：])", text)[
         0
@@ -352,7 +222,7 @@ def _clean_author(text: str) -> str | None:
 def _source(tree: lxml.html.HtmlElement, rules: Rules) -> str | None:
     if rules.source and (chosen := select_text(tree, rules.source)):
         match = SOURCE_RE.search(chosen)
-        return _source_value(match.group("value")) if match else _squash(chosen)
+        return _source_value(match.group("value")) if match else squash(chosen)
     for node in tree.xpath("//body//text()[contains(., ':') or contains(., '：')]"):
         parent = node.getparent()
         if parent is None or parent.tag in _SKIP_TEXT or len(node) > 300:
@@ -363,7 +233,7 @@ def _source(tree: lxml.html.HtmlElement, rules: Rules) -> str | None:
         value = _source_value(match.group("value"))
         if not value:
             # "来源：<a>新华社</a>": the value is the next element's text.
-            after = _squash(parent.text_content())
+            after = squash(parent.text_content())
             tail = SOURCE_RE.search(after) if len(after) < 300 else None
             value = _source_value(tail.group("value")) if tail else None
         if value:
@@ -372,7 +242,7 @@ def _source(tree: lxml.html.HtmlElement, rules: Rules) -> str | None:
 
 
 def _source_value(value: str) -> str | None:
-    value = SOURCE_END_RE.split(_squash(value), maxsplit=1)[0].strip(" ,;:：")
+    value = SOURCE_END_RE.split(squash(value), maxsplit=1)[0].strip(" ,;:：")
     value = SOURCE_TRAILER_RE.sub("", value)
     if not 0 < len(value) <= 60 or SOURCE_JUNK_RE.search(value) or not any(c.isalpha() for c in value):
         return None
@@ -387,9 +257,9 @@ def _section(tree: lxml.html.HtmlElement, s: _Signals, title: str | None) -> str
         token = f"{el.get('class', '')} {el.get('id', '')}"
         if not BREADCRUMB_CLASS_RE.search(token):
             continue
-        items = [_squash(a.text_content()) for a in el.iterfind(".//a")]
+        items = [squash(a.text_content()) for a in el.iterfind(".//a")]
         items = [i for i in items if i and len(i) < 40]
-        if title and items and _key(items[-1]) == _key(title):
+        if title and items and text_key(items[-1]) == text_key(title):
             items.pop()
         if len(items) >= 2:
             return items[-1]
@@ -462,7 +332,7 @@ def _meta_tags(tree: lxml.html.HtmlElement) -> dict[str, str]:
         for attr in ("property", "name", "itemprop", "http-equiv"):
             key = (el.get(attr) or "").strip().lower()
             if key:
-                found.setdefault(key, _squash(html.unescape(content)))
+                found.setdefault(key, squash(html.unescape(content)))
     return found
 
 
@@ -503,7 +373,7 @@ def _ld_text(value: Any) -> str | None:
         value = value[0] if value else None
     if isinstance(value, dict):
         value = value.get("name") or value.get("@value")
-    return _squash(str(value)) or None if isinstance(value, (str, int)) else None
+    return squash(str(value)) or None if isinstance(value, (str, int)) else None
 
 
 def _ld_names(value: Any) -> list[str]:
@@ -532,31 +402,3 @@ def _short_texts(tree: lxml.html.HtmlElement, limit: int) -> Iterator[str]:
         parent = node.getparent()
         if parent is not None and parent.tag not in _SKIP_TEXT and len(node) <= limit:
             yield str(node)
-
-
-def _visible_text(el: lxml.html.HtmlElement) -> str:
-    return " ".join(t for t in el.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]"))
-
-
-def _is_site_name(part: str, keys: set[str], host: str) -> bool:
-    key = _key(part)
-    if not key:
-        return True
-    if key in keys or any(k and (k in key or key in k) for k in keys if len(k) >= 3):
-        return True
-    return bool(host) and len(key) >= 3 and key in _key(host)
-
-
-def _join_parts(title: str, parts: list[str]) -> str:
-    start = title.find(parts[0])
-    end = title.rfind(parts[-1]) + len(parts[-1])
-    return title[start:end].strip() if start >= 0 and end > start else " ".join(parts)
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.translate(INVISIBLE_CHARS).split())
-
-
-def _key(text: str) -> str:
-    """Text reduced to lower-case letters and digits, for comparing titles and names."""
-    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())

@@ -1,0 +1,225 @@
+"""Titles: the article's headline from its headings, <title>, og:title and JSON-LD.
+
+Input: the parsed page (read only), its URL, its <meta> tags, the JSON-LD headline and the site
+name. Output: the headline as the page prints it, without the site or section name that
+<title> and og:title add. The rule: a heading that the declared titles agree with; else a
+declared title with the site name cut off; else the first segment of <title>.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+
+TITLE_META = ("og:title", "twitter:title", "dc.title", "dcterms.title", "parsely-title", "sailthru.title")
+# Separators between an article title and the site or section name in <title> and og:title:
+# "Title - Site", "Title | Site", "Site » Title", "标题_新华网", "标题——人民网", "Title :: Site".
+TITLE_SEPARATOR_RE = re.compile(
+    r"\s+[|\-–—:»·•/~]{1,2}\s+|\s*(?:_|——|｜|\|)\s*|\s+::\s+|\s*[-–]{2}\s*"
+    # "标题-新华网": Chinese sites glue the name on with a bare hyphen.
+    r"|(?<=[\u3000-\u9fff\uff00-\uffef])[-－](?=[\u4e00-\u9fff])"
+)
+# class/id tokens of the site's logo or name block, whose heading is not the article's.
+LOGO_CLASS_RE = re.compile(r"logo|brand|site-?title|site-?name|blog-?title|masthead|vcard", re.IGNORECASE)
+# Paths of a homepage: a heading linking there is the site name.
+HOME_PATHS = frozenset(("", "/", "/index.html", "/index.htm", "/index.php", "/index.shtml", "/default.aspx"))
+# Share of an <h1>'s words that must appear in <title>/og:title for the h1 to count as the headline;
+# below it the h1 is a logo, a section name or a teaser (measured on trafilatura and wcxb-dev).
+TITLE_H1_AGREEMENT = 0.6
+# Below TITLE_H1_AGREEMENT, a lone <h1> sharing at least this share of its words with the
+# declared titles is still the headline: the page retitled the story for search engines
+# (measured: +13 pages on trafilatura, +7 on wcxb-dev, -1 on readability-testpages).
+TITLE_H1_MIN_AGREEMENT = 0.2
+# Permalink markers that documentation generators append to headings ("Quickstart ¶").
+HEADING_LINK_RE = re.compile(r"\s*[¶#🔗§]\s*$")
+# HTML entities left escaped in a title (double-escaped CMS output: "SQL &#x26; AI").
+ENTITY_RE = re.compile(r"&(?:#\d{1,6}|#x[0-9a-f]{1,6}|[a-z]{2,8});", re.IGNORECASE)
+# Soft hyphens and zero-width characters: invisible in the page, noise in a title or name.
+INVISIBLE_CHARS = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def clean_title(title: str, site_names: tuple[str, ...] = (), host: str = "") -> str:
+    """A title without the site or section name that pages add before or after it."""
+    title = squash(title)
+    parts = TITLE_SEPARATOR_RE.split(title)
+    if len(parts) == 1:
+        return title
+    keys = {text_key(name) for name in site_names if name} | {
+        text_key(host.removeprefix("www.").split(".")[0])
+    }
+    keys.discard("")
+    while len(parts) > 1 and _is_site_name(parts[-1], keys, host):
+        parts.pop()
+    while len(parts) > 1 and _is_site_name(parts[0], keys, host):
+        parts.pop(0)
+    return _join_parts(title, parts)
+
+
+def find_title(
+    tree: lxml.html.HtmlElement,
+    url: str | None,
+    meta: dict[str, str],
+    headline: str | None,
+    site_name: str | None,
+) -> str | None:
+    """The headline: a heading agreeing with the declared titles, else a declared title sans site name."""
+    title = _title(tree, url, meta, headline, site_name)
+    if title is None:
+        return None
+    if ENTITY_RE.search(title):
+        title = html.unescape(title)
+    return squash(HEADING_LINK_RE.sub("", title)) or None
+
+
+def _title(
+    tree: lxml.html.HtmlElement,
+    url: str | None,
+    meta: dict[str, str],
+    headline: str | None,
+    site_name: str | None,
+) -> str | None:
+    host = urlsplit(url or "").hostname or ""
+    names = tuple(n for n in (site_name, meta.get("og:site_name")) if n)
+    raw = squash(tree.findtext(".//title") or "")
+    declared = [
+        t
+        for t in (headline, *(meta.get(key) for key in TITLE_META))
+        if t and text_key(t) != text_key(site_name or "")
+    ]
+    segments = [p for p in TITLE_SEPARATOR_RE.split(raw) if text_key(p)] if raw else []
+    found = _headings(tree, url)
+    h1_texts = {squash(visible_text(h)) for h in tree.iterfind(".//h1")}
+    name_keys = {text_key(n) for n in names} | {text_key(text) for text, logo in found if logo}
+    headings = [text for text, logo in found if not logo and text_key(text) not in name_keys]
+    agreed = {text_key(t) for t in (*declared, raw) for t in (t, clean_title(t, names, host))}
+    agreed |= _segment_runs(segments)
+    matches = [h for h in headings if text_key(h) in agreed]
+    if matches:
+        return max(matches, key=len)
+    if kicked := _without_kicker(headings, [clean_title(t, names, host) for t in (*declared, raw)]):
+        return kicked
+    h1s = [text for text, logo in found if text in headings and text in h1_texts]
+    best, best_score = None, 0.0
+    for h1 in h1s:
+        score = max((_overlap(h1, t) for t in (*declared, raw) if t), default=0.0)
+        if score > best_score:
+            best, best_score = h1, score
+    if best is not None and best_score >= TITLE_H1_AGREEMENT:
+        return best
+    if best is not None and len(h1_texts) == 1 and best_score >= TITLE_H1_MIN_AGREEMENT:
+        return best
+    if declared:
+        return clean_title(declared[0], names, host)
+    if raw:
+        return _title_from_segments(raw, segments, names, host)
+    return h1s[0] if h1s else None
+
+
+def _without_kicker(headings: list[str], titles: list[str]) -> str | None:
+    """A declared title that a heading prints after a kicker ("Ernährung sichern Schulze: ...")."""
+    for heading in headings[:10]:
+        outer = text_key(heading)
+        for title in titles:
+            inner = text_key(title)
+            if inner and inner != outer and outer.endswith(inner) and len(inner) * 2 > len(outer):
+                return title
+    return None
+
+
+def _title_from_segments(raw: str, segments: list[str], names: tuple[str, ...], host: str) -> str:
+    """<title> minus the site name; unknown names go by position ("Headline - Site")."""
+    cleaned = clean_title(raw, names, host)
+    rest = [p for p in TITLE_SEPARATOR_RE.split(cleaned) if text_key(p)]
+    if len(rest) <= 1:
+        return cleaned
+    if len(rest) == 2:
+        return rest[0]
+    return max(rest, key=len)
+
+
+def _headings(tree: lxml.html.HtmlElement, url: str | None) -> list[tuple[str, bool]]:
+    """(text, is_logo) of h1/h2 and title-classed elements, in document order."""
+    found = tree.xpath(
+        '//h1 | //h2 | //*[@itemprop="headline"] | //*[self::h3 or self::div or self::span or self::p]'
+        '[contains(@class, "title") or contains(@class, "headline")]'
+    )[:60]
+    headings = []
+    for el in found:
+        text = squash(visible_text(el))
+        if 0 < len(text) <= 300:
+            headings.append((text, _is_logo(el, url)))
+    return headings
+
+
+def _is_logo(el: lxml.html.HtmlElement, url: str | None) -> bool:
+    """A heading that is the site's logo or name: it links to the homepage or says "logo" in its class."""
+    for node in (el, *list(el.iterancestors())[:2]):
+        if LOGO_CLASS_RE.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            return True
+    for href in el.xpath(".//a/@href")[:2]:
+        target = urlsplit(urljoin(url or "", href.strip()))
+        if (
+            target.path in HOME_PATHS
+            and not target.query
+            and (target.netloc or url or href.strip() in ("/", "./"))
+        ):
+            return True
+    return False
+
+
+def _segment_runs(segments: list[str]) -> set[str]:
+    """Keys of every run of consecutive <title> parts, so "A - B | Site" offers "A - B" and "A"."""
+    return {
+        text_key("".join(segments[i:j]))
+        for i in range(len(segments))
+        for j in range(i + 1, len(segments) + 1)
+    }
+
+
+def _overlap(h1: str, title: str) -> float:
+    """Share of the h1's words that the declared title also has (CJK characters count as words)."""
+    words = _words(h1)
+    return len(words & _words(title)) / len(words) if words else 0.0
+
+
+def _words(text: str) -> set[str]:
+    return set(
+        re.findall(
+            r"[\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]|[^\W_]+",
+            unicodedata.normalize("NFKC", text).casefold(),
+        )
+    )
+
+
+def visible_text(el: lxml.html.HtmlElement) -> str:
+    """The text of an element outside scripts and styles, its pieces joined by spaces."""
+    return " ".join(t for t in el.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]"))
+
+
+def _is_site_name(part: str, keys: set[str], host: str) -> bool:
+    key = text_key(part)
+    if not key:
+        return True
+    if key in keys or any(k and (k in key or key in k) for k in keys if len(k) >= 3):
+        return True
+    return bool(host) and len(key) >= 3 and key in text_key(host)
+
+
+def _join_parts(title: str, parts: list[str]) -> str:
+    start = title.find(parts[0])
+    end = title.rfind(parts[-1]) + len(parts[-1])
+    return title[start:end].strip() if start >= 0 and end > start else " ".join(parts)
+
+
+def squash(text: str) -> str:
+    """Text with invisible characters dropped and whitespace collapsed."""
+    return " ".join(text.translate(INVISIBLE_CHARS).split())
+
+
+def text_key(text: str) -> str:
+    """Text reduced to lower-case letters and digits, for comparing titles and names."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())
