@@ -20,6 +20,7 @@ from . import __version__, output, pipeline, query
 from .config import Config, load_config
 from .errors import ConfigError, QueryError, ScraperError
 from .extract import extract
+from .extract.render import to_markdown
 from .models import Article
 
 DEFAULT_CONFIG = "config.yaml"
@@ -204,7 +205,8 @@ def format_article(article: Article, fmt: str) -> str:
         head = [f"# {article.title}"] if article.title else []
         if facts:
             head.append("*" + " · ".join(facts) + "*")
-        return "\n\n".join([*head, article.text])
+        body = to_markdown(article.html) if article.html else article.text
+        return "\n\n".join([*head, body])
     if facts:
         lines.append(" · ".join(facts))
     return "\n".join(lines) + "\n\n" + article.text
