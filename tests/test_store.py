@@ -104,7 +104,9 @@ def test_schema_newer_than_code_is_a_storage_error(db_path):
         {"migration_set": "scraper", "name": "0007_future_table", "applied_at": "2030-01-01"}
     )
     db.close()
-    with pytest.raises(StorageError, match=r"newer scraper \(schema 7 > 1.*upgrade scraper") as info:
+    with pytest.raises(
+        StorageError, match=rf"newer scraper \(schema 7 > {SCHEMA_VERSION}.*upgrade scraper"
+    ) as info:
         open_db(db_path)
     assert str(db_path) in str(info.value)
 
