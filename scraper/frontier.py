@@ -80,17 +80,27 @@ def add_urls(
     return added
 
 
-def due(db: sqlite_utils.Database, source: str, *, now: dt.datetime, pages: int) -> list[Target]:
-    """A source's due Targets: every seed, sitemap and feed, then at most `pages` pages, shallowest first."""
-    where = "source = ? AND next_due IS NOT NULL AND next_due <= ?"
+def due(
+    db: sqlite_utils.Database, source: str, *, now: dt.datetime, recheck_after: float, pages: int
+) -> list[Target]:
+    """A source's due Targets: every seed, sitemap and feed, then at most `pages` pages, shallowest first.
+
+    A stored article is due when its last fetch is recheck_after seconds old, whatever next_due
+    says, so a changed crawl.recheck_after applies at once.
+    """
+    before = iso(now - dt.timedelta(seconds=recheck_after))
+    where = (
+        "source = ? AND next_due IS NOT NULL AND CASE WHEN state = 'fetched' AND page_kind = 'article'"
+        " THEN last_fetch <= ? ELSE next_due <= ? END"
+    )
     order = "CASE kind WHEN 'seed' THEN 0 WHEN 'page' THEN 2 ELSE 1 END, depth, discovered_at"
     rows = db.execute(
         f"SELECT {_TARGET_COLUMNS} FROM frontier WHERE {where} AND kind != 'page' ORDER BY {order}",
-        [source, iso(now)],
+        [source, before, iso(now)],
     ).fetchall()
     rows += db.execute(
         f"SELECT {_TARGET_COLUMNS} FROM frontier WHERE {where} AND kind = 'page' ORDER BY {order} LIMIT ?",
-        [source, iso(now), pages],
+        [source, before, iso(now), pages],
     ).fetchall()
     return [Target(*row) for row in rows]
 

@@ -4,7 +4,8 @@ Static files: tests/fixtures/ is served at "/" (so /sites/<name>/... and /pages/
 work) and also under "/fixtures/". A directory serves its index.html. Static answers carry an ETag
 and Last-Modified and honour If-None-Match / If-Modified-Since with 304. "{{BASE}}" in a text file
 becomes the server's base URL; "X.gz" where only X exists serves X gzipped. .overlay maps paths to
-(content type, bytes) served instead of files (a test "publishes" a page there); reset() clears it.
+(status, content type, bytes) served instead of files (a test "publishes" a page there, or breaks
+robots.txt); reset() clears it. Each 304 a static answer gives is noted as "304 <path>".
 
 Routes (query parameters optional):
     /html?title=T                a small UTF-8 HTML page
@@ -120,7 +121,7 @@ class FixtureServer:
         self._requests: list[Recorded] = []
         self._counters: dict[str, int] = {}
         self._notes: list[str] = []
-        self.overlay: dict[str, tuple[str, bytes]] = {}
+        self.overlay: dict[str, tuple[int, str, bytes]] = {}
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="fixture-server", daemon=True)
@@ -240,8 +241,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _static(self, path: str) -> None:
         if path in self.owner.overlay:
-            kind, body = self.owner.overlay[path]
-            self._send_versioned(body, kind, time.time())
+            status, kind, body = self.owner.overlay[path]
+            if status == 200:
+                self._send_versioned(body, kind, time.time())
+            else:
+                self._send(status, body, kind)
             return
         relative = path.removeprefix("/fixtures").lstrip("/")
         file = (self.owner.root / relative).resolve()
@@ -268,6 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
         match = self.headers.get("If-None-Match")
         since = self.headers.get("If-Modified-Since")
         if match == etag or (match is None and since == modified):
+            self.owner.note(f"304 {self.path}")
             self._send(304, b"", None, ETag=etag, Last_Modified=modified)
         else:
             self._send(200, body, kind, ETag=etag, Last_Modified=modified)

@@ -212,7 +212,13 @@ class _Crawler:
                     keys = [canonicalize_url(url) for url in urls]
                     added = frontier.add_seeds(self.db, source.name, keys, kind, now=now)
                     self._count(source.name, "discovered", added)
-                targets = frontier.due(self.db, source.name, now=now, pages=self.budget[source.name])
+                targets = frontier.due(
+                    self.db,
+                    source.name,
+                    now=now,
+                    recheck_after=self.cfg.crawl.recheck_after,
+                    pages=self.budget[source.name],
+                )
             for target in targets:
                 self._schedule(target)
         if self.pending:
@@ -333,6 +339,8 @@ class _Crawler:
             return
         lane.policy = policy
         lane.delay = max(crawl.per_host_delay, policy.crawl_delay(crawl.max_crawl_delay) or 0.0)
+        if cached is None:  # the robots.txt request itself counts: keep the delay after it too
+            lane.ready_at += lane.delay - crawl.per_host_delay
         sitemaps = [canonicalize_url(url) for url in policy.sitemaps()]
         if sitemaps and source in self.scopes:
             with store.transaction(self.db):
@@ -387,6 +395,8 @@ class _Crawler:
         if page.status == 304:
             is_article = target.page_kind == "article"
             self._commit(target, page, now, None, [], "article" if is_article else "listing")
+            if is_article:
+                self._count(target.source, "unchanged")
             self._emit(target, "unchanged" if is_article else "listing", reason="HTTP 304 not modified")
             return
         want: bool | None = None
