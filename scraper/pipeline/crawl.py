@@ -24,7 +24,8 @@ import logging
 import os
 import re
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any
 
 import sqlite_utils
 
@@ -248,8 +249,8 @@ class _Crawler:
             lane.running = True
             self._spawn(self._drive(lane))
 
-    def _spawn(self, coro: object) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
         self.tasks.add(task)
         task.add_done_callback(self._task_done)
 
@@ -361,15 +362,18 @@ class _Crawler:
                 lane.ready_at = loop.time() + self.cfg.crawl.per_host_delay
 
     async def _fetch(self, target: Target) -> Page | Resource | ScraperError:
-        conditional = {"etag": target.etag, "last_modified": target.last_modified}
+        etag, modified = target.etag, target.last_modified
         try:
-            if target.kind == "sitemap":
+            if target.kind in ("sitemap", "feed"):
+                sitemap = target.kind == "sitemap"
                 return await self.fetcher.fetch_bytes(
-                    target.url, accept=SITEMAP_ACCEPT, max_bytes=SITEMAP_MAX_BYTES, **conditional
+                    target.url,
+                    accept=SITEMAP_ACCEPT if sitemap else FEED_ACCEPT,
+                    max_bytes=SITEMAP_MAX_BYTES if sitemap else None,
+                    etag=etag,
+                    last_modified=modified,
                 )
-            if target.kind == "feed":
-                return await self.fetcher.fetch_bytes(target.url, accept=FEED_ACCEPT, **conditional)
-            return await self.fetcher.fetch(target.url, **conditional)
+            return await self.fetcher.fetch(target.url, etag=etag, last_modified=modified)
         except ScraperError as exc:
             return exc
 
@@ -405,7 +409,7 @@ class _Crawler:
         elif scope.article is not None:
             want = scope.is_article_url(page.final_url) or scope.is_article_url(target.url)
         analysis = await self.extractor.analyze(page, want, follow=target.depth <= scope.source.max_depth)
-        links = self._links(target, analysis)
+        links = self._links(target, analysis, listing=not want and analysis.article is None)
         if analysis.article is None and want:
             self._commit(target, page, now, None, links, None, skipped=analysis.reason)
             return
@@ -452,8 +456,12 @@ class _Crawler:
         for new in added:
             self._schedule(new)
 
-    def _links(self, target: Target, analysis: Analysis) -> list[tuple[Target, bool]]:
-        """In-scope links as new Targets; pagination keeps the page's depth, other links go one deeper."""
+    def _links(self, target: Target, analysis: Analysis, *, listing: bool) -> list[tuple[Target, bool]]:
+        """In-scope links as new Targets, one level deeper; a listing's pagination keeps its depth.
+
+        An article's "next post" link looks like pagination, but following it at the same depth
+        would walk a whole blog archive: on articles it is an ordinary link.
+        """
         scope = self.scopes[target.source]
         deeper = target.depth + 1
         found: dict[str, Target] = {}
@@ -462,7 +470,7 @@ class _Crawler:
                 found.setdefault(
                     canonicalize_url(url), Target(canonicalize_url(url), target.source, "feed", 0)
                 )
-        for url in analysis.pagination:
+        for url in analysis.pagination if listing else ():
             if scope.allows(url):
                 key = canonicalize_url(url)
                 found.setdefault(key, Target(key, target.source, "page", target.depth))

@@ -12,6 +12,9 @@ import concurrent.futures
 import logging
 import multiprocessing
 import os
+import select
+import threading
+import time
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -22,11 +25,35 @@ from .steps import Analysis, analyze_page, extract_page
 logger = logging.getLogger(__name__)
 
 _worker_cfg: Config | None = None
+# How often a worker checks that the crawl is still alive, where pidfd_open is missing (not Linux).
+_PARENT_POLL_S = 1.0
 
 
-def _init_worker(cfg: Config) -> None:
+def _init_worker(cfg: Config, parent: int) -> None:
     global _worker_cfg
     _worker_cfg = cfg
+    threading.Thread(target=_exit_with, args=(parent,), name="watch-parent", daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker when the crawl process ends, however it ends.
+
+    After a kill -9 of the crawl nobody sends the pool's stop sentinel, and a worker waits on its
+    task queue forever (it holds both ends of that pipe itself).
+    """
+    try:
+        fd = os.pidfd_open(parent)
+    except (AttributeError, OSError):
+        while True:
+            time.sleep(_PARENT_POLL_S)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # alive, or its pid reused by another user's process
+                continue
+    select.select([fd], [], [])
+    os._exit(1)
 
 
 def _analyze_in_worker(page: Page, want_article: bool | None, follow: bool) -> Analysis:
@@ -50,7 +77,7 @@ class Extractor:
                     max_workers=self.processes,
                     mp_context=_context(),
                     initializer=_init_worker,
-                    initargs=(self.cfg,),
+                    initargs=(self.cfg, os.getpid()),
                 )
             except (OSError, ValueError, NotImplementedError) as exc:
                 self._fall_back(exc)
@@ -88,9 +115,11 @@ class Extractor:
 
 
 def _context() -> Any:
-    """forkserver where there is one: forking a process that runs threads (the event loop's) can deadlock."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    """spawn: forking a process that runs threads can deadlock, and a forkserver outlives a killed crawl.
+
+    Workers are then children of the crawl itself, and each watches it (_exit_with).
+    """
+    return multiprocessing.get_context("spawn")
 
 
 def default_processes(setting: int) -> int:

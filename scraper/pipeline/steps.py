@@ -83,7 +83,8 @@ def analyze_page(page: Page, cfg: Config, want_article: bool | None, follow: boo
     except ExtractError as exc:  # NoArticleFound, or a page with no HTML elements
         article, reason = None, str(exc)
     if article is not None and want_article is None and article.page_kind != "article":
-        article, reason = None, f"a {article.page_kind} page, not an article"
+        reason = f"a {article.page_kind} page, not an article"
+        article = None
     if article is None:
         return Analysis(None, reason, None, links, pagination, feeds)
     prepared = prepare_page(page, article, cfg)  # hashing is CPU work too: do it here, in the worker
