@@ -408,7 +408,11 @@ class _Crawler:
             want = False
         elif scope.article is not None:
             want = scope.is_article_url(page.final_url) or scope.is_article_url(target.url)
-        analysis = await self.extractor.analyze(page, want, follow=target.depth <= scope.source.max_depth)
+        # Links are worth parsing when they may be followed: any link below max_depth, or a listing's
+        # pagination (same depth). An article at max_depth skips that parse (a third of its CPU).
+        depth, limit = target.depth, scope.source.max_depth
+        follow = depth < limit or (want is not True and depth <= limit)
+        analysis = await self.extractor.analyze(page, want, follow=follow)
         links = self._links(target, analysis, listing=not want and analysis.article is None)
         if analysis.article is None and want:
             self._commit(target, page, now, None, links, None, skipped=analysis.reason)
