@@ -8,7 +8,8 @@ Run by hand (not a test):
 The site: --hosts hosts (127.0.0.2, 127.0.0.3, ...; Linux routes all of 127/8 to loopback), each
 with a home page linking to listing pages of 50 article links. Article bodies are real pages from
 the data folder (article pages of 100-400 KB, canonical links removed), each paragraph ending
-with the page's number, so every page is stored as new. The server is a small asyncio HTTP/1.1 server in its own process.
+with the page's number, so every page is stored as new. The server is a small asyncio HTTP/1.1
+server in its own process.
 
 Measured in the same run, for each N:
   fetch ceiling   a bare httpx.AsyncClient GET loop over the same article URLs (16 in flight)
@@ -88,7 +89,8 @@ SERVER = textwrap.dedent(r"""
         if path.startswith("/list/"):
             i = int(path[6:-5]); chunk = articles[i * per_list:(i + 1) * per_list]
             links = "".join(f'<li><a href="/a/{n}.html">Story {n}</a></li>' for n in chunk)
-            return 200, f"<html><head><title>List {i}</title></head><body><ul>{links}</ul></body></html>".encode()
+            html = f"<html><head><title>List {i}</title></head><body><ul>{links}</ul></body></html>"
+            return 200, html.encode()
         if path.startswith("/a/"):
             n = int(path[3:-5])
             body = templates[n % len(templates)]
@@ -131,7 +133,8 @@ def start_server(folder: Path, templates: list[bytes], plan: dict[str, list[int]
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
     return proc
 
 
@@ -153,7 +156,8 @@ def bare_httpx(urls: list[str], in_flight: int = 16) -> float:
             async def one(url: str) -> None:
                 async with limit:
                     response = await client.get(url)
-                    assert response.status_code == 200 and response.content
+                    assert response.status_code == 200
+                    assert response.content
 
             started = time.perf_counter()
             await asyncio.gather(*(one(u) for u in urls))
@@ -261,7 +265,10 @@ SPIDER = textwrap.dedent(r"""
     class Bench(CrawlSpider):
         name = "bench"
         start_urls = starts
-        rules = (Rule(LinkExtractor(allow=r"/list/")), Rule(LinkExtractor(allow=r"/a/\d+\.html$"), callback="parse_item"))
+        rules = (
+            Rule(LinkExtractor(allow=r"/list/")),
+            Rule(LinkExtractor(allow=r"/a/\d+\.html$"), callback="parse_item"),
+        )
 
         def parse_item(self, response):
             text = trafilatura.extract(response.text, url=response.url)

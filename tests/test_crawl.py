@@ -7,6 +7,7 @@ full crawl takes a few seconds, and check from the server's side that requests k
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import os
@@ -28,6 +29,7 @@ from scraper.config import Config, load_config
 from scraper.errors import ConfigError, CrawlLocked
 from scraper.lockfile import hold_lock, lock_path
 from scraper.pipeline import UrlResult, run_crawl
+from scraper.progress import Progress
 from tests.server import FixtureServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -373,3 +375,28 @@ def test_unknown_source_is_a_usage_error(server: FixtureServer, tmp_path: Path) 
     assert "no source named 'nope'" in result.output
     with pytest.raises(ConfigError):
         run_crawl(load_config(config), sources=["nope"])
+
+
+def test_progress_draws_one_line_on_a_terminal_and_lines_otherwise() -> None:
+    bar, lines = io.StringIO(), io.StringIO()
+    on_tty, plain = Progress(bar, mode="bar"), Progress(lines, mode="lines")
+    for show in (on_tty, plain):
+        show(UrlResult("http://news.test/a1.html", "new", title="One"))
+        show(UrlResult("http://news.test/a2.html", "failed", reason="HTTP 404"))
+        show.close()
+    assert bar.getvalue().startswith("\rcrawling: 1 new")
+    assert "\n" not in bar.getvalue().rstrip("\n")  # redrawn in place, one line
+    assert lines.getvalue().splitlines() == [
+        "new       http://news.test/a1.html  One",
+        "failed    http://news.test/a2.html  HTTP 404",
+    ]
+    quiet = io.StringIO()
+    Progress(quiet, mode="quiet")(UrlResult("http://news.test/a1.html", "new"))
+    assert quiet.getvalue() == ""
+
+
+@pytest.mark.parametrize("command", ["crawl", "stats"])
+def test_commands_have_help_with_an_example(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert f"scraper {command}" in result.output.split("Example:")[1]
