@@ -22,8 +22,6 @@ import asyncio
 import datetime as dt
 import logging
 import os
-import re
-from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
@@ -31,12 +29,13 @@ import sqlite_utils
 
 from .. import discover, frontier, store
 from ..config import Config, Source
-from ..errors import ConfigError, FetchError, ScraperError
+from ..errors import ConfigError, ScraperError
 from ..fetch import Fetcher, make_client
 from ..lockfile import hold_lock
 from ..models import CrawlReport, Page, Resource, RunReport, Target
-from ..robots import RobotsPolicy, policy_from_response, robots_url
+from ..robots import robots_url
 from ..urls import canonicalize_url
+from .hosts import Lane, Scope, load_robots
 from .pool import Extractor, default_processes
 from .results import UrlResult
 from .steps import Analysis, failure_outcome, now_utc
@@ -51,7 +50,6 @@ TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024
 SITEMAP_ACCEPT = "application/xml,text/xml;q=0.9,application/gzip;q=0.8,text/plain;q=0.5,*/*;q=0.1"
 FEED_ACCEPT = "application/rss+xml,application/atom+xml,application/feed+json,application/xml;q=0.9,*/*;q=0.1"
-ROBOTS_ACCEPT = "text/plain,*/*;q=0.1"
 
 
 def run_crawl(
@@ -129,44 +127,6 @@ async def _crawl(
     return report
 
 
-class _Scope:
-    """A source's compiled allow/deny/article patterns; allow defaults to its start URLs' hosts."""
-
-    def __init__(self, source: Source) -> None:
-        self.source = source
-        allow = source.allow or tuple(
-            "^https?://" + re.escape(_netloc(url)) + "(?:[/?]|$)" for url in source.start_urls
-        )
-        self.allow = [re.compile(p) for p in allow]
-        self.deny = [re.compile(p) for p in source.deny]
-        self.article = re.compile(source.article_pattern) if source.article_pattern else None
-
-    def allows(self, url: str) -> bool:
-        return discover.matches_scope(url, self.allow, self.deny)
-
-    def is_article_url(self, url: str) -> bool:
-        return self.article is not None and self.article.search(url) is not None
-
-
-def _netloc(url: str) -> str:
-    return canonicalize_url(url).split("/")[2]
-
-
-class _Lane:
-    """One host (origin): its queue, robots.txt policy and when the next request may start."""
-
-    __slots__ = ("delay", "origin", "policy", "queue", "ready_at", "running", "state")
-
-    def __init__(self, origin: str, delay: float) -> None:
-        self.origin = origin
-        self.queue: deque[Target] = deque()
-        self.running = False
-        self.ready_at = 0.0
-        self.delay = delay
-        self.policy: RobotsPolicy | None = None
-        self.state = "unknown"  # unknown, ok, or skip (robots.txt unreachable this run)
-
-
 class _Crawler:
     """The scheduler of one run: lanes per host, a global request limit, a bounded processing queue."""
 
@@ -183,10 +143,10 @@ class _Crawler:
         self.report, self.on_event = report, on_event
         self.run_id = report.run_id or 0
         self.dry_run = False
-        self.lanes: dict[str, _Lane] = {}
+        self.lanes: dict[str, Lane] = {}
         self.seen: set[str] = set()
         self.budget: dict[str, int] = {}
-        self.scopes: dict[str, _Scope] = {}
+        self.scopes: dict[str, Scope] = {}
         self.pending = 0
         self.idle = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
@@ -194,7 +154,6 @@ class _Crawler:
         self.limit = asyncio.Semaphore(cfg.crawl.concurrency)
         # Fetched pages waiting for, or in, extraction: bounds memory however fast fetching is.
         self.slots = asyncio.Semaphore(cfg.crawl.concurrency + 2 * extractor.workers)
-        self.agent = cfg.fetch.user_agent.split("/", 1)[0].strip() or "*"
 
     # -- the run ---------------------------------------------------------------------------------
 
@@ -202,7 +161,7 @@ class _Crawler:
         """Queue what is due for each source, then fetch until no work is left."""
         now = now_utc()
         for source in sources:
-            self.scopes[source.name] = _Scope(source)
+            self.scopes[source.name] = Scope(source)
             self.budget[source.name] = max_pages or source.max_pages
             with store.transaction(self.db):
                 for kind, urls in (
@@ -242,7 +201,7 @@ class _Crawler:
         origin = robots_url(target.url).removesuffix("/robots.txt")
         lane = self.lanes.get(origin)
         if lane is None:
-            lane = self.lanes[origin] = _Lane(origin, self.cfg.crawl.per_host_delay)
+            lane = self.lanes[origin] = Lane(origin, self.cfg.crawl.per_host_delay)
         lane.queue.append(target)
         self.pending += 1
         if not lane.running:
@@ -267,7 +226,7 @@ class _Crawler:
 
     # -- one host ------------------------------------------------------------------------------
 
-    async def _drive(self, lane: _Lane) -> None:
+    async def _drive(self, lane: Lane) -> None:
         """Fetch a host's queue one request at a time, then hand each response to processing."""
         loop = asyncio.get_running_loop()
         try:
@@ -287,7 +246,7 @@ class _Crawler:
         finally:
             lane.running = False
 
-    async def _allowed(self, lane: _Lane, target: Target) -> bool:
+    async def _allowed(self, lane: Lane, target: Target) -> bool:
         """Whether robots.txt lets us fetch target; records the skip when not."""
         if lane.state == "unknown":
             await self._load_robots(lane, target.source)
@@ -315,51 +274,15 @@ class _Crawler:
             return False
         return True
 
-    async def _load_robots(self, lane: _Lane, source: str) -> None:
-        """Set the lane's policy and delay from robots.txt: cached, else fetched (RFC 9309)."""
-        crawl = self.cfg.crawl
-        lane.state = "ok"
-        if not crawl.obey_robots:
-            return
-        now = now_utc()
-        cached = frontier.cached_robots(self.db, lane.origin, now=now)
-        if cached is not None:
-            status: int | None
-            status, body = cached
-        else:
-            status, body = await self._fetch_robots(lane)
-            if status is not None and status < 500 and status != 429:
-                with store.transaction(self.db):
-                    frontier.save_robots(self.db, lane.origin, status, body, now=now)
-        policy = policy_from_response(status, body, self.agent)
-        if policy is None:
-            logger.warning(
-                "robots.txt of %s unreachable (status %s); skipping the host this run", lane.origin, status
-            )
-            lane.state = "skip"
-            return
-        lane.policy = policy
-        lane.delay = max(crawl.per_host_delay, policy.crawl_delay(crawl.max_crawl_delay) or 0.0)
-        if cached is None:  # the robots.txt request itself counts: keep the delay after it too
-            lane.ready_at += lane.delay - crawl.per_host_delay
-        sitemaps = [canonicalize_url(url) for url in policy.sitemaps()]
+    async def _load_robots(self, lane: Lane, source: str) -> None:
+        """Set the lane's policy and delay from robots.txt; queue the sitemaps it names."""
+        sitemaps = await load_robots(lane, self.cfg, self.db, self.fetcher, self.limit)
         if sitemaps and source in self.scopes:
             with store.transaction(self.db):
-                added = frontier.add_seeds(self.db, source, sitemaps, "sitemap", now=now)
+                added = frontier.add_seeds(self.db, source, sitemaps, "sitemap", now=now_utc())
             self._count(source, "discovered", added)
             for url in sitemaps:
                 self._schedule(Target(url, source, "sitemap", 0))
-
-    async def _fetch_robots(self, lane: _Lane) -> tuple[int | None, bytes]:
-        loop = asyncio.get_running_loop()
-        async with self.limit:
-            try:
-                found = await self.fetcher.fetch_bytes(lane.origin + "/robots.txt", accept=ROBOTS_ACCEPT)
-                return found.status, found.body
-            except FetchError as exc:
-                return exc.status, b""
-            finally:
-                lane.ready_at = loop.time() + self.cfg.crawl.per_host_delay
 
     async def _fetch(self, target: Target) -> Page | Resource | ScraperError:
         etag, modified = target.etag, target.last_modified
