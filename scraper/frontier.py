@@ -27,7 +27,7 @@ KINDS = ("seed", "sitemap", "feed", "page")
 # robots.txt answers are reused for a day (RFC 9309 section 2.4 allows caching up to 24 hours).
 ROBOTS_TTL = dt.timedelta(hours=24)
 
-_TARGET_COLUMNS = "url, source, kind, depth, etag, last_modified, page_kind, attempts"
+_TARGET_COLUMNS = "url, source, kind, depth, etag, last_modified, page_kind, attempts, article_id"
 
 
 def iso(moment: dt.datetime) -> str:

@@ -38,6 +38,7 @@ class Target:
     last_modified: str | None = None
     page_kind: str | None = None
     attempts: int = 0
+    article_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

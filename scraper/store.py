@@ -334,6 +334,11 @@ def write_article(db: sqlite_utils.Database, prepared: PreparedArticle) -> SaveR
     return _save(db, dict(prepared.row), prepared.fetched_key)
 
 
+def touch_article(db: sqlite_utils.Database, article_id: int, at: dt.datetime) -> None:
+    """Move an article's last_seen (a 304 answer: unchanged), inside the caller's transaction."""
+    db.execute("UPDATE articles SET last_seen = max(last_seen, ?) WHERE id = ?", [_iso(at), article_id])
+
+
 def log_fetch(
     db: sqlite_utils.Database, url: str, status: int | None, error: str | None, at: dt.datetime
 ) -> None:

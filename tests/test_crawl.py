@@ -233,6 +233,8 @@ def test_due_articles_are_rechecked_with_conditional_requests(
     rechecked = [r for r in fresh_server.requests if r.route.startswith("/site/articles/a0")]
     assert rechecked
     assert all(r.headers.get("If-None-Match") for r in rechecked)
+    db = Path(cfg.storage.path)
+    assert query(db, "SELECT count(*) FROM articles WHERE last_seen > first_seen") == [(42,)]  # seen again
 
 
 def test_without_article_pattern_the_page_kind_decides(server: FixtureServer, tmp_path: Path) -> None:

@@ -357,6 +357,8 @@ class _Crawler:
         with store.transaction(self.db):
             prepared = analysis.prepared if analysis is not None else None
             saved = store.write_article(self.db, prepared) if prepared is not None else None
+            if page.status == 304 and target.article_id is not None:
+                store.touch_article(self.db, target.article_id, now)
             stays_due = page_kind != "article" and skipped is None
             next_due = now if stays_due else self._recheck(now)
             if skipped is not None:
