@@ -540,18 +540,32 @@ def finish_run(
     Raises:
         StorageError: SQLite failed.
     """
-    names = ", ".join(RUN_COUNTS)
-    marks = ", ".join("?" for _ in RUN_COUNTS)
     with transaction(db):
         db.execute(
             "UPDATE runs SET finished = ?, exit_status = ? WHERE id = ?",
             [_iso(finished), exit_status, run_id],
         )
-        for source, numbers in counts.items():
-            db.execute(
-                f"INSERT OR REPLACE INTO run_sources (run_id, source, {names}) VALUES (?, ?, {marks})",
-                [run_id, source, *(numbers.get(name, 0) for name in RUN_COUNTS)],
-            )
+        _write_run_counts(db, run_id, counts)
+
+
+def save_run_counts(db: sqlite_utils.Database, run_id: int, counts: dict[str, dict[str, int]]) -> None:
+    """Record a running crawl's counts so far (a run killed later keeps them).
+
+    Raises:
+        StorageError: SQLite failed.
+    """
+    with transaction(db):
+        _write_run_counts(db, run_id, counts)
+
+
+def _write_run_counts(db: sqlite_utils.Database, run_id: int, counts: dict[str, dict[str, int]]) -> None:
+    names = ", ".join(RUN_COUNTS)
+    marks = ", ".join("?" for _ in RUN_COUNTS)
+    for source, numbers in counts.items():
+        db.execute(
+            f"INSERT OR REPLACE INTO run_sources (run_id, source, {names}) VALUES (?, ?, {marks})",
+            [run_id, source, *(numbers.get(name, 0) for name in RUN_COUNTS)],
+        )
 
 
 # -- helpers -----------------------------------------------------------------

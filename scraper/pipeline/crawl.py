@@ -22,6 +22,7 @@ import asyncio
 import datetime as dt
 import logging
 import os
+import time
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
@@ -43,6 +44,8 @@ from .steps import Analysis, failure_outcome, now_utc
 logger = logging.getLogger(__name__)
 
 Callback = Callable[[UrlResult], None]
+# run_sources is written this often during a run, so a killed run keeps its counts so far.
+COUNTS_EVERY_S = 5.0
 # A failure that may pass (network, 5xx, 408, 429) is retried on the next runs, this many times in a row.
 MAX_ATTEMPTS = 3
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -148,6 +151,7 @@ class _Crawler:
         self.budget: dict[str, int] = {}
         self.scopes: dict[str, Scope] = {}
         self.pending = 0
+        self.saved_counts_at = time.monotonic()
         self.idle = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
         self.error: BaseException | None = None
@@ -488,6 +492,11 @@ class _Crawler:
         if n:
             counts = self.report.sources[source].counts
             counts[outcome] = counts.get(outcome, 0) + n
+        now = time.monotonic()
+        if now - self.saved_counts_at >= COUNTS_EVERY_S and self.report.run_id is not None:
+            self.saved_counts_at = now
+            counts_so_far = {name: dict(r.counts) for name, r in self.report.sources.items()}
+            store.save_run_counts(self.db, self.report.run_id, counts_so_far)
 
     def _emit(
         self, target: Target, outcome: str, *, title: str | None = None, reason: str | None = None
