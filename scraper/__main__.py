@@ -2,4 +2,6 @@
 
 from .cli import cli
 
-cli()
+# Guarded: extraction worker processes (forkserver/spawn) import the main module again.
+if __name__ == "__main__":
+    cli()

@@ -1,7 +1,8 @@
 """Command-line interface: flags, config, logging; calls pipeline and query, picks the exit code.
 
 Exit codes: 0 success; 1 some URLs failed (or a ScraperError); 2 bad flags,
-bad config or a bad query. Data goes to stdout, logs and summaries to stderr.
+bad config or a bad query; 75 (EX_TEMPFAIL) another crawl holds the database's lock.
+Data goes to stdout, logs and summaries to stderr.
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ from typing import Any
 
 import click
 
-from . import __version__, output, pipeline, query
+from . import __version__, output, pipeline, progress, query, store
 from .config import Config, load_config
-from .errors import ConfigError, QueryError, ScraperError
+from .errors import ConfigError, CrawlLocked, QueryError, ScraperError
 from .extract import extract
 from .extract.render import to_markdown
 from .models import Article
 
 DEFAULT_CONFIG = "config.yaml"
 _OUTCOME_WIDTH = 9
+EXIT_LOCKED = 75  # sysexits.h EX_TEMPFAIL: cron may simply try again later
 
 
 class ConfigProblem(click.ClickException):
@@ -47,6 +49,7 @@ class State:
     config_given: bool
     db: str | None
     allow_private: bool = False
+    verbosity: int = 0
 
     def config(self) -> Config:
         """Load config.yaml (defaults when the default file is absent) and apply flag overrides."""
@@ -83,13 +86,14 @@ def cli(ctx: click.Context, config_path: str, db: str | None, verbose: int, quie
 
     \b
     Examples:
+      scraper crawl
       scraper ingest https://www.bjreview.com.cn/Opinion/Voice/202106/t20210629_800251027.html
       scraper search "international exchanges"
       scraper extract page.html --format markdown
     """
     source = ctx.get_parameter_source("config_path")
     given = source is not None and source.name != "DEFAULT"
-    ctx.obj = State(config_path=config_path, config_given=given, db=db)
+    ctx.obj = State(config_path=config_path, config_given=given, db=db, verbosity=-1 if quiet else verbose)
     _setup_logging(-1 if quiet else verbose)
 
 
@@ -332,3 +336,99 @@ def show(state: State, key: str, fmt: str) -> None:
     click.echo(
         json.dumps(article, ensure_ascii=False, indent=2) if fmt == "json" else output.article_text(article)
     )
+
+
+@cli.command()
+@click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
+@click.option("--max-pages", type=click.IntRange(1), help="Pages per source this run (overrides max_pages).")
+@click.option("--dry-run", is_flag=True, help="Discover and list article URLs on stdout; store nothing.")
+@click.option("--allow-private", is_flag=True, help="Allow URLs on loopback and private networks.")
+@click.pass_obj
+def crawl(
+    state: State, sources: tuple[str, ...], max_pages: int | None, dry_run: bool, allow_private: bool
+) -> None:
+    """Crawl every configured source once: discover, fetch politely, store what is new.
+
+    The cron job. Progress goes to stderr (a live line on a terminal, one line
+    per URL otherwise, errors only with -q), then a summary. Exits 1 when more
+    than crawl.max_failure_ratio of fetches failed, 75 when another crawl runs.
+
+    \b
+    Example:
+      scraper crawl
+      scraper -q crawl --source bjreview --max-pages 100
+      scraper crawl --dry-run
+    """
+    state.allow_private = allow_private
+    cfg = state.config()
+    mode = "quiet" if state.verbosity < 0 else "bar" if sys.stderr.isatty() else "lines"
+    show = progress.Progress(sys.stderr, mode="quiet" if dry_run else mode)
+    on_event = _dry_run_printer(show) if dry_run else show
+    try:
+        report = pipeline.run_crawl(
+            cfg, sources=sources or None, max_pages=max_pages, dry_run=dry_run, on_event=on_event
+        )
+    except CrawlLocked as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_LOCKED)
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from exc
+    except ScraperError as exc:
+        raise RunFailed(str(exc)) from exc
+    finally:
+        show.close()
+    if state.verbosity >= 0:
+        click.echo(_crawl_summary(report, cfg), err=True)
+    sys.exit(report.exit_status)
+
+
+def _dry_run_printer(show: progress.Progress) -> pipeline.Callback:
+    def print_article(result: pipeline.UrlResult) -> None:
+        show(result)
+        if result.outcome in ("article", "new", "duplicate"):
+            click.echo(f"{result.source}\t{result.url}")
+
+    return print_article
+
+
+def _crawl_summary(report: Any, cfg: Config) -> str:
+    lines = []
+    for name, source in report.sources.items():
+        parts = [f"{source.counts.get(k, 0)} {k}" for k in store.RUN_COUNTS if source.counts.get(k)]
+        lines.append(f"{name}: {', '.join(parts) or 'nothing to do'}")
+    where = (
+        "nothing stored (dry run)" if report.dry_run else f"run {report.run_id}, database {cfg.storage.path}"
+    )
+    return "\n".join([*lines, f"crawl finished: {where}, exit status {report.exit_status}"])
+
+
+@cli.command()
+@click.option("--runs", default=10, show_default=True, type=click.IntRange(1), help="Last runs to show.")
+@click.option(
+    "--failures", default=10, show_default=True, type=click.IntRange(0), help="Recent failures to show."
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def stats(state: State, runs: int, failures: int, fmt: str) -> None:
+    """Show per-source totals, the last crawl runs and recent failures.
+
+    \b
+    Example:
+      scraper stats
+      scraper stats --runs 3 --format json
+    """
+    cfg = state.config()
+    try:
+        data = query.crawl_stats(cfg.storage.path, runs=runs, failures=failures)
+    except ScraperError as exc:
+        raise RunFailed(str(exc)) from exc
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for title, rows in (
+        ("Sources", data["sources"]),
+        ("Last runs", data["runs"]),
+        ("Recent failures", data["failures"]),
+    ):
+        click.echo(f"{title}:")
+        click.echo(output.plain_table(rows) if rows else "  (none)")

@@ -67,6 +67,7 @@ class CrawlConfig:
     recheck_after: float = 7 * 86400.0
     max_crawl_delay: float = 30.0
     max_failure_ratio: float = 0.5
+    workers: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,7 @@ _MINIMUMS: dict[str, tuple[float, str]] = {
     "crawl.recheck_after": (0, "a duration >= 0 such as 7d"),
     "crawl.max_crawl_delay": (0, "a number >= 0"),
     "crawl.max_failure_ratio": (0, "a number between 0 and 1"),
+    "crawl.workers": (0, "an integer >= 0 (0: one extraction process per CPU core)"),
     "max_depth": (0, "an integer >= 0"),
     "max_pages": (1, "an integer >= 1"),
 }

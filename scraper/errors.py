@@ -8,6 +8,7 @@
       ExtractError
         NoArticleFound  the page parsed, but no main text was found
       StorageError      database unreadable, or its schema is newer than this code
+        CrawlLocked     another `scraper crawl` holds the lock file beside the database
       QueryError        a search the database cannot run (bad FTS5 syntax in --raw mode, too slow)
 
 Stages wrap library errors (httpx, sqlite3, tenacity) at their boundary with
@@ -54,6 +55,15 @@ class NoArticleFound(ExtractError):
 
 class StorageError(ScraperError):
     """The database is unreadable, locked for too long, or newer than this code."""
+
+
+class CrawlLocked(StorageError):
+    """Another crawl holds the lock on this database; .db and .lock_path say which."""
+
+    def __init__(self, db: str, lock_path: str) -> None:
+        super().__init__(f"another scraper crawl is running on {db} (lock {lock_path}); try again later")
+        self.db = db
+        self.lock_path = lock_path
 
 
 class QueryError(ScraperError):

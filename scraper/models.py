@@ -27,6 +27,35 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True)
+class Target:
+    """One frontier URL to fetch in a crawl: kind is seed, sitemap, feed or page."""
+
+    url: str
+    source: str
+    kind: str = "page"
+    depth: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+    page_kind: str | None = None
+    attempts: int = 0
+    article_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One fetched non-HTML body (robots.txt, sitemap, feed) as bytes, Content-Encoding removed."""
+
+    url: str
+    final_url: str
+    status: int
+    content_type: str
+    body: bytes
+    fetched_at: dt.datetime
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Article:
     """The clean article extract() finds in a page.
 
@@ -86,3 +115,28 @@ class RunReport:
     def failed(self) -> int:
         """How many URLs failed for good."""
         return self.counts.get("failed", 0)
+
+
+@dataclass(slots=True)
+class CrawlReport:
+    """One `scraper crawl` run: a RunReport per source, with the run's id and exit status.
+
+    Each source's counts use the `run_sources` columns: discovered, fetched, new, updated,
+    unchanged, duplicate, skipped, failed (plus "listing": pages followed, never stored).
+    """
+
+    run_id: int | None
+    sources: dict[str, RunReport] = field(default_factory=dict)
+    exit_status: int = 0
+    dry_run: bool = False
+
+    def total(self, outcome: str) -> int:
+        """The count of one outcome over every source."""
+        return sum(report.counts.get(outcome, 0) for report in self.sources.values())
+
+    @property
+    def failure_ratio(self) -> float:
+        """Failed fetches over fetch attempts (fetched + failed), 0 when nothing was tried."""
+        failed = self.total("failed")
+        tried = self.total("fetched") + failed
+        return failed / tried if tried else 0.0

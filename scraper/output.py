@@ -111,3 +111,13 @@ def article_text(article: dict[str, Any]) -> str:
         parts.append("Earlier versions:\n" + "\n".join(versions))
     parts.append(article.get("text") or "")
     return "\n\n".join(parts)
+
+
+def plain_table(rows: list[dict[str, Any]]) -> str:
+    """Rows as an aligned text table with a header, every column shown (for `scraper stats`)."""
+    names = list(rows[0])
+    cells = [[("" if row.get(n) is None else str(row[n])) for n in names] for row in rows]
+    widths = [max(len(n), *(len(c[i]) for c in cells)) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join("  " + line.rstrip() for line in lines)

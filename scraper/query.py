@@ -428,3 +428,54 @@ def _filters(values: dict[str, Any]) -> Filters:
 def open_corpus(path: str | Path) -> Corpus:
     """Open a scraper database read-only for searching and iterating."""
     return Corpus(path)
+
+
+def crawl_stats(path: str | Path, *, runs: int = 10, failures: int = 10) -> dict[str, list[dict[str, Any]]]:
+    """Per-source totals, the last `runs` crawl runs and the last `failures` failed URLs.
+
+    Returns:
+        {"sources": [{source, articles, queued, fetched, failed, skipped, last_fetch}],
+         "runs": [{id, started, finished, exit_status, sources, new, updated, ..., failed}],
+         "failures": [{source, url, reason, attempts, last_fetch}]}
+
+    Raises:
+        StorageError: no database, or one no crawl has migrated yet.
+    """
+    conn = connect_readonly(path)
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"frontier", "runs", "run_sources"} <= tables:
+            raise StorageError(f"{path} has no crawl tables yet; run `scraper crawl` (or `scraper migrate`)")
+        return {
+            "sources": _rows(conn, _SOURCE_TOTALS_SQL),
+            "runs": _rows(conn, _RUNS_SQL, [runs]),
+            "failures": _rows(conn, _FAILURES_SQL, [failures]),
+        }
+    finally:
+        conn.close()
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute(sql, params or [])]
+
+
+_SOURCE_TOTALS_SQL = """
+SELECT f.source,
+       (SELECT count(*) FROM articles a WHERE a.site = f.source) AS articles,
+       sum(f.state = 'queued') AS queued, sum(f.state = 'fetched') AS fetched,
+       sum(f.state = 'failed') AS failed, sum(f.state = 'skipped') AS skipped,
+       max(f.last_fetch) AS last_fetch
+FROM frontier f GROUP BY f.source ORDER BY f.source
+"""
+_RUNS_SQL = """
+SELECT r.id, r.started, r.finished, r.exit_status, r.sources,
+       sum(s.discovered) AS discovered, sum(s.fetched) AS fetched, sum(s.new) AS new,
+       sum(s.updated) AS updated, sum(s.unchanged) AS unchanged, sum(s.duplicate) AS duplicate,
+       sum(s.skipped) AS skipped, sum(s.failed) AS failed
+FROM runs r LEFT JOIN run_sources s ON s.run_id = r.id
+GROUP BY r.id ORDER BY r.id DESC LIMIT ?
+"""
+_FAILURES_SQL = """
+SELECT source, url, reason, attempts, last_fetch FROM frontier
+WHERE state = 'failed' ORDER BY last_fetch DESC LIMIT ?
+"""

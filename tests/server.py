@@ -1,7 +1,11 @@
 """A real HTTP server on 127.0.0.1 for tests: static fixtures plus routes that misbehave on purpose.
 
 Static files: tests/fixtures/ is served at "/" (so /sites/<name>/... and /pages/<slug>/page.html
-work) and also under "/fixtures/". A directory serves its index.html.
+work) and also under "/fixtures/". A directory serves its index.html. Static answers carry an ETag
+and Last-Modified and honour If-None-Match / If-Modified-Since with 304. "{{BASE}}" in a text file
+becomes the server's base URL; "X.gz" where only X exists serves X gzipped. .overlay maps paths to
+(status, content type, bytes) served instead of files (a test "publishes" a page there, or breaks
+robots.txt); reset() clears it. Each 304 a static answer gives is noted as "304 <path>".
 
 Routes (query parameters optional):
     /html?title=T                a small UTF-8 HTML page
@@ -31,6 +35,8 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import gzip
+import hashlib
 import mimetypes
 import struct
 import threading
@@ -115,6 +121,7 @@ class FixtureServer:
         self._requests: list[Recorded] = []
         self._counters: dict[str, int] = {}
         self._notes: list[str] = []
+        self.overlay: dict[str, tuple[int, str, bytes]] = {}
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="fixture-server", daemon=True)
@@ -166,6 +173,7 @@ class FixtureServer:
             self._requests.clear()
             self._counters.clear()
             self._notes.clear()
+            self.overlay.clear()
 
     @property
     def notes(self) -> list[str]:
@@ -232,16 +240,42 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _static(self, path: str) -> None:
+        if path in self.owner.overlay:
+            status, kind, body = self.owner.overlay[path]
+            if status == 200:
+                self._send_versioned(body, kind, time.time())
+            else:
+                self._send(status, body, kind)
+            return
         relative = path.removeprefix("/fixtures").lstrip("/")
         file = (self.owner.root / relative).resolve()
         if file.is_dir():
             file = file / "index.html"
         root = self.owner.root.resolve()
-        if root not in file.parents or not file.is_file():
+        zipped = file.suffix == ".gz" and not file.exists()
+        source = file.with_suffix("") if zipped else file
+        if root not in source.parents or not source.is_file():
             self._send(404, html_page("Not found"))
             return
-        kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        self._send(200, file.read_bytes(), kind)
+        body = source.read_bytes()
+        kind = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
+        if kind.startswith("text/") or kind.endswith("xml"):
+            body = body.replace(b"{{BASE}}", self.owner.base_url.encode())
+        if zipped:
+            body, kind = gzip.compress(body, mtime=0), "application/gzip"
+        self._send_versioned(body, kind, source.stat().st_mtime)
+
+    def _send_versioned(self, body: bytes, kind: str, mtime: float) -> None:
+        """200 with ETag and Last-Modified, or 304 when the request's validators still match."""
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        modified = email.utils.formatdate(int(mtime), usegmt=True)
+        match = self.headers.get("If-None-Match")
+        since = self.headers.get("If-Modified-Since")
+        if match == etag or (match is None and since == modified):
+            self.owner.note(f"304 {self.path}")
+            self._send(304, b"", None, ETag=etag, Last_Modified=modified)
+        else:
+            self._send(200, body, kind, ETag=etag, Last_Modified=modified)
 
     # --- routes: route_<first segment>(*rest) --------------------------------------------------
 

@@ -430,6 +430,14 @@ DATELINE_WORDS_RE = re.compile(
     r"bijgewerkt|op|opublikowano|zaktualizowano|data|date|datum|fecha|cet|cest|gmt|utc|est|edt|pst|pdt)\b",
     re.IGNORECASE,
 )
+# A dateline that says the page was revised ("Updated July 9, 2025", "Ultima modifica …",
+# "Mis à jour le …") belongs to an article's furniture (author and reviewer cards repeat
+# it); it never stamps a forum post, so it does not count towards FORUM_MIN_DATELINES.
+REVISION_LINE_RE = re.compile(
+    r"^\W*(?:last\s+)?(?:updated|modified|revised|reviewed|aktualisiert|zuletzt|geändert|mis à jour|"
+    r"actualizado|atualizado|aggiornato|ultima modifica|bijgewerkt|zaktualizowano|更新)",
+    re.IGNORECASE,
+)
 WORD_RE = re.compile(r"[^\W\d_]{2,}")
 # A line with a date and at most this many other words (an author's name) is a dateline.
 DATELINE_MAX_OTHER_WORDS = 3

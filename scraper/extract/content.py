@@ -136,7 +136,11 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
         chosen = _choose_main(body, stats)
         main_paras = [p for p in all_paras if _inside(p.container, chosen)]
         datelines = sum(
-            1 for p in main_paras if len(p.text) <= bp.FURNITURE_LINE_MAX_CHARS and _is_dateline(p.text)
+            1
+            for p in main_paras
+            if len(p.text) <= bp.FURNITURE_LINE_MAX_CHARS
+            and _is_dateline(p.text)
+            and not bp.REVISION_LINE_RE.match(p.text)
         )
         times = sum(1 for _ in body.iter("time"))
         kind = page_kind(hints, all_paras, main_paras, dated, times, datelines)

@@ -20,6 +20,7 @@ import email.utils
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -29,7 +30,7 @@ from tenacity.wait import wait_exponential_jitter
 from ..config import FetchConfig
 from ..encoding import decode_html
 from ..errors import BlockedAddress, FetchError, SkippedContent
-from ..models import Page
+from ..models import Page, Resource
 from ..urls import check_url_scheme
 from .body import check_sniffed, read_body, sniff_binary
 from .network import (
@@ -67,6 +68,11 @@ _BACKOFF_START = (
 # scrapy's RETRY_HTTP_CODES: timeouts, rate limits and server-side failures that often pass.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+_T = TypeVar("_T")
+# Reads the final (non-redirect) response of one attempt: (requested url, final url, response) -> result.
+_Reader = Callable[[str, str, httpx.Response], Awaitable[_T]]
 
 
 class _BadStatus(Exception):
@@ -148,18 +154,49 @@ class Fetcher:
             SkippedContent: the body is not HTML, is binary, or is larger than fetch.max_bytes.
             FetchError: anything else, after the retries allowed are used up.
         """
-        headers = _default_headers(self.cfg)
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
+        headers = _conditional_headers(_default_headers(self.cfg), etag, last_modified)
+        return await self._run(url, headers, self._read_page)
+
+    async def fetch_bytes(
+        self,
+        url: str,
+        *,
+        accept: str = "*/*",
+        etag: str | None = None,
+        last_modified: str | None = None,
+        max_bytes: int | None = None,
+    ) -> Resource:
+        """GET one URL of any type (robots.txt, sitemap, feed) and return its body bytes, undecoded text.
+
+        The same redirect loop, address checks, retries, deadline and bounded decompression as fetch();
+        Content-Encoding is removed, but a gzip *file* (a .xml.gz sitemap) stays as it was served.
+        A 304 gives status 304 and body b"".
+
+        Args:
+            accept: the Accept header to send.
+            max_bytes: the decoded-size cap, fetch.max_bytes when None.
+
+        Raises:
+            FetchError: a non-2xx status (.status says which, 4xx at once, 5xx after retries), a
+                transport failure, or a body over the cap (SkippedContent).
+        """
+        headers = _conditional_headers({**_default_headers(self.cfg), "Accept": accept}, etag, last_modified)
+        cap = max_bytes or self.cfg.max_bytes
+
+        async def read(url: str, final_url: str, response: httpx.Response) -> Resource:
+            return await self._read_resource(url, final_url, response, cap)
+
+        return await self._run(url, headers, read)
+
+    async def _run(self, url: str, headers: dict[str, str], read: _Reader[_T]) -> _T:
+        """Attempts under the retry policy, each under fetch.deadline; library errors become FetchError."""
         attempts = 0
 
-        async def attempt() -> Page:
+        async def attempt() -> _T:
             nonlocal attempts
             attempts += 1
             try:
-                return await asyncio.wait_for(self._fetch_once(url, headers), self.cfg.deadline)
+                return await asyncio.wait_for(self._fetch_once(url, headers, read), self.cfg.deadline)
             except asyncio.TimeoutError:
                 deadline = self.cfg.deadline
                 raise _DeadlineExceeded(
@@ -167,7 +204,7 @@ class Fetcher:
                 ) from None
 
         try:
-            return await self._retrying(url)(attempt)
+            result: _T = await self._retrying(url)(attempt)
         except FetchError as exc:
             exc.attempts = attempts
             raise
@@ -177,6 +214,7 @@ class Fetcher:
         except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
             message = f"GET {url} failed: {_describe(exc)} after {_plural(attempts, 'attempt')}"
             raise FetchError(url, message, attempts=attempts) from exc
+        return result
 
     def _retrying(self, url: str) -> AsyncRetrying:
         cfg = self.cfg
@@ -208,8 +246,8 @@ class Fetcher:
             reraise=True,
         )
 
-    async def _fetch_once(self, url: str, headers: dict[str, str]) -> Page:
-        """One attempt: follow up to max_redirects hops, checking each, then read the page."""
+    async def _fetch_once(self, url: str, headers: dict[str, str], read: _Reader[_T]) -> _T:
+        """One attempt: follow up to max_redirects hops, checking each, then read the body."""
         current = url
         for _hop in range(self.cfg.max_redirects + 1):
             await self._check_hop(url, current)
@@ -219,7 +257,7 @@ class Fetcher:
                 ) as response:
                     target = _redirect_target(current, response)
                     if target is None:
-                        return await self._read_page(url, current, response)
+                        return await read(url, current, response)
             except _Refused as exc:
                 raise _blocked(current, str(exc)) from None
             logger.debug("redirect %s -> %s (HTTP %d)", current, target, response.status_code)
@@ -253,6 +291,20 @@ class Fetcher:
         logger.debug("GET %s -> HTTP %d, %d bytes, %s", final_url, status, len(raw), encoding)
         return Page(url, final_url, status, media_type, html, encoding, now, etag, last_modified)
 
+    async def _read_resource(self, url: str, final_url: str, response: httpx.Response, cap: int) -> Resource:
+        status = response.status_code
+        etag = response.headers.get("etag")
+        last_modified = response.headers.get("last-modified")
+        media_type = _media_type(response.headers.get("content-type"))
+        now = dt.datetime.now(dt.timezone.utc)
+        if status == 304:
+            return Resource(url, final_url, 304, media_type, b"", now, etag, last_modified)
+        if not 200 <= status < 300:
+            raise _BadStatus(final_url, status, parse_retry_after(response.headers.get("retry-after")))
+        body = await read_body(url, response, media_type, cap, sniff=False)
+        logger.debug("GET %s -> HTTP %d, %d bytes (%s)", final_url, status, len(body), media_type)
+        return Resource(url, final_url, status, media_type, body, now, etag, last_modified)
+
 
 def _redirect_target(current: str, response: httpx.Response) -> str | None:
     """The absolute URL a redirect points to, or None when the response is not a redirect."""
@@ -265,6 +317,16 @@ def _redirect_target(current: str, response: httpx.Response) -> str | None:
         return str(urljoin(current, location))
     except ValueError as exc:
         raise FetchError(current, f"GET {current} failed: bad Location {location!r} ({exc})") from exc
+
+
+def _conditional_headers(
+    headers: dict[str, str], etag: str | None, last_modified: str | None
+) -> dict[str, str]:
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
 
 
 def _media_type(content_type: str | None) -> str:

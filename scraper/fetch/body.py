@@ -58,11 +58,13 @@ class _Overflow(Exception):
     """The decoded body passed fetch.max_bytes."""
 
 
-async def read_body(url: str, response: httpx.Response, media_type: str, cap: int) -> bytes:
-    """The decoded body, stopping as soon as it passes max_bytes or looks binary."""
+async def read_body(
+    url: str, response: httpx.Response, media_type: str, cap: int, *, sniff: bool = True
+) -> bytes:
+    """The decoded body, stopping as soon as it passes max_bytes or (when sniff) looks binary."""
     decoders = _decoders(url, response.headers.get("content-encoding", ""), cap)
     body = bytearray()
-    sniffed = False
+    sniffed = not sniff
     try:
         async for chunk in response.aiter_raw():
             for decoder in decoders:

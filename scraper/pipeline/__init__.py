@@ -1,0 +1,97 @@
+"""The only package that knows the stage order: discover -> fetch -> extract -> dedupe/store.
+
+Input: URLs (ingest) or the configured sources (run_crawl), and a Config. Output: a RunReport or a
+CrawlReport, plus one UrlResult per URL handed to an optional callback as soon as it is known (the
+CLI prints them). Settings: fetch (client, retries, limits), extract.min_chars, crawl (concurrency,
+politeness, recheck_after, workers), sources (scope, depth, page budget, per-site rules).
+This package is the only place that catches ScraperError: once per URL, it logs the error, records
+it in the fetch log and the report, and moves on.
+
+    steps.py   per-page work shared by ingest and crawl (extract, analyse links, save, classify)
+    pool.py    the extraction process pool
+    crawl.py   run_crawl: frontier, robots.txt, per-host politeness, incremental re-fetching
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+
+import sqlite_utils
+
+from .. import store
+from ..config import Config
+from ..errors import ScraperError
+from ..fetch import Fetcher, make_client
+from ..models import Page, RunReport
+from .crawl import run_crawl
+from .pool import Extractor
+from .results import UrlResult
+from .steps import extract_page, failure_outcome, now_utc, save_page
+
+__all__ = ["UrlResult", "extract_page", "fetch_one", "ingest", "run_crawl"]
+
+logger = logging.getLogger(__name__)
+
+Callback = Callable[[UrlResult], None]
+
+
+def ingest(urls: Iterable[str], cfg: Config, *, on_result: Callback | None = None) -> RunReport:
+    """Fetch, extract and store each URL once; never raises for a single bad URL."""
+    return asyncio.run(_ingest(list(urls), cfg, on_result))
+
+
+async def _ingest(urls: list[str], cfg: Config, on_result: Callback | None) -> RunReport:
+    report = RunReport()
+    db = store.open_db(cfg.storage.path)
+    limit = asyncio.Semaphore(cfg.crawl.concurrency)
+    try:
+        async with make_client(cfg.fetch) as client:
+            fetcher = Fetcher(cfg.fetch, client)
+            with Extractor(cfg, processes=0) as extractor:
+
+                async def one(url: str) -> None:
+                    async with limit:
+                        result = await _process(url, cfg, fetcher, extractor, db)
+                    _record(report, result)
+                    if on_result:
+                        on_result(result)
+
+                await asyncio.gather(*(one(u) for u in dict.fromkeys(urls)))
+    finally:
+        db.close()
+    return report
+
+
+async def _process(
+    url: str, cfg: Config, fetcher: Fetcher, extractor: Extractor, db: sqlite_utils.Database
+) -> UrlResult:
+    now = now_utc()
+    try:
+        page = await fetcher.fetch(url)
+        article = await extractor.extract(page)
+        with store.transaction(db):
+            saved = save_page(db, page, article, cfg)
+            store.log_fetch(db, url, page.status, None, now)
+    except ScraperError as exc:
+        outcome, status = failure_outcome(exc)
+        (logger.warning if outcome == "skipped" else logger.error)("%s %s: %s", outcome, url, exc)
+        store.record_fetch(db, url, status, str(exc), now)
+        return UrlResult(url, outcome, reason=str(exc))
+    logger.info("%s %s", saved.outcome.value, url)
+    return UrlResult(url, saved.outcome.value, article.title, article_id=saved.article_id)
+
+
+def _record(report: RunReport, result: UrlResult) -> None:
+    report.add(result.outcome)
+    if result.outcome == "failed":
+        report.failures.append((result.url, result.reason or ""))
+    elif result.outcome == "skipped":
+        report.skips.append((result.url, result.reason or ""))
+
+
+async def fetch_one(url: str, cfg: Config) -> Page:
+    """Fetch one page with the configured client (used by `scraper extract URL`)."""
+    async with make_client(cfg.fetch) as client:
+        return await Fetcher(cfg.fetch, client).fetch(url)

@@ -1,0 +1,507 @@
+"""run_crawl: discover, politely fetch and incrementally ingest every configured source.
+
+Input: the Config (its sources), optionally a subset of source names and a page budget. Output: a
+CrawlReport; articles, frontier rows, fetch_log rows and a `runs` record in the database.
+Settings: crawl (concurrency, per_host_delay, obey_robots, recheck_after, max_crawl_delay,
+max_failure_ratio, workers), sources (start_urls, sitemaps, feeds, allow, deny, article_pattern,
+max_depth, max_pages), fetch, extract.
+
+One run: take the lock beside the database (CrawlLocked when another crawl holds it), make every
+start page, sitemap and feed due, load due frontier rows (at most max_pages pages per source), then
+fetch through one lane per host: robots.txt first (cached 24 h), one request in flight per host,
+max(per_host_delay, Crawl-delay capped at max_crawl_delay) between a response and the next request,
+at most crawl.concurrency requests in flight overall. Pages are analysed in the extraction pool
+while other pages download; each page's outcome, its article and the links it adds are committed in
+one transaction. Articles are stored when their URL matches article_pattern (or, without one, when
+the extractor calls the page an article); other pages are followed and never stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import time
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any
+
+import sqlite_utils
+
+from .. import discover, frontier, store
+from ..config import Config, Source
+from ..errors import ConfigError, ScraperError
+from ..fetch import Fetcher, make_client
+from ..lockfile import hold_lock
+from ..models import CrawlReport, Page, Resource, RunReport, Target
+from ..robots import robots_url
+from ..urls import canonicalize_url
+from .hosts import Lane, Scope, load_robots
+from .pool import Extractor, default_processes
+from .results import UrlResult
+from .steps import Analysis, failure_outcome, now_utc
+
+logger = logging.getLogger(__name__)
+
+Callback = Callable[[UrlResult], None]
+# run_sources is written this often during a run, so a killed run keeps its counts so far.
+COUNTS_EVERY_S = 5.0
+# A failure that may pass (network, 5xx, 408, 429) is retried on the next runs, this many times in a row.
+MAX_ATTEMPTS = 3
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# Sitemaps may be up to 50 MB uncompressed (sitemaps.org); feeds get the page cap.
+SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+SITEMAP_ACCEPT = "application/xml,text/xml;q=0.9,application/gzip;q=0.8,text/plain;q=0.5,*/*;q=0.1"
+FEED_ACCEPT = "application/rss+xml,application/atom+xml,application/feed+json,application/xml;q=0.9,*/*;q=0.1"
+
+
+def run_crawl(
+    cfg: Config,
+    *,
+    sources: Iterable[str] | None = None,
+    max_pages: int | None = None,
+    dry_run: bool = False,
+    on_event: Callback | None = None,
+) -> CrawlReport:
+    """Crawl the configured sources (or the named ones) once.
+
+    Args:
+        sources: source names to crawl; None crawls all.
+        max_pages: pages per source for this run, instead of each source's max_pages.
+        dry_run: discover and list, store nothing. The real database is not opened (nor locked):
+            the run uses a throwaway in-memory database, fetches robots.txt, start pages, sitemaps,
+            feeds and listing pages, and reports each article URL it would fetch as outcome
+            "article" without fetching it (without an article_pattern, pages must be fetched to be
+            classified, and they are, but nothing is kept).
+        on_event: called with a UrlResult per URL outcome.
+
+    Raises:
+        ConfigError: no sources configured, or an unknown source name.
+        CrawlLocked: another crawl holds the database's lock.
+        StorageError: the database failed (the run stops).
+    """
+    chosen = _choose_sources(cfg, sources)
+    if dry_run:
+        return asyncio.run(_crawl(cfg, chosen, max_pages, on_event, ":memory:", dry_run=True))
+    with hold_lock(cfg.storage.path):
+        return asyncio.run(_crawl(cfg, chosen, max_pages, on_event, cfg.storage.path, dry_run=False))
+
+
+def _choose_sources(cfg: Config, names: Iterable[str] | None) -> list[Source]:
+    where = cfg.path or "config"
+    if not cfg.sources:
+        raise ConfigError(f"{where}: sources is empty; add a source with start_urls to crawl")
+    if names is None:
+        return list(cfg.sources)
+    known = {source.name: source for source in cfg.sources}
+    wanted = list(dict.fromkeys(names))
+    for name in wanted:
+        if name not in known:
+            raise ConfigError(f"{where}: no source named {name!r}; configured: {', '.join(known)}")
+    return [known[name] for name in wanted]
+
+
+async def _crawl(
+    cfg: Config,
+    sources: list[Source],
+    max_pages: int | None,
+    on_event: Callback | None,
+    path: str,
+    *,
+    dry_run: bool,
+) -> CrawlReport:
+    db = store.open_db(path)
+    try:
+        run_id = store.start_run(db, [s.name for s in sources], started=now_utc(), pid=os.getpid())
+        report = CrawlReport(run_id, {s.name: RunReport() for s in sources}, dry_run=dry_run)
+        report.exit_status = 1  # until the run finishes
+        try:
+            async with make_client(cfg.fetch) as client:
+                with Extractor(cfg, processes=default_processes(cfg.crawl.workers)) as extractor:
+                    crawler = _Crawler(cfg, db, Fetcher(cfg.fetch, client), extractor, report, on_event)
+                    crawler.dry_run = dry_run
+                    await crawler.run(sources, max_pages)
+            report.exit_status = 1 if report.failure_ratio > cfg.crawl.max_failure_ratio else 0
+        finally:
+            counts = {name: dict(r.counts) for name, r in report.sources.items()}
+            store.finish_run(db, run_id, counts, exit_status=report.exit_status, finished=now_utc())
+    finally:
+        db.close()
+    return report
+
+
+class _Crawler:
+    """The scheduler of one run: lanes per host, a global request limit, a bounded processing queue."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        db: sqlite_utils.Database,
+        fetcher: Fetcher,
+        extractor: Extractor,
+        report: CrawlReport,
+        on_event: Callback | None,
+    ) -> None:
+        self.cfg, self.db, self.fetcher, self.extractor = cfg, db, fetcher, extractor
+        self.report, self.on_event = report, on_event
+        self.run_id = report.run_id or 0
+        self.dry_run = False
+        self.lanes: dict[str, Lane] = {}
+        self.seen: set[str] = set()
+        self.budget: dict[str, int] = {}
+        self.scopes: dict[str, Scope] = {}
+        self.pending = 0
+        self.saved_counts_at = time.monotonic()
+        self.idle = asyncio.Event()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.error: BaseException | None = None
+        self.limit = asyncio.Semaphore(cfg.crawl.concurrency)
+        # Fetched pages waiting for, or in, extraction: bounds memory however fast fetching is.
+        self.slots = asyncio.Semaphore(cfg.crawl.concurrency + 2 * extractor.workers)
+
+    # -- the run ---------------------------------------------------------------------------------
+
+    async def run(self, sources: list[Source], max_pages: int | None) -> None:
+        """Queue what is due for each source, then fetch until no work is left."""
+        now = now_utc()
+        for source in sources:
+            self.scopes[source.name] = Scope(source)
+            self.budget[source.name] = max_pages or source.max_pages
+            with store.transaction(self.db):
+                for kind, urls in (
+                    ("seed", source.start_urls),
+                    ("sitemap", source.sitemaps),
+                    ("feed", source.feeds),
+                ):
+                    keys = [canonicalize_url(url) for url in urls]
+                    added = frontier.add_seeds(self.db, source.name, keys, kind, now=now)
+                    self._count(source.name, "discovered", added)
+                targets = frontier.due(
+                    self.db,
+                    source.name,
+                    now=now,
+                    recheck_after=self.cfg.crawl.recheck_after,
+                    pages=self.budget[source.name],
+                )
+            for target in targets:
+                self._schedule(target)
+        if self.pending:
+            await self.idle.wait()
+        if self.error is not None:
+            raise self.error
+
+    def _schedule(self, target: Target) -> None:
+        if target.url in self.seen:
+            return
+        if target.kind in ("seed", "page"):
+            if self.budget[target.source] <= 0:
+                return  # stays queued in the frontier for the next run
+            self.budget[target.source] -= 1
+        self.seen.add(target.url)
+        scope = self.scopes.get(target.source)
+        if self.dry_run and target.kind == "page" and scope is not None and scope.is_article_url(target.url):
+            self._emit(target, "article")
+            return
+        origin = robots_url(target.url).removesuffix("/robots.txt")
+        lane = self.lanes.get(origin)
+        if lane is None:
+            lane = self.lanes[origin] = Lane(origin, self.cfg.crawl.per_host_delay)
+        lane.queue.append(target)
+        self.pending += 1
+        if not lane.running:
+            lane.running = True
+            self._spawn(self._drive(lane))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None and self.error is None:
+            self.error = task.exception()  # a bug or a StorageError: stop the run, do not hang
+            self.idle.set()
+
+    def _done(self) -> None:
+        self.pending -= 1
+        if self.pending == 0:
+            self.idle.set()
+
+    # -- one host ------------------------------------------------------------------------------
+
+    async def _drive(self, lane: Lane) -> None:
+        """Fetch a host's queue one request at a time, then hand each response to processing."""
+        loop = asyncio.get_running_loop()
+        try:
+            while lane.queue:
+                target = lane.queue.popleft()
+                if not await self._allowed(lane, target):
+                    self._done()
+                    continue
+                await asyncio.sleep(max(0.0, lane.ready_at - loop.time()))
+                await self.slots.acquire()
+                async with self.limit:
+                    try:
+                        result = await self._fetch(target)
+                    finally:
+                        lane.ready_at = loop.time() + lane.delay
+                self._spawn(self._finish(target, result))
+        finally:
+            lane.running = False
+
+    async def _allowed(self, lane: Lane, target: Target) -> bool:
+        """Whether robots.txt lets us fetch target; records the skip when not."""
+        if lane.state == "unknown":
+            await self._load_robots(lane, target.source)
+        if lane.state == "skip":
+            self._count(target.source, "skipped")
+            self._emit(
+                target, "skipped", reason=f"robots.txt of {lane.origin} unreachable; host skipped this run"
+            )
+            return False
+        if lane.policy is not None and not lane.policy.allowed(target.url):
+            now = now_utc()
+            reason = "disallowed by robots.txt"
+            with store.transaction(self.db):
+                frontier.mark_failed(
+                    self.db,
+                    target,
+                    "skipped",
+                    reason,
+                    now=now,
+                    run_id=self.run_id,
+                    next_due=self._recheck(now),
+                )
+            self._count(target.source, "skipped")
+            self._emit(target, "skipped", reason=reason)
+            return False
+        return True
+
+    async def _load_robots(self, lane: Lane, source: str) -> None:
+        """Set the lane's policy and delay from robots.txt; queue the sitemaps it names."""
+        sitemaps = await load_robots(lane, self.cfg, self.db, self.fetcher, self.limit)
+        if sitemaps and source in self.scopes:
+            with store.transaction(self.db):
+                added = frontier.add_seeds(self.db, source, sitemaps, "sitemap", now=now_utc())
+            self._count(source, "discovered", added)
+            for url in sitemaps:
+                self._schedule(Target(url, source, "sitemap", 0))
+
+    async def _fetch(self, target: Target) -> Page | Resource | ScraperError:
+        etag, modified = target.etag, target.last_modified
+        try:
+            if target.kind in ("sitemap", "feed"):
+                sitemap = target.kind == "sitemap"
+                return await self.fetcher.fetch_bytes(
+                    target.url,
+                    accept=SITEMAP_ACCEPT if sitemap else FEED_ACCEPT,
+                    max_bytes=SITEMAP_MAX_BYTES if sitemap else None,
+                    etag=etag,
+                    last_modified=modified,
+                )
+            return await self.fetcher.fetch(target.url, etag=etag, last_modified=modified)
+        except ScraperError as exc:
+            return exc
+
+    # -- after the fetch -------------------------------------------------------------------------
+
+    async def _finish(self, target: Target, result: Page | Resource | ScraperError) -> None:
+        try:
+            if isinstance(result, ScraperError):
+                self._record_failure(target, result)
+            elif isinstance(result, Resource):
+                self._count(target.source, "fetched")
+                await self._process_listing_file(target, result)
+            else:
+                self._count(target.source, "fetched")
+                await self._process_page(target, result)
+        finally:
+            self.slots.release()
+            self._done()
+
+    async def _process_page(self, target: Target, page: Page) -> None:
+        now = now_utc()
+        scope = self.scopes[target.source]
+        if page.status == 304:
+            is_article = target.page_kind == "article"
+            self._commit(target, page, now, None, [], "article" if is_article else "listing")
+            if is_article:
+                self._count(target.source, "unchanged")
+            self._emit(target, "unchanged" if is_article else "listing", reason="HTTP 304 not modified")
+            return
+        want: bool | None = None
+        if target.kind == "seed":
+            want = False
+        elif scope.article is not None:
+            want = scope.is_article_url(page.final_url) or scope.is_article_url(target.url)
+        # Links are worth parsing when they may be followed: any link below max_depth, or a listing's
+        # pagination (same depth). An article at max_depth skips that parse (a third of its CPU).
+        depth, limit = target.depth, scope.source.max_depth
+        follow = depth < limit or (want is not True and depth <= limit)
+        analysis = await self.extractor.analyze(page, want, follow=follow)
+        links = self._links(target, analysis, listing=not want and analysis.article is None)
+        if analysis.article is None and want:
+            self._commit(target, page, now, None, links, None, skipped=analysis.reason)
+            return
+        self._commit(target, page, now, analysis, links, "article" if analysis.article else "listing")
+
+    def _commit(
+        self,
+        target: Target,
+        page: Page,
+        now: dt.datetime,
+        analysis: Analysis | None,
+        links: list[tuple[Target, bool]],
+        page_kind: str | None,
+        skipped: str | None = None,
+    ) -> None:
+        """Store the article (if any), update the frontier and queue links, in one transaction."""
+        article = analysis.article if analysis is not None else None
+        with store.transaction(self.db):
+            prepared = analysis.prepared if analysis is not None else None
+            saved = store.write_article(self.db, prepared) if prepared is not None else None
+            if page.status == 304 and target.article_id is not None:
+                store.touch_article(self.db, target.article_id, now)
+            stays_due = page_kind != "article" and skipped is None
+            next_due = now if stays_due else self._recheck(now)
+            if skipped is not None:
+                frontier.mark_failed(
+                    self.db, target, "skipped", skipped, now=now, run_id=self.run_id, next_due=next_due
+                )
+            else:
+                frontier.mark_fetched(
+                    self.db, target, now=now, run_id=self.run_id, next_due=next_due, page_kind=page_kind,
+                    article_id=saved.article_id if saved else None,
+                    etag=page.etag, last_modified=page.last_modified,
+                )  # fmt: skip
+            added = self._add_links(target.source, links, now)
+            store.log_fetch(self.db, target.url, page.status, skipped, now)
+        if skipped is not None:
+            self._count(target.source, "skipped")
+            self._emit(target, "skipped", reason=skipped)
+        elif saved is not None:
+            self._count(target.source, saved.outcome.value)
+            self._emit(target, saved.outcome.value, title=article.title if article else None)
+        elif page.status != 304:
+            self._count(target.source, "listing")
+            self._emit(target, "listing")
+        for new in added:
+            self._schedule(new)
+
+    def _links(self, target: Target, analysis: Analysis, *, listing: bool) -> list[tuple[Target, bool]]:
+        """In-scope links as new Targets, one level deeper; a listing's pagination keeps its depth.
+
+        An article's "next post" link looks like pagination, but following it at the same depth
+        would walk a whole blog archive: on articles it is an ordinary link.
+        """
+        scope = self.scopes[target.source]
+        deeper = target.depth + 1
+        found: dict[str, Target] = {}
+        for url in analysis.feeds:
+            if scope.allows(url):
+                found.setdefault(
+                    canonicalize_url(url), Target(canonicalize_url(url), target.source, "feed", 0)
+                )
+        for url in analysis.pagination if listing else ():
+            if scope.allows(url):
+                key = canonicalize_url(url)
+                found.setdefault(key, Target(key, target.source, "page", target.depth))
+        if deeper <= scope.source.max_depth:
+            for url in analysis.links:
+                if scope.allows(url):
+                    key = canonicalize_url(url)
+                    found.setdefault(key, Target(key, target.source, "page", deeper))
+        return [(t, t.kind == "feed") for t in found.values() if t.url != target.url]
+
+    def _add_links(self, source: str, links: list[tuple[Target, bool]], now: dt.datetime) -> list[Target]:
+        added: list[Target] = []
+        for kind in ("feed", "page"):
+            pairs = [(t.url, t.depth) for t, _ in links if t.kind == kind]
+            if pairs:
+                added += frontier.add_urls(self.db, source, pairs, kind=kind, now=now, run_id=self.run_id)
+        self._count(source, "discovered", len(added))
+        return added
+
+    async def _process_listing_file(self, target: Target, found: Resource) -> None:
+        """A sitemap or feed: queue its URLs (sitemap indexes: their child sitemaps)."""
+        now = now_utc()
+        scope = self.scopes[target.source]
+        links: list[tuple[Target, bool]] = []
+        if found.status != 304:
+            if target.kind == "sitemap":
+                sitemap = await asyncio.to_thread(discover.parse_sitemap, found.body, found.final_url)
+                children = [
+                    Target(canonicalize_url(u), target.source, "sitemap", 0) for u in sitemap.sitemaps
+                ]
+                links += [(t, False) for t in children]
+                urls = [entry.loc for entry in sitemap.urls]
+            else:
+                urls = [
+                    item.url
+                    for item in await asyncio.to_thread(discover.parse_feed, found.body, found.final_url)
+                ]
+            links += [
+                (Target(canonicalize_url(u), target.source, "page", 1), False)
+                for u in urls
+                if scope.allows(u)
+            ]
+        with store.transaction(self.db):
+            frontier.mark_fetched(
+                self.db, target, now=now, run_id=self.run_id, next_due=now,
+                etag=found.etag, last_modified=found.last_modified, page_kind=target.kind,
+            )  # fmt: skip
+            added = frontier.add_urls(
+                self.db, target.source, [(t.url, 0) for t, _ in links if t.kind == "sitemap"],
+                kind="sitemap", now=now, run_id=self.run_id,
+            )  # fmt: skip
+            added += frontier.add_urls(
+                self.db, target.source, [(t.url, t.depth) for t, _ in links if t.kind == "page"],
+                now=now, run_id=self.run_id,
+            )  # fmt: skip
+            store.log_fetch(self.db, target.url, found.status, None, now)
+        self._count(target.source, "discovered", len(added))
+        self._emit(target, "listing", reason=f"{target.kind}, {len(links)} URLs")
+        for new in added:
+            self._schedule(new)
+
+    def _record_failure(self, target: Target, exc: ScraperError) -> None:
+        now = now_utc()
+        outcome, status = failure_outcome(exc)
+        transient = status is None or status in TRANSIENT_STATUSES
+        retry_soon = outcome == "failed" and transient and target.attempts + 1 < MAX_ATTEMPTS
+        every_run = target.kind != "page"
+        next_due = now if retry_soon or every_run else self._recheck(now)
+        with store.transaction(self.db):
+            frontier.mark_failed(
+                self.db, target, outcome, str(exc), now=now, run_id=self.run_id, next_due=next_due
+            )
+            store.log_fetch(self.db, target.url, status, str(exc), now)
+        (logger.warning if outcome == "skipped" else logger.error)("%s %s: %s", outcome, target.url, exc)
+        self._count(target.source, outcome)
+        report = self.report.sources[target.source]
+        (report.failures if outcome == "failed" else report.skips).append((target.url, str(exc)))
+        self._emit(target, outcome, reason=str(exc))
+
+    # -- bookkeeping -----------------------------------------------------------------------------
+
+    def _recheck(self, now: dt.datetime) -> dt.datetime:
+        return now + dt.timedelta(seconds=self.cfg.crawl.recheck_after)
+
+    def _count(self, source: str, outcome: str, n: int = 1) -> None:
+        if n:
+            counts = self.report.sources[source].counts
+            counts[outcome] = counts.get(outcome, 0) + n
+        now = time.monotonic()
+        if now - self.saved_counts_at >= COUNTS_EVERY_S and self.report.run_id is not None:
+            self.saved_counts_at = now
+            counts_so_far = {name: dict(r.counts) for name, r in self.report.sources.items()}
+            store.save_run_counts(self.db, self.report.run_id, counts_so_far)
+
+    def _emit(
+        self, target: Target, outcome: str, *, title: str | None = None, reason: str | None = None
+    ) -> None:
+        if outcome in ("new", "updated", "unchanged", "duplicate"):
+            logger.info("%s %s", outcome, target.url)
+        if self.on_event is not None:
+            self.on_event(UrlResult(target.url, outcome, title, reason, source=target.source))

@@ -1,0 +1,118 @@
+"""Per-source scope and per-host state for a crawl: which URLs a source may follow, and robots.txt.
+
+Input: a Source; a host's robots.txt (cached in the database for 24 h, else fetched). Output: Scope
+tests, and a Lane per host with its policy, its delay (max of crawl.per_host_delay and the capped
+Crawl-delay) and whether the host is skipped this run (robots.txt unreachable: 5xx, 429, timeout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import deque
+
+import sqlite_utils
+
+from .. import discover, frontier, store
+from ..config import Config, Source
+from ..errors import FetchError
+from ..fetch import Fetcher
+from ..models import Target
+from ..robots import RobotsPolicy, policy_from_response
+from ..urls import canonicalize_url
+from .steps import now_utc
+
+logger = logging.getLogger(__name__)
+
+ROBOTS_ACCEPT = "text/plain,*/*;q=0.1"
+
+
+class Scope:
+    """A source's compiled allow/deny/article patterns; allow defaults to its start URLs' hosts."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        allow = source.allow or tuple(
+            "^https?://" + re.escape(_netloc(url)) + "(?:[/?]|$)" for url in source.start_urls
+        )
+        self.allow = [re.compile(p) for p in allow]
+        self.deny = [re.compile(p) for p in source.deny]
+        self.article = re.compile(source.article_pattern) if source.article_pattern else None
+
+    def allows(self, url: str) -> bool:
+        return discover.matches_scope(url, self.allow, self.deny)
+
+    def is_article_url(self, url: str) -> bool:
+        return self.article is not None and self.article.search(url) is not None
+
+
+def _netloc(url: str) -> str:
+    return canonicalize_url(url).split("/")[2]
+
+
+class Lane:
+    """One host (origin): its queue, robots.txt policy and when the next request may start."""
+
+    __slots__ = ("delay", "origin", "policy", "queue", "ready_at", "running", "state")
+
+    def __init__(self, origin: str, delay: float) -> None:
+        self.origin = origin
+        self.queue: deque[Target] = deque()
+        self.running = False
+        self.ready_at = 0.0
+        self.delay = delay
+        self.policy: RobotsPolicy | None = None
+        self.state = "unknown"  # unknown, ok, or skip (robots.txt unreachable this run)
+
+
+async def load_robots(
+    lane: Lane, cfg: Config, db: sqlite_utils.Database, fetcher: Fetcher, limit: asyncio.Semaphore
+) -> list[str]:
+    """Set lane.state, policy and delay from robots.txt (RFC 9309); returns the sitemaps it names.
+
+    The fetch takes one of the run's request slots (limit) and counts as a request to the host.
+    Answers that mean something (2xx, 4xx) are cached; 5xx, 429 and network errors are not, and
+    skip the host for this run.
+    """
+    crawl = cfg.crawl
+    lane.state = "ok"
+    if not crawl.obey_robots:
+        return []
+    now = now_utc()
+    cached = frontier.cached_robots(db, lane.origin, now=now)
+    status: int | None
+    if cached is not None:
+        status, body = cached
+    else:
+        status, body = await _fetch_robots(lane, cfg, fetcher, limit)
+        if status is not None and status < 500 and status != 429:
+            with store.transaction(db):
+                frontier.save_robots(db, lane.origin, status, body, now=now)
+    agent = cfg.fetch.user_agent.split("/", 1)[0].strip() or "*"
+    policy = policy_from_response(status, body, agent)
+    if policy is None:
+        logger.warning(
+            "robots.txt of %s unreachable (status %s); skipping the host this run", lane.origin, status
+        )
+        lane.state = "skip"
+        return []
+    lane.policy = policy
+    lane.delay = max(crawl.per_host_delay, policy.crawl_delay(crawl.max_crawl_delay) or 0.0)
+    if cached is None:  # the robots.txt request itself counts: keep the delay after it too
+        lane.ready_at += lane.delay - crawl.per_host_delay
+    return [canonicalize_url(url) for url in policy.sitemaps()]
+
+
+async def _fetch_robots(
+    lane: Lane, cfg: Config, fetcher: Fetcher, limit: asyncio.Semaphore
+) -> tuple[int | None, bytes]:
+    loop = asyncio.get_running_loop()
+    async with limit:
+        try:
+            found = await fetcher.fetch_bytes(lane.origin + "/robots.txt", accept=ROBOTS_ACCEPT)
+            return found.status, found.body
+        except FetchError as exc:
+            return exc.status, b""
+        finally:
+            lane.ready_at = loop.time() + cfg.crawl.per_host_delay

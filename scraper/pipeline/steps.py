@@ -1,0 +1,144 @@
+"""Per-page steps shared by `ingest` and `crawl`: extract, analyse for links, store, classify failures.
+
+Input: a fetched Page and the Config. Output: an Article (or the reason there is none), the links a
+crawl may follow, a SaveResult. analyze_page() runs in worker processes (see pool.py), so it takes
+and returns only picklable records, and turns ScraperErrors into reasons instead of raising them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, replace
+
+import lxml.html
+import sqlite_utils
+from lxml import etree
+
+from .. import discover, store
+from ..config import Config, Rules
+from ..errors import ExtractError, FetchError, NoArticleFound, ScraperError, SkippedContent
+from ..extract import extract
+from ..models import Article, Page, SaveResult
+from ..urls import host_of, same_site
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What a crawl learns from one HTML page: its article (or why none) and the URLs it points to."""
+
+    article: Article | None
+    reason: str | None = None
+    prepared: store.PreparedArticle | None = None
+    links: tuple[str, ...] = ()
+    pagination: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+
+
+def extract_page(page: Page, cfg: Config) -> Article:
+    """Extract a fetched page with its source's rules; NoArticleFound when the text is too short.
+
+    A canonical URL the page declares on another site is not trusted: it
+    would let one page overwrite another site's article.
+    """
+    source = cfg.source_for(page.final_url)
+    article = extract(page.html, page.final_url, source.rules if source else Rules())
+    if len(article.text) < cfg.extract.min_chars:
+        raise NoArticleFound(
+            f"no article at {page.final_url}: main text has {len(article.text)} characters, "
+            f"fewer than extract.min_chars ({cfg.extract.min_chars})"
+        )
+    if not article.url or not same_site(article.url, page.final_url):
+        article = replace(article, url=page.final_url)
+    return article
+
+
+# Page kinds the crawler follows but never stores when a source has no article_pattern.
+# "service" is not among them: it is the extractor's fallback for long prose without a
+# date or article markup, and on wcxb-dev 64 of the 85 articles it missed landed there
+# (tests/fixtures/site has eight such articles); storing a stray "about" page costs
+# less than losing articles.
+NOT_ARTICLE_KINDS = frozenset({"listing", "forum", "product"})
+
+
+def analyze_page(page: Page, cfg: Config, want_article: bool | None, follow: bool) -> Analysis:
+    """Links (when follow) and the article of a page.
+
+    Args:
+        want_article: True when the URL matches the source's article_pattern (store what is found),
+            False for pages that are never articles (start pages, pattern misses), None to let
+            the extractor's page kind decide.
+        follow: whether to collect links, pagination and feeds.
+    """
+    links: tuple[str, ...] = ()
+    pagination: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    if follow:
+        tree = _link_tree(page.html)
+        if tree is not None:
+            pagination = tuple(discover.find_pagination(tree, page.final_url))
+            links = tuple(
+                link.url for link in discover.extract_links(tree, page.final_url) if not link.nofollow
+            )
+            feeds = tuple(discover.find_feeds(tree, page.final_url))
+    if want_article is False:
+        return Analysis(None, "not an article page", None, links, pagination, feeds)
+    try:
+        article: Article | None = extract_page(page, cfg)
+        reason = None
+    except ExtractError as exc:  # NoArticleFound, or a page with no HTML elements
+        article, reason = None, str(exc)
+    if article is not None and want_article is None and article.page_kind in NOT_ARTICLE_KINDS:
+        reason = f"a {article.page_kind} page, not an article"
+        article = None
+    if article is None:
+        return Analysis(None, reason, None, links, pagination, feeds)
+    prepared = prepare_page(page, article, cfg)  # hashing is CPU work too: do it here, in the worker
+    article = replace(article, html=None, text="")  # the row holds the text; ship it once
+    return Analysis(article, None, prepared, links, pagination, feeds)
+
+
+def _link_tree(html: str) -> lxml.html.HtmlElement | None:
+    """One lxml parse of the page for the three link finders; None when there is nothing to parse."""
+    try:
+        return lxml.html.document_fromstring(html.encode("utf-8"), parser=_UTF8_PARSER)
+    except etree.ParserError:
+        return None
+
+
+_UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
+
+
+def site_name(url: str, cfg: Config) -> str:
+    """The configured source name of a URL, else its host without www."""
+    source = cfg.source_for(url)
+    return source.name if source else host_of(url).removeprefix("www.")
+
+
+def prepare_page(page: Page, article: Article, cfg: Config) -> store.PreparedArticle:
+    """The database row of a page's article (keys, hashes); pure CPU work."""
+    site = site_name(page.final_url, cfg)
+    return store.prepare_article(article, url=page.final_url, site=site, fetched_at=page.fetched_at)
+
+
+def save_page(db: sqlite_utils.Database, page: Page, article: Article, cfg: Config) -> SaveResult:
+    """Store the article of a page, inside the caller's transaction (store.transaction)."""
+    return store.write_article(db, prepare_page(page, article, cfg))
+
+
+def failure_outcome(exc: ScraperError) -> tuple[str, int | None]:
+    """("skipped" or "failed", HTTP status) for an error that ended one URL, logged at its level.
+
+    Skipped: not HTML, too large, no article text. Failed: HTTP errors after retries, refused
+    addresses, unparseable pages.
+    """
+    outcome = "skipped" if isinstance(exc, (SkippedContent, NoArticleFound)) else "failed"
+    status = exc.status if isinstance(exc, FetchError) else None
+    return outcome, status
+
+
+def now_utc() -> dt.datetime:
+    """The current time, aware UTC."""
+    return dt.datetime.now(dt.timezone.utc)

@@ -1,0 +1,404 @@
+"""End-to-end tests of `scraper crawl` on the fixture news site (tests/fixtures/site/, README there).
+
+A real HTTP server on 127.0.0.1, real SQLite files, real worker processes, no mocks. The site's
+robots.txt asks for Crawl-delay: 3; the tests cap it with crawl.max_crawl_delay (CRAWL_DELAY) so a
+full crawl takes a few seconds, and check from the server's side that requests keep that gap.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from scraper.cli import cli
+from scraper.config import Config, load_config
+from scraper.errors import ConfigError, CrawlLocked
+from scraper.lockfile import hold_lock, lock_path
+from scraper.pipeline import UrlResult, run_crawl
+from scraper.progress import Progress
+from tests.server import FixtureServer
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = Path(__file__).resolve().parent / "fixtures" / "site"
+CRAWL_DELAY = 0.05  # crawl.max_crawl_delay in these tests: robots.txt's Crawl-delay: 3, capped
+EXPECTED = {f"/site/articles/a{n:02d}.html" for n in range(1, 43)}
+ARTICLE_PATTERN = r"/a\d+\.html(?:\?|$)"
+
+
+def write_config(folder: Path, server: FixtureServer, **overrides: Any) -> Path:
+    """A config for the fixture site; overrides replace crawl keys or source keys (source_<key>)."""
+    crawl = {"per_host_delay": 0, "max_crawl_delay": CRAWL_DELAY, "workers": 1, "concurrency": 4}
+    source: dict[str, Any] = {
+        "name": "fixture",
+        "start_urls": [server.url("/site/")],
+        "allow": [f"^{re.escape(server.base_url)}/site/"],
+        "article_pattern": ARTICLE_PATTERN,
+        "max_depth": 2,
+    }
+    for key, value in overrides.items():
+        if key.startswith("source_"):
+            source[key.removeprefix("source_")] = value
+        else:
+            crawl[key] = value
+    config = {
+        "storage": {"path": str(folder / "corpus.db")},
+        "fetch": {"allow_private_addresses": True, "retries": 0, "timeout": 5, "deadline": 10},
+        "crawl": crawl,
+        "sources": [{k: v for k, v in source.items() if v is not None}],
+    }
+    path = folder / "config.yaml"
+    path.write_text(json.dumps(config))  # JSON is YAML
+    return path
+
+
+def stored_paths(db: Path) -> list[str]:
+    """The URL paths of stored articles, one entry per row (duplicates would show twice)."""
+    with sqlite3.connect(db) as conn:
+        urls = [row[0] for row in conn.execute("SELECT url FROM articles")]
+    return sorted(re.sub(r"^https?://[^/]+", "", url) for url in urls)
+
+
+def query(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+class Recorder:
+    """An on_event callback that keeps every UrlResult."""
+
+    def __init__(self) -> None:
+        self.results: list[UrlResult] = []
+
+    def __call__(self, result: UrlResult) -> None:
+        self.results.append(result)
+
+    def outcomes(self, outcome: str) -> list[str]:
+        return [re.sub(r"^https?://[^/]+", "", r.url) for r in self.results if r.outcome == outcome]
+
+
+@pytest.fixture(scope="module")
+def first_run(server: FixtureServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One crawl of the fixture site into a fresh database; later tests copy that database."""
+    folder = tmp_path_factory.mktemp("first")
+    cfg = load_config(write_config(folder, server))
+    server.reset()
+    events = Recorder()
+    started = time.monotonic()
+    report = run_crawl(cfg, on_event=events)
+    return {
+        "cfg": cfg,
+        "db": Path(cfg.storage.path),
+        "report": report,
+        "events": events,
+        "requests": server.requests,
+        "seconds": time.monotonic() - started,
+    }
+
+
+def copy_db(first: dict[str, Any], folder: Path, server: FixtureServer, **overrides: Any) -> Config:
+    """A config over a copy of the first run's database."""
+    shutil.copy(first["db"], folder / "corpus.db")
+    return load_config(write_config(folder, server, **overrides))
+
+
+# -- first run -------------------------------------------------------------------------------------
+
+
+def test_first_run_stores_exactly_the_expected_articles(first_run: dict[str, Any]) -> None:
+    stored = stored_paths(first_run["db"])
+    assert stored == sorted(EXPECTED)  # a05 once, though it is linked at two URLs; no private article
+    counts = first_run["report"].sources["fixture"].counts
+    assert counts["new"] == 42
+    assert counts["duplicate"] == 1  # a05.html?from=home
+    assert first_run["report"].exit_status == 0
+
+
+def test_first_run_follows_sections_but_never_stores_them(first_run: dict[str, Any]) -> None:
+    events = first_run["events"]
+    listings = set(events.outcomes("listing"))
+    for section in ("world", "business", "culture"):
+        assert f"/site/{section}/" in listings
+        assert f"/site/{section}/page-2.html" in listings  # pagination followed
+    assert "/site/" in listings
+    assert not any("/private/" in path for path in events.outcomes("new"))
+
+
+def test_first_run_uses_robots_sitemaps_and_feeds(first_run: dict[str, Any]) -> None:
+    routes = [r.route for r in first_run["requests"]]
+    assert routes.count("/robots.txt") == 1
+    assert "/site/sitemap_index.xml" in routes  # from robots.txt's Sitemap: line
+    assert "/site/sitemap-articles.xml.gz" in routes  # a child of the index, gzipped
+    assert "/site/feed.xml" in routes  # from <link rel=alternate> on the home page
+    assert not [route for route in routes if route.startswith("/site/private/")]  # robots.txt Disallow
+    new = set(first_run["events"].outcomes("new"))
+    assert "/site/articles/a39.html" in new  # linked only from the feed
+    assert {"/site/articles/a40.html", "/site/articles/a42.html"} <= new  # listed only in the sitemap
+
+
+def test_first_run_records_skips_failures_and_the_run(first_run: dict[str, Any]) -> None:
+    events, db = first_run["events"], first_run["db"]
+    assert events.outcomes("failed") == ["/site/articles/a77.html"]  # the broken link
+    skipped = set(events.outcomes("skipped"))
+    assert "/site/files/annual-report.pdf" in skipped
+    assert {"/site/private/a90.html", "/site/private/a91.html"} <= skipped  # sitemap-listed, disallowed
+    reasons = dict(query(db, "SELECT url, reason FROM frontier WHERE state IN ('failed', 'skipped')"))
+    assert any("HTTP 404" in reason for url, reason in reasons.items() if url.endswith("a77.html"))
+    assert any("robots.txt" in reason for url, reason in reasons.items() if "/private/" in url)
+    (run,) = query(db, "SELECT id, finished IS NOT NULL, exit_status FROM runs")
+    assert run[1:] == (1, 0)
+    (row,) = query(db, "SELECT new, duplicate, failed, fetched FROM run_sources WHERE run_id = ?", run[0])
+    counts = first_run["report"].sources["fixture"].counts
+    assert row == (42, 1, 1, counts["fetched"])
+    assert query(db, "SELECT count(*) FROM robots_cache") == [(1,)]
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_requests_to_one_host_keep_the_crawl_delay(first_run: dict[str, Any]) -> None:
+    times = [r.time for r in first_run["requests"]]  # one host: every request of the run
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert len(gaps) > 50
+    assert min(gaps) >= CRAWL_DELAY * 0.95, sorted(gaps)[:5]  # robots.txt's delay, capped, never less
+
+
+# -- later runs ------------------------------------------------------------------------------------
+
+
+def test_second_run_stores_nothing_and_gets_304s(
+    first_run: dict[str, Any], fresh_server: FixtureServer, tmp_path: Path
+) -> None:
+    cfg = copy_db(first_run, tmp_path, fresh_server)
+    events = Recorder()
+    report = run_crawl(cfg, on_event=events)
+    counts = report.sources["fixture"].counts
+    assert not {"new", "updated", "duplicate"} & set(counts)
+    requests = fresh_server.requests
+    assert requests, "start pages, sitemaps and feeds are fetched every run"
+    assert all("If-None-Match" in r.headers for r in requests)  # conditional GETs only
+    answered_304 = {note.split()[1] for note in fresh_server.notes if note.startswith("304 ")}
+    assert {"/site/", "/site/world/", "/site/feed.xml", "/site/sitemap_index.xml"} <= answered_304
+    assert not [r for r in requests if r.route.startswith("/site/articles/")]  # not due yet
+    assert "/robots.txt" not in [r.route for r in requests]  # cached for 24 h
+    assert stored_paths(Path(cfg.storage.path)) == sorted(EXPECTED)
+
+
+def test_third_run_stores_exactly_a_new_article(
+    first_run: dict[str, Any], fresh_server: FixtureServer, tmp_path: Path
+) -> None:
+    cfg = copy_db(first_run, tmp_path, fresh_server)
+    home = (SITE / "index.html").read_bytes()
+    link = b'<li class="teaser"><a href="/site/articles/a43.html">Just in</a></li>'
+    fresh_server.overlay["/site/"] = (
+        200,
+        "text/html",
+        home.replace(b'<ul class="list">', b'<ul class="list">' + link),
+    )
+    fresh_server.overlay["/site/articles/a43.html"] = (
+        200,
+        "text/html",
+        (SITE / "new" / "a43.html").read_bytes(),
+    )
+    report = run_crawl(cfg)
+    counts = report.sources["fixture"].counts
+    assert counts["new"] == 1
+    assert stored_paths(Path(cfg.storage.path)) == sorted([*EXPECTED, "/site/articles/a43.html"])
+    article_requests = [r.route for r in fresh_server.requests if r.route.startswith("/site/articles/")]
+    assert article_requests == ["/site/articles/a43.html"]
+
+
+def test_due_articles_are_rechecked_with_conditional_requests(
+    first_run: dict[str, Any], fresh_server: FixtureServer, tmp_path: Path
+) -> None:
+    cfg = copy_db(first_run, tmp_path, fresh_server, recheck_after=0, max_crawl_delay=0)
+    report = run_crawl(cfg)
+    counts = report.sources["fixture"].counts
+    assert counts.get("unchanged") == 43, counts  # the 42 articles, and a05 at its second URL
+    assert "new" not in counts
+    rechecked = [r for r in fresh_server.requests if r.route.startswith("/site/articles/a0")]
+    assert rechecked
+    assert all(r.headers.get("If-None-Match") for r in rechecked)
+    db = Path(cfg.storage.path)
+    assert query(db, "SELECT count(*) FROM articles WHERE last_seen > first_seen") == [(42,)]  # seen again
+
+
+def test_without_article_pattern_the_page_kind_decides(server: FixtureServer, tmp_path: Path) -> None:
+    cfg = load_config(write_config(tmp_path, server, source_article_pattern=None, max_crawl_delay=0))
+    events = Recorder()
+    run_crawl(cfg, on_event=events)
+    assert stored_paths(Path(cfg.storage.path)) == sorted(EXPECTED)
+    listings = set(events.outcomes("listing"))
+    assert {"/site/", "/site/world/", "/site/culture/page-2.html"} <= listings
+
+
+# -- politeness, overlap, crashes ------------------------------------------------------------------
+
+
+def test_robots_txt_server_error_skips_the_host_this_run(fresh_server: FixtureServer, tmp_path: Path) -> None:
+    fresh_server.overlay["/robots.txt"] = (503, "text/plain", b"down for maintenance")
+    cfg = load_config(write_config(tmp_path, fresh_server))
+    try:
+        report = run_crawl(cfg)
+    finally:
+        fresh_server.overlay.clear()
+    assert [r.route for r in fresh_server.requests] == ["/robots.txt"]
+    assert report.sources["fixture"].counts.get("skipped", 0) >= 1
+    db = Path(cfg.storage.path)
+    assert query(db, "SELECT state FROM frontier WHERE url LIKE '%/site/'") == [("queued",)]
+    assert query(db, "SELECT count(*) FROM robots_cache") == [(0,)]  # not cached: try again next run
+
+
+def test_a_held_lock_refuses_a_second_crawl(server: FixtureServer, tmp_path: Path) -> None:
+    config = write_config(tmp_path, server)
+    db = tmp_path / "corpus.db"
+    with hold_lock(db):
+        with pytest.raises(CrawlLocked, match="another scraper crawl is running on"):
+            run_crawl(load_config(config))
+        result = CliRunner().invoke(cli, ["--config", str(config), "crawl"])
+    assert result.exit_code == 75
+    assert f"(lock {lock_path(db)}); try again later" in result.output
+    assert not db.exists()  # refused before opening anything
+
+
+def test_kill_minus_9_then_two_runs_together(fresh_server: FixtureServer, tmp_path: Path) -> None:
+    server = fresh_server
+    config = write_config(tmp_path, server)
+    db = tmp_path / "corpus.db"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "scraper", "--config", str(config), "-q", "crawl"]
+    first = subprocess.Popen(command, env=env, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _article_count(db) < 10:
+            time.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+    finally:
+        first.wait()
+    before = set(stored_paths(db))
+    assert 10 <= len(before) < 42, "killed mid-run"
+    done = {
+        re.sub(r"^https?://[^/]+", "", url)
+        for (url,) in query(db, "SELECT url FROM frontier WHERE page_kind = 'article' AND state = 'fetched'")
+    }
+    assert done >= before
+    server.reset()
+    both = [subprocess.Popen(command, env=env, cwd=tmp_path, stderr=subprocess.PIPE) for _ in range(2)]
+    outputs = [p.communicate(timeout=60)[1].decode() for p in both]
+    codes = sorted(p.returncode for p in both)
+    assert codes == [0, 75], outputs
+    assert "another scraper crawl is running on" in outputs[[p.returncode for p in both].index(75)]
+    assert stored_paths(db) == sorted(EXPECTED)  # every expected article, exactly once
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    refetched = {r.path for r in server.requests} & done
+    assert not refetched, "articles stored before the kill were fetched again"
+    runs = query(db, "SELECT finished IS NULL, exit_status FROM runs ORDER BY id")
+    assert runs == [(1, None), (0, 0)]  # the killed run stays unfinished on record
+
+
+def _article_count(db: Path) -> int:
+    try:
+        return int(query(db, "SELECT count(*) FROM articles")[0][0])
+    except sqlite3.Error:  # not created or not migrated yet
+        return 0
+
+
+# -- dry run, CLI --------------------------------------------------------------------------------
+
+
+def test_dry_run_lists_articles_and_stores_nothing(fresh_server: FixtureServer, tmp_path: Path) -> None:
+    config = write_config(tmp_path, fresh_server)
+    result = CliRunner().invoke(cli, ["--config", str(config), "crawl", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    listed = {re.sub(r"^fixture\thttps?://[^/]+", "", line) for line in result.stdout.splitlines()}
+    assert listed >= EXPECTED
+    assert not [
+        r for r in fresh_server.requests if r.route.startswith("/site/articles/")
+    ]  # listed, not fetched
+    assert not list(tmp_path.glob("corpus.db*"))
+
+
+def test_cli_crawl_prints_lines_and_a_summary(fresh_server: FixtureServer, tmp_path: Path) -> None:
+    config = write_config(tmp_path, fresh_server, max_crawl_delay=0)
+    result = CliRunner().invoke(cli, ["--config", str(config), "crawl", "--max-pages", "5"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""  # data only on stdout; a crawl has none
+    assert re.search(r"^fixture: \d+ discovered, \d+ fetched", result.stderr, re.M)
+    assert "crawl finished: run 1" in result.stderr
+    fetched = [r for r in fresh_server.requests if r.route.endswith(".html") or r.route.endswith("/")]
+    assert len(fetched) <= 5  # --max-pages counts HTML pages per source
+    stats = CliRunner().invoke(cli, ["--config", str(config), "stats", "--format", "json"])
+    assert stats.exit_code == 0, stats.output
+    data = json.loads(stats.stdout)
+    assert data["sources"][0]["source"] == "fixture"
+    assert data["runs"][0]["exit_status"] == 0
+
+
+def test_cli_stats_shows_totals_runs_and_failures(first_run: dict[str, Any]) -> None:
+    result = CliRunner().invoke(cli, ["--db", str(first_run["db"]), "stats"])
+    assert result.exit_code == 0, result.output
+    assert "Sources:" in result.stdout
+    assert "Last runs:" in result.stdout
+    assert re.search(r"fixture\s+42\s", result.stdout)
+    assert "a77.html" in result.stdout  # a recent failure
+
+
+def test_cli_failures_above_the_ratio_exit_1(fresh_server: FixtureServer, tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path,
+        fresh_server,
+        max_failure_ratio=0.2,
+        source_start_urls=[fresh_server.url("/site/gone/")],
+        source_allow=[f"^{re.escape(fresh_server.base_url)}/site/gone/"],
+    )
+    result = CliRunner().invoke(cli, ["--config", str(config), "-q", "crawl"])
+    assert result.exit_code == 1
+    assert "HTTP 404" in result.stderr  # -q still shows errors
+
+
+def test_unknown_source_is_a_usage_error(server: FixtureServer, tmp_path: Path) -> None:
+    config = write_config(tmp_path, server)
+    result = CliRunner().invoke(cli, ["--config", str(config), "crawl", "--source", "nope"])
+    assert result.exit_code == 2
+    assert "no source named 'nope'" in result.output
+    with pytest.raises(ConfigError):
+        run_crawl(load_config(config), sources=["nope"])
+
+
+def test_progress_draws_one_line_on_a_terminal_and_lines_otherwise() -> None:
+    bar, lines = io.StringIO(), io.StringIO()
+    on_tty, plain = Progress(bar, mode="bar"), Progress(lines, mode="lines")
+    for show in (on_tty, plain):
+        show(UrlResult("http://news.test/a1.html", "new", title="One"))
+        show(UrlResult("http://news.test/a2.html", "failed", reason="HTTP 404"))
+        show.close()
+    assert bar.getvalue().startswith("\rcrawling: 1 new")
+    assert "\n" not in bar.getvalue().rstrip("\n")  # redrawn in place, one line
+    assert lines.getvalue().splitlines() == [
+        "new       http://news.test/a1.html  One",
+        "failed    http://news.test/a2.html  HTTP 404",
+    ]
+    quiet = io.StringIO()
+    Progress(quiet, mode="quiet")(UrlResult("http://news.test/a1.html", "new"))
+    assert quiet.getvalue() == ""
+
+
+@pytest.mark.parametrize("command", ["crawl", "stats"])
+def test_commands_have_help_with_an_example(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert f"scraper {command}" in result.output.split("Example:")[1]
