@@ -432,3 +432,24 @@ def stats(state: State, runs: int, failures: int, fmt: str) -> None:
     ):
         click.echo(f"{title}:")
         click.echo(output.plain_table(rows) if rows else "  (none)")
+
+
+@cli.command()
+@click.pass_obj
+def migrate(state: State) -> None:
+    """Create the database, or bring its schema up to date, and print the schema version.
+
+    Every command does this on its own; run it to upgrade a database ahead of time.
+
+    \b
+    Example:
+      scraper --db data/articles.db migrate
+    """
+    cfg = state.config()
+    try:
+        db = store.open_db(cfg.storage.path)
+        version = store.schema_version(db)
+        db.close()
+    except ScraperError as exc:
+        raise RunFailed(str(exc)) from exc
+    click.echo(f"{cfg.storage.path}: schema version {version}")

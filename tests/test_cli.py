@@ -245,3 +245,14 @@ def test_python_m_scraper_runs(tmp_path):
     )
     assert result.returncode == 0
     assert "scraper" in result.stdout
+
+
+def test_migrate_creates_the_database_at_the_current_schema(tmp_path):
+    from scraper.store import SCHEMA_VERSION
+
+    db = tmp_path / "new.db"
+    result = CliRunner().invoke(cli, ["--db", str(db), "migrate"])
+    assert result.exit_code == 0, result.output
+    assert f"schema version {SCHEMA_VERSION}" in result.stdout
+    tables = {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"articles", "article_urls", "article_versions", "fetch_log", "frontier", "runs"} <= tables
