@@ -254,5 +254,7 @@ def test_migrate_creates_the_database_at_the_current_schema(tmp_path):
     result = CliRunner().invoke(cli, ["--db", str(db), "migrate"])
     assert result.exit_code == 0, result.output
     assert f"schema version {SCHEMA_VERSION}" in result.stdout
-    tables = {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = {
+        r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
     assert {"articles", "article_urls", "article_versions", "fetch_log", "frontier", "runs"} <= tables
