@@ -140,8 +140,11 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
         )
         times = sum(1 for _ in body.iter("time"))
         kind = page_kind(hints, all_paras, main_paras, dated, times, datelines)
+        best = chosen
+        if _is_partial_block(main_paras, all_paras, kind):
+            chosen = [body]
         if kind != "listing":
-            _drop_link_lists(chosen, stats)
+            _drop_link_lists(chosen, stats, best)
         paras = [p for el in chosen for p in _flatten(el)]
     paras = _strip_lead(_filter_paragraphs(paras), meta)
     return Content(_render_text(paras), _render_html(paras), kind)
@@ -246,19 +249,27 @@ def _drop_boilerplate_blocks(body: etree._Element) -> None:
             continue
         removed.add(el)
         doomed.append(el)
-    gone = sum(prose.get(el, 0) for el in doomed)
+    consent = [
+        el
+        for el in doomed
+        if bp.CONSENT_NAME_RE.search(" ".join(filter(None, (el.get("class"), el.get("id")))))
+    ]
+    prose_total = max(1, prose_total - sum(prose.get(el, 0) for el in consent))
+    gone = sum(prose.get(el, 0) for el in doomed) - sum(prose.get(el, 0) for el in consent)
     if prose_total > bp.FORUM_MIN_PROSE and prose_total - gone < bp.FORUM_MAX_OTHER_PROSE_SHARE * prose_total:
         # Everything that reads as prose is named "comment": a forum thread, not an article's comments.
-        doomed = [el for el in doomed if prose.get(el, 0) == 0]
+        doomed = [el for el in doomed if prose.get(el, 0) == 0 or el in consent]
     for el in doomed:
         logger.debug("boilerplate block <%s class=%r id=%r>", el.tag, el.get("class"), el.get("id"))
         remove_keeping_tail(el)
 
 
 def _keeps_boilerplate_block(el: etree._Element, share: float, prose_share: float) -> bool:
+    names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    if bp.CONSENT_NAME_RE.search(names) and next(el.iter("h1", "article", "main"), None) is None:
+        return False
     if share > bp.BOILERPLATE_KEEP_ANY_SHARE:
         return True
-    names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
     if (
         prose_share > bp.BOILERPLATE_KEEP_PROSE_SHARE
         and not _is_hidden(el)
@@ -571,6 +582,22 @@ def _is_prose_sibling(el: etree._Element, st: _Stats) -> bool:
     return 0 < st.chars <= 80 and st.link_chars == 0 and bool(re.search(r"[.。！？!?]$", text))
 
 
+def _is_partial_block(main_paras: list[_Para], all_paras: list[_Para], kind: str) -> bool:
+    """The chosen block holds too little of the page's prose: the page is its main content.
+
+    A listing's or a service page's text is every teaser and section, not the one
+    prose block that scores best; after boilerplate removal the body is closer.
+    """
+    share = _prose_chars(main_paras) / max(1, _prose_chars(all_paras))
+    if kind == "article":
+        return share < bp.PARTIAL_BLOCK_SHARE_ARTICLE
+    return share < bp.PARTIAL_BLOCK_SHARE_OTHER
+
+
+def _prose_chars(paras: list[_Para]) -> int:
+    return sum(p.weight for p in paras if p.weight >= bp.PARTIAL_PROSE_CHARS and p.link_density < 0.3)
+
+
 def _inside(el: etree._Element, roots: list[etree._Element]) -> bool:
     return any(el is r for r in roots) or any(a is r for a in el.iterancestors() for r in roots)
 
@@ -578,12 +605,19 @@ def _inside(el: etree._Element, roots: list[etree._Element]) -> bool:
 # --- step 4: cleaning inside the main block -----------------------------------------------------
 
 
-def _drop_link_lists(chosen: list[etree._Element], stats: dict[etree._Element, _Stats]) -> None:
-    """Remove link-dense lists and boxes (related links, tag clouds) inside the main block."""
+def _drop_link_lists(
+    chosen: list[etree._Element], stats: dict[etree._Element, _Stats], best: list[etree._Element]
+) -> None:
+    """Remove link-dense lists and boxes (related links, tag clouds) inside the main block.
+
+    Blocks holding the best-scoring block stay: when the whole page is taken, a
+    link-heavy wrapper around everything is not a link list.
+    """
+    keep = {a for el in best for a in el.iterancestors()} | set(best)
     doomed = []
     for root in chosen:
         for el in root.iter(*_CLEANABLE_TAGS):
-            if el is root:
+            if el is root or el in keep:
                 continue
             st = stats.get(el)
             if st is None or st.chars == 0 or st.punctuation >= 10:
