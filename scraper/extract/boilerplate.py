@@ -154,6 +154,25 @@ BOILERPLATE_SUBSTRINGS = (
     "subscribe",
     "outbrain",
     "taboola",
+    # author boxes after the article: a bio and a portrait, not the article
+    # (trafilatura set: author-box, author-bio, author-description, post-author__bio, abh_)
+    "author-box",
+    "authorbox",
+    "author-bio",
+    "authorbio",
+    "author-info",
+    "author-description",
+    "about-author",
+    "aboutauthor",
+    "abh_",
+    "post-author",
+    # legal fine print and popup makers ("aawp-disclaimer", "pum-overlay popmake")
+    "disclaimer",
+    "popmake",
+    # comment forms and print buttons
+    "commentform",
+    "comment-form",
+    "print-button",
 )
 
 # A block matched by class/id is kept when it holds more than this share of
