@@ -199,8 +199,13 @@ FORUM_MAX_OTHER_PROSE_SHARE = 0.2
 # Cookie consent dialogs are removed whatever share of the page they hold (a
 # preference centre's legal text outweighs a short forum thread, wcxb
 # dev_0543), unless they wrap the headline or an <article>/<main>.
-CONSENT_NAME_RE = re.compile(r"cookie|consent|gdpr|onetrust|cookiebot|usercentrics|didomi", re.IGNORECASE)
+CONSENT_NAME_RE = re.compile(
+    r"cookie|consent|gdpr|dsgvo|rgpd|onetrust|cookiebot|usercentrics|didomi|popup", re.IGNORECASE
+)
 FORUM_MIN_PROSE = 300
+# ... and a page whose other prose passes this many weighted characters is an
+# article with a long comment thread, not a thread (trafilatura set oekonomenstimme).
+FORUM_MAX_OTHER_PROSE = 3000
 
 # Inline styles that hide an element: invisible text is not article text.
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)

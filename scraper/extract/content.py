@@ -256,7 +256,12 @@ def _drop_boilerplate_blocks(body: etree._Element) -> None:
     ]
     prose_total = max(1, prose_total - sum(prose.get(el, 0) for el in consent))
     gone = sum(prose.get(el, 0) for el in doomed) - sum(prose.get(el, 0) for el in consent)
-    if prose_total > bp.FORUM_MIN_PROSE and prose_total - gone < bp.FORUM_MAX_OTHER_PROSE_SHARE * prose_total:
+    other = prose_total - gone
+    if (
+        prose_total > bp.FORUM_MIN_PROSE
+        and other < bp.FORUM_MAX_OTHER_PROSE_SHARE * prose_total
+        and other < bp.FORUM_MAX_OTHER_PROSE
+    ):
         # Everything that reads as prose is named "comment": a forum thread, not an article's comments.
         doomed = [el for el in doomed if prose.get(el, 0) == 0 or el in consent]
     for el in doomed:
