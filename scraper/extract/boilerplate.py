@@ -474,3 +474,9 @@ DATELINE_MAX_LINES = 2
 PARTIAL_BLOCK_SHARE_ARTICLE = 0.3
 PARTIAL_BLOCK_SHARE_OTHER = 0.7
 PARTIAL_PROSE_CHARS = 80
+
+# The lede: prose lines between the headline and the chosen block are taken when
+# the headline is at most this many paragraphs before it (a standfirst in "p.lead"
+# or "h2.article-deck" beside the body block: trafilatura set, 60+ pages).
+LEAD_MAX_GAP_PARAGRAPHS = 8
+LEAD_MIN_CHARS = 30

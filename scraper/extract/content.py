@@ -141,11 +141,14 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
         times = sum(1 for _ in body.iter("time"))
         kind = page_kind(hints, all_paras, main_paras, dated, times, datelines)
         best = chosen
+        lead: list[_Para] = []
         if _is_partial_block(main_paras, all_paras, kind):
             chosen = [body]
+        else:
+            lead = _lead_paragraphs(all_paras, chosen, meta)
         if kind != "listing":
             _drop_link_lists(chosen, stats, best)
-        paras = [p for el in chosen for p in _flatten(el)]
+        paras = lead + [p for el in chosen for p in _flatten(el)]
     paras = _strip_lead(_filter_paragraphs(paras), meta)
     return Content(_render_text(paras), _render_html(paras), kind)
 
@@ -601,6 +604,40 @@ def _is_partial_block(main_paras: list[_Para], all_paras: list[_Para], kind: str
 
 def _prose_chars(paras: list[_Para]) -> int:
     return sum(p.weight for p in paras if p.weight >= bp.PARTIAL_PROSE_CHARS and p.link_density < 0.3)
+
+
+def _lead_paragraphs(
+    all_paras: list[_Para], chosen: list[etree._Element], meta: PageMeta | None
+) -> list[_Para]:
+    """The standfirst and opening paragraphs between the headline and the chosen block.
+
+    Sites put the lede in its own container ("p.lead", "div.intro", "h2.article-deck")
+    beside or above the body block, which the scoring does not reach. Prose lines
+    after the page's headline and before the block are taken, when the gap is short.
+    """
+    start = next((i for i, p in enumerate(all_paras) if _inside(p.container, chosen)), None)
+    if start is None:
+        return []
+    titles = _title_forms(meta.title) if meta and meta.title else ()
+    headline = None
+    for i in range(start - 1, max(-1, start - 1 - bp.LEAD_MAX_GAP_PARAGRAPHS), -1):
+        para = all_paras[i]
+        if para.container.tag == "h1" or any(_is_headline(_norm(para.text), t) for t in titles):
+            headline = i
+            break
+    if headline is None:
+        return []
+    return [p for p in all_paras[headline + 1 : start] if _is_lead_prose(p)]
+
+
+def _is_lead_prose(para: _Para) -> bool:
+    if para.link_density > 0.3 or para.weight < bp.LEAD_MIN_CHARS or para.container.tag == "h1":
+        return False
+    if any(a.tag in ("figure", "figcaption") for a in para.container.iterancestors()):
+        return False
+    if para.container.tag in ("figure", "figcaption") or _is_boilerplate_text(para.text):
+        return False
+    return para.weight >= bp.PROSE_PARAGRAPH_CHARS or bool(bp.SENTENCE_END_RE.search(para.text))
 
 
 def _inside(el: etree._Element, roots: list[etree._Element]) -> bool:
