@@ -695,6 +695,9 @@ def _filter_paragraphs(paras: list[_Para]) -> list[_Para]:
         if separators >= 3 and para.link_density > bp.MAX_LINK_DENSITY:
             continue
         kept.append(para)
+    if any(p.container.tag not in _HEADING_TAGS for p in kept):
+        while kept[-1].container.tag in _HEADING_TAGS:
+            kept.pop()  # a heading with nothing under it ends the page: "Related posts", "Comments"
     return kept
 
 
