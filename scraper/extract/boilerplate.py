@@ -480,3 +480,9 @@ PARTIAL_PROSE_CHARS = 80
 # or "h2.article-deck" beside the body block: trafilatura set, 60+ pages).
 LEAD_MAX_GAP_PARAGRAPHS = 8
 LEAD_MIN_CHARS = 30
+
+# The best block is not traded for an ancestor holding more than CLIMB_MAX_GROWTH
+# times its text and scoring under CLIMB_MIN_SCORE_SHARE of it: a weaker wrapper
+# around the article plus the page's teasers and widgets (readability yahoo-3).
+CLIMB_MAX_GROWTH = 3.0
+CLIMB_MIN_SCORE_SHARE = 0.6

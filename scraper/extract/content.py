@@ -543,7 +543,8 @@ def _climb(top: etree._Element, stats: dict[etree._Element, _Stats], body: etree
         if score < threshold:
             break
         if score > last:
-            top = parent
+            if st is None or not _is_weaker_wrapper(pst, st):
+                top = parent
             break
         last = score
         parent = parent.getparent()
@@ -553,6 +554,13 @@ def _climb(top: etree._Element, stats: dict[etree._Element, _Stats], body: etree
             break
         top = parent
     return top
+
+
+def _is_weaker_wrapper(parent: _Stats, best: _Stats) -> bool:
+    """A wrapper scoring well below the best block while holding several times its text."""
+    return parent.chars > bp.CLIMB_MAX_GROWTH * best.chars and _final_score(
+        parent
+    ) < bp.CLIMB_MIN_SCORE_SHARE * _final_score(best)
 
 
 def _with_siblings(
