@@ -6,7 +6,9 @@ Heuristics (tags, class/id tokens, text patterns, thresholds) live in
 boilerplate.py. Steps: drop per-site and generic boilerplate, flatten the
 body into paragraphs, score containers by the prose they hold (readability's
 scheme, with CJK characters weighted and CJK punctuation counted), take the
-best one plus its good siblings, clean link lists inside it, strip the
+best one plus its good siblings (or the whole cleaned page when that block
+holds little of the page's prose: listings, service pages), add the standfirst
+between the headline and the block, clean link lists inside it, strip the
 headline and byline from its start, and render text and HTML.
 """
 
