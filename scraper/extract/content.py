@@ -6,7 +6,9 @@ Heuristics (tags, class/id tokens, text patterns, thresholds) live in
 boilerplate.py. Steps: drop per-site and generic boilerplate, flatten the
 body into paragraphs, score containers by the prose they hold (readability's
 scheme, with CJK characters weighted and CJK punctuation counted), take the
-best one plus its good siblings, clean link lists inside it, strip the
+best one plus its good siblings (or the whole cleaned page when that block
+holds little of the page's prose: listings, service pages), add the standfirst
+between the headline and the block, clean link lists inside it, strip the
 headline and byline from its start, and render text and HTML.
 """
 
@@ -144,9 +146,15 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
         )
         times = sum(1 for _ in body.iter("time"))
         kind = page_kind(hints, all_paras, main_paras, dated, times, datelines)
+        best = chosen
+        lead: list[_Para] = []
+        if _is_partial_block(main_paras, all_paras, kind):
+            chosen = [body]
+        else:
+            lead = _lead_paragraphs(all_paras, chosen, meta)
         if kind != "listing":
-            _drop_link_lists(chosen, stats)
-        paras = [p for el in chosen for p in _flatten(el)]
+            _drop_link_lists(chosen, stats, best)
+        paras = lead + [p for el in chosen for p in _flatten(el)]
     paras = _strip_lead(_filter_paragraphs(paras), meta)
     return Content(_render_text(paras), _render_html(paras), kind)
 
@@ -250,19 +258,32 @@ def _drop_boilerplate_blocks(body: etree._Element) -> None:
             continue
         removed.add(el)
         doomed.append(el)
-    gone = sum(prose.get(el, 0) for el in doomed)
-    if prose_total > bp.FORUM_MIN_PROSE and prose_total - gone < bp.FORUM_MAX_OTHER_PROSE_SHARE * prose_total:
+    consent = [
+        el
+        for el in doomed
+        if bp.CONSENT_NAME_RE.search(" ".join(filter(None, (el.get("class"), el.get("id")))))
+    ]
+    prose_total = max(1, prose_total - sum(prose.get(el, 0) for el in consent))
+    gone = sum(prose.get(el, 0) for el in doomed) - sum(prose.get(el, 0) for el in consent)
+    other = prose_total - gone
+    if (
+        prose_total > bp.FORUM_MIN_PROSE
+        and other < bp.FORUM_MAX_OTHER_PROSE_SHARE * prose_total
+        and other < bp.FORUM_MAX_OTHER_PROSE
+    ):
         # Everything that reads as prose is named "comment": a forum thread, not an article's comments.
-        doomed = [el for el in doomed if prose.get(el, 0) == 0]
+        doomed = [el for el in doomed if prose.get(el, 0) == 0 or el in consent]
     for el in doomed:
         logger.debug("boilerplate block <%s class=%r id=%r>", el.tag, el.get("class"), el.get("id"))
         remove_keeping_tail(el)
 
 
 def _keeps_boilerplate_block(el: etree._Element, share: float, prose_share: float) -> bool:
+    names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    if bp.CONSENT_NAME_RE.search(names) and next(el.iter("h1", "article", "main"), None) is None:
+        return False
     if share > bp.BOILERPLATE_KEEP_ANY_SHARE:
         return True
-    names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
     if (
         prose_share > bp.BOILERPLATE_KEEP_PROSE_SHARE
         and not _is_hidden(el)
@@ -528,7 +549,8 @@ def _climb(top: etree._Element, stats: dict[etree._Element, _Stats], body: etree
         if score < threshold:
             break
         if score > last:
-            top = parent
+            if st is None or not _is_weaker_wrapper(pst, st):
+                top = parent
             break
         last = score
         parent = parent.getparent()
@@ -538,6 +560,13 @@ def _climb(top: etree._Element, stats: dict[etree._Element, _Stats], body: etree
             break
         top = parent
     return top
+
+
+def _is_weaker_wrapper(parent: _Stats, best: _Stats) -> bool:
+    """A wrapper scoring well below the best block while holding several times its text."""
+    return parent.chars > bp.CLIMB_MAX_GROWTH * best.chars and _final_score(
+        parent
+    ) < bp.CLIMB_MIN_SCORE_SHARE * _final_score(best)
 
 
 def _with_siblings(
@@ -575,6 +604,56 @@ def _is_prose_sibling(el: etree._Element, st: _Stats) -> bool:
     return 0 < st.chars <= 80 and st.link_chars == 0 and bool(re.search(r"[.。！？!?]$", text))
 
 
+def _is_partial_block(main_paras: list[_Para], all_paras: list[_Para], kind: str) -> bool:
+    """The chosen block holds too little of the page's prose: the page is its main content.
+
+    A listing's or a service page's text is every teaser and section, not the one
+    prose block that scores best; after boilerplate removal the body is closer.
+    """
+    share = _prose_chars(main_paras) / max(1, _prose_chars(all_paras))
+    if kind == "article":
+        return share < bp.PARTIAL_BLOCK_SHARE_ARTICLE
+    return share < bp.PARTIAL_BLOCK_SHARE_OTHER
+
+
+def _prose_chars(paras: list[_Para]) -> int:
+    return sum(p.weight for p in paras if p.weight >= bp.PARTIAL_PROSE_CHARS and p.link_density < 0.3)
+
+
+def _lead_paragraphs(
+    all_paras: list[_Para], chosen: list[etree._Element], meta: PageMeta | None
+) -> list[_Para]:
+    """The standfirst and opening paragraphs between the headline and the chosen block.
+
+    Sites put the lede in its own container ("p.lead", "div.intro", "h2.article-deck")
+    beside or above the body block, which the scoring does not reach. Prose lines
+    after the page's headline and before the block are taken, when the gap is short.
+    """
+    start = next((i for i, p in enumerate(all_paras) if _inside(p.container, chosen)), None)
+    if start is None:
+        return []
+    titles = _title_forms(meta.title) if meta and meta.title else ()
+    headline = None
+    for i in range(start - 1, max(-1, start - 1 - bp.LEAD_MAX_GAP_PARAGRAPHS), -1):
+        para = all_paras[i]
+        if para.container.tag == "h1" or any(_is_headline(_norm(para.text), t) for t in titles):
+            headline = i
+            break
+    if headline is None:
+        return []
+    return [p for p in all_paras[headline + 1 : start] if _is_lead_prose(p)]
+
+
+def _is_lead_prose(para: _Para) -> bool:
+    if para.link_density > 0.3 or para.weight < bp.LEAD_MIN_CHARS or para.container.tag == "h1":
+        return False
+    if any(a.tag in ("figure", "figcaption") for a in para.container.iterancestors()):
+        return False
+    if para.container.tag in ("figure", "figcaption") or _is_boilerplate_text(para.text):
+        return False
+    return para.weight >= bp.PROSE_PARAGRAPH_CHARS or bool(bp.SENTENCE_END_RE.search(para.text))
+
+
 def _inside(el: etree._Element, roots: list[etree._Element]) -> bool:
     return any(el is r for r in roots) or any(a is r for a in el.iterancestors() for r in roots)
 
@@ -582,12 +661,19 @@ def _inside(el: etree._Element, roots: list[etree._Element]) -> bool:
 # --- step 4: cleaning inside the main block -----------------------------------------------------
 
 
-def _drop_link_lists(chosen: list[etree._Element], stats: dict[etree._Element, _Stats]) -> None:
-    """Remove link-dense lists and boxes (related links, tag clouds) inside the main block."""
+def _drop_link_lists(
+    chosen: list[etree._Element], stats: dict[etree._Element, _Stats], best: list[etree._Element]
+) -> None:
+    """Remove link-dense lists and boxes (related links, tag clouds) inside the main block.
+
+    Blocks holding the best-scoring block stay: when the whole page is taken, a
+    link-heavy wrapper around everything is not a link list.
+    """
+    keep = {a for el in best for a in el.iterancestors()} | set(best)
     doomed = []
     for root in chosen:
         for el in root.iter(*_CLEANABLE_TAGS):
-            if el is root:
+            if el is root or el in keep:
                 continue
             st = stats.get(el)
             if st is None or st.chars == 0 or st.punctuation >= 10:
@@ -623,6 +709,9 @@ def _filter_paragraphs(paras: list[_Para]) -> list[_Para]:
         if separators >= 3 and para.link_density > bp.MAX_LINK_DENSITY:
             continue
         kept.append(para)
+    if any(p.container.tag not in _HEADING_TAGS for p in kept):
+        while kept[-1].container.tag in _HEADING_TAGS:
+            kept.pop()  # a heading with nothing under it ends the page: "Related posts", "Comments"
     return kept
 
 
