@@ -13,8 +13,9 @@ max(per_host_delay, Crawl-delay capped at max_crawl_delay) between a response an
 at most crawl.concurrency requests in flight overall. Pages are analysed in the extraction pool
 while other pages download; each page's outcome, its article and the links it adds are written as one
 unit, and units are committed in batches of BATCH_PAGES (store.WriteBatch): a kill -9 loses whole
-pages only, which the next run fetches again. Articles are stored when their URL matches article_pattern (or, without one, when
-the extractor calls the page an article); other pages are followed and never stored.
+pages only, which the next run fetches again. Articles are stored when their URL matches
+article_pattern (or, without one, when the extractor calls the page an article); other pages are
+followed and never stored.
 """
 
 from __future__ import annotations
