@@ -347,15 +347,29 @@ class WriteBatch:
     seconds, and by commit(). A kill -9 loses the open batch, whole units only: those pages stay
     queued in the frontier and the next run fetches them again. Use one batch per connection, and
     no other transaction on that connection while the batch is open.
+
+    A batch holds the write lock from its first unit to its commit. So that another writer
+    (`scraper ingest` beside a crawl) is not starved, a caller with work to spare waits out
+    pause_left() before starting the next batch: the lock is then free for `pause` seconds.
     """
 
-    def __init__(self, db: sqlite_utils.Database, *, max_units: int, max_seconds: float) -> None:
+    def __init__(
+        self, db: sqlite_utils.Database, *, max_units: int, max_seconds: float, pause: float = 0.0
+    ) -> None:
         self.db = db
         self.max_units = max_units
         self.max_seconds = max_seconds
+        self.pause = pause
         self._units = 0
         self._depth = 0
         self._opened = 0.0
+        self._committed = -pause
+
+    def pause_left(self) -> float:
+        """Seconds to wait before opening the next batch (0 while one is open)."""
+        if self.db.conn.in_transaction:
+            return 0.0
+        return max(0.0, self._committed + self.pause - time.monotonic())
 
     @property
     def open(self) -> bool:
@@ -399,6 +413,7 @@ class WriteBatch:
             return
         try:
             self.db.conn.execute("COMMIT")
+            self._committed = time.monotonic()
         except sqlite3.Error as exc:
             if self.db.conn.in_transaction:
                 self.db.conn.execute("ROLLBACK")

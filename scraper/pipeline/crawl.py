@@ -49,7 +49,10 @@ COUNTS_EVERY_S = 5.0
 # Pages whose writes share one transaction (see store.WriteBatch): a commit per page cost more than
 # the fetch; a kill -9 makes the next run fetch at most this many pages again.
 BATCH_PAGES = 32
-BATCH_SECONDS = 1.0
+BATCH_SECONDS = 0.5
+# Page writes wait this long after each batch, so `scraper ingest` beside a crawl gets the write
+# lock (SQLite's busy handler retries every 100 ms at most).
+BATCH_PAUSE = 0.1
 # A failure that may pass (network, 5xx, 408, 429) is retried on the next runs, this many times in a row.
 MAX_ATTEMPTS = 3
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -119,7 +122,7 @@ async def _crawl(
         run_id = store.start_run(db, [s.name for s in sources], started=now_utc(), pid=os.getpid())
         report = CrawlReport(run_id, {s.name: RunReport() for s in sources}, dry_run=dry_run)
         report.exit_status = 1  # until the run finishes
-        batch = store.WriteBatch(db, max_units=BATCH_PAGES, max_seconds=BATCH_SECONDS)
+        batch = store.WriteBatch(db, max_units=BATCH_PAGES, max_seconds=BATCH_SECONDS, pause=BATCH_PAUSE)
         try:
             async with make_client(cfg.fetch) as client:
                 with Extractor(cfg, processes=default_processes(cfg.crawl.workers)) as extractor:
@@ -348,7 +351,7 @@ class _Crawler:
         scope = self.scopes[target.source]
         if page.status == 304:
             is_article = target.page_kind == "article"
-            self._commit(target, page, now, None, [], "article" if is_article else "listing")
+            await self._commit(target, page, now, None, [], "article" if is_article else "listing")
             if is_article:
                 self._count(target.source, "unchanged")
             self._emit(target, "unchanged" if is_article else "listing", reason="HTTP 304 not modified")
@@ -365,11 +368,11 @@ class _Crawler:
         analysis = await self.extractor.analyze(page, want, follow=follow)
         links = self._links(target, analysis, listing=not want and analysis.article is None)
         if analysis.article is None and want:
-            self._commit(target, page, now, None, links, None, skipped=analysis.reason)
+            await self._commit(target, page, now, None, links, None, skipped=analysis.reason)
             return
-        self._commit(target, page, now, analysis, links, "article" if analysis.article else "listing")
+        await self._commit(target, page, now, analysis, links, "article" if analysis.article else "listing")
 
-    def _commit(
+    async def _commit(
         self,
         target: Target,
         page: Page,
@@ -379,7 +382,9 @@ class _Crawler:
         page_kind: str | None,
         skipped: str | None = None,
     ) -> None:
-        """Store the article (if any), update the frontier and queue links, in one transaction."""
+        """Store the article (if any), update the frontier and queue links, as one write unit."""
+        while (pause := self.batch.pause_left()) > 0:
+            await asyncio.sleep(pause)
         article = analysis.article if analysis is not None else None
         with self.batch.write():
             prepared = analysis.prepared if analysis is not None else None
