@@ -21,6 +21,7 @@ import datetime as dt
 import logging
 import sqlite3
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -337,6 +338,88 @@ def transaction(db: sqlite_utils.Database) -> Iterator[None]:
         raise _storage_error(_db_path(db), "cannot write", exc) from exc
 
 
+class WriteBatch:
+    """Write units (`with batch.write():`) grouped into one BEGIN IMMEDIATE transaction per batch.
+
+    The crawl writes each page's article, frontier row and links as one unit. A commit per page
+    made SQLite the main process's largest cost (FTS5 writes a new index segment at each commit,
+    then merges them), so units are committed together every `max_units` units or `max_seconds`
+    seconds, and by commit(). A kill -9 loses the open batch, whole units only: those pages stay
+    queued in the frontier and the next run fetches them again. Use one batch per connection, and
+    no other transaction on that connection while the batch is open.
+
+    A batch holds the write lock from its first unit to its commit. So that another writer
+    (`scraper ingest` beside a crawl) is not starved, a caller with work to spare waits out
+    pause_left() before starting the next batch: the lock is then free for `pause` seconds.
+    """
+
+    def __init__(
+        self, db: sqlite_utils.Database, *, max_units: int, max_seconds: float, pause: float = 0.0
+    ) -> None:
+        self.db = db
+        self.max_units = max_units
+        self.max_seconds = max_seconds
+        self.pause = pause
+        self._units = 0
+        self._depth = 0
+        self._opened = 0.0
+        self._committed = -pause
+
+    def pause_left(self) -> float:
+        """Seconds to wait before opening the next batch (0 while one is open)."""
+        if self.db.conn.in_transaction:
+            return 0.0
+        return max(0.0, self._committed + self.pause - time.monotonic())
+
+    @property
+    def open(self) -> bool:
+        """Whether units are written but not committed yet."""
+        return self.db.conn.in_transaction
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One unit; a nested write() joins the enclosing unit.
+
+        Raises:
+            StorageError: SQLite failed; the whole open batch is rolled back.
+        """
+        try:
+            if not self.db.conn.in_transaction:
+                self.db.conn.execute("BEGIN IMMEDIATE")
+                self._units, self._opened = 0, time.monotonic()
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+        except BaseException as exc:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise _storage_error(_db_path(self.db), "cannot write", exc) from exc
+            raise
+        if self._depth == 0:
+            self._units += 1
+            if self._units >= self.max_units or time.monotonic() - self._opened >= self.max_seconds:
+                self.commit()
+
+    def commit(self) -> None:
+        """Commit the units written so far (nothing when no batch is open).
+
+        Raises:
+            StorageError: SQLite failed; the batch is rolled back.
+        """
+        if self._depth or not self.db.conn.in_transaction:
+            return
+        try:
+            self.db.conn.execute("COMMIT")
+            self._committed = time.monotonic()
+        except sqlite3.Error as exc:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("ROLLBACK")
+            raise _storage_error(_db_path(self.db), "cannot commit", exc) from exc
+
+
 @dataclass(frozen=True, slots=True)
 class PreparedArticle:
     """An article as the row save_article() writes, keys and hashes computed (CPU work, no SQL).
@@ -571,7 +654,7 @@ def finish_run(
             "UPDATE runs SET finished = ?, exit_status = ? WHERE id = ?",
             [_iso(finished), exit_status, run_id],
         )
-        _write_run_counts(db, run_id, counts)
+        write_run_counts(db, run_id, counts)
 
 
 def save_run_counts(db: sqlite_utils.Database, run_id: int, counts: dict[str, dict[str, int]]) -> None:
@@ -581,10 +664,11 @@ def save_run_counts(db: sqlite_utils.Database, run_id: int, counts: dict[str, di
         StorageError: SQLite failed.
     """
     with transaction(db):
-        _write_run_counts(db, run_id, counts)
+        write_run_counts(db, run_id, counts)
 
 
-def _write_run_counts(db: sqlite_utils.Database, run_id: int, counts: dict[str, dict[str, int]]) -> None:
+def write_run_counts(db: sqlite_utils.Database, run_id: int, counts: dict[str, dict[str, int]]) -> None:
+    """save_run_counts() inside the caller's transaction."""
     names = ", ".join(RUN_COUNTS)
     marks = ", ".join("?" for _ in RUN_COUNTS)
     for source, numbers in counts.items():

@@ -118,3 +118,23 @@ def test_simhash_distance_accepts_signed_values():
     signed = value - (1 << 64)
     assert simhash_distance(value, signed) == 0
     assert simhash_distance(0, value) == 3
+
+
+# Fingerprints computed by the first simhash() (a Python loop per shingle and per bit). Rows
+# already stored keep these values, so a faster simhash() must return exactly the same ones.
+PINNED_SIMHASHES = [
+    (STORY, 0x1D32C36B54C522C9),
+    (OTHER_STORY, 0xBC041731650098B2),
+    ("北京市今天举行新闻发布会，介绍了城市交通发展的最新情况。地铁新线路将于明年开通。", 0x89DEA5A0D52428A4),
+    ("a b", 0xBB37DEA5C027F928),
+    ("Straße\u00ad\u200b x", 0xCBD0848CBB003B9E),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PINNED_SIMHASHES)
+def test_simhash_values_stay_those_already_stored(text, expected):
+    assert simhash(text) == expected
+
+
+def test_normalize_text_drops_format_characters_only():
+    assert normalize_text("co\u00adop\u200be\ufeffration \u00e9t\u00e9") == "cooperation \u00e9t\u00e9"

@@ -23,7 +23,15 @@ from hypothesis import strategies as st
 from scraper.dedupe import content_hash, simhash
 from scraper.errors import StorageError
 from scraper.models import Article, WriteOutcome
-from scraper.store import SCHEMA_VERSION, open_db, record_fetch, save_article, schema_version
+from scraper.store import (
+    SCHEMA_VERSION,
+    WriteBatch,
+    log_fetch,
+    open_db,
+    record_fetch,
+    save_article,
+    schema_version,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 T0 = dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.timezone.utc)
@@ -536,3 +544,63 @@ def test_year_is_derived_from_published(db, published, year):
     article = dataclasses.replace(make_article(), published=published)
     result = save_article(db, article, url=URL, site="example", fetched_at=T0)
     assert db.execute("SELECT year FROM articles WHERE id = ?", [result.article_id]).fetchone()[0] == year
+
+
+# -- WriteBatch: several write units per transaction ----------------------------
+
+
+def _fetch_logs(path: Path) -> int:
+    """Rows in fetch_log as another connection sees them (committed rows only)."""
+    with sqlite3.connect(path) as other:
+        return other.execute("SELECT count(*) FROM fetch_log").fetchone()[0]
+
+
+def _log_unit(batch: WriteBatch, n: int) -> None:
+    with batch.write():
+        log_fetch(batch.db, f"{URL}?page={n}", 200, None, T0)
+
+
+def test_write_batch_commits_every_max_units(tmp_path):
+    path = tmp_path / "corpus.db"
+    db = open_db(path)
+    batch = WriteBatch(db, max_units=3, max_seconds=3600)
+    for n in range(5):
+        _log_unit(batch, n)
+    assert _fetch_logs(path) == 3  # units 4 and 5 wait for the next commit
+    assert batch.open
+    batch.commit()
+    assert _fetch_logs(path) == 5
+    assert not batch.open
+
+
+def test_write_batch_nested_write_joins_the_unit(tmp_path):
+    path = tmp_path / "corpus.db"
+    batch = WriteBatch(open_db(path), max_units=2, max_seconds=3600)
+    with batch.write():
+        log_fetch(batch.db, URL, 200, None, T0)
+        _log_unit(batch, 1)  # nested: no commit in the middle of the outer unit
+        assert _fetch_logs(path) == 0
+    assert _fetch_logs(path) == 0
+    _log_unit(batch, 2)
+    assert _fetch_logs(path) == 3
+
+
+def test_write_batch_failure_rolls_back_the_whole_batch(tmp_path):
+    path = tmp_path / "corpus.db"
+    batch = WriteBatch(open_db(path), max_units=10, max_seconds=3600)
+    _log_unit(batch, 1)
+    with pytest.raises(StorageError, match="cannot write"), batch.write():
+        batch.db.execute("INSERT INTO no_such_table VALUES (1)")
+    assert not batch.open
+    batch.commit()
+    assert _fetch_logs(path) == 0
+
+
+def test_write_batch_pauses_after_a_commit_so_other_writers_get_the_lock(tmp_path):
+    path = tmp_path / "corpus.db"
+    batch = WriteBatch(open_db(path), max_units=1, max_seconds=3600, pause=30.0)
+    assert batch.pause_left() == 0.0
+    _log_unit(batch, 1)  # committed at once (max_units=1)
+    assert 29.0 < batch.pause_left() <= 30.0
+    record_fetch(open_db(path), URL, 200, None, T0)  # the lock is free during the pause
+    assert _fetch_logs(path) == 2

@@ -11,9 +11,11 @@ start page, sitemap and feed due, load due frontier rows (at most max_pages page
 fetch through one lane per host: robots.txt first (cached 24 h), one request in flight per host,
 max(per_host_delay, Crawl-delay capped at max_crawl_delay) between a response and the next request,
 at most crawl.concurrency requests in flight overall. Pages are analysed in the extraction pool
-while other pages download; each page's outcome, its article and the links it adds are committed in
-one transaction. Articles are stored when their URL matches article_pattern (or, without one, when
-the extractor calls the page an article); other pages are followed and never stored.
+while other pages download; each page's outcome, its article and the links it adds are written as one
+unit, and units are committed in batches of BATCH_PAGES (store.WriteBatch): a kill -9 loses whole
+pages only, which the next run fetches again. Articles are stored when their URL matches
+article_pattern (or, without one, when the extractor calls the page an article); other pages are
+followed and never stored.
 """
 
 from __future__ import annotations
@@ -25,8 +27,6 @@ import os
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
-
-import sqlite_utils
 
 from .. import discover, frontier, store
 from ..config import Config, Source
@@ -46,6 +46,13 @@ logger = logging.getLogger(__name__)
 Callback = Callable[[UrlResult], None]
 # run_sources is written this often during a run, so a killed run keeps its counts so far.
 COUNTS_EVERY_S = 5.0
+# Pages whose writes share one transaction (see store.WriteBatch): a commit per page cost more than
+# the fetch; a kill -9 makes the next run fetch at most this many pages again.
+BATCH_PAGES = 32
+BATCH_SECONDS = 0.5
+# Page writes wait this long after each batch, so `scraper ingest` beside a crawl gets the write
+# lock (SQLite's busy handler retries every 100 ms at most).
+BATCH_PAUSE = 0.1
 # A failure that may pass (network, 5xx, 408, 429) is retried on the next runs, this many times in a row.
 MAX_ATTEMPTS = 3
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -115,14 +122,16 @@ async def _crawl(
         run_id = store.start_run(db, [s.name for s in sources], started=now_utc(), pid=os.getpid())
         report = CrawlReport(run_id, {s.name: RunReport() for s in sources}, dry_run=dry_run)
         report.exit_status = 1  # until the run finishes
+        batch = store.WriteBatch(db, max_units=BATCH_PAGES, max_seconds=BATCH_SECONDS, pause=BATCH_PAUSE)
         try:
             async with make_client(cfg.fetch) as client:
                 with Extractor(cfg, processes=default_processes(cfg.crawl.workers)) as extractor:
-                    crawler = _Crawler(cfg, db, Fetcher(cfg.fetch, client), extractor, report, on_event)
+                    crawler = _Crawler(cfg, batch, Fetcher(cfg.fetch, client), extractor, report, on_event)
                     crawler.dry_run = dry_run
                     await crawler.run(sources, max_pages)
             report.exit_status = 1 if report.failure_ratio > cfg.crawl.max_failure_ratio else 0
         finally:
+            batch.commit()  # the pages finished so far (a failed batch was rolled back)
             counts = {name: dict(r.counts) for name, r in report.sources.items()}
             store.finish_run(db, run_id, counts, exit_status=report.exit_status, finished=now_utc())
     finally:
@@ -136,13 +145,14 @@ class _Crawler:
     def __init__(
         self,
         cfg: Config,
-        db: sqlite_utils.Database,
+        batch: store.WriteBatch,
         fetcher: Fetcher,
         extractor: Extractor,
         report: CrawlReport,
         on_event: Callback | None,
     ) -> None:
-        self.cfg, self.db, self.fetcher, self.extractor = cfg, db, fetcher, extractor
+        self.cfg, self.batch, self.db = cfg, batch, batch.db
+        self.fetcher, self.extractor = fetcher, extractor
         self.report, self.on_event = report, on_event
         self.run_id = report.run_id or 0
         self.dry_run = False
@@ -167,7 +177,7 @@ class _Crawler:
         for source in sources:
             self.scopes[source.name] = Scope(source)
             self.budget[source.name] = max_pages or source.max_pages
-            with store.transaction(self.db):
+            with self.batch.write():
                 for kind, urls in (
                     ("seed", source.start_urls),
                     ("sitemap", source.sitemaps),
@@ -185,10 +195,26 @@ class _Crawler:
                 )
             for target in targets:
                 self._schedule(target)
-        if self.pending:
-            await self.idle.wait()
+        flusher = asyncio.ensure_future(self._commit_every(BATCH_SECONDS))
+        try:
+            if self.pending:
+                await self.idle.wait()
+        finally:
+            flusher.cancel()
         if self.error is not None:
             raise self.error
+
+    async def _commit_every(self, seconds: float) -> None:
+        """Commit the open batch now and then, so pages written while the crawl waits are kept."""
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                self.batch.commit()
+            except ScraperError as exc:  # a StorageError: stop the run
+                if self.error is None:
+                    self.error = exc
+                self.idle.set()
+                return
 
     def _schedule(self, target: Target) -> None:
         if target.url in self.seen:
@@ -263,7 +289,7 @@ class _Crawler:
         if lane.policy is not None and not lane.policy.allowed(target.url):
             now = now_utc()
             reason = "disallowed by robots.txt"
-            with store.transaction(self.db):
+            with self.batch.write():
                 frontier.mark_failed(
                     self.db,
                     target,
@@ -280,9 +306,9 @@ class _Crawler:
 
     async def _load_robots(self, lane: Lane, source: str) -> None:
         """Set the lane's policy and delay from robots.txt; queue the sitemaps it names."""
-        sitemaps = await load_robots(lane, self.cfg, self.db, self.fetcher, self.limit)
+        sitemaps = await load_robots(lane, self.cfg, self.batch, self.fetcher, self.limit)
         if sitemaps and source in self.scopes:
-            with store.transaction(self.db):
+            with self.batch.write():
                 added = frontier.add_seeds(self.db, source, sitemaps, "sitemap", now=now_utc())
             self._count(source, "discovered", added)
             for url in sitemaps:
@@ -325,7 +351,7 @@ class _Crawler:
         scope = self.scopes[target.source]
         if page.status == 304:
             is_article = target.page_kind == "article"
-            self._commit(target, page, now, None, [], "article" if is_article else "listing")
+            await self._commit(target, page, now, None, [], "article" if is_article else "listing")
             if is_article:
                 self._count(target.source, "unchanged")
             self._emit(target, "unchanged" if is_article else "listing", reason="HTTP 304 not modified")
@@ -342,11 +368,11 @@ class _Crawler:
         analysis = await self.extractor.analyze(page, want, follow=follow)
         links = self._links(target, analysis, listing=not want and analysis.article is None)
         if analysis.article is None and want:
-            self._commit(target, page, now, None, links, None, skipped=analysis.reason)
+            await self._commit(target, page, now, None, links, None, skipped=analysis.reason)
             return
-        self._commit(target, page, now, analysis, links, "article" if analysis.article else "listing")
+        await self._commit(target, page, now, analysis, links, "article" if analysis.article else "listing")
 
-    def _commit(
+    async def _commit(
         self,
         target: Target,
         page: Page,
@@ -356,9 +382,11 @@ class _Crawler:
         page_kind: str | None,
         skipped: str | None = None,
     ) -> None:
-        """Store the article (if any), update the frontier and queue links, in one transaction."""
+        """Store the article (if any), update the frontier and queue links, as one write unit."""
+        while (pause := self.batch.pause_left()) > 0:
+            await asyncio.sleep(pause)
         article = analysis.article if analysis is not None else None
-        with store.transaction(self.db):
+        with self.batch.write():
             prepared = analysis.prepared if analysis is not None else None
             saved = store.write_article(self.db, prepared) if prepared is not None else None
             if page.status == 304 and target.article_id is not None:
@@ -446,7 +474,7 @@ class _Crawler:
                 for u in urls
                 if scope.allows(u)
             ]
-        with store.transaction(self.db):
+        with self.batch.write():
             frontier.mark_fetched(
                 self.db, target, now=now, run_id=self.run_id, next_due=now,
                 etag=found.etag, last_modified=found.last_modified, page_kind=target.kind,
@@ -472,7 +500,7 @@ class _Crawler:
         retry_soon = outcome == "failed" and transient and target.attempts + 1 < MAX_ATTEMPTS
         every_run = target.kind != "page"
         next_due = now if retry_soon or every_run else self._recheck(now)
-        with store.transaction(self.db):
+        with self.batch.write():
             frontier.mark_failed(
                 self.db, target, outcome, str(exc), now=now, run_id=self.run_id, next_due=next_due
             )
@@ -496,7 +524,8 @@ class _Crawler:
         if now - self.saved_counts_at >= COUNTS_EVERY_S and self.report.run_id is not None:
             self.saved_counts_at = now
             counts_so_far = {name: dict(r.counts) for name, r in self.report.sources.items()}
-            store.save_run_counts(self.db, self.report.run_id, counts_so_far)
+            with self.batch.write():
+                store.write_run_counts(self.db, self.report.run_id, counts_so_far)
 
     def _emit(
         self, target: Target, outcome: str, *, title: str | None = None, reason: str | None = None

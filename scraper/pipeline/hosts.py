@@ -12,8 +12,6 @@ import logging
 import re
 from collections import deque
 
-import sqlite_utils
-
 from .. import discover, frontier, store
 from ..config import Config, Source
 from ..errors import FetchError
@@ -67,7 +65,7 @@ class Lane:
 
 
 async def load_robots(
-    lane: Lane, cfg: Config, db: sqlite_utils.Database, fetcher: Fetcher, limit: asyncio.Semaphore
+    lane: Lane, cfg: Config, batch: store.WriteBatch, fetcher: Fetcher, limit: asyncio.Semaphore
 ) -> list[str]:
     """Set lane.state, policy and delay from robots.txt (RFC 9309); returns the sitemaps it names.
 
@@ -80,15 +78,15 @@ async def load_robots(
     if not crawl.obey_robots:
         return []
     now = now_utc()
-    cached = frontier.cached_robots(db, lane.origin, now=now)
+    cached = frontier.cached_robots(batch.db, lane.origin, now=now)
     status: int | None
     if cached is not None:
         status, body = cached
     else:
         status, body = await _fetch_robots(lane, cfg, fetcher, limit)
         if status is not None and status < 500 and status != 429:
-            with store.transaction(db):
-                frontier.save_robots(db, lane.origin, status, body, now=now)
+            with batch.write():
+                frontier.save_robots(batch.db, lane.origin, status, body, now=now)
     agent = cfg.fetch.user_agent.split("/", 1)[0].strip() or "*"
     policy = policy_from_response(status, body, agent)
     if policy is None:
