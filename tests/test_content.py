@@ -332,7 +332,7 @@ def test_headline_with_site_suffix_and_pager_line_are_stripped():
     assert run(html, meta=meta).text == f"{ZH_1}\n\n{ZH_2}\n\n{ZH_3}"
 
 
-# --- regression pages (tests/fixtures/content/<slug>: page.html + expected.json) ---------------
+# --- regression pages (tests/fixtures/content/<slug>: expected.json + page.html or a "page" path) ---
 
 CONTENT_FIXTURES = Path(__file__).parent / "fixtures" / "content"
 CASES = sorted(p.name for p in CONTENT_FIXTURES.iterdir() if (p / "expected.json").exists())
@@ -340,7 +340,8 @@ CASES = sorted(p.name for p in CONTENT_FIXTURES.iterdir() if (p / "expected.json
 
 def _fixture(slug: str) -> tuple[dict[str, Any], Article]:
     expected = json.loads((CONTENT_FIXTURES / slug / "expected.json").read_text(encoding="utf-8"))
-    html = (CONTENT_FIXTURES / slug / "page.html").read_text(encoding="utf-8")
+    # "page" names a page kept in another fixture folder, so one page is stored once
+    html = (CONTENT_FIXTURES / slug / expected.get("page", "page.html")).read_text(encoding="utf-8")
     return expected, extract(html, expected["url"])
 
 
