@@ -255,13 +255,27 @@ def iter_articles(
 
     Rows are read in batches by id, so memory stays flat on any corpus size.
     """
+    columns = (
+        f"{_ARTICLE_COLUMNS}, a.text, "
+        "(SELECT json_group_array(u.url) FROM article_urls u WHERE u.article_id = a.id) AS urls"
+    )
+    for row in _keyset_rows(path, columns, filters, batch):
+        item = dict(row)
+        item["urls"] = _json_list(item["urls"])
+        yield item
+
+
+def _keyset_rows(
+    path: str | Path, columns: str, filters: Filters | None, batch: int
+) -> Iterator[sqlite3.Row]:
+    """Rows of `articles a` in id order, read `batch` at a time after the last id seen.
+
+    `columns` must start with a.id. Paging by id instead of OFFSET keeps each batch an
+    index seek, so memory and per-batch time stay flat on any corpus size.
+    """
     where, params = (filters or Filters()).sql()
     extra = "".join(f" AND {w}" for w in where)
-    sql = (
-        f"SELECT {_ARTICLE_COLUMNS}, a.text, "
-        "(SELECT json_group_array(u.url) FROM article_urls u WHERE u.article_id = a.id) AS urls "
-        f"FROM articles a WHERE a.id > ?{extra} ORDER BY a.id LIMIT ?"
-    )
+    sql = f"SELECT {columns} FROM articles a WHERE a.id > ?{extra} ORDER BY a.id LIMIT ?"
     conn = connect_readonly(path, seconds=3600)
     last = 0
     try:
@@ -269,32 +283,14 @@ def iter_articles(
             rows = conn.execute(sql, [last, *params, batch]).fetchall()
             if not rows:
                 return
-            for row in rows:
-                item = dict(row)
-                item["urls"] = _json_list(item["urls"])
-                yield item
-            last = rows[-1]["id"]
+            yield from rows
+            last = rows[-1][0]
     finally:
         conn.close()
 
 
-_EXPORT_FIELDS = (
-    "id",
-    "url",
-    "title",
-    "published",
-    "author",
-    "source",
-    "section",
-    "site",
-    "language",
-    "word_count",
-    "content_hash",
-    "fetched_at",
-    "first_seen",
-    "last_seen",
-    "text",
-)
+# the columns of iter_articles(), in the same order, for SQLite's json_object()
+_EXPORT_FIELDS = (*(c.strip().removeprefix("a.") for c in _ARTICLE_COLUMNS.split(",")), "text")
 
 
 def iter_article_json(path: str | Path, *, filters: Filters | None = None, batch: int = 500) -> Iterator[str]:
@@ -303,26 +299,10 @@ def iter_article_json(path: str | Path, *, filters: Filters | None = None, batch
     json_object() runs in C: on 100k articles of ~8k characters, Python's
     json.dumps of the same dicts was half the export time (benchmarks/query_bench.py).
     """
-    where, params = (filters or Filters()).sql()
-    extra = "".join(f" AND {w}" for w in where)
     pairs = ", ".join(f"'{name}', a.{name}" for name in _EXPORT_FIELDS)
     urls = "json((SELECT json_group_array(u.url) FROM article_urls u WHERE u.article_id = a.id))"
-    sql = (
-        f"SELECT a.id, json_object({pairs}, 'urls', {urls}) FROM articles a "
-        f"WHERE a.id > ?{extra} ORDER BY a.id LIMIT ?"
-    )
-    conn = connect_readonly(path, seconds=3600)
-    last = 0
-    try:
-        while True:
-            rows = conn.execute(sql, [last, *params, batch]).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                yield row[1]
-            last = rows[-1][0]
-    finally:
-        conn.close()
+    for row in _keyset_rows(path, f"a.id, json_object({pairs}, 'urls', {urls})", filters, batch):
+        yield row[1]
 
 
 def _json_list(value: str | None) -> list[Any]:
