@@ -70,8 +70,11 @@ _CLEANABLE_TAGS = frozenset({"div", "section", "ul", "ol", "dl", "table", "heade
 class PageMeta(Protocol):
     """What content extraction reads from the metadata step."""
 
-    title: str | None
-    published: dt.date | dt.datetime | None
+    @property
+    def title(self) -> str | None: ...
+
+    @property
+    def published(self) -> dt.date | dt.datetime | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -861,7 +864,7 @@ def _render_text(paras: list[_Para]) -> str:
 
 
 def _html_tag(para: _Para) -> str:
-    tag = para.container.tag
+    tag = str(para.container.tag)
     if tag in ("h1", "h2"):
         return "h2"
     if tag == "h3":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Protocol
 
 from lxml import etree
@@ -55,8 +56,8 @@ def read_hints(tree: etree._Element) -> PageHints:
 
 def page_kind(
     hints: PageHints,
-    all_paras: list[_Paragraph],
-    main_paras: list[_Paragraph],
+    all_paras: Sequence[_Paragraph],
+    main_paras: Sequence[_Paragraph],
     dated: bool,
     time_elements: int,
     datelines: int,

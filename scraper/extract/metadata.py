@@ -319,7 +319,7 @@ def _canonical_url(tree: lxml.html.HtmlElement, meta: dict[str, str], url: str |
         if parts.path in ("", "/") and page_path not in ("", "/"):
             # A canonical URL pointing at a homepage is a template default, not this article.
             continue
-        return absolute
+        return str(absolute)
     return None
 
 
