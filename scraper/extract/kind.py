@@ -12,8 +12,8 @@ have no kind of their own and count as misses).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from lxml import etree
