@@ -12,6 +12,8 @@ on average) BeautifulSoup(html, "lxml") alone takes 17 ms a page against
 
 from __future__ import annotations
 
+from lxml.html import HtmlElement
+
 from ..config import Rules
 from ..encoding import decode_html
 from ..errors import ExtractError
@@ -20,7 +22,7 @@ from .content import extract_content
 from .metadata import extract_metadata
 from .parse import parse_html
 
-__all__ = ["extract"]
+__all__ = ["extract", "extract_tree", "parse_html"]
 
 
 def extract(html: str | bytes, url: str | None = None, rules: Rules | None = None) -> Article:
@@ -31,10 +33,19 @@ def extract(html: str | bytes, url: str | None = None, rules: Rules | None = Non
     """
     if isinstance(html, bytes):
         html, _ = decode_html(html)
-    rules = rules or Rules()
     tree = parse_html(html)
     if tree is None:
         raise ExtractError(f"cannot parse the page at {url or '<input>'}: no HTML elements found")
+    return extract_tree(tree, url, rules)
+
+
+def extract_tree(tree: HtmlElement, url: str | None = None, rules: Rules | None = None) -> Article:
+    """Extract the article from a tree parse_html() built, for callers that read it first.
+
+    The tree is changed: boilerplate is removed from it. The crawler reads a
+    page's links from the same tree before, so each page is parsed once.
+    """
+    rules = rules or Rules()
     meta = extract_metadata(tree, url, rules)
     content = extract_content(tree, rules, meta)
     return Article(

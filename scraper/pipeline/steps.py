@@ -11,14 +11,13 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, replace
 
-import lxml.html
 import sqlite_utils
-from lxml import etree
+from lxml.html import HtmlElement
 
 from .. import discover, store
 from ..config import Config, Rules
 from ..errors import ExtractError, FetchError, NoArticleFound, ScraperError, SkippedContent
-from ..extract import extract
+from ..extract import extract, extract_tree, parse_html
 from ..models import Article, Page, SaveResult
 from ..urls import host_of, same_site
 
@@ -37,14 +36,19 @@ class Analysis:
     feeds: tuple[str, ...] = ()
 
 
-def extract_page(page: Page, cfg: Config) -> Article:
+def extract_page(page: Page, cfg: Config, tree: HtmlElement | None = None) -> Article:
     """Extract a fetched page with its source's rules; NoArticleFound when the text is too short.
 
+    `tree`, when given, is the page as parse_html() built it (it is changed).
     A canonical URL the page declares on another site is not trusted: it
     would let one page overwrite another site's article.
     """
     source = cfg.source_for(page.final_url)
-    article = extract(page.html, page.final_url, source.rules if source else Rules())
+    rules = source.rules if source else Rules()
+    if tree is None:
+        article = extract(page.html, page.final_url, rules)
+    else:
+        article = extract_tree(tree, page.final_url, rules)
     if len(article.text) < cfg.extract.min_chars:
         raise NoArticleFound(
             f"no article at {page.final_url}: main text has {len(article.text)} characters, "
@@ -75,18 +79,16 @@ def analyze_page(page: Page, cfg: Config, want_article: bool | None, follow: boo
     links: tuple[str, ...] = ()
     pagination: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()
-    if follow:
-        tree = _link_tree(page.html)
-        if tree is not None:
-            pagination = tuple(discover.find_pagination(tree, page.final_url))
-            links = tuple(
-                link.url for link in discover.extract_links(tree, page.final_url) if not link.nofollow
-            )
-            feeds = tuple(discover.find_feeds(tree, page.final_url))
+    # one parse per page: links are read first, then extraction strips the same tree
+    tree = parse_html(page.html) if follow or want_article is not False else None
+    if follow and tree is not None:
+        pagination = tuple(discover.find_pagination(tree, page.final_url))
+        links = tuple(link.url for link in discover.extract_links(tree, page.final_url) if not link.nofollow)
+        feeds = tuple(discover.find_feeds(tree, page.final_url))
     if want_article is False:
         return Analysis(None, "not an article page", None, links, pagination, feeds)
     try:
-        article: Article | None = extract_page(page, cfg)
+        article: Article | None = extract_page(page, cfg, tree)
         reason = None
     except ExtractError as exc:  # NoArticleFound, or a page with no HTML elements
         article, reason = None, str(exc)
@@ -98,17 +100,6 @@ def analyze_page(page: Page, cfg: Config, want_article: bool | None, follow: boo
     prepared = prepare_page(page, article, cfg)  # hashing is CPU work too: do it here, in the worker
     article = replace(article, html=None, text="")  # the row holds the text; ship it once
     return Analysis(article, None, prepared, links, pagination, feeds)
-
-
-def _link_tree(html: str) -> lxml.html.HtmlElement | None:
-    """One lxml parse of the page for the three link finders; None when there is nothing to parse."""
-    try:
-        return lxml.html.document_fromstring(html.encode("utf-8"), parser=_UTF8_PARSER)
-    except etree.ParserError:
-        return None
-
-
-_UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
 
 
 def site_name(url: str, cfg: Config) -> str:
