@@ -275,23 +275,25 @@ class Fetcher:
             raise httpx.ConnectError(f"cannot resolve {urlsplit(current).hostname}: {exc}") from exc
 
     async def _read_page(self, url: str, final_url: str, response: httpx.Response) -> Page:
-        status = response.status_code
-        etag = response.headers.get("etag")
-        last_modified = response.headers.get("last-modified")
-        media_type = _media_type(response.headers.get("content-type"))
-        now = dt.datetime.now(dt.timezone.utc)
-        if status == 304:
-            return Page(url, final_url, 304, media_type, "", "", now, etag, last_modified)
-        if not 200 <= status < 300:
-            raise _BadStatus(final_url, status, parse_retry_after(response.headers.get("retry-after")))
-        if media_type and media_type not in HTML_TYPES:
-            raise SkippedContent(url, f"skipped {url}: content type {media_type} is not HTML")
-        raw = await read_body(url, response, media_type, self.cfg.max_bytes)
-        html, encoding = decode_html(raw, response.charset_encoding)
-        logger.debug("GET %s -> HTTP %d, %d bytes, %s", final_url, status, len(raw), encoding)
-        return Page(url, final_url, status, media_type, html, encoding, now, etag, last_modified)
+        res = await self._read_resource(url, final_url, response, self.cfg.max_bytes, html=True)
+        html, encoding = ("", "") if res.status == 304 else decode_html(res.body, response.charset_encoding)
+        logger.debug("GET %s -> HTTP %d, %d bytes, %s", final_url, res.status, len(res.body), encoding)
+        return Page(
+            url,
+            final_url,
+            res.status,
+            res.content_type,
+            html,
+            encoding,
+            res.fetched_at,
+            res.etag,
+            res.last_modified,
+        )
 
-    async def _read_resource(self, url: str, final_url: str, response: httpx.Response, cap: int) -> Resource:
+    async def _read_resource(
+        self, url: str, final_url: str, response: httpx.Response, cap: int, *, html: bool = False
+    ) -> Resource:
+        """The body of a final response; with html, only HTML types and no binary body pass."""
         status = response.status_code
         etag = response.headers.get("etag")
         last_modified = response.headers.get("last-modified")
@@ -301,8 +303,11 @@ class Fetcher:
             return Resource(url, final_url, 304, media_type, b"", now, etag, last_modified)
         if not 200 <= status < 300:
             raise _BadStatus(final_url, status, parse_retry_after(response.headers.get("retry-after")))
-        body = await read_body(url, response, media_type, cap, sniff=False)
-        logger.debug("GET %s -> HTTP %d, %d bytes (%s)", final_url, status, len(body), media_type)
+        if html and media_type and media_type not in HTML_TYPES:
+            raise SkippedContent(url, f"skipped {url}: content type {media_type} is not HTML")
+        body = await read_body(url, response, media_type, cap, sniff=html)
+        if not html:
+            logger.debug("GET %s -> HTTP %d, %d bytes (%s)", final_url, status, len(body), media_type)
         return Resource(url, final_url, status, media_type, body, now, etag, last_modified)
 
 
