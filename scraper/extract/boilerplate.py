@@ -418,14 +418,23 @@ CREDIT_RE = re.compile(
 # Teaser links set inside an article: "Lea: …", "MIRA: …", "LE PUEDE INTERESAR: …",
 # "Read more: …", "Czytaj też: …", "Lesen Sie auch: …", ">> Headline <<".
 TEASER_PREFIX_RE = re.compile(
-    r"^(?:>>|►|▶)|^(?:lea|lee|mira|ver|vea|puedes ver|le puede interesar|te puede interesar|"
+    r"^(?:>>|►|▶)|^(?:lea|lee|mira|mire|ver|vea|lea más|lee más|lea además|vea también|ver también|"
+    r"mira también|puedes ver|le puede interesar|te puede interesar|"
     r"también (?:te puede interesar|lee)|lea también|read more|read also|also read|see also|related|"
     r"more on this|recommended|czytaj (?:też|także|również|więcej)|zobacz (?:też|także)|dowiedz się więcej|"
-    r"lesen sie (?:auch|hier|mehr)|mehr dazu|mehr zum thema|siehe auch|auch interessant|weiterlesen|"
+    r"lesen sie (?:auch|hier|mehr)|auch lesen|mehr dazu|mehr zum thema|siehe auch|"
+    r"auch interessant|weiterlesen|"
     r"leggi anche|vedi anche|à lire aussi|lire aussi|voir aussi|leia (?:também|mais)|veja também|"
     r"lees ook|zie ook)\s*[:：]",
     re.IGNORECASE,
 )
+
+# A caption is an element named so ("wp-caption-text", "media__caption",
+# "post-image-credits", "legend") or a <figcaption>; one that comes before
+# the article's first prose paragraph belongs to the lead image over the
+# headline (trafilatura set: td-post-featured-image, header figures), which
+# the article text leaves out, while captions inside the text stay.
+CAPTION_NAME_RE = re.compile(r"caption|credit|legend|img-meta|image-meta", re.IGNORECASE)
 
 # Headings of related-article and more-reading boxes; the short teaser lines
 # under one are dropped with it until prose starts again.

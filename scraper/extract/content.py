@@ -712,10 +712,30 @@ def _filter_paragraphs(paras: list[_Para]) -> list[_Para]:
         if separators >= 3 and para.link_density > bp.MAX_LINK_DENSITY:
             continue
         kept.append(para)
+    kept = _drop_lead_captions(kept)
     if any(p.container.tag not in _HEADING_TAGS for p in kept):
         while kept[-1].container.tag in _HEADING_TAGS:
             kept.pop()  # a heading with nothing under it ends the page: "Related posts", "Comments"
     return kept
+
+
+def _drop_lead_captions(paras: list[_Para]) -> list[_Para]:
+    """Drop the captions that come before the first prose paragraph: the lead image's, not the text's."""
+    prose = (i for i, p in enumerate(paras) if p.weight >= bp.PROSE_PARAGRAPH_CHARS and not _is_caption(p))
+    first_prose = next(prose, len(paras))
+    return [p for i, p in enumerate(paras) if i >= first_prose or not _is_caption(p)]
+
+
+def _is_caption(para: _Para) -> bool:
+    for el in (para.container, *para.container.iterancestors()):
+        if el.tag in ("figcaption", "figure"):
+            return True
+        if el.tag in ("body", "article", "main"):
+            return False
+        name = f"{el.get('class', '')} {el.get('id', '')}"
+        if bp.CAPTION_NAME_RE.search(name):
+            return True
+    return False
 
 
 def _is_furniture_line(para: _Para, check_dates: bool) -> bool:
