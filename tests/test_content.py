@@ -483,3 +483,18 @@ def test_teaser_link_lines_are_dropped(line):
     text = extract(html, "https://example.org/a").text
     assert line not in text
     assert PROSE_2 in text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Subscribe now to our weekly edition for the full story.",
+        "Follow The Courier on Twitter and Instagram for breaking news.",
+        "War der Artikel nützlich?",
+    ],
+)
+def test_calls_to_action_in_the_article_flow_are_dropped(line):
+    html = f"<html><body><article><p>{PROSE}</p><p>{line}</p><p>{PROSE_2}</p></article></body></html>"
+    text = extract(html, "https://example.org/a").text
+    assert line not in text
+    assert PROSE_2 in text

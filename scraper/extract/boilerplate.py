@@ -320,6 +320,25 @@ FURNITURE_RE = re.compile(
     re.IGNORECASE,
 )
 
+# Calls to action and widget labels in an article's flow: paywall and
+# subscription notes, "follow us"/"download our app" lines, rating and
+# sharing prompts, loading placeholders, advertising labels (trafilatura set
+# "without" snippets). Only lines up to PROMO_MAX_CHARS.
+PROMO_RE = re.compile(
+    r"^to (?:view|read|continue reading) (?:the|this) (?:full )?(?:story|article)\b.{0,40}\bsubscri|"
+    r"\bsubscribe (?:now )?(?:to|for) (?:our|the)\b|\balready a subscriber\b|"
+    r"\bfollow (?:us|the [\w ]{1,30}) on (?:twitter|facebook|instagram|telegram|whatsapp|linkedin)\b|"
+    r"\bdownload (?:the|our) [\w ]{0,30}\bapps?\b|\bnever miss\b.{0,40}\b(?:sign|subscri)|"
+    r"\bsign up (?:for|to) (?:our|the) [\w ]{0,20}newsletter\b|"
+    r"^war (?:der|dieser) (?:artikel|beitrag) (?:nützlich|hilfreich)|"
+    r"^möchten sie (?:den|diesen) (?:artikel|beitrag) teilen|^hier können sie den artikel bewerten|"
+    r"^\(?noch keine bewertungen\)?$|^(?:wird geladen|loading|cargando|chargement)\W*$|"
+    r"^\*?(?:werbung|anzeige)\b\W|^\W*anzeige\W*$|"
+    r"\bcanal de telegram\b|\búnete a nuestr|\bsuscríbete\b|\bsíguenos en\b",
+    re.IGNORECASE,
+)
+PROMO_MAX_CHARS = 200
+
 # Pager lines ("第1页/共1页 << 上一页 | 下一页 >>", "Previous page | Next page").
 PAGER_RE = re.compile(
     r"第\s*\d+\s*页|上一页|下一页|上一篇|下一篇|\b(?:next|previous|prev)\s+(?:page|post|article)\b", re.I
@@ -434,7 +453,11 @@ TEASER_PREFIX_RE = re.compile(
 # the article's first prose paragraph belongs to the lead image over the
 # headline (trafilatura set: td-post-featured-image, header figures), which
 # the article text leaves out, while captions inside the text stay.
+# A caption is a few lines (with its label and credit, up to 460 characters
+# on readability's nytimes pages); a longer element named so is a video's or
+# a gallery's description (zdf "item-caption", 1,100).
 CAPTION_NAME_RE = re.compile(r"caption|credit|legend|img-meta|image-meta", re.IGNORECASE)
+CAPTION_MAX_CHARS = 600
 
 # Headings of related-article and more-reading boxes; the short teaser lines
 # under one are dropped with it until prose starts again.

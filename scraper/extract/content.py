@@ -434,6 +434,8 @@ def _is_boilerplate_text(text: str) -> bool:
         return True
     if bp.PARTNER_LIST_RE.match(text):
         return True
+    if len(text) <= bp.PROMO_MAX_CHARS and bp.PROMO_RE.search(text):
+        return True
     if len(text) <= bp.PAGER_MAX_CHARS and bp.PAGER_RE.search(text):
         return True
     return bool(bp.FURNITURE_RE.match(text))
@@ -727,14 +729,14 @@ def _drop_lead_captions(paras: list[_Para]) -> list[_Para]:
 
 
 def _is_caption(para: _Para) -> bool:
+    if para.container.tag in _HEADING_TAGS:
+        return False  # a standfirst styled with a "caption-s5" utility class
     for el in (para.container, *para.container.iterancestors()):
-        if el.tag in ("figcaption", "figure"):
-            return True
-        if el.tag in ("body", "article", "main"):
+        if el.tag in ("body", "article", "main", "figure"):
             return False
         name = f"{el.get('class', '')} {el.get('id', '')}"
-        if bp.CAPTION_NAME_RE.search(name):
-            return True
+        if el.tag == "figcaption" or bp.CAPTION_NAME_RE.search(name):
+            return len(el.text_content()) <= bp.CAPTION_MAX_CHARS
     return False
 
 
