@@ -339,6 +339,11 @@ PROMO_RE = re.compile(
 )
 PROMO_MAX_CHARS = 200
 
+# Lines after an article's last prose paragraph that are (almost) all link
+# text are teasers to other pages ("Hier geht es zur …", a related headline);
+# list items stay (reference lists, tables of links that are the content).
+TRAILING_LINK_DENSITY = 0.9
+
 # Pager lines ("第1页/共1页 << 上一页 | 下一页 >>", "Previous page | Next page").
 PAGER_RE = re.compile(
     r"第\s*\d+\s*页|上一页|下一页|上一篇|下一篇|\b(?:next|previous|prev)\s+(?:page|post|article)\b", re.I

@@ -714,11 +714,24 @@ def _filter_paragraphs(paras: list[_Para]) -> list[_Para]:
         if separators >= 3 and para.link_density > bp.MAX_LINK_DENSITY:
             continue
         kept.append(para)
-    kept = _drop_lead_captions(kept)
+    kept = _drop_trailing_links(_drop_lead_captions(kept))
     if any(p.container.tag not in _HEADING_TAGS for p in kept):
         while kept[-1].container.tag in _HEADING_TAGS:
             kept.pop()  # a heading with nothing under it ends the page: "Related posts", "Comments"
     return kept
+
+
+def _drop_trailing_links(paras: list[_Para]) -> list[_Para]:
+    """Drop the link-only lines after the last prose paragraph: teasers to other pages, not the article."""
+    prose = [i for i, p in enumerate(paras) if p.weight >= bp.PROSE_PARAGRAPH_CHARS]
+    if not prose:
+        return paras
+    last = prose[-1]
+    return [
+        p
+        for i, p in enumerate(paras)
+        if i <= last or p.link_density < bp.TRAILING_LINK_DENSITY or p.container.tag in bp.LIST_CELL_TAGS
+    ]
 
 
 def _drop_lead_captions(paras: list[_Para]) -> list[_Para]:
