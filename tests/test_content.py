@@ -498,3 +498,13 @@ def test_calls_to_action_in_the_article_flow_are_dropped(line):
     text = extract(html, "https://example.org/a").text
     assert line not in text
     assert PROSE_2 in text
+
+
+def test_link_only_lines_after_the_last_prose_paragraph_are_dropped():
+    html = (
+        f"<html><body><article><p>{PROSE}</p><p><a href='/b'>Bus drivers strike again</a></p>"
+        f"<p>{PROSE_2}</p><p><a href='/c'>Here is the new timetable</a></p></article></body></html>"
+    )
+    text = extract(html, "https://example.org/a").text
+    assert "Here is the new timetable" not in text
+    assert "Bus drivers strike again" in text
