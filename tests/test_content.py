@@ -455,3 +455,56 @@ def test_content_html_round_trips_to_markdown():
     assert "## Routes" in markdown
     assert "- North line\n- South line" in markdown
     assert "*Really.*" in markdown
+
+
+def test_lead_image_caption_is_dropped_but_captions_inside_the_text_stay():
+    html = (
+        "<html><body><article><h1>Buses</h1>"
+        "<div class='featured-image'><img src='a.jpg'>"
+        "<p class='wp-caption-text'>The new depot at dawn</p></div>"
+        f"<p>{PROSE}</p><figure><img src='b.jpg'>"
+        "<figcaption>Drivers at the hospital stop</figcaption></figure>"
+        f"<p>{PROSE_2}</p><p>{PROSE_3}</p></article></body></html>"
+    )
+    text = extract(html, "https://example.org/a").text
+    assert "The new depot at dawn" not in text
+    assert "Drivers at the hospital stop" in text
+    assert PROSE in text
+
+
+@pytest.mark.parametrize(
+    "line", ["Lea más: El alcalde inaugura la línea", "VEA TAMBIÉN: Nuevas rutas en el norte"]
+)
+def test_teaser_link_lines_are_dropped(line):
+    html = (
+        f"<html><body><article><p>{PROSE}</p><p><a href='/x'>{line}</a></p>"
+        f"<p>{PROSE_2}</p></article></body></html>"
+    )
+    text = extract(html, "https://example.org/a").text
+    assert line not in text
+    assert PROSE_2 in text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Subscribe now to our weekly edition for the full story.",
+        "Follow The Courier on Twitter and Instagram for breaking news.",
+        "War der Artikel nützlich?",
+    ],
+)
+def test_calls_to_action_in_the_article_flow_are_dropped(line):
+    html = f"<html><body><article><p>{PROSE}</p><p>{line}</p><p>{PROSE_2}</p></article></body></html>"
+    text = extract(html, "https://example.org/a").text
+    assert line not in text
+    assert PROSE_2 in text
+
+
+def test_link_only_lines_after_the_last_prose_paragraph_are_dropped():
+    html = (
+        f"<html><body><article><p>{PROSE}</p><p><a href='/b'>Bus drivers strike again</a></p>"
+        f"<p>{PROSE_2}</p><p><a href='/c'>Here is the new timetable</a></p></article></body></html>"
+    )
+    text = extract(html, "https://example.org/a").text
+    assert "Here is the new timetable" not in text
+    assert "Bus drivers strike again" in text

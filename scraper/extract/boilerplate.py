@@ -320,6 +320,30 @@ FURNITURE_RE = re.compile(
     re.IGNORECASE,
 )
 
+# Calls to action and widget labels in an article's flow: paywall and
+# subscription notes, "follow us"/"download our app" lines, rating and
+# sharing prompts, loading placeholders, advertising labels (trafilatura set
+# "without" snippets). Only lines up to PROMO_MAX_CHARS.
+PROMO_RE = re.compile(
+    r"^to (?:view|read|continue reading) (?:the|this) (?:full )?(?:story|article)\b.{0,40}\bsubscri|"
+    r"\bsubscribe (?:now )?(?:to|for) (?:our|the)\b|\balready a subscriber\b|"
+    r"\bfollow (?:us|the [\w ]{1,30}) on (?:twitter|facebook|instagram|telegram|whatsapp|linkedin)\b|"
+    r"\bdownload (?:the|our) [\w ]{0,30}\bapps?\b|\bnever miss\b.{0,40}\b(?:sign|subscri)|"
+    r"\bsign up (?:for|to) (?:our|the) [\w ]{0,20}newsletter\b|"
+    r"^war (?:der|dieser) (?:artikel|beitrag) (?:nützlich|hilfreich)|"
+    r"^möchten sie (?:den|diesen) (?:artikel|beitrag) teilen|^hier können sie den artikel bewerten|"
+    r"^\(?noch keine bewertungen\)?$|^(?:wird geladen|loading|cargando|chargement)\W*$|"
+    r"^\*?(?:werbung|anzeige)\b\W|^\W*anzeige\W*$|"
+    r"\bcanal de telegram\b|\búnete a nuestr|\bsuscríbete\b|\bsíguenos en\b",
+    re.IGNORECASE,
+)
+PROMO_MAX_CHARS = 200
+
+# Lines after an article's last prose paragraph that are (almost) all link
+# text are teasers to other pages ("Hier geht es zur …", a related headline);
+# list items stay (reference lists, tables of links that are the content).
+TRAILING_LINK_DENSITY = 0.9
+
 # Pager lines ("第1页/共1页 << 上一页 | 下一页 >>", "Previous page | Next page").
 PAGER_RE = re.compile(
     r"第\s*\d+\s*页|上一页|下一页|上一篇|下一篇|\b(?:next|previous|prev)\s+(?:page|post|article)\b", re.I
@@ -418,14 +442,27 @@ CREDIT_RE = re.compile(
 # Teaser links set inside an article: "Lea: …", "MIRA: …", "LE PUEDE INTERESAR: …",
 # "Read more: …", "Czytaj też: …", "Lesen Sie auch: …", ">> Headline <<".
 TEASER_PREFIX_RE = re.compile(
-    r"^(?:>>|►|▶)|^(?:lea|lee|mira|ver|vea|puedes ver|le puede interesar|te puede interesar|"
+    r"^(?:>>|►|▶)|^(?:lea|lee|mira|mire|ver|vea|lea más|lee más|lea además|vea también|ver también|"
+    r"mira también|puedes ver|le puede interesar|te puede interesar|"
     r"también (?:te puede interesar|lee)|lea también|read more|read also|also read|see also|related|"
     r"more on this|recommended|czytaj (?:też|także|również|więcej)|zobacz (?:też|także)|dowiedz się więcej|"
-    r"lesen sie (?:auch|hier|mehr)|mehr dazu|mehr zum thema|siehe auch|auch interessant|weiterlesen|"
+    r"lesen sie (?:auch|hier|mehr)|auch lesen|mehr dazu|mehr zum thema|siehe auch|"
+    r"auch interessant|weiterlesen|"
     r"leggi anche|vedi anche|à lire aussi|lire aussi|voir aussi|leia (?:também|mais)|veja também|"
     r"lees ook|zie ook)\s*[:：]",
     re.IGNORECASE,
 )
+
+# A caption is an element named so ("wp-caption-text", "media__caption",
+# "post-image-credits", "legend") or a <figcaption>; one that comes before
+# the article's first prose paragraph belongs to the lead image over the
+# headline (trafilatura set: td-post-featured-image, header figures), which
+# the article text leaves out, while captions inside the text stay.
+# A caption is a few lines (with its label and credit, up to 460 characters
+# on readability's nytimes pages); a longer element named so is a video's or
+# a gallery's description (zdf "item-caption", 1,100).
+CAPTION_NAME_RE = re.compile(r"caption|credit|legend|img-meta|image-meta", re.IGNORECASE)
+CAPTION_MAX_CHARS = 600
 
 # Headings of related-article and more-reading boxes; the short teaser lines
 # under one are dropped with it until prose starts again.

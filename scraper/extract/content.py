@@ -434,6 +434,8 @@ def _is_boilerplate_text(text: str) -> bool:
         return True
     if bp.PARTNER_LIST_RE.match(text):
         return True
+    if len(text) <= bp.PROMO_MAX_CHARS and bp.PROMO_RE.search(text):
+        return True
     if len(text) <= bp.PAGER_MAX_CHARS and bp.PAGER_RE.search(text):
         return True
     return bool(bp.FURNITURE_RE.match(text))
@@ -712,10 +714,43 @@ def _filter_paragraphs(paras: list[_Para]) -> list[_Para]:
         if separators >= 3 and para.link_density > bp.MAX_LINK_DENSITY:
             continue
         kept.append(para)
+    kept = _drop_trailing_links(_drop_lead_captions(kept))
     if any(p.container.tag not in _HEADING_TAGS for p in kept):
         while kept[-1].container.tag in _HEADING_TAGS:
             kept.pop()  # a heading with nothing under it ends the page: "Related posts", "Comments"
     return kept
+
+
+def _drop_trailing_links(paras: list[_Para]) -> list[_Para]:
+    """Drop the link-only lines after the last prose paragraph: teasers to other pages, not the article."""
+    prose = [i for i, p in enumerate(paras) if p.weight >= bp.PROSE_PARAGRAPH_CHARS]
+    if not prose:
+        return paras
+    last = prose[-1]
+    return [
+        p
+        for i, p in enumerate(paras)
+        if i <= last or p.link_density < bp.TRAILING_LINK_DENSITY or p.container.tag in bp.LIST_CELL_TAGS
+    ]
+
+
+def _drop_lead_captions(paras: list[_Para]) -> list[_Para]:
+    """Drop the captions that come before the first prose paragraph: the lead image's, not the text's."""
+    prose = (i for i, p in enumerate(paras) if p.weight >= bp.PROSE_PARAGRAPH_CHARS and not _is_caption(p))
+    first_prose = next(prose, len(paras))
+    return [p for i, p in enumerate(paras) if i >= first_prose or not _is_caption(p)]
+
+
+def _is_caption(para: _Para) -> bool:
+    if para.container.tag in _HEADING_TAGS:
+        return False  # a standfirst styled with a "caption-s5" utility class
+    for el in (para.container, *para.container.iterancestors()):
+        if el.tag in ("body", "article", "main", "figure"):
+            return False
+        name = f"{el.get('class', '')} {el.get('id', '')}"
+        if el.tag == "figcaption" or bp.CAPTION_NAME_RE.search(name):
+            return len(el.text_content()) <= bp.CAPTION_MAX_CHARS
+    return False
 
 
 def _is_furniture_line(para: _Para, check_dates: bool) -> bool:
