@@ -7,13 +7,17 @@
         SkippedContent  the response is not something to extract: not HTML, binary, too large
       ExtractError
         NoArticleFound  the page parsed, but no main text was found
+        ExtractorBug    extract() broke on one page (a bug); that page is recorded as failed, the run goes on
       StorageError      database unreadable, or its schema is newer than this code
         CrawlLocked     another `scraper crawl` holds the lock file beside the database
       QueryError        a search the database cannot run (bad FTS5 syntax in --raw mode, too slow)
 
 Stages wrap library errors (httpx, sqlite3, tenacity) at their boundary with
 `raise ... from exc`, so only these types leave a stage. pipeline.py catches
-ScraperError once per URL and records it in the RunReport.
+ScraperError once per URL and records it in the RunReport. One exception
+to "bugs crash": the pipeline turns a bug inside extract() into
+ExtractorBug, because a crawl would otherwise meet the same page, and the
+same crash, on every scheduled run.
 """
 
 from __future__ import annotations
@@ -51,6 +55,15 @@ class ExtractError(ScraperError):
 
 class NoArticleFound(ExtractError):
     """The page parsed, but held no main text."""
+
+
+class ExtractorBug(ExtractError):
+    """extract() broke on one page with something other than a ScraperError.
+
+    STYLE.md lets bugs crash, but in a scheduled crawl the page stays due, so
+    one hostile page would crash every later run too: the pipeline wraps the
+    bug here, records the page as failed and goes on.
+    """
 
 
 class StorageError(ScraperError):

@@ -258,3 +258,30 @@ def test_migrate_creates_the_database_at_the_current_schema(tmp_path):
         r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     }
     assert {"articles", "article_urls", "article_versions", "fetch_log", "frontier", "runs"} <= tables
+
+
+def test_an_extractor_bug_on_one_page_is_recorded_and_the_run_goes_on(fresh_server, make_config, monkeypatch):
+    """A bug met inside extract() costs that page (failed, exit 1), never the other URLs."""
+    from scraper.pipeline import steps
+
+    real_extract = steps.extract
+
+    def breaks_on_one_page(html, url=None, rules=None):
+        if "/fixtures/" in (url or ""):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real_extract(html, url, rules)
+
+    monkeypatch.setattr(steps, "extract", breaks_on_one_page)
+    config = make_config()
+    broken = fresh_server.url("/fixtures" + BJREVIEW_PATH)
+    result = run(config, "ingest", broken, fresh_server.url(BJREVIEW_PATH))
+    assert result.exit_code == 1
+    lines = {line.split()[0]: line.split(None, 2)[1:] for line in result.stdout.splitlines()}
+    assert lines["failed"][0] == broken
+    assert "RecursionError" in lines["failed"][1]
+    assert [r["title"] for r in rows(config)] == [BJREVIEW["title"]]
+    conn = sqlite3.connect(config.parent / "articles.db")
+    [(error,)] = conn.execute("SELECT error FROM fetch_log WHERE url = ?", (broken,)).fetchall()
+    conn.close()
+    assert "extractor failed" in error
+    assert "please report it" in error

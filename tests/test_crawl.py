@@ -402,3 +402,33 @@ def test_commands_have_help_with_an_example(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0
     assert f"scraper {command}" in result.output.split("Example:")[1]
+
+
+def test_an_extractor_bug_costs_one_page_not_the_crawl(
+    fresh_server: FixtureServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug inside extract() on one page is recorded against that page; the rest of the site is stored.
+
+    Extraction runs in this process (no worker pool) so the fault can be injected into it.
+    """
+    from scraper.pipeline import crawl, steps
+
+    real_extract_tree = steps.extract_tree
+
+    def breaks_on_one_page(tree: Any, url: str | None = None, rules: Any = None) -> Any:
+        if "/a05.html" in (url or ""):  # the page and its ?from=home alias
+            raise KeyError("boom")
+        return real_extract_tree(tree, url, rules)
+
+    monkeypatch.setattr(steps, "extract_tree", breaks_on_one_page)
+    monkeypatch.setattr(crawl, "default_processes", lambda setting: 0)
+    cfg = load_config(write_config(tmp_path, fresh_server))
+    events = Recorder()
+    report = run_crawl(cfg, on_event=events)
+    db = Path(cfg.storage.path)
+    assert set(stored_paths(db)) == EXPECTED - {"/site/articles/a05.html"}
+    assert "/site/articles/a05.html" in events.outcomes("skipped")
+    rows = query(db, "SELECT state, reason FROM frontier WHERE url LIKE '%/a05.html%'")
+    assert rows
+    assert all(s == "skipped" and "KeyError" in r and "extractor failed" in r for s, r in rows)
+    assert report.sources["fixture"].counts["new"] == 41

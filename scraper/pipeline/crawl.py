@@ -367,7 +367,7 @@ class _Crawler:
         follow = depth < limit or (want is not True and depth <= limit)
         analysis = await self.extractor.analyze(page, want, follow=follow)
         links = self._links(target, analysis, listing=not want and analysis.article is None)
-        if analysis.article is None and want:
+        if analysis.article is None and (want or analysis.failed):
             await self._commit(target, page, now, None, links, None, skipped=analysis.reason)
             return
         await self._commit(target, page, now, analysis, links, "article" if analysis.article else "listing")

@@ -16,7 +16,7 @@ from lxml.html import HtmlElement
 
 from .. import discover, store
 from ..config import Config, Rules
-from ..errors import ExtractError, FetchError, NoArticleFound, ScraperError, SkippedContent
+from ..errors import ExtractError, ExtractorBug, FetchError, NoArticleFound, ScraperError, SkippedContent
 from ..extract import extract, extract_tree, parse_html
 from ..models import Article, Page, SaveResult
 from ..urls import host_of, same_site
@@ -34,6 +34,7 @@ class Analysis:
     links: tuple[str, ...] = ()
     pagination: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()
+    failed: bool = False  # the extractor broke on this page (a bug): record it, do not take it for a listing
 
 
 def extract_page(page: Page, cfg: Config, tree: HtmlElement | None = None) -> Article:
@@ -45,10 +46,19 @@ def extract_page(page: Page, cfg: Config, tree: HtmlElement | None = None) -> Ar
     """
     source = cfg.source_for(page.final_url)
     rules = source.rules if source else Rules()
-    if tree is None:
-        article = extract(page.html, page.final_url, rules)
-    else:
-        article = extract_tree(tree, page.final_url, rules)
+    try:
+        if tree is None:
+            article = extract(page.html, page.final_url, rules)
+        else:
+            article = extract_tree(tree, page.final_url, rules)
+    except ScraperError:
+        raise
+    except Exception as exc:  # a bug met on one hostile page must cost that page, not the whole run
+        logger.debug("extractor traceback for %s", page.final_url, exc_info=True)
+        raise ExtractorBug(
+            f"extractor failed on {page.final_url} ({type(exc).__name__}: {exc}): a bug in scraper; "
+            "please report it with the page saved as HTML"
+        ) from exc
     if len(article.text) < cfg.extract.min_chars:
         raise NoArticleFound(
             f"no article at {page.final_url}: main text has {len(article.text)} characters, "
@@ -90,6 +100,8 @@ def analyze_page(page: Page, cfg: Config, want_article: bool | None, follow: boo
     try:
         article: Article | None = extract_page(page, cfg, tree)
         reason = None
+    except ExtractorBug as exc:
+        return Analysis(None, str(exc), None, links, pagination, feeds, failed=True)
     except ExtractError as exc:  # NoArticleFound, or a page with no HTML elements
         article, reason = None, str(exc)
     if article is not None and want_article is None and article.page_kind in NOT_ARTICLE_KINDS:
