@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,15 +90,24 @@ def test_garbage_input_gives_content_without_raising(text):
     assert "\n\n\n" not in result.text
 
 
-def test_deeply_nested_five_megabytes_is_fast_and_safe():
+def test_deeply_nested_five_megabytes_keeps_its_text():
     depth = 5 * 1024 * 1024 // 11
     html = "<div>" * depth + PROSE + "</div>" * depth
-    started = time.perf_counter()
     tree = parse_html(html)
     assert tree is not None
     result = extract_content(tree, Rules(), Meta())
-    assert time.perf_counter() - started < 5
-    assert isinstance(result.text, str)
+    assert "bus network" in result.text
+
+
+@pytest.mark.parametrize("tag", ["font", "div", "blockquote", "table"])
+def test_nesting_past_the_parser_depth_limit_loses_no_text(tag):
+    """libxml2 stops at depth 2048 and drops the rest; unclosed tags on old pages get there."""
+    html = f"<p>{PROSE}</p>" + f"<{tag}>" * 3000 + "<p>deep inside the nest</p>" + f"<p>{PROSE_3}</p>"
+    tree = parse_html(html)
+    assert tree is not None
+    text = tree.text_content()
+    assert "deep inside the nest" in text
+    assert PROSE_3[:40] in text
 
 
 def test_extract_on_bytes_noise_raises_only_extract_error():

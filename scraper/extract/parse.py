@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -21,9 +22,34 @@ _XML_DECLARATION_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 # Characters XML forbids (NUL and other C0 controls): lxml rejects strings holding them.
 _CONTROL_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
-# huge_tree lifts libxml2's depth and text-size limits, so pages with
-# thousands of nested elements or multi-megabyte text nodes still parse.
-_PARSER = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False)
+# Past this nesting depth libxml2 stops parsing (a FATAL ERR_RESOURCE_LIMIT, even with huge_tree) and
+# everything after that point is lost; old pages with thousands of unclosed <font> or <div> tags get
+# there. Such a page is parsed again with its nesting tags flattened, in two steps: inline formatting
+# first (the article's blocks survive), then the block containers too (the text survives).
+_FLATTEN_STEPS = (
+    re.compile(r"</?(?:font|span|b|i|u|s|em|strong|small|big|center|sup|sub|strike|tt|nobr)\b[^>]*>", re.I),
+    re.compile(
+        r"</?(?:div|section|article|main|aside|header|footer|blockquote|ul|ol|li|dl|dt|dd"
+        r"|table|thead|tbody|tfoot|tr|td|th|form|fieldset|label)\b[^>]*>",
+        re.I,
+    ),
+)
+_local = threading.local()  # one parser per thread: its error_log tells whether the parse was cut short
+
+
+def _parser() -> lxml_html.HTMLParser:
+    parser: lxml_html.HTMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        # huge_tree lifts libxml2's text-size limits, so multi-megabyte text nodes still parse.
+        parser = lxml_html.HTMLParser(
+            remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False
+        )
+        _local.parser = parser
+    return parser
+
+
+def _cut_short(parser: lxml_html.HTMLParser) -> bool:
+    return any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
 
 
 def parse_html(html: str) -> lxml_html.HtmlElement | None:
@@ -34,8 +60,15 @@ def parse_html(html: str) -> lxml_html.HtmlElement | None:
     text = _CONTROL_CHARS_RE.sub("", text)
     if not text.strip():
         return None
+    parser = _parser()
     try:
-        root = lxml_html.document_fromstring(text, parser=_PARSER)
+        root = lxml_html.document_fromstring(text, parser=parser)
+        for flatten in _FLATTEN_STEPS:
+            if not _cut_short(parser):
+                break
+            logger.debug("markup nested past libxml2's depth limit; parsing it again flattened")
+            text = flatten.sub(" ", text)
+            root = lxml_html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         logger.debug("no HTML elements in the input: %s", exc)
         return None
