@@ -72,6 +72,7 @@ class Article:
     section: str | None = None
     language: str | None = None
     site_name: str | None = None
+    # article, listing, forum, product, collection, documentation or service (see extract/kind.py)
     page_kind: str = "article"
     html: str | None = None
 

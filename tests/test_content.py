@@ -330,6 +330,47 @@ def test_listing_page_kind():
     assert run(page(f"<main>{teasers}</main>")).page_kind == "listing"
 
 
+@pytest.mark.parametrize(
+    ("url", "head", "kind"),
+    [
+        # long undated prose reads as a service page, unless its address says post
+        ("https://example.com/about-us/", "", "service"),
+        ("https://example.com/blog/four-new-bus-routes", "", "article"),
+        ("https://example.com/2024/03/four-new-bus-routes/", "", "article"),
+        # addresses and software of forums and manuals beat the shape of the text
+        ("https://example.com/threads/four-new-bus-routes.12345/", "", "forum"),
+        ("https://example.com/showthread.php?t=12345", "", "forum"),
+        ("https://example.com/bus/routes", '<meta name="generator" content="Discourse 3.2">', "forum"),
+        ("https://example.com/docs/routes/planning.html", "", "documentation"),
+        ("https://example.com/r/a.html", '<meta name="generator" content="Sphinx 7.1">', "documentation"),
+    ],
+)
+def test_address_and_software_settle_the_page_kind(url, head, kind):
+    from scraper.extract import extract
+
+    assert extract(page(ARTICLE, head="<title>T</title>" + head), url).page_kind == kind
+
+
+def test_shop_category_path_makes_a_product_listing_a_collection():
+    from scraper.extract import extract
+
+    cards = "".join(
+        f'<div class="card"><h3><a href="/products/sheet-{i}">Linen sheet set number {i}, washed</a></h3>'
+        f"<span>$129.00</span></div>"
+        for i in range(20)
+    )
+    html = page(f"<main>{cards}</main>")
+    assert extract(html, "https://shop.example.com/news-today").page_kind == "listing"
+    assert extract(html, "https://shop.example.com/collections/sheets").page_kind == "collection"
+
+
+def test_a_structured_verdict_stands_against_the_address():
+    from scraper.extract import extract
+
+    head = '<title>T</title><script type="application/ld+json">{"@type": "Product"}</script>'
+    assert extract(page(ARTICLE, head=head), "https://example.com/docs/manual").page_kind == "product"
+
+
 def test_headline_with_site_suffix_and_pager_line_are_stripped():
     html = page(
         "<div class='article'><h1>市区新增四条公交线路</h1>"

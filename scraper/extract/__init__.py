@@ -19,6 +19,7 @@ from ..encoding import decode_html
 from ..errors import ExtractError
 from ..models import Article
 from .content import extract_content
+from .kind import read_software, refine_kind
 from .metadata import extract_metadata
 from .parse import parse_html
 
@@ -47,6 +48,7 @@ def extract_tree(tree: HtmlElement, url: str | None = None, rules: Rules | None 
     """
     rules = rules or Rules()
     meta = extract_metadata(tree, url, rules)
+    software = read_software(tree, url)
     content = extract_content(tree, rules, meta)
     return Article(
         title=meta.title,
@@ -58,6 +60,6 @@ def extract_tree(tree: HtmlElement, url: str | None = None, rules: Rules | None 
         section=meta.section,
         language=meta.language,
         site_name=meta.site_name,
-        page_kind=content.page_kind,
+        page_kind=refine_kind(content.page_kind, software),
         html=content.html,
     )

@@ -74,7 +74,7 @@ def extract_page(page: Page, cfg: Config, tree: HtmlElement | None = None) -> Ar
 # date or article markup, and on wcxb-dev 64 of the 85 articles it missed landed there
 # (tests/fixtures/site has eight such articles); storing a stray "about" page costs
 # less than losing articles.
-NOT_ARTICLE_KINDS = frozenset({"listing", "forum", "product"})
+NOT_ARTICLE_KINDS = frozenset({"listing", "forum", "product", "collection", "documentation"})
 
 
 def analyze_page(page: Page, cfg: Config, want_article: bool | None, follow: bool) -> Analysis:
