@@ -4,8 +4,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+# `scraper.extract` stays the subpackage (its function is scraper.extract.extract): re-exporting
+# the function under that name made `import scraper.extract.content` and `scraper.extract.extract` fail.
+from . import extract
 from .config import Config, load_config
-from .extract import extract
 from .models import Article
 from .query import Corpus, open_corpus
 

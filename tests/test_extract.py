@@ -432,3 +432,14 @@ def test_lone_h1_unrelated_to_title_is_not_the_headline():
 def test_chinese_bylines_and_signoffs(paragraph, author):
     html = f"<html lang='zh'><body><h1>标题</h1><p>正文第一段。</p>{paragraph}</body></html>"
     assert _meta(html).author == author
+
+
+def test_the_extract_contract_is_reachable_by_every_spelling():
+    """scraper.extract is the subpackage; its extract() is the contract other code names."""
+    import importlib
+
+    import scraper
+    import scraper.extract.content
+
+    assert scraper.extract.extract is importlib.import_module("scraper.extract").extract
+    assert callable(scraper.extract.content.extract_content)
