@@ -34,6 +34,12 @@ TITLE_H1_AGREEMENT = 0.6
 # declared titles is still the headline: the page retitled the story for search engines
 # (measured: +13 pages on trafilatura, +7 on wcxb-dev, -1 on readability-testpages).
 TITLE_H1_MIN_AGREEMENT = 0.2
+# Elements whose text a heading does not show.
+HIDDEN_TAGS = frozenset(("script", "style", "noscript", "template"))
+# Elements that break a heading's line: their text is set apart by a space.
+BREAKING_TAGS = frozenset(
+    {"br", "p", "div", "li", "ul", "ol", "section", "header", "table", "tr", "td", "h1", "h2", "h3", "h4"}
+)
 # Permalink markers that documentation generators append to headings ("Quickstart ¶").
 HEADING_LINK_RE = re.compile(r"\s*[¶#🔗§]\s*$")
 # HTML entities left escaped in a title (double-escaped CMS output: "SQL &#x26; AI").
@@ -92,7 +98,7 @@ def _title(
     ]
     segments = [p for p in TITLE_SEPARATOR_RE.split(raw) if text_key(p)] if raw else []
     found = _headings(tree, url)
-    h1_texts = {squash(visible_text(h)) for h in tree.iterfind(".//h1")}
+    h1_texts = {heading_text(h) for h in tree.iterfind(".//h1")}
     name_keys = {text_key(n) for n in names} | {text_key(text) for text, logo in found if logo}
     headings = [text for text, logo in found if not logo and text_key(text) not in name_keys]
     agreed = {text_key(t) for t in (*declared, raw) for t in (t, clean_title(t, names, host))}
@@ -149,7 +155,7 @@ def _headings(tree: lxml.html.HtmlElement, url: str | None) -> list[tuple[str, b
     )[:60]
     headings = []
     for el in found:
-        text = squash(visible_text(el))
+        text = heading_text(el)
         if 0 < len(text) <= 300:
             headings.append((text, _is_logo(el, url)))
     return headings
@@ -198,6 +204,28 @@ def _words(text: str) -> set[str]:
 def visible_text(el: lxml.html.HtmlElement) -> str:
     """The text of an element outside scripts and styles, its pieces joined by spaces."""
     return " ".join(t for t in el.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]"))
+
+
+def heading_text(el: lxml.html.HtmlElement) -> str:
+    """A heading's text as a browser shows it: inline markup adds no space, <br> and blocks do.
+
+    "Planning C<span>ycle</span>" reads "Planning Cycle", not "Planning C ycle".
+    """
+    pieces: list[str] = []
+    _heading_pieces(el, pieces)
+    return squash("".join(pieces))
+
+
+def _heading_pieces(el: lxml.html.HtmlElement, pieces: list[str]) -> None:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag in HIDDEN_TAGS:
+        return
+    gap = " " if tag in BREAKING_TAGS else ""
+    pieces.append(gap + (el.text or ""))
+    for child in el:
+        _heading_pieces(child, pieces)
+        pieces.append(child.tail or "")
+    pieces.append(gap)
 
 
 def _is_site_name(part: str, keys: set[str], host: str) -> bool:
