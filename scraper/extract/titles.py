@@ -9,13 +9,19 @@ declared title with the site name cut off; else the first segment of <title>.
 from __future__ import annotations
 
 import html
+import logging
 import re
 import unicodedata
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
-TITLE_META = ("og:title", "twitter:title", "dc.title", "dcterms.title", "parsely-title", "sailthru.title")
+logger = logging.getLogger(__name__)
+
+TITLE_META = (
+    *("og:title", "twitter:title", "dc.title", "dc:title", "dcterms.title", "dcterms:title"),
+    *("parsely-title", "sailthru.title"),
+)
 # Separators between an article title and the site or section name in <title> and og:title:
 # "Title - Site", "Title | Site", "Site » Title", "标题_新华网", "标题——人民网", "Title :: Site".
 TITLE_SEPARATOR_RE = re.compile(
@@ -40,6 +46,8 @@ HIDDEN_TAGS = frozenset(("script", "style", "noscript", "template"))
 BREAKING_TAGS = frozenset(
     {"br", "p", "div", "li", "ul", "ol", "section", "header", "table", "tr", "td", "h1", "h2", "h3", "h4"}
 )
+# What a page prints between a kicker and the headline, often in a visually hidden span.
+KICKER_PUNCTUATION = " -–—:|·•"
 # Permalink markers that documentation generators append to headings ("Quickstart ¶").
 HEADING_LINK_RE = re.compile(r"\s*[¶#🔗§]\s*$")
 # HTML entities left escaped in a title (double-escaped CMS output: "SQL &#x26; AI").
@@ -73,7 +81,8 @@ def find_title(
     site_name: str | None,
 ) -> str | None:
     """The headline: a heading agreeing with the declared titles, else a declared title sans site name."""
-    title = _title(tree, url, meta, headline, site_name)
+    title, source = _title(tree, url, meta, headline, site_name)
+    logger.debug("title from %s: %r", source, title)
     if title is None:
         return None
     if ENTITY_RE.search(title):
@@ -87,7 +96,7 @@ def _title(
     meta: dict[str, str],
     headline: str | None,
     site_name: str | None,
-) -> str | None:
+) -> tuple[str | None, str]:
     host = urlsplit(url or "").hostname or ""
     names = tuple(n for n in (site_name, meta.get("og:site_name")) if n)
     raw = squash(tree.findtext(".//title") or "")
@@ -97,17 +106,20 @@ def _title(
         if t and text_key(t) != text_key(site_name or "")
     ]
     segments = [p for p in TITLE_SEPARATOR_RE.split(raw) if text_key(p)] if raw else []
-    found = _headings(tree, url)
+    parts = _heading_parts(tree, url)
+    found = [(text, logo) for text, logo, _ in parts]
     h1_texts = {heading_text(h) for h in tree.iterfind(".//h1")}
     name_keys = {text_key(n) for n in names} | {text_key(text) for text, logo in found if logo}
     headings = [text for text, logo in found if not logo and text_key(text) not in name_keys]
     agreed = {text_key(t) for t in (*declared, raw) for t in (t, clean_title(t, names, host))}
     agreed |= _segment_runs(segments)
+    if rest := _headline_after_kicker(parts, segments, declared, names, host):
+        return rest, "kicker element"
     matches = [h for h in headings if text_key(h) in agreed]
     if matches:
-        return max(matches, key=len)
+        return max(matches, key=len), "heading=title"
     if kicked := _without_kicker(headings, [clean_title(t, names, host) for t in (*declared, raw)]):
-        return kicked
+        return kicked, "kicker"
     h1s = [text for text, logo in found if text in headings and text in h1_texts]
     best, best_score = None, 0.0
     for h1 in h1s:
@@ -115,14 +127,36 @@ def _title(
         if score > best_score:
             best, best_score = h1, score
     if best is not None and best_score >= TITLE_H1_AGREEMENT:
-        return best
+        return best, "h1~title"
     if best is not None and len(h1_texts) == 1 and best_score >= TITLE_H1_MIN_AGREEMENT:
-        return best
+        return best, "lone h1"
     if declared:
-        return clean_title(declared[0], names, host)
+        return clean_title(declared[0], names, host), "declared"
     if raw:
-        return _title_from_segments(raw, segments, names, host)
-    return h1s[0] if h1s else None
+        return _title_from_segments(raw, segments, names, host), "<title>"
+    return (h1s[0] if h1s else None), "first h1"
+
+
+def _headline_after_kicker(
+    parts: list[tuple[str, bool, tuple[str, str] | None]],
+    segments: list[str],
+    declared: list[str],
+    names: tuple[str, ...],
+    host: str,
+) -> str | None:
+    """The rest of a heading whose kicker element <title> sets apart: "Kicker - Rest | Site" -> "Rest".
+
+    The page marks the kicker twice, by markup in the heading and by a separator in <title>, so
+    the two sources agree that it is not part of the headline.
+    """
+    segment_keys = {text_key(s) for s in segments}
+    titles = {text_key(clean_title(t, names, host)) for t in declared} | segment_keys
+    for _, logo, split in parts[:10]:
+        if split and not logo:
+            kicker, rest = split
+            if text_key(kicker) in segment_keys and text_key(rest) in titles:
+                return rest
+    return None
 
 
 def _without_kicker(headings: list[str], titles: list[str]) -> str | None:
@@ -149,6 +183,13 @@ def _title_from_segments(raw: str, segments: list[str], names: tuple[str, ...], 
 
 def _headings(tree: lxml.html.HtmlElement, url: str | None) -> list[tuple[str, bool]]:
     """(text, is_logo) of h1/h2 and title-classed elements, in document order."""
+    return [(text, logo) for text, logo, _ in _heading_parts(tree, url)]
+
+
+def _heading_parts(
+    tree: lxml.html.HtmlElement, url: str | None
+) -> list[tuple[str, bool, tuple[str, str] | None]]:
+    """(text, is_logo, (kicker, rest) or None) of h1/h2 and title-classed elements, in document order."""
     found = tree.xpath(
         '//h1 | //h2 | //*[@itemprop="headline"] | //*[self::h3 or self::div or self::span or self::p]'
         '[contains(@class, "title") or contains(@class, "headline")]'
@@ -157,8 +198,23 @@ def _headings(tree: lxml.html.HtmlElement, url: str | None) -> list[tuple[str, b
     for el in found:
         text = heading_text(el)
         if 0 < len(text) <= 300:
-            headings.append((text, _is_logo(el, url)))
+            headings.append((text, _is_logo(el, url), _kicker_split(el)))
     return headings
+
+
+def _kicker_split(el: lxml.html.HtmlElement) -> tuple[str, str] | None:
+    """(kicker, rest) of a heading that opens with its own element: <h1><span>Kicker</span> Rest</h1>."""
+    while len(el) == 1 and not (el.text or "").strip() and not (el[0].tail or "").strip():
+        el = el[0]  # <h1><span itemprop="headline"><small>Kicker</small><br>Rest</span></h1>
+    if len(el) == 0 or (el.text or "").strip() or not isinstance(el[0].tag, str):
+        return None
+    kicker = heading_text(el[0])
+    pieces: list[str] = [el[0].tail or ""]
+    for child in el[1:]:
+        _heading_pieces(child, pieces)
+        pieces.append(child.tail or "")
+    rest = squash("".join(pieces)).lstrip(KICKER_PUNCTUATION)
+    return (kicker, rest) if kicker and rest else None
 
 
 def _is_logo(el: lxml.html.HtmlElement, url: str | None) -> bool:
