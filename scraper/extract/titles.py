@@ -18,6 +18,9 @@ import lxml.html
 
 logger = logging.getLogger(__name__)
 
+# A heading's text, whether it is the site's logo, its (kicker, rest) split, whether it is h1-like.
+HeadingParts = tuple[str, bool, tuple[str, str] | None, bool]
+
 TITLE_META = (
     *("og:title", "twitter:title", "dc.title", "dc:title", "dcterms.title", "dcterms:title"),
     *("parsely-title", "sailthru.title"),
@@ -46,8 +49,14 @@ HIDDEN_TAGS = frozenset(("script", "style", "noscript", "template"))
 BREAKING_TAGS = frozenset(
     {"br", "p", "div", "li", "ul", "ol", "section", "header", "table", "tr", "td", "h1", "h2", "h3", "h4"}
 )
+# A kicker's separator inside a title: "Klimaschutz: Bohren, bis es heiß wird".
+KICKER_SEPARATOR_RE = re.compile(r"\s*[:：]\s+|\s+[|\-–—]\s+")
 # What a page prints between a kicker and the headline, often in a visually hidden span.
-KICKER_PUNCTUATION = " -–—:|·•"
+KICKER_PUNCTUATION = "-–—:：|·•"
+# class tokens of text kept for screen readers only ("<span class="visually-hidden">: </span>").
+HIDDEN_CLASS_RE = re.compile(
+    r"visually-?hidden|sr-only|screen-reader|\binvisible\b|\bhidden\b", re.IGNORECASE
+)
 # Permalink markers that documentation generators append to headings ("Quickstart ¶").
 HEADING_LINK_RE = re.compile(r"\s*[¶#🔗§]\s*$")
 # HTML entities left escaped in a title (double-escaped CMS output: "SQL &#x26; AI").
@@ -107,13 +116,13 @@ def _title(
     ]
     segments = [p for p in TITLE_SEPARATOR_RE.split(raw) if text_key(p)] if raw else []
     parts = _heading_parts(tree, url)
-    found = [(text, logo) for text, logo, _ in parts]
+    found = [(text, logo) for text, logo, _, _ in parts]
     h1_texts = {heading_text(h) for h in tree.iterfind(".//h1")}
     name_keys = {text_key(n) for n in names} | {text_key(text) for text, logo in found if logo}
     headings = [text for text, logo in found if not logo and text_key(text) not in name_keys]
     agreed = {text_key(t) for t in (*declared, raw) for t in (t, clean_title(t, names, host))}
     agreed |= _segment_runs(segments)
-    if rest := _headline_after_kicker(parts, segments, declared, names, host):
+    if rest := _headline_after_kicker(parts, raw, segments, declared, names, host):
         return rest, "kicker element"
     matches = [h for h in headings if text_key(h) in agreed]
     if matches:
@@ -138,23 +147,33 @@ def _title(
 
 
 def _headline_after_kicker(
-    parts: list[tuple[str, bool, tuple[str, str] | None]],
+    parts: list[HeadingParts],
+    raw: str,
     segments: list[str],
     declared: list[str],
     names: tuple[str, ...],
     host: str,
 ) -> str | None:
-    """The rest of a heading whose kicker element <title> sets apart: "Kicker - Rest | Site" -> "Rest".
+    """The rest of a heading whose kicker element <title> sets apart: "Kicker: Rest | Site" -> "Rest".
 
-    The page marks the kicker twice, by markup in the heading and by a separator in <title>, so
-    the two sources agree that it is not part of the headline.
+    The page marks the kicker twice, by markup in the heading and by a separator in <title> or
+    og:title, so the two sources agree that it is not part of the headline.
     """
     segment_keys = {text_key(s) for s in segments}
-    titles = {text_key(clean_title(t, names, host)) for t in declared} | segment_keys
-    for _, logo, split in parts[:10]:
+    cleaned = [clean_title(t, names, host) for t in (*declared, raw)]
+    titles = {text_key(t) for t in cleaned} | segment_keys
+    pairs = {
+        (text_key(head), text_key(tail))
+        for t in cleaned
+        if len(split := KICKER_SEPARATOR_RE.split(t, maxsplit=1)) == 2
+        for head, tail in (split,)
+    }
+    for _, logo, split, main in parts[:10]:
         if split and not logo:
             kicker, rest = split
             if text_key(kicker) in segment_keys and text_key(rest) in titles:
+                return rest
+            if main and (text_key(kicker), text_key(rest)) in pairs:
                 return rest
     return None
 
@@ -183,13 +202,14 @@ def _title_from_segments(raw: str, segments: list[str], names: tuple[str, ...], 
 
 def _headings(tree: lxml.html.HtmlElement, url: str | None) -> list[tuple[str, bool]]:
     """(text, is_logo) of h1/h2 and title-classed elements, in document order."""
-    return [(text, logo) for text, logo, _ in _heading_parts(tree, url)]
+    return [(text, logo) for text, logo, _, _ in _heading_parts(tree, url)]
 
 
-def _heading_parts(
-    tree: lxml.html.HtmlElement, url: str | None
-) -> list[tuple[str, bool, tuple[str, str] | None]]:
-    """(text, is_logo, (kicker, rest) or None) of h1/h2 and title-classed elements, in document order."""
+def _heading_parts(tree: lxml.html.HtmlElement, url: str | None) -> list[HeadingParts]:
+    """(text, is_logo, (kicker, rest) or None, is_main) of h1/h2 and title-classed elements, in order.
+
+    Main headings are h1 and itemprop=headline: the article's own, not a teaser's.
+    """
     found = tree.xpath(
         '//h1 | //h2 | //*[@itemprop="headline"] | //*[self::h3 or self::div or self::span or self::p]'
         '[contains(@class, "title") or contains(@class, "headline")]'
@@ -198,7 +218,8 @@ def _heading_parts(
     for el in found:
         text = heading_text(el)
         if 0 < len(text) <= 300:
-            headings.append((text, _is_logo(el, url), _kicker_split(el)))
+            main = el.tag == "h1" or el.get("itemprop") == "headline"
+            headings.append((text, _is_logo(el, url), _kicker_split(el), main))
     return headings
 
 
@@ -211,10 +232,20 @@ def _kicker_split(el: lxml.html.HtmlElement) -> tuple[str, str] | None:
     kicker = heading_text(el[0])
     pieces: list[str] = [el[0].tail or ""]
     for child in el[1:]:
-        _heading_pieces(child, pieces)
+        if not _is_hidden(child):
+            _heading_pieces(child, pieces)
         pieces.append(child.tail or "")
-    rest = squash("".join(pieces)).lstrip(KICKER_PUNCTUATION)
-    return (kicker, rest) if kicker and rest else None
+    rest = squash("".join(pieces))
+    if not kicker or not rest or kicker[-1] in KICKER_PUNCTUATION or rest[0] in KICKER_PUNCTUATION:
+        return None  # a visible "Kicker: Rest" is one headline, as readers see it
+    return kicker, rest
+
+
+def _is_hidden(el: lxml.html.HtmlElement) -> bool:
+    """An element that screen readers get but the page does not show (a separator for them)."""
+    if not isinstance(el.tag, str):
+        return True
+    return el.get("aria-hidden") == "true" or bool(HIDDEN_CLASS_RE.search(el.get("class", "")))
 
 
 def _is_logo(el: lxml.html.HtmlElement, url: str | None) -> bool:
