@@ -164,7 +164,7 @@ def _headline_after_kicker(
     titles = {text_key(t) for t in cleaned} | segment_keys
     pairs = {
         (text_key(head), text_key(tail))
-        for t in cleaned
+        for t in (*cleaned, *segments)
         if len(split := KICKER_SEPARATOR_RE.split(t, maxsplit=1)) == 2
         for head, tail in (split,)
     }
