@@ -85,3 +85,18 @@ def test_meta_property_may_list_several_terms():
         '<title>Title Element</title><meta property="x:title dc:title" content="Preferred title">', "<p>x</p>"
     )
     assert _title(html) == "Preferred title"
+
+
+def test_declared_title_ends_at_a_pipe_once_the_site_name_is_gone():
+    # wcxb-dev dev_4235: og:title "Headline | Tagline | Site", no heading agrees with it.
+    html = _page(
+        '<meta property="og:title" content="What is Mesh WiFi? | Whole Home Mesh WiFi | TP-Link">'
+        '<meta property="og:site_name" content="TP-Link">',
+        "<h1>Shop now</h1>",
+    )
+    assert _title(html) == "What is Mesh WiFi?"
+
+
+def test_declared_title_keeps_a_dash_subtitle():
+    html = _page('<meta property="og:title" content="Qualità Oro - Perfect Symphony, 250g Dose">', "<p>x</p>")
+    assert _title(html) == "Qualità Oro - Perfect Symphony, 250g Dose"

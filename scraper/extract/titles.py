@@ -49,6 +49,9 @@ HIDDEN_TAGS = frozenset(("script", "style", "noscript", "template"))
 BREAKING_TAGS = frozenset(
     {"br", "p", "div", "li", "ul", "ol", "section", "header", "table", "tr", "td", "h1", "h2", "h3", "h4"}
 )
+# A field separator in a declared title: unlike a dash it never joins a headline to its subtitle
+# (measured: splitting on any separator loses 4 pages over the three sets, on a pipe none).
+PIPE_RE = re.compile(r"\s+[|｜]\s+")
 # A kicker's separator inside a title: "Klimaschutz: Bohren, bis es heiß wird".
 KICKER_SEPARATOR_RE = re.compile(r"\s*[:：]\s+|\s+[|\-–—]\s+")
 # What a page prints between a kicker and the headline, often in a visually hidden span.
@@ -140,7 +143,8 @@ def _title(
     if best is not None and len(h1_texts) == 1 and best_score >= TITLE_H1_MIN_AGREEMENT:
         return best, "lone h1"
     if declared:
-        return clean_title(declared[0], names, host), "declared"
+        # "Headline | Tagline | Site": with the site name gone, a pipe still ends the headline.
+        return PIPE_RE.split(clean_title(declared[0], names, host), maxsplit=1)[0], "declared"
     if raw:
         return _title_from_segments(raw, segments, names, host), "<title>"
     return (h1s[0] if h1s else None), "first h1"
