@@ -330,8 +330,8 @@ def _meta_tags(tree: lxml.html.HtmlElement) -> dict[str, str]:
         if content is None or not content.strip():
             continue
         for attr in ("property", "name", "itemprop", "http-equiv"):
-            key = (el.get(attr) or "").strip().lower()
-            if key:
+            # RDFa lets one property attribute name several terms: property="og:title twitter:title".
+            for key in (el.get(attr) or "").lower().split():
                 found.setdefault(key, squash(html.unescape(content)))
     return found
 
