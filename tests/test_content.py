@@ -557,3 +557,81 @@ def test_link_only_lines_after_the_last_prose_paragraph_are_dropped():
     text = extract(html, "https://example.org/a").text
     assert "Here is the new timetable" not in text
     assert "Bus drivers strike again" in text
+
+
+def test_featured_image_caption_is_dropped_after_the_lede_too():
+    html = (
+        "<html><body><article><h1>Buses</h1>"
+        f"<p>{PROSE}</p><div class='td-post-featured-image'><figure><img src='a.jpg'>"
+        "<figcaption>The new depot at dawn</figcaption></figure></div>"
+        f"<p>{PROSE_2}</p><figure><img src='b.jpg'><figcaption>Drivers at the stop</figcaption></figure>"
+        f"<p>{PROSE_3}</p></article></body></html>"
+    )
+    text = extract(html, "https://example.org/a").text
+    assert "The new depot at dawn" not in text
+    assert "Drivers at the stop" in text
+    assert PROSE_2 in text
+
+
+@pytest.mark.parametrize(
+    "credit",
+    [
+        "<span class='img-author'>Mike Blake/Reuters files</span>",
+        "<span itemprop='creator'>Mike Blake/Reuters files</span>",
+        "<span class='media__caption--source'>Mike Blake/Reuters files</span>",
+    ],
+)
+def test_credit_elements_in_a_caption_are_dropped_and_the_caption_stays(credit):
+    html = (
+        f"<html><body><article><h1>Buses</h1><p>{PROSE}</p><figure><img src='b.jpg'>"
+        f"<figcaption><span>Drivers at the stop.</span> {credit}</figcaption></figure>"
+        f"<p>{PROSE_2}</p><p>{PROSE_3}</p></article></body></html>"
+    )
+    text = extract(html, "https://example.org/a").text
+    assert "Drivers at the stop." in text
+    assert "Reuters files" not in text
+
+
+def test_a_source_named_element_outside_figures_stays():
+    html = (
+        f"<html><body><article><h1>Buses</h1><p>{PROSE}</p>"
+        "<p class='source'>Timetable of the city transport office</p>"
+        f"<p>{PROSE_2}</p><p>{PROSE_3}</p></article></body></html>"
+    )
+    assert "Timetable of the city transport office" in extract(html, "https://example.org/a").text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Leave a Comment",
+        "Keine Kommentare (Kommentare erscheinen erst nach unserer Freigabe)",
+        "Sie sind aktuell nicht eingeloggt.",
+        "If you enjoyed reading this post, please consider supporting us.",
+        "We want to hear what you think about this article.",
+        "Inhaltsverzeichnis",
+    ],
+)
+def test_comment_prompts_and_calls_to_action_are_dropped(line):
+    html = (
+        f"<html><body><article><h1>Buses</h1><p>{PROSE}</p><p>{PROSE_2}</p>"
+        f"<p>{line}</p><p>{PROSE_3}</p></article></body></html>"
+    )
+    text = extract(html, "https://example.org/a").text
+    assert line not in text
+    assert PROSE_3 in text
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Verwandte Beiträge", "Das Thema könnte dich auch interessieren:", "Mehr zum Thema auf example.org"],
+)
+def test_related_headings_drop_the_teasers_under_them(heading):
+    html = (
+        f"<html><body><article><h1>Buses</h1><p>{PROSE}</p><p>{PROSE_2}</p><p>{PROSE_3}</p>"
+        f"<h3>{heading}</h3><p><a href='/b'>Neue Busse für den Norden</a></p></article></body></html>"
+    )
+    text = extract(html, "https://example.org/a").text
+    assert heading not in text
+    assert "Neue Busse für den Norden" not in text
+    assert PROSE_3 in text

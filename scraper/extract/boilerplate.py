@@ -315,6 +315,13 @@ FURNITURE_RE = re.compile(
     r"^(?:share(?: this(?: article| story| post)?)?|share on \w+|tweet|print|email|"
     r"read more|continue reading|advertisement|sponsored|related(?: articles| posts| stories)?|"
     r"you may also like|recommended|more from|sign up|subscribe(?: now)?|"
+    # comment-section labels and prompts left after the article (trafilatura set: "Leave a Comment",
+    # "Kommentare schreiben", "0 Comments", "Keine Kommentare"), and reading aids' labels
+    r"leave a (?:comment|reply)|(?:post|add|write) a comment|(?:no |keine |\d+ )?(?:comments?|kommentare?)|"
+    r"kommentar(?:e)? (?:schreiben|verfassen|hinterlassen)|schreibe(?:n sie)? einen kommentar|"
+    r"deja un comentario|laisser un commentaire|lascia un commento|"
+    r"table of contents|inhaltsverzeichnis|about the author|über den autor|"
+    r"print recipe|rezept drucken|"
     r"分享到|分享|打印|关闭|返回顶部|相关新闻|相关阅读|相关文章|推荐阅读|热门推荐|责任编辑[:：].{0,12}|编辑[:：].{0,12})"
     r"[:：.!]?$",
     re.IGNORECASE,
@@ -334,7 +341,17 @@ PROMO_RE = re.compile(
     r"^möchten sie (?:den|diesen) (?:artikel|beitrag) teilen|^hier können sie den artikel bewerten|"
     r"^\(?noch keine bewertungen\)?$|^(?:wird geladen|loading|cargando|chargement)\W*$|"
     r"^\*?(?:werbung|anzeige)\b\W|^\W*anzeige\W*$|"
-    r"\bcanal de telegram\b|\búnete a nuestr|\bsuscríbete\b|\bsíguenos en\b",
+    r"\bcanal de telegram\b|\búnete a nuestr|\bsuscríbete\b|\bsíguenos en\b|"
+    # comment forms for logged-out readers, "if you liked this" and shop/app/membership
+    # prompts (trafilatura set "without" snippets, several sites each)
+    r"\b(?:must|need to) be logged in to\b|\b(?:eingeloggt|angemeldet) sein,? um\b|"
+    r"\bsie sind (?:aktuell |derzeit )?nicht (?:eingeloggt|angemeldet)\b|^keine kommentare\b|"
+    r"^if you (?:enjoyed|liked) (?:reading )?this\b|"
+    r"^(?:hat|gefällt) (?:dir|ihnen) (?:unser|dieser|der)\b.{0,40}\?|"
+    r"^lust auf mehr\?|\b(?:hazte|hágase) (?:miembro|socio)\b|\bnuestro canal de youtube\b|"
+    r"\bbesuchen sie unseren [\w-]{0,20}shop\b|\bzapraszamy (?:też )?do subskrypcji\b|"
+    r"\bwe want to hear what you think\b|\b(?:straight|directly) to your (?:phone|inbox)\b|"
+    r"\bsubmit your letter to the editor\b",
     re.IGNORECASE,
 )
 PROMO_MAX_CHARS = 200
@@ -439,6 +456,19 @@ CREDIT_RE = re.compile(
     re.IGNORECASE,
 )
 
+# Image credits marked up as their own element: whole class/id tokens (split on
+# space, "-", "_") or microdata naming the photographer or rights holder
+# ("img-author", "media__caption--source", "credits-credit-text",
+# itemprop="creator"). Readability's and wcxb's truths keep a figure's caption
+# but not its credit (nytimes "Credit…" spans); the trafilatura set drops both.
+# Credits anywhere: CREDIT_TOKENS; inside a <figure> or a caption, also
+# FIGURE_CREDIT_TOKENS ("source" and "author" name the image's there).
+CREDIT_TOKENS = frozenset({"credit", "credits", "copyright", "photographer", "photocredit", "bildnachweis"})
+FIGURE_CREDIT_TOKENS = frozenset({"source", "author", "byline", "attribution", "rights"})
+CREDIT_ITEMPROPS = frozenset({"creator", "copyrightHolder", "copyrightNotice", "creditText"})
+# A credit element is a name or two; a longer one is a caption or a licence text.
+CREDIT_MAX_CHARS = 120
+
 # Teaser links set inside an article: "Lea: …", "MIRA: …", "LE PUEDE INTERESAR: …",
 # "Read more: …", "Czytaj też: …", "Lesen Sie auch: …", ">> Headline <<".
 TEASER_PREFIX_RE = re.compile(
@@ -464,6 +494,15 @@ TEASER_PREFIX_RE = re.compile(
 CAPTION_NAME_RE = re.compile(r"caption|credit|legend|img-meta|image-meta", re.IGNORECASE)
 CAPTION_MAX_CHARS = 600
 
+# The lead image's container, named so ("td-post-featured-image",
+# "entry-featured-media", "wp-post-thumbnail", "media-primary", "hero-image",
+# "article-lead-image", "aufmacher"): its caption is dropped wherever it sits,
+# like the captions before the first prose paragraph.
+LEAD_FIGURE_NAME_RE = re.compile(
+    r"featured|post-?thumb|hero|media-primary|lead-?(?:image|media|photo|figure)|top-?image|aufmacher",
+    re.IGNORECASE,
+)
+
 # Headings of related-article and more-reading boxes; the short teaser lines
 # under one are dropped with it until prose starts again.
 RELATED_HEADING_RE = re.compile(
@@ -472,7 +511,10 @@ RELATED_HEADING_RE = re.compile(
     r"recommended(?: for you)?|further reading|latest (?:news|articles|posts)|"
     r"mehr (?:zum thema|themen|dazu|artikel|news)|auch interessant|"
     r"das könnte (?:dich|sie) auch interessieren|"
-    r"lesen sie auch|weitere (?:artikel|beiträge|themen|informationen|news)|zum weiterlesen|schon gelesen|"
+    r"lesen sie auch(?: die(?:sen| folgenden) (?:artikel|beiträge?))?|"
+    r"weitere (?:artikel|beiträge|themen|informationen|news)|zum weiterlesen|schon gelesen|"
+    r"das (?:thema |könnte )?(?:könnte )?(?:dich|sie) auch interessieren|verwandte beiträge|"
+    r"vorschau auf den nächsten artikel|mehr zum thema(?: auf [\w.-]+)?|"
     r"neueste (?:artikel|beiträge)|aktuellste beiträge|ähnliche (?:artikel|beiträge)|verwandte artikel|"
     r"notas relacionadas|noticias relacionadas|te puede interesar|le puede interesar|más noticias|"
     r"articles? (?:liés|similaires)|à lire aussi|sur le même sujet|leggi anche|articoli correlati|"
@@ -490,7 +532,7 @@ SENTENCE_END_RE = re.compile(r"[.!?。！？…]\s*[\"'”’»)]?\s*$")
 DATELINE_WORDS_RE = re.compile(
     r"\b\d{1,2}[:.h]\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?|"
     r"\b(?:published|updated|posted|last|modified|created|on|at|am|um|uhr|stand|aktualisiert|"
-    r"veröffentlicht|erschienen|zuletzt|geändert|publiziert|pubblicato|il|ultima|modifica|aggiornato|alle|ore|"
+    r"veröffentlicht|veröffentlichung|erschienen|zuletzt|geändert|publiziert|pubblicato|il|ultima|modifica|aggiornato|alle|ore|"
     r"publié|publie|le|mis|à|jour|publicado|actualizado|el|a|las|atualizado|em|às|gepubliceerd|"
     r"bijgewerkt|op|opublikowano|zaktualizowano|data|date|datum|fecha|cet|cest|gmt|utc|est|edt|pst|pdt)\b",
     re.IGNORECASE,

@@ -129,6 +129,7 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
         drop_selected(tree, rules.drop)
     chosen = select_all(tree, rules.body) if rules.body else []
     _drop_tags(tree)
+    _drop_credits(body)
     dated = meta is not None and meta.published is not None
     if chosen:
         logger.debug("rules.body matched %d elements", len(chosen))
@@ -194,6 +195,40 @@ def _drop_tags(tree: etree._Element) -> None:
         ):
             continue
         remove_keeping_tail(el)
+
+
+def _drop_credits(body: etree._Element) -> None:
+    """Remove image credits marked up as their own element (class/id tokens or microdata)."""
+    doomed = []
+    for el in body.iter(etree.Element):
+        itemprop = el.get("itemprop")
+        names = " ".join(v for v in (el.get("class"), el.get("id")) if v).lower()
+        if not names and not itemprop:
+            continue
+        tokens = set(_SPLIT_TOKENS_RE.split(names))
+        if not (
+            tokens & bp.CREDIT_TOKENS
+            or (itemprop and itemprop in bp.CREDIT_ITEMPROPS)
+            or (tokens & bp.FIGURE_CREDIT_TOKENS and _in_figure(el))
+        ):
+            continue
+        text = " ".join(el.text_content().split())
+        if text and len(text) <= bp.CREDIT_MAX_CHARS and not bp.SENTENCE_END_RE.search(text):
+            doomed.append(el)
+    for el in doomed:
+        if el.getparent() is not None:
+            remove_keeping_tail(el)
+
+
+def _in_figure(el: etree._Element) -> bool:
+    for a in el.iterancestors():
+        if a.tag in ("figure", "figcaption"):
+            return True
+        if a.tag in ("body", "article", "main"):
+            return False
+        if bp.CAPTION_NAME_RE.search(f"{a.get('class', '')} {a.get('id', '')}"):
+            return True
+    return False
 
 
 def _drop_never_content(tree: etree._Element) -> None:
@@ -738,7 +773,20 @@ def _drop_lead_captions(paras: list[_Para]) -> list[_Para]:
     """Drop the captions that come before the first prose paragraph: the lead image's, not the text's."""
     prose = (i for i, p in enumerate(paras) if p.weight >= bp.PROSE_PARAGRAPH_CHARS and not _is_caption(p))
     first_prose = next(prose, len(paras))
-    return [p for i, p in enumerate(paras) if i >= first_prose or not _is_caption(p)]
+    return [
+        p for i, p in enumerate(paras) if not _is_caption(p) or (i >= first_prose and not _is_lead_figure(p))
+    ]
+
+
+def _is_lead_figure(para: _Para) -> bool:
+    """In a container named as the page's lead image: its caption is not the text's."""
+    for el in (para.container, *para.container.iterancestors()):
+        if el.tag in ("body", "article", "main"):
+            return False
+        names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+        if names and bp.LEAD_FIGURE_NAME_RE.search(names):
+            return True
+    return False
 
 
 def _is_caption(para: _Para) -> bool:
