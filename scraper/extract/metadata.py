@@ -112,6 +112,8 @@ SOURCE_JUNK_RE = re.compile(r"[=<>\[\]{}@]|https?://|\.(?:js|css|png|jpe?g)\b", 
 BREADCRUMB_CLASS_RE = re.compile(
     r"breadcrumb|crumbs|bread|location|position|daohang|dqwz|curpos", re.IGNORECASE
 )
+# What pages wrap JSON-LD in for old parsers: HTML comments and (XHTML) CDATA sections, at either end.
+JSON_LD_WRAPPER_RE = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
 # Unicode ranges for the language guess when a page declares none.
 CJK_SCRIPTS = (
     ("ja", re.compile(r"[\u3040-\u30ff]")),
@@ -338,7 +340,7 @@ def _meta_tags(tree: lxml.html.HtmlElement) -> dict[str, str]:
 
 def _json_ld_objects(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
     for script in tree.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
-        text = (script.text or "").strip().removeprefix("<!--").removesuffix("-->").strip().rstrip(";")
+        text = JSON_LD_WRAPPER_RE.sub("", script.text or "").strip().rstrip(";")
         try:
             data = json.loads(text, strict=False)
         except ValueError:
