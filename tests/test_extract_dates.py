@@ -50,7 +50,9 @@ def test_mixed_separators_are_not_one_date():
     ]
 
 
-@pytest.mark.parametrize("text", ["12/01/2004 - 01/01/2005", "1 May 2021 to 3 May 2021", "2021-06-01 至 2021-06-30"])
+@pytest.mark.parametrize(
+    "text", ["12/01/2004 - 01/01/2005", "1 May 2021 to 3 May 2021", "2021-06-01 至 2021-06-30"]
+)
 def test_both_ends_of_a_period_are_dropped(text):
     assert find_single_dates(text, "en") == []
 
