@@ -110,3 +110,22 @@ def test_labelled_date_beats_a_date_in_the_story():
     <tr><td><p>【看中国2005年07月03日报道】一九八九年四月，我在湖南张家界开一个会议。</p></td></tr>
     </table></body></html>"""
     assert _meta(html).published == dt.date(2005, 5, 7)
+
+
+def test_url_with_month_name_settles_a_day_first_byline():
+    html = """<html><body><h1>How many wine types are there?</h1>
+    <div class="blog-date">03/10/2023</div><p>Text.</p></body></html>"""
+    url = "https://example.com/knowledge-centre/blog/2023/october/03/how-many-wine-types/"
+    assert _meta(html, url).published == dt.date(2023, 10, 3)
+
+
+def test_date_inside_the_headline_is_its_subject_not_its_byline():
+    html = """<html><body><h1>Results: Girls A, Aalen, 19.5.2007</h1>
+    <p class="meta">Posted on 20. Mai 2007</p><p>Text.</p></body></html>"""
+    assert _meta(html).published == dt.date(2007, 5, 20)
+
+
+def test_date_opening_the_headline_is_a_dateline():
+    html = """<html><body><h1>23.01.2022 - Wierer wins the last race</h1>
+    <p>Text about 20.02.2020 and more.</p></body></html>"""
+    assert _meta(html).published == dt.date(2022, 1, 23)
