@@ -129,3 +129,8 @@ def test_date_opening_the_headline_is_a_dateline():
     html = """<html><body><h1>23.01.2022 - Wierer wins the last race</h1>
     <p>Text about 20.02.2020 and more.</p></body></html>"""
     assert _meta(html).published == dt.date(2022, 1, 23)
+
+
+def test_outlet_reporter_label_is_not_part_of_the_author():
+    html = """<html><body><h1>标题</h1><div class="author">信报记者 蔡雪婧</div><p>正文。</p></body></html>"""
+    assert _meta(html).author == "蔡雪婧"

@@ -77,7 +77,7 @@ BYLINE_CLASS_RE = re.compile(r"byline|author|writer|posted-by|reporter|contribut
 # Prefixes that introduce a name in a byline, to strip ("By Jane Doe", "作者：张三", "记者 李四", "文/王五").
 BYLINE_PREFIX_RE = re.compile(
     r"^\s*(?:(?:written\s+|posted\s+|reported\s+)?by|von|par|por|di|door|av|autor(?:in)?|author|auteur|"
-    r"作者|记者|文|撰文|编辑|责任编辑|责编|来源)\s*[:：/|]?\s*",
+    r"作者|[\u4e00-\u9fff]{0,6}?记者|文|撰文|编辑|责任编辑|责编|来源)\s*[:：/|]?\s*",
     re.IGNORECASE,
 )
 # Byline-classed text that is not a name: e-mail fields, legal notices, widget labels.
