@@ -92,10 +92,11 @@ def test_rdfa_date_created_is_a_published_date():
     assert _day(_meta(html).published) == dt.date(2022, 1, 28)
 
 
-def test_updated_day_when_nothing_else_dates_the_page():
+def test_updated_day_alone_does_not_date_the_page():
+    # page_kind reads any date as a sign of an article; an "updated" footer is not one.
     html = """<html><body><h2>Webcams</h2><p>Pictures of the valley.</p>
-    <div><span>Last updated:</span> <span>November 13, 2025</span></div></body></html>"""
-    assert _meta(html).published == dt.date(2025, 11, 13)
+    <div>Last updated: November 13, 2025</div></body></html>"""
+    assert _meta(html).published is None
 
 
 def test_year_month_sign_off_when_nothing_else_dates_the_page():

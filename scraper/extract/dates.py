@@ -354,7 +354,7 @@ def find_published(
         or _from_lines(tree, lang)
         or _from_scripts(tree, SCRIPT_PUBLISHED_RE)
         or _modified(meta, ld)
-        or _last_resort(tree, lang)
+        or _last_resort(tree)
     )
 
 
@@ -485,20 +485,19 @@ def _from_lines(tree: Any, lang: str | None) -> dt.date | None:
     return plain
 
 
-def _last_resort(tree: Any, lang: str | None) -> dt.date | None:
-    """When nothing says "published": a visible "Updated" day, else a year-and-month line.
+def _last_resort(tree: Any) -> dt.date | None:
+    """When nothing else dates the page: a year-and-month line, read as the first of that month.
 
-    A page that only prints "Last updated: November 13, 2025" is best dated by that day, and an
-    old page that only prints its magazine issue ("1998年3月号") by that month.
+    Old Chinese pages and magazine reprints often print only their issue ("——《北京之春》1998年3月号").
+    A page that prints only "Last updated …" stays undated: page_kind reads any date as a sign of
+    an article, and on wcxb-dev that fallback turned listing pages into articles.
     """
-    nodes = tree.xpath("//body//text()[normalize-space()][not(ancestor::script)][not(ancestor::style)]")
-    lines = [" ".join(str(node).split()) for node in nodes]
-    lines = [line for line in lines if len(line) <= BYLINE_MAX_CHARS and not COPYRIGHT_RE.search(line)]
-    for before, line in zip(["", *lines], lines, strict=False):
-        for start, day in find_single_dates(line, lang):
-            if UPDATED_RE.search(f"{before} {line[:start]}"[-30:]):
-                return day
-    return next((found for line in lines if (found := year_month(line))), None)
+    nodes = tree.xpath("//body//text()[contains(., '年')][not(ancestor::script)][not(ancestor::style)]")
+    for node in nodes:
+        line = " ".join(str(node).split())
+        if len(line) <= BYLINE_MAX_CHARS and not COPYRIGHT_RE.search(line) and (found := year_month(line)):
+            return found
+    return None
 
 
 def published_in_line(text: str, lang: str | None = None) -> dt.date | None:
