@@ -132,6 +132,12 @@ def test_date_opening_the_headline_is_a_dateline():
     assert _meta(html).published == dt.date(2022, 1, 23)
 
 
-def test_outlet_reporter_label_is_not_part_of_the_author():
-    html = """<html><body><h1>标题</h1><div class="author">信报记者 蔡雪婧</div><p>正文。</p></body></html>"""
+@pytest.mark.parametrize(
+    "html",
+    [
+        """<html><body><h1>标题</h1><div class="author">信报记者 蔡雪婧</div><p>正文。</p></body></html>""",
+        """<html lang="zh"><body><h1>标题</h1><p>会上将集中项目。(信报记者 蔡雪婧)</p></body></html>""",
+    ],
+)
+def test_outlet_reporter_label_is_not_part_of_the_author(html):
     assert _meta(html).author == "蔡雪婧"

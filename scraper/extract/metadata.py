@@ -91,7 +91,7 @@ AUTHOR_TEXT_RE = re.compile(
 )
 # The reporter's sign-off that Chinese news paragraphs end with: "（记者 胡晓蓉）", "（姚峰 上海报道）".
 AUTHOR_SIGNOFF_RE = re.compile(
-    rf"[（(]\s*(?:(?:本报)?记者\s*)?(?P<zh>{_ZH_NAME}(?:\s+(?![\u4e00-\u9fff]*报道){_ZH_NAME}){{0,3}})\s*(?:[\u4e00-\u9fff]{{2,6}}报道)?\s*[）)]\s*$"
+    rf"[（(]\s*(?:[\u4e00-\u9fff]{{0,4}}?记者\s*)?(?P<zh>{_ZH_NAME}(?:\s+(?![\u4e00-\u9fff]*报道){_ZH_NAME}){{0,3}})\s*(?:[\u4e00-\u9fff]{{2,6}}报道)?\s*[）)]\s*$"
 )
 # The source line a page prints ("Source: Xinhua", "来源：新华社", "Quelle: dpa").
 SOURCE_RE = re.compile(
