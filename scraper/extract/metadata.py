@@ -77,7 +77,7 @@ BYLINE_CLASS_RE = re.compile(r"byline|author|writer|posted-by|reporter|contribut
 # Prefixes that introduce a name in a byline, to strip ("By Jane Doe", "作者：张三", "记者 李四", "文/王五").
 BYLINE_PREFIX_RE = re.compile(
     r"^\s*(?:(?:written\s+|posted\s+|reported\s+)?by|von|par|por|di|door|av|autor(?:in)?|author|auteur|"
-    r"作者|记者|文|撰文|编辑|责任编辑|责编|来源)\s*[:：/|]?\s*",
+    r"作者|[\u4e00-\u9fff]{0,6}?记者|文|撰文|编辑|责任编辑|责编|来源)\s*[:：/|]?\s*",
     re.IGNORECASE,
 )
 # Byline-classed text that is not a name: e-mail fields, legal notices, widget labels.
@@ -91,7 +91,7 @@ AUTHOR_TEXT_RE = re.compile(
 )
 # The reporter's sign-off that Chinese news paragraphs end with: "（记者 胡晓蓉）", "（姚峰 上海报道）".
 AUTHOR_SIGNOFF_RE = re.compile(
-    rf"[（(]\s*(?:(?:本报)?记者\s*)?(?P<zh>{_ZH_NAME}(?:\s+(?![\u4e00-\u9fff]*报道){_ZH_NAME}){{0,3}})\s*(?:[\u4e00-\u9fff]{{2,6}}报道)?\s*[）)]\s*$"
+    rf"[（(]\s*(?:[\u4e00-\u9fff]{{0,4}}?记者\s*)?(?P<zh>{_ZH_NAME}(?:\s+(?![\u4e00-\u9fff]*报道){_ZH_NAME}){{0,3}})\s*(?:[\u4e00-\u9fff]{{2,6}}报道)?\s*[）)]\s*$"
 )
 # The source line a page prints ("Source: Xinhua", "来源：新华社", "Quelle: dpa").
 SOURCE_RE = re.compile(
@@ -112,6 +112,8 @@ SOURCE_JUNK_RE = re.compile(r"[=<>\[\]{}@]|https?://|\.(?:js|css|png|jpe?g)\b", 
 BREADCRUMB_CLASS_RE = re.compile(
     r"breadcrumb|crumbs|bread|location|position|daohang|dqwz|curpos", re.IGNORECASE
 )
+# What pages wrap JSON-LD in for old parsers: HTML comments and (XHTML) CDATA sections, at either end.
+JSON_LD_WRAPPER_RE = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
 # Unicode ranges for the language guess when a page declares none.
 CJK_SCRIPTS = (
     ("ja", re.compile(r"[\u3040-\u30ff]")),
@@ -338,7 +340,7 @@ def _meta_tags(tree: lxml.html.HtmlElement) -> dict[str, str]:
 
 def _json_ld_objects(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
     for script in tree.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
-        text = (script.text or "").strip().removeprefix("<!--").removesuffix("-->").strip().rstrip(";")
+        text = JSON_LD_WRAPPER_RE.sub("", script.text or "").strip().rstrip(";")
         try:
             data = json.loads(text, strict=False)
         except ValueError:
