@@ -635,3 +635,55 @@ def test_related_headings_drop_the_teasers_under_them(heading):
     assert heading not in text
     assert "Neue Busse für den Norden" not in text
     assert PROSE_3 in text
+
+
+# --- teaser cards inside the main block ---------------------------------------------------------
+
+DATED = Meta(title="Buses", published=dt.date(2024, 3, 5))
+
+
+SUMMARY = "A one-line summary of another story on the same site, long enough not to read as a link list."
+
+
+def card(n: int, summary: str = SUMMARY, href: str = "") -> str:
+    href = href or f"/news/2024/other-story-{n}"
+    return (
+        f'<div class="card"><a href="{href}"><img src="/i/{n}.jpg"></a>'
+        f'<h3><a href="{href}">Other headline number {n}</a></h3><p>{summary}</p></div>'
+    )
+
+
+def test_a_grid_of_teaser_cards_after_the_text_is_dropped():
+    grid = '<div class="grid">' + "".join(card(n) for n in range(3)) + "</div>"
+    html = page(f"<article><p>{PROSE}</p><p>{PROSE_2}</p><p>{PROSE_3}</p>{grid}</article>")
+    text = run(html, meta=DATED).text
+    assert PROSE_3 in text
+    assert "Other headline number" not in text
+    assert SUMMARY not in text
+
+
+def test_a_single_teaser_card_with_an_image_after_the_text_is_dropped():
+    html = page(f"<article><p>{PROSE}</p><p>{PROSE_2}</p><p>{PROSE_3}</p>{card(1)}</article>")
+    assert SUMMARY not in run(html, meta=DATED).text
+
+
+def test_teaser_cards_followed_by_more_text_stay():
+    grid = '<div class="grid">' + "".join(card(n) for n in range(3)) + "</div>"
+    html = page(f"<article><p>{PROSE}</p><p>{PROSE_2}</p>{grid}<p>{PROSE_3}</p></article>")
+    text = run(html, meta=DATED).text
+    assert "Other headline number 2" in text
+    assert SUMMARY in text
+
+
+def test_a_listicle_made_of_cards_stays():
+    items = "".join(card(n, summary=PROSE_2, href=f"https://shop.example/item-{n}") for n in range(4))
+    html = page(f"<article><p>{PROSE}</p><div class='list'>{items}</div></article>")
+    text = run(html, meta=DATED).text
+    assert "Other headline number 3" in text
+    assert text.count(PROSE_2) == 4
+
+
+def test_headings_linking_to_an_anchor_on_the_page_stay():
+    sections = '<div class="grid">' + "".join(card(n, href=f"#s{n}") for n in range(3)) + "</div>"
+    html = page(f"<article><p>{PROSE}</p><p>{PROSE_2}</p><p>{PROSE_3}</p>{sections}</article>")
+    assert SUMMARY in run(html, meta=DATED).text

@@ -573,3 +573,13 @@ LEAD_MIN_CHARS = 30
 # around the article plus the page's teasers and widgets (readability yahoo-3).
 CLIMB_MAX_GROWTH = 3.0
 CLIMB_MIN_SCORE_SHARE = 0.6
+
+# Teaser cards inside the main block (related-article grids, "more from" boxes): a
+# heading whose text is at least CARD_HEADING_LINK_SHARE link text, in a block of at
+# most CARD_MAX_CHARS (a title and a one-line summary) with an image or a sibling
+# card; a group of them after the block's last prose paragraph, holding at most
+# CARD_GROUP_MAX_SHARE of the block's text, is dropped (trafilatura set "without"
+# snippets: larepublica, ndr, novalanalove; wcxb articles leave them out too).
+CARD_HEADING_LINK_SHARE = 0.8
+CARD_MAX_CHARS = 500
+CARD_GROUP_MAX_SHARE = 0.5

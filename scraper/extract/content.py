@@ -65,6 +65,7 @@ _EMPHASIS_TAGS = {"em": "em", "i": "em", "strong": "strong", "b": "strong", "cod
 _EMPTY_INLINE_RE = re.compile(r"<(em|strong|code)>\s*</\1>")
 # Blocks inside the main content that may be removed as link lists.
 _CLEANABLE_TAGS = frozenset({"div", "section", "ul", "ol", "dl", "table", "header", "figure", "span"})
+_CARD_HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6")
 
 
 class PageMeta(Protocol):
@@ -158,6 +159,8 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
             lead = _lead_paragraphs(all_paras, chosen, meta)
         if kind != "listing":
             _drop_link_lists(chosen, stats, best)
+        if kind == "article":
+            _drop_teaser_cards(chosen, best)
         paras = lead + [p for el in chosen for p in _flatten(el)]
     paras = _strip_lead(_filter_paragraphs(paras), meta)
     return Content(_render_text(paras), _render_html(paras), kind)
@@ -726,6 +729,87 @@ def _drop_link_lists(
     for el in doomed:
         if el.getparent() is not None:
             remove_keeping_tail(el)
+
+
+def _drop_teaser_cards(chosen: list[etree._Element], best: list[etree._Element]) -> None:
+    """Remove a grid of teaser cards that follows the article's text inside the main block.
+
+    Related-article grids and "more from" boxes sit inside the article's container
+    on many themes: each card is a heading (h2-h6) that links to another page, with
+    an image, a date or a one-line summary. A group of such cards under one parent is
+    dropped when no prose follows it in the block, prose comes before it, and it
+    holds a minor share of the block's text; listicles (whose cards are the text)
+    and documentation landing pages (nothing but cards) stay.
+    """
+    keep = {a for el in best for a in el.iterancestors()} | set(best)
+    groups = _card_groups(chosen, keep)
+    if not groups:
+        return
+    paras = [p for el in chosen for p in _flatten(el)]
+    total = sum(p.weight for p in paras)
+    doomed: list[etree._Element] = []
+    weight = 0
+    for cards in groups.values():
+        if len(cards) < 2 and next(cards[0].iter("img", "picture"), None) is None:
+            continue
+        if any(len(" ".join(c.text_content().split())) > bp.CARD_MAX_CHARS for c in cards):
+            continue
+        inside = [i for i, p in enumerate(paras) if _inside(p.container, cards)]
+        prose = [i for i, p in enumerate(paras) if _is_prose(p) and i not in inside]
+        if inside and prose and inside[0] > prose[0] and inside[-1] > prose[-1]:
+            doomed.extend(cards)
+            weight += sum(paras[i].weight for i in inside)
+    if weight > bp.CARD_GROUP_MAX_SHARE * total:
+        return  # the cards are the page's text: a listicle, a landing page
+    for el in doomed:
+        if el.getparent() is not None:
+            logger.debug("teaser card <%s class=%r>", el.tag, el.get("class"))
+            remove_keeping_tail(el)
+
+
+def _is_prose(para: _Para) -> bool:
+    return para.weight >= bp.PROSE_PARAGRAPH_CHARS and para.link_density < 0.3
+
+
+def _card_groups(
+    chosen: list[etree._Element], keep: set[etree._Element]
+) -> dict[etree._Element, list[etree._Element]]:
+    """Teaser cards by parent: the largest block around each linked heading that holds no other one."""
+    groups: dict[etree._Element, list[etree._Element]] = {}
+    for root in chosen:
+        headings = [h for h in root.iter(*_CARD_HEADING_TAGS) if _is_linked_heading(h)]
+        linked = set(headings)
+        cards = []
+        for heading in headings:
+            card = None
+            node = heading.getparent()
+            while node is not None and node is not root and node not in keep:
+                if sum(1 for h in node.iter(*_CARD_HEADING_TAGS) if h in linked) > 1:
+                    break
+                if node.tag != "a":
+                    card = node
+                node = node.getparent()
+            if card is not None:
+                cards.append(card)
+        for card in dict.fromkeys(cards):
+            parent = card.getparent()
+            if parent is not None:
+                groups.setdefault(parent, []).append(card)
+    return groups
+
+
+def _is_linked_heading(heading: etree._Element) -> bool:
+    """A heading that is (almost) all one link to another page, not an anchor on this one."""
+    link = next(heading.iterancestors("a"), None)
+    if link is None:
+        text = " ".join(heading.text_content().split())
+        links = list(heading.iter("a"))
+        linked = sum(len(a.text_content().strip()) for a in links)
+        if not text or linked < bp.CARD_HEADING_LINK_SHARE * len(text):
+            return False
+        link = links[0]
+    href = (link.get("href") or "").strip()
+    return bool(href) and not href.startswith(("#", "javascript:", "mailto:"))
 
 
 def _filter_paragraphs(paras: list[_Para]) -> list[_Para]:
