@@ -170,6 +170,23 @@ def test_split_containers_are_merged():
     assert "Index" not in text
 
 
+def test_split_containers_with_deeply_nested_text_are_merged():
+    # quanta-1 (readability test pages): the body sits in several same-class blocks, the
+    # first one's paragraphs six levels down, too deep for scores to reach the block.
+    deep = "<div><div><div><div><div>" + f"<p>{PROSE}</p><p>{PROSE_2}</p>" + "</div></div></div></div></div>"
+    html = page(
+        '<div id="post">'
+        f'<div class="acf-content scale1 mt2">{deep}</div>'
+        '<figure class="wide"><figcaption>A photograph of the depot.</figcaption></figure>'
+        f'<div class="acf-content scale1 mt2"><p>{PROSE_3}</p><p>{PROSE}</p><p>{PROSE_2}</p></div>'
+        f'<div class="teasers"><div><div><div><div><div><p>{PROSE_3}</p></div></div></div></div></div></div>'
+        "</div>"
+    )
+    text = run(html).text
+    assert text.startswith(PROSE)
+    assert text.count(PROSE_3) == 1
+
+
 def test_layout_table_takes_the_cell_not_the_footer():
     html = page(
         "<table><tr><td class='left'><a href='/1'>Home</a><br><a href='/2'>Archive</a><br>"

@@ -381,6 +381,12 @@ LINK_BLOCK_SHORT_CHARS = 200
 # this share of the winner's (readability uses 0.2, floor 10).
 SIBLING_SCORE_SHARE = 0.2
 SIBLING_MIN_SCORE = 10.0
+# A sibling with the winner's tag and this share of its class tokens is another
+# part of the same component ("row layout margin-v--small" beside "row layout
+# margin-v--medium"): it is judged by the best block inside it, however deep
+# (quanta-1 splits its body over three "acf-content" blocks). At 0.5,
+# "content-element el_a" took its "el_b" teaser list (wcxb dev_0392).
+SAME_COMPONENT_CLASS_SHARE = 0.6
 
 # Page kind (kind.py): JSON-LD types that name the kind of page outright.
 ARTICLE_LD_TYPES = frozenset(

@@ -596,10 +596,36 @@ def _with_siblings(
         if st is None:
             continue
         bonus = top_score * 0.2 if top_class and sibling.get("class") == top_class else 0.0
-        good = st.scored and _final_score(st) + bonus >= threshold
+        # another part of the same component, whose text may sit too deep to score at its level
+        if sibling.tag == top.tag and _is_same_component(top_class, sibling.get("class")):
+            good = _best_score(sibling, stats) + bonus >= threshold
+        else:
+            good = st.scored and _final_score(st) + bonus >= threshold
         if good or (sibling.tag == "p" and _is_prose_sibling(sibling, st)):
             chosen.append(sibling)
     return chosen
+
+
+def _is_same_component(first: str | None, second: str | None) -> bool:
+    """Two class lists that are mostly the same: one layout component with a few modifiers."""
+    if not first or not second:
+        return False
+    a, b = set(first.split()), set(second.split())
+    return len(a & b) >= bp.SAME_COMPONENT_CLASS_SHARE * len(a | b)
+
+
+def _best_score(el: etree._Element, stats: dict[etree._Element, _Stats]) -> float:
+    """The best score of the element or a container inside it.
+
+    Scores climb only a few levels above a paragraph, so a wrapper around deeply
+    nested text holds none (or a small share) of it (quanta-1's body in three wrappers).
+    """
+    best = 0.0
+    for node in el.iter(etree.Element):
+        st = stats.get(node)
+        if st is not None and st.scored:
+            best = max(best, _final_score(st))
+    return best
 
 
 def _is_prose_sibling(el: etree._Element, st: _Stats) -> bool:
