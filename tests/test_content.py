@@ -187,6 +187,31 @@ def test_split_containers_with_deeply_nested_text_are_merged():
     assert text.count(PROSE_3) == 1
 
 
+def test_section_whose_id_is_its_heading_slug_is_kept():
+    # readability mercurial: Sphinx gives each section its heading's slug, "sharing-..."
+    html = page(
+        '<div class="content"><div class="section" id="intro">'
+        f"<h2>Intro</h2><p>{PROSE}</p><p>{PROSE_2}</p></div>"
+        '<div class="section" id="sharing-with-a-single-developer">'
+        f"<h2>Sharing with a single developer</h2><p>{PROSE_3}</p></div>"
+        '<div id="sharing-buttons"><a href="/fb">Facebook</a> <a href="/tw">Twitter</a></div></div>'
+    )
+    text = run(html).text
+    assert PROSE_3 in text
+    assert "Twitter" not in text
+
+
+def test_inline_link_with_a_widget_name_inside_a_sentence_is_kept():
+    # readability clean-links: glossary links named "popup" are words of the text
+    html = page(
+        f'<article><p>I am a <a href="#" class="popup">rather elderly</a> man. {PROSE}</p>'
+        f'<p>{PROSE_2}</p><div class="popup"><a href="/x">Close this window</a></div></article>'
+    )
+    text = run(html).text
+    assert text.startswith("I am a rather elderly man.")
+    assert "Close" not in text
+
+
 def test_layout_table_takes_the_cell_not_the_footer():
     html = page(
         "<table><tr><td class='left'><a href='/1'>Home</a><br><a href='/2'>Archive</a><br>"

@@ -381,6 +381,11 @@ LINK_BLOCK_SHORT_CHARS = 200
 # this share of the winner's (readability uses 0.2, floor 10).
 SIBLING_SCORE_SHARE = 0.2
 SIBLING_MIN_SCORE = 10.0
+# Inline elements: one with words on both sides in its block is part of a
+# sentence, never removed for a boilerplate-like name (a glossary "popup" link).
+INLINE_TAGS = frozenset(
+    {"a", "span", "em", "strong", "b", "i", "u", "abbr", "cite", "dfn", "mark", "q", "small", "font"}
+)
 # A sibling with the winner's tag and this share of its class tokens is another
 # part of the same component ("row layout margin-v--small" beside "row layout
 # margin-v--medium"): it is judged by the best block inside it, however deep

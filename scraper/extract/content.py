@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 _SPLIT_TOKENS_RE = re.compile(r"[\s_\-]+")
 _BOILERPLATE_SUBSTRING_RE = re.compile("|".join(map(re.escape, bp.BOILERPLATE_SUBSTRINGS)))
+_WORD_RE = re.compile(r"\w")
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Containers whose own text is a paragraph: the score goes to their parent.
 _INLINE_PARAGRAPH_TAGS = frozenset(
@@ -220,12 +221,44 @@ def _holds_prose(el: etree._Element) -> bool:
 
 
 def _is_boilerplate_name(el: etree._Element) -> bool:
-    names = " ".join(v for v in (el.get("class"), el.get("id")) if v).lower()
+    if _is_boilerplate_names(el.get("class")):
+        return True
+    return _is_boilerplate_names(el.get("id")) and not _is_heading_anchor(el)
+
+
+def _is_boilerplate_names(names: str | None) -> bool:
     if not names:
         return False
+    names = names.lower()
     if any(t in bp.BOILERPLATE_TOKENS for t in _SPLIT_TOKENS_RE.split(names)):
         return True
     return _BOILERPLATE_SUBSTRING_RE.search(names) is not None
+
+
+def _is_heading_anchor(el: etree._Element) -> bool:
+    """The id is its heading's text made a slug ("sharing-with-a-single-developer"): it names the topic.
+
+    Documentation generators and Markdown renderers give each section the slug
+    of its heading (readability mercurial); the words are prose, not a widget's name.
+    """
+    heading = next(el.iter(*_HEADING_TAGS), None)
+    if heading is None:
+        return False
+    words = set(re.findall(r"\w+", heading.text_content().casefold()))
+    tokens = [t for t in _SPLIT_TOKENS_RE.split(el.get("id", "").casefold()) if t and not t.isdigit()]
+    return len(tokens) >= 2 and all(t in words for t in tokens)
+
+
+def _is_in_running_text(el: etree._Element) -> bool:
+    """An inline element with words on both sides in its block: part of a sentence, not a widget.
+
+    A glossary pop-up link named "popup" (readability clean-links) is a word of the text.
+    """
+    if el.tag not in bp.INLINE_TAGS or not _WORD_RE.search(el.tail or ""):
+        return False
+    previous = el.getprevious()
+    before = previous.tail if previous is not None else el.getparent().text
+    return bool(_WORD_RE.search(before or ""))
 
 
 def _is_hidden(el: etree._Element) -> bool:
@@ -245,7 +278,7 @@ def _drop_boilerplate_blocks(body: etree._Element) -> None:
     matched = [
         el
         for el in body.iter(etree.Element)
-        if el is not body and (_is_hidden(el) or _is_boilerplate_name(el))
+        if el is not body and (_is_hidden(el) or (_is_boilerplate_name(el) and not _is_in_running_text(el)))
     ]
     if not matched:
         return
