@@ -212,6 +212,29 @@ def test_inline_link_with_a_widget_name_inside_a_sentence_is_kept():
     assert "Close" not in text
 
 
+def test_gallery_caption_list_gives_way_to_the_article():
+    # readability bug-1255978: a 50-caption slideshow outscores the article it illustrates
+    items = "".join(
+        f"<li><h2>{i}/30 Photo title</h2><p>Caption {i}, with a comma, and another one, {PROSE_3}</p></li>"
+        for i in range(30)
+    )
+    html = page(
+        f'<div class="text-wrapper"><p>{PROSE}</p><p>{PROSE_2}</p>'
+        f'<div class="type-gallery"><div class="scroller"><ul class="legends">{items}</ul></div></div>'
+        f"<p>{PROSE_3}</p><p>{PROSE}</p></div>"
+    )
+    text = run(html).text
+    assert text.startswith(PROSE)
+    assert "Caption 7," not in text
+    assert text.endswith(PROSE)
+
+
+def test_gallery_page_without_other_text_keeps_its_captions():
+    items = "".join(f"<li><p>Caption {i}, with a comma, {PROSE_3}</p></li>" for i in range(8))
+    html = page(f'<div class="gallery"><ul>{items}</ul></div><div class="footer-note">About us</div>')
+    assert "Caption 7," in run(html).text
+
+
 def test_layout_table_takes_the_cell_not_the_footer():
     html = page(
         "<table><tr><td class='left'><a href='/1'>Home</a><br><a href='/2'>Archive</a><br>"

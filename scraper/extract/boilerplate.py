@@ -381,6 +381,13 @@ LINK_BLOCK_SHORT_CHARS = 200
 # this share of the winner's (readability uses 0.2, floor 10).
 SIBLING_SCORE_SHARE = 0.2
 SIBLING_MIN_SCORE = 10.0
+# A best block inside a photo gallery (class/id) gives way to the best block
+# outside it among the next GALLERY_MAX_CANDIDATES, when that one scores at least
+# GALLERY_MIN_SCORE_SHARE of it: fifty captions outscore the article they
+# illustrate (readability bug-1255978).
+GALLERY_NAME_RE = re.compile(r"gallery|slideshow|carousel|lightbox", re.IGNORECASE)
+GALLERY_MAX_CANDIDATES = 20
+GALLERY_MIN_SCORE_SHARE = 0.3
 # Inline elements: one with words on both sides in its block is part of a
 # sentence, never removed for a boilerplate-like name (a glossary "popup" link).
 INLINE_TAGS = frozenset(

@@ -139,7 +139,10 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
         _drop_boilerplate_blocks(body)
         all_paras = _flatten(body)
         stats = _collect_stats(all_paras, body)
-        chosen = _choose_main(body, stats)
+        chosen, gallery = _choose_main(body, stats)
+        if gallery is not None:
+            all_paras = [p for p in all_paras if not _inside(p.container, [gallery])]
+            remove_keeping_tail(gallery)
         main_paras = [p for p in all_paras if _inside(p.container, chosen)]
         datelines = sum(
             1
@@ -536,18 +539,61 @@ def _final_score(st: _Stats) -> float:
     return st.score * (1.0 - st.link_density)
 
 
-def _choose_main(body: etree._Element, stats: dict[etree._Element, _Stats]) -> list[etree._Element]:
-    """The best-scoring container, moved up where its parent holds more, plus its good siblings."""
+def _choose_main(
+    body: etree._Element, stats: dict[etree._Element, _Stats]
+) -> tuple[list[etree._Element], etree._Element | None]:
+    """The best-scoring container, moved up where its parent holds more, plus its good siblings.
+
+    Returns the chosen blocks, and a photo gallery passed over for them, to be removed.
+    """
     candidates = [(el, _final_score(st)) for el, st in stats.items() if st.scored]
     if not candidates:
-        return [body]
+        return [body], None
     candidates.sort(key=lambda c: c[1], reverse=True)
     top, top_score = candidates[0]
+    # a photo gallery's captions: a list of items inside a block named like a gallery
+    gallery = _gallery_of(top, body) if top.tag in ("ul", "ol") else None
+    if gallery is not None:
+        other = _best_outside(candidates, gallery)
+        if other is None:
+            gallery = None
+        else:
+            top, top_score = other
     shared = _shared_ancestor(top, top_score, candidates[1:5], body)
     if shared is not None:
         top = shared
     top = _climb(top, stats, body)
-    return _with_siblings(top, stats, body)
+    return _with_siblings(top, stats, body), gallery
+
+
+def _best_outside(
+    candidates: list[tuple[etree._Element, float]], gallery: etree._Element
+) -> tuple[etree._Element, float] | None:
+    """The best candidate outside a photo gallery, when it scores well beside the gallery's best.
+
+    Fifty photo captions outscore the four paragraphs the gallery illustrates
+    (readability bug-1255978); a gallery page with no other text keeps them.
+    Only a list of captions gives way: a product page's "gallery-left" layout
+    block or a carousel of testimonials holds the text (wcxb product pages).
+    """
+    top_score = candidates[0][1]
+    for el, score in candidates[1 : bp.GALLERY_MAX_CANDIDATES]:
+        if score < bp.GALLERY_MIN_SCORE_SHARE * top_score:
+            break
+        if el is not gallery and not _is_ancestor(gallery, el):
+            return el, score
+    return None
+
+
+def _gallery_of(el: etree._Element, body: etree._Element) -> etree._Element | None:
+    """The outermost block named like a photo gallery around the element, below the body."""
+    found = None
+    for node in (el, *el.iterancestors()):
+        if node is body:
+            break
+        if bp.GALLERY_NAME_RE.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            found = node
+    return found
 
 
 def _shared_ancestor(
