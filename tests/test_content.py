@@ -235,6 +235,22 @@ def test_gallery_page_without_other_text_keeps_its_captions():
     assert "Caption 7," in run(html).text
 
 
+def test_hidden_block_beside_visible_prose_is_dropped():
+    # readability visibility-hidden: the hidden half of the article is not read
+    html = page(
+        f'<article><h1>Lorem</h1><div style="visibility: hidden;"><p>{PROSE}</p><p>{PROSE_2}</p>'
+        f"<p>{PROSE}</p></div><h2>Foo</h2><div><p>{PROSE_3}</p><p>{PROSE_2}</p></div></article>"
+    )
+    text = run(html).text
+    assert text.endswith(f"{PROSE_3}\n\n{PROSE_2}")
+    assert PROSE not in text
+
+
+def test_hidden_article_is_kept_when_nothing_else_is_prose():
+    html = page(f'<nav>Home</nav><div style="display:none"><p>{PROSE}</p><p>{PROSE_2}</p></div>')
+    assert PROSE_2 in run(html).text
+
+
 def test_layout_table_takes_the_cell_not_the_footer():
     html = page(
         "<table><tr><td class='left'><a href='/1'>Home</a><br><a href='/2'>Archive</a><br>"

@@ -381,6 +381,12 @@ LINK_BLOCK_SHORT_CHARS = 200
 # this share of the winner's (readability uses 0.2, floor 10).
 SIBLING_SCORE_SHARE = 0.2
 SIBLING_MIN_SCORE = 10.0
+# Hidden blocks (hidden attribute, display:none, visibility:hidden) are removed,
+# whatever they hold, when more than this share of the page's prose is visible:
+# the reader sees that text, not the hidden one (readability visibility-hidden).
+# A page with (nearly) all its prose hidden is one a script reveals: its largest
+# hidden block is kept (wcxb dev_2920).
+VISIBLE_PROSE_SHARE = 0.2
 # A best block inside a photo gallery (class/id) gives way to the best block
 # outside it among the next GALLERY_MAX_CANDIDATES, when that one scores at least
 # GALLERY_MIN_SCORE_SHARE of it: fifty captions outscore the article they

@@ -288,12 +288,20 @@ def _drop_boilerplate_blocks(body: etree._Element) -> None:
     total = max(1, len(body.text_content()))
     prose = _prose_weights(body)
     prose_total = max(1, prose.get(body, 0))
+    hidden = [el for el in matched if _is_hidden(el)]
+    hidden_prose = sum(prose.get(el, 0) for el in _outermost(hidden))
+    # hidden text is not read when the page shows prose of its own; a page whose
+    # article a script reveals has all its prose hidden, and keeps its largest block
+    shows_prose = prose_total - hidden_prose > bp.VISIBLE_PROSE_SHARE * prose_total
     doomed: list[etree._Element] = []
     removed: set[etree._Element] = set()
     for el in matched:
         if el.tag in ("html", "body") or any(a in removed for a in el.iterancestors()):
             continue
-        if _keeps_boilerplate_block(el, len(el.text_content()) / total, prose.get(el, 0) / prose_total):
+        share = len(el.text_content()) / total
+        if not (shows_prose and _is_hidden(el)) and _keeps_boilerplate_block(
+            el, share, prose.get(el, 0) / prose_total
+        ):
             continue
         removed.add(el)
         doomed.append(el)
@@ -315,6 +323,12 @@ def _drop_boilerplate_blocks(body: etree._Element) -> None:
     for el in doomed:
         logger.debug("boilerplate block <%s class=%r id=%r>", el.tag, el.get("class"), el.get("id"))
         remove_keeping_tail(el)
+
+
+def _outermost(elements: list[etree._Element]) -> list[etree._Element]:
+    """The elements not inside another one of them (document order in, document order out)."""
+    inside = set(elements)
+    return [el for el in elements if not any(a in inside for a in el.iterancestors())]
 
 
 def _keeps_boilerplate_block(el: etree._Element, share: float, prose_share: float) -> bool:
