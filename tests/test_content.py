@@ -251,6 +251,17 @@ def test_hidden_article_is_kept_when_nothing_else_is_prose():
     assert PROSE_2 in run(html).text
 
 
+def test_chart_labels_placed_over_a_graphic_are_dropped():
+    # readability nytimes-4: an ai2html chart's labels sit at percent coordinates
+    labels = "".join(
+        f'<div class="g-aiAbs" style="top:{i * 9}.5%;margin-top:-9px;left:10.6%;width:55px;"><p>${i}00</p>'
+        "<p>billion</p></div>"
+        for i in range(8)
+    )
+    html = page(f"<article><p>{PROSE}</p><div class='graphic'>{labels}</div><p>{PROSE_2}</p></article>")
+    assert run(html).text == f"{PROSE}\n\n{PROSE_2}"
+
+
 def test_layout_table_takes_the_cell_not_the_footer():
     html = page(
         "<table><tr><td class='left'><a href='/1'>Home</a><br><a href='/2'>Archive</a><br>"

@@ -387,6 +387,15 @@ SIBLING_MIN_SCORE = 10.0
 # A page with (nearly) all its prose hidden is one a script reveals: its largest
 # hidden block is kept (wcxb dev_2920).
 VISIBLE_PROSE_SHARE = 0.2
+# Text set at percent coordinates ("top:4.9%;left:96.6%") over an image is a
+# chart's or a map's label ("$915", "billion", "'17"), never prose: the
+# ai2html graphics of news sites (readability nytimes-4).
+POSITIONED_LABEL_RE = re.compile(
+    r"(?:^|;)\s*top\s*:\s*-?[\d.]+%.*(?:^|;)\s*(?:left|right)\s*:\s*-?[\d.]+%"
+    r"|(?:^|;)\s*(?:left|right)\s*:\s*-?[\d.]+%.*(?:^|;)\s*top\s*:\s*-?[\d.]+%",
+    re.IGNORECASE,
+)
+CHART_LABEL_MAX_CHARS = 200
 # A best block inside a photo gallery (class/id) gives way to the best block
 # outside it among the next GALLERY_MAX_CANDIDATES, when that one scores at least
 # GALLERY_MIN_SCORE_SHARE of it: fifty captions outscore the article they

@@ -264,6 +264,14 @@ def _is_in_running_text(el: etree._Element) -> bool:
     return bool(_WORD_RE.search(before or ""))
 
 
+def _is_chart_label(el: etree._Element) -> bool:
+    """A short text placed at percent coordinates over a graphic: a chart's or a map's label."""
+    style = el.get("style")
+    if not style or not bp.POSITIONED_LABEL_RE.search(style):
+        return False
+    return len(" ".join(el.text_content().split())) <= bp.CHART_LABEL_MAX_CHARS
+
+
 def _is_hidden(el: etree._Element) -> bool:
     if el.get("hidden") is not None:
         return True
@@ -281,7 +289,12 @@ def _drop_boilerplate_blocks(body: etree._Element) -> None:
     matched = [
         el
         for el in body.iter(etree.Element)
-        if el is not body and (_is_hidden(el) or (_is_boilerplate_name(el) and not _is_in_running_text(el)))
+        if el is not body
+        and (
+            _is_hidden(el)
+            or _is_chart_label(el)
+            or (_is_boilerplate_name(el) and not _is_in_running_text(el))
+        )
     ]
     if not matched:
         return
@@ -332,6 +345,8 @@ def _outermost(elements: list[etree._Element]) -> list[etree._Element]:
 
 
 def _keeps_boilerplate_block(el: etree._Element, share: float, prose_share: float) -> bool:
+    if _is_chart_label(el):
+        return False
     names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
     if bp.CONSENT_NAME_RE.search(names) and next(el.iter("h1", "article", "main"), None) is None:
         return False
