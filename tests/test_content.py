@@ -102,6 +102,16 @@ def test_deeply_nested_five_megabytes_is_fast_and_safe():
     assert isinstance(result.text, str)
 
 
+def test_one_div_of_many_br_lines_is_linear():
+    # each <br> line is a paragraph of the same text <div>: checking the <div> once per
+    # line made 20,000 lines take two minutes
+    html = page("<div>" + "<br>".join([PROSE] * 8000) + "</div>")
+    started = time.perf_counter()
+    result = run(html)
+    assert time.perf_counter() - started < 5
+    assert result.text.count(PROSE) == 8000
+
+
 def test_extract_on_bytes_noise_raises_only_extract_error():
     from scraper.errors import ExtractError
     from scraper.extract import extract

@@ -509,6 +509,7 @@ def _is_boilerplate_text(text: str) -> bool:
 def _collect_stats(paras: list[_Para], body: etree._Element) -> dict[etree._Element, _Stats]:
     """Sum text and link characters up the tree, and give each prose paragraph's score to its containers."""
     stats: dict[etree._Element, _Stats] = {}
+    text_divs: dict[etree._Element, bool] = {}
     for para in paras:
         node: etree._Element | None = para.container
         while node is not None:
@@ -529,7 +530,7 @@ def _collect_stats(paras: list[_Para], body: etree._Element) -> dict[etree._Elem
         punctuation = len(bp.PUNCTUATION_RE.findall(para.text))
         score = 1.0 + punctuation + min(para.weight / 100.0, 3.0)
         first = para.container
-        if first.tag in _INLINE_PARAGRAPH_TAGS or (first.tag == "div" and _is_text_div(first)):
+        if first.tag in _INLINE_PARAGRAPH_TAGS or (first.tag == "div" and _is_text_div(first, text_divs)):
             first = first.getparent()
         level = 0
         while first is not None and level < len(_ANCESTOR_DIVIDERS):
@@ -548,14 +549,17 @@ def _collect_stats(paras: list[_Para], body: etree._Element) -> dict[etree._Elem
     return stats
 
 
-def _is_text_div(el: etree._Element) -> bool:
+def _is_text_div(el: etree._Element, seen: dict[etree._Element, bool]) -> bool:
     """A <div> holding only text and inline tags is a paragraph, as readability reads it.
 
     Its score goes to its parent, like a <p>'s: an <article> of text <div>s is the
     block, not its first <div> (readability base-url, embedded-videos; wcxb-dev
     all 0.8123 -> 0.8133, trafilatura snippets unchanged).
     """
-    return all(not isinstance(c.tag, str) or c.tag not in bp.BLOCK_TAGS for c in el)
+    known = seen.get(el)
+    if known is None:  # one check per <div>, however many lines its <br>s make
+        known = seen[el] = all(not isinstance(c.tag, str) or c.tag not in bp.BLOCK_TAGS for c in el)
+    return known
 
 
 def _class_weight(el: etree._Element) -> float:
