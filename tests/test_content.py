@@ -110,6 +110,16 @@ def test_nesting_past_the_parser_depth_limit_loses_no_text(tag):
     assert PROSE_3[:40] in text
 
 
+def test_one_div_of_many_br_lines_is_linear():
+    # each <br> line is a paragraph of the same text <div>: checking the <div> once per
+    # line made 20,000 lines take two minutes
+    html = page("<div>" + "<br>".join([PROSE] * 8000) + "</div>")
+    started = time.perf_counter()
+    result = run(html)
+    assert time.perf_counter() - started < 5
+    assert result.text.count(PROSE) == 8000
+
+
 def test_extract_on_bytes_noise_raises_only_extract_error():
     from scraper.errors import ExtractError
     from scraper.extract import extract
@@ -176,6 +186,98 @@ def test_split_containers_are_merged():
     assert PROSE_2 in text
     assert PROSE_3 in text
     assert "Index" not in text
+
+
+def test_split_containers_with_deeply_nested_text_are_merged():
+    # quanta-1 (readability test pages): the body sits in several same-class blocks, the
+    # first one's paragraphs six levels down, too deep for scores to reach the block.
+    deep = "<div><div><div><div><div>" + f"<p>{PROSE}</p><p>{PROSE_2}</p>" + "</div></div></div></div></div>"
+    html = page(
+        '<div id="post">'
+        f'<div class="acf-content scale1 mt2">{deep}</div>'
+        '<figure class="wide"><figcaption>A photograph of the depot.</figcaption></figure>'
+        f'<div class="acf-content scale1 mt2"><p>{PROSE_3}</p><p>{PROSE}</p><p>{PROSE_2}</p></div>'
+        f'<div class="teasers"><div><div><div><div><div><p>{PROSE_3}</p></div></div></div></div></div></div>'
+        "</div>"
+    )
+    text = run(html).text
+    assert text.startswith(PROSE)
+    assert text.count(PROSE_3) == 1
+
+
+def test_section_whose_id_is_its_heading_slug_is_kept():
+    # readability mercurial: Sphinx gives each section its heading's slug, "sharing-..."
+    html = page(
+        '<div class="content"><div class="section" id="intro">'
+        f"<h2>Intro</h2><p>{PROSE}</p><p>{PROSE_2}</p></div>"
+        '<div class="section" id="sharing-with-a-single-developer">'
+        f"<h2>Sharing with a single developer</h2><p>{PROSE_3}</p></div>"
+        '<div id="sharing-buttons"><a href="/fb">Facebook</a> <a href="/tw">Twitter</a></div></div>'
+    )
+    text = run(html).text
+    assert PROSE_3 in text
+    assert "Twitter" not in text
+
+
+def test_inline_link_with_a_widget_name_inside_a_sentence_is_kept():
+    # readability clean-links: glossary links named "popup" are words of the text
+    html = page(
+        f'<article><p>I am a <a href="#" class="popup">rather elderly</a> man. {PROSE}</p>'
+        f'<p>{PROSE_2}</p><div class="popup"><a href="/x">Close this window</a></div></article>'
+    )
+    text = run(html).text
+    assert text.startswith("I am a rather elderly man.")
+    assert "Close" not in text
+
+
+def test_gallery_caption_list_gives_way_to_the_article():
+    # readability bug-1255978: a 50-caption slideshow outscores the article it illustrates
+    items = "".join(
+        f"<li><h2>{i}/30 Photo title</h2><p>Caption {i}, with a comma, and another one, {PROSE_3}</p></li>"
+        for i in range(30)
+    )
+    html = page(
+        f'<div class="text-wrapper"><p>{PROSE}</p><p>{PROSE_2}</p>'
+        f'<div class="type-gallery"><div class="scroller"><ul class="legends">{items}</ul></div></div>'
+        f"<p>{PROSE_3}</p><p>{PROSE}</p></div>"
+    )
+    text = run(html).text
+    assert text.startswith(PROSE)
+    assert "Caption 7," not in text
+    assert text.endswith(PROSE)
+
+
+def test_gallery_page_without_other_text_keeps_its_captions():
+    items = "".join(f"<li><p>Caption {i}, with a comma, {PROSE_3}</p></li>" for i in range(8))
+    html = page(f'<div class="gallery"><ul>{items}</ul></div><div class="footer-note">About us</div>')
+    assert "Caption 7," in run(html).text
+
+
+def test_hidden_block_beside_visible_prose_is_dropped():
+    # readability visibility-hidden: the hidden half of the article is not read
+    html = page(
+        f'<article><h1>Lorem</h1><div style="visibility: hidden;"><p>{PROSE}</p><p>{PROSE_2}</p>'
+        f"<p>{PROSE}</p></div><h2>Foo</h2><div><p>{PROSE_3}</p><p>{PROSE_2}</p></div></article>"
+    )
+    text = run(html).text
+    assert text.endswith(f"{PROSE_3}\n\n{PROSE_2}")
+    assert PROSE not in text
+
+
+def test_hidden_article_is_kept_when_nothing_else_is_prose():
+    html = page(f'<nav>Home</nav><div style="display:none"><p>{PROSE}</p><p>{PROSE_2}</p></div>')
+    assert PROSE_2 in run(html).text
+
+
+def test_chart_labels_placed_over_a_graphic_are_dropped():
+    # readability nytimes-4: an ai2html chart's labels sit at percent coordinates
+    labels = "".join(
+        f'<div class="g-aiAbs" style="top:{i * 9}.5%;margin-top:-9px;left:10.6%;width:55px;"><p>${i}00</p>'
+        "<p>billion</p></div>"
+        for i in range(8)
+    )
+    html = page(f"<article><p>{PROSE}</p><div class='graphic'>{labels}</div><p>{PROSE_2}</p></article>")
+    assert run(html).text == f"{PROSE}\n\n{PROSE_2}"
 
 
 def test_layout_table_takes_the_cell_not_the_footer():

@@ -398,6 +398,39 @@ LINK_BLOCK_SHORT_CHARS = 200
 # this share of the winner's (readability uses 0.2, floor 10).
 SIBLING_SCORE_SHARE = 0.2
 SIBLING_MIN_SCORE = 10.0
+# Hidden blocks (hidden attribute, display:none, visibility:hidden) are removed,
+# whatever they hold, when more than this share of the page's prose is visible:
+# the reader sees that text, not the hidden one (readability visibility-hidden).
+# A page with (nearly) all its prose hidden is one a script reveals: its largest
+# hidden block is kept (wcxb dev_2920).
+VISIBLE_PROSE_SHARE = 0.2
+# Text set at percent coordinates ("top:4.9%;left:96.6%") over an image is a
+# chart's or a map's label ("$915", "billion", "'17"), never prose: the
+# ai2html graphics of news sites (readability nytimes-4).
+POSITIONED_LABEL_RE = re.compile(
+    r"(?:^|;)\s*top\s*:\s*-?[\d.]+%.*(?:^|;)\s*(?:left|right)\s*:\s*-?[\d.]+%"
+    r"|(?:^|;)\s*(?:left|right)\s*:\s*-?[\d.]+%.*(?:^|;)\s*top\s*:\s*-?[\d.]+%",
+    re.IGNORECASE,
+)
+CHART_LABEL_MAX_CHARS = 200
+# A best block inside a photo gallery (class/id) gives way to the best block
+# outside it among the next GALLERY_MAX_CANDIDATES, when that one scores at least
+# GALLERY_MIN_SCORE_SHARE of it: fifty captions outscore the article they
+# illustrate (readability bug-1255978).
+GALLERY_NAME_RE = re.compile(r"gallery|slideshow|carousel|lightbox", re.IGNORECASE)
+GALLERY_MAX_CANDIDATES = 20
+GALLERY_MIN_SCORE_SHARE = 0.3
+# Inline elements: one with words on both sides in its block is part of a
+# sentence, never removed for a boilerplate-like name (a glossary "popup" link).
+INLINE_TAGS = frozenset(
+    {"a", "span", "em", "strong", "b", "i", "u", "abbr", "cite", "dfn", "mark", "q", "small", "font"}
+)
+# A sibling with the winner's tag and this share of its class tokens is another
+# part of the same component ("row layout margin-v--small" beside "row layout
+# margin-v--medium"): it is judged by the best block inside it, however deep
+# (quanta-1 splits its body over three "acf-content" blocks). At 0.5,
+# "content-element el_a" took its "el_b" teaser list (wcxb dev_0392).
+SAME_COMPONENT_CLASS_SHARE = 0.6
 
 # Page kind (kind.py): JSON-LD types that name the kind of page outright.
 ARTICLE_LD_TYPES = frozenset(

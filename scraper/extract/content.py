@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 _SPLIT_TOKENS_RE = re.compile(r"[\s_\-]+")
 _BOILERPLATE_SUBSTRING_RE = re.compile("|".join(map(re.escape, bp.BOILERPLATE_SUBSTRINGS)))
+_WORD_RE = re.compile(r"\w")
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Containers whose own text is a paragraph: the score goes to their parent.
 _INLINE_PARAGRAPH_TAGS = frozenset(
@@ -140,7 +141,10 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
         _drop_boilerplate_blocks(body)
         all_paras = _flatten(body)
         stats = _collect_stats(all_paras, body)
-        chosen = _choose_main(body, stats)
+        chosen, gallery = _choose_main(body, stats)
+        if gallery is not None:
+            all_paras = [p for p in all_paras if not _inside(p.container, [gallery])]
+            remove_keeping_tail(gallery)
         main_paras = [p for p in all_paras if _inside(p.container, chosen)]
         datelines = sum(
             1
@@ -258,12 +262,52 @@ def _holds_prose(el: etree._Element) -> bool:
 
 
 def _is_boilerplate_name(el: etree._Element) -> bool:
-    names = " ".join(v for v in (el.get("class"), el.get("id")) if v).lower()
+    if _is_boilerplate_names(el.get("class")):
+        return True
+    return _is_boilerplate_names(el.get("id")) and not _is_heading_anchor(el)
+
+
+def _is_boilerplate_names(names: str | None) -> bool:
     if not names:
         return False
+    names = names.lower()
     if any(t in bp.BOILERPLATE_TOKENS for t in _SPLIT_TOKENS_RE.split(names)):
         return True
     return _BOILERPLATE_SUBSTRING_RE.search(names) is not None
+
+
+def _is_heading_anchor(el: etree._Element) -> bool:
+    """The id is its heading's text made a slug ("sharing-with-a-single-developer"): it names the topic.
+
+    Documentation generators and Markdown renderers give each section the slug
+    of its heading (readability mercurial); the words are prose, not a widget's name.
+    """
+    heading = next(el.iter(*_HEADING_TAGS), None)
+    if heading is None:
+        return False
+    words = set(re.findall(r"\w+", heading.text_content().casefold()))
+    tokens = [t for t in _SPLIT_TOKENS_RE.split(el.get("id", "").casefold()) if t and not t.isdigit()]
+    return len(tokens) >= 2 and all(t in words for t in tokens)
+
+
+def _is_in_running_text(el: etree._Element) -> bool:
+    """An inline element with words on both sides in its block: part of a sentence, not a widget.
+
+    A glossary pop-up link named "popup" (readability clean-links) is a word of the text.
+    """
+    if el.tag not in bp.INLINE_TAGS or not _WORD_RE.search(el.tail or ""):
+        return False
+    previous = el.getprevious()
+    before = previous.tail if previous is not None else el.getparent().text
+    return bool(_WORD_RE.search(before or ""))
+
+
+def _is_chart_label(el: etree._Element) -> bool:
+    """A short text placed at percent coordinates over a graphic: a chart's or a map's label."""
+    style = el.get("style")
+    if not style or not bp.POSITIONED_LABEL_RE.search(style):
+        return False
+    return len(" ".join(el.text_content().split())) <= bp.CHART_LABEL_MAX_CHARS
 
 
 def _is_hidden(el: etree._Element) -> bool:
@@ -283,19 +327,32 @@ def _drop_boilerplate_blocks(body: etree._Element) -> None:
     matched = [
         el
         for el in body.iter(etree.Element)
-        if el is not body and (_is_hidden(el) or _is_boilerplate_name(el))
+        if el is not body
+        and (
+            _is_hidden(el)
+            or _is_chart_label(el)
+            or (_is_boilerplate_name(el) and not _is_in_running_text(el))
+        )
     ]
     if not matched:
         return
     total = max(1, len(body.text_content()))
     prose = _prose_weights(body)
     prose_total = max(1, prose.get(body, 0))
+    hidden = [el for el in matched if _is_hidden(el)]
+    hidden_prose = sum(prose.get(el, 0) for el in _outermost(hidden))
+    # hidden text is not read when the page shows prose of its own; a page whose
+    # article a script reveals has all its prose hidden, and keeps its largest block
+    shows_prose = prose_total - hidden_prose > bp.VISIBLE_PROSE_SHARE * prose_total
     doomed: list[etree._Element] = []
     removed: set[etree._Element] = set()
     for el in matched:
         if el.tag in ("html", "body") or any(a in removed for a in el.iterancestors()):
             continue
-        if _keeps_boilerplate_block(el, len(el.text_content()) / total, prose.get(el, 0) / prose_total):
+        share = len(el.text_content()) / total
+        if not (shows_prose and _is_hidden(el)) and _keeps_boilerplate_block(
+            el, share, prose.get(el, 0) / prose_total
+        ):
             continue
         removed.add(el)
         doomed.append(el)
@@ -319,7 +376,15 @@ def _drop_boilerplate_blocks(body: etree._Element) -> None:
         remove_keeping_tail(el)
 
 
+def _outermost(elements: list[etree._Element]) -> list[etree._Element]:
+    """The elements not inside another one of them (document order in, document order out)."""
+    inside = set(elements)
+    return [el for el in elements if not any(a in inside for a in el.iterancestors())]
+
+
 def _keeps_boilerplate_block(el: etree._Element, share: float, prose_share: float) -> bool:
+    if _is_chart_label(el):
+        return False
     names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
     if bp.CONSENT_NAME_RE.search(names) and next(el.iter("h1", "article", "main"), None) is None:
         return False
@@ -482,6 +547,7 @@ def _is_boilerplate_text(text: str) -> bool:
 def _collect_stats(paras: list[_Para], body: etree._Element) -> dict[etree._Element, _Stats]:
     """Sum text and link characters up the tree, and give each prose paragraph's score to its containers."""
     stats: dict[etree._Element, _Stats] = {}
+    text_divs: dict[etree._Element, bool] = {}
     for para in paras:
         node: etree._Element | None = para.container
         while node is not None:
@@ -502,7 +568,7 @@ def _collect_stats(paras: list[_Para], body: etree._Element) -> dict[etree._Elem
         punctuation = len(bp.PUNCTUATION_RE.findall(para.text))
         score = 1.0 + punctuation + min(para.weight / 100.0, 3.0)
         first = para.container
-        if first.tag in _INLINE_PARAGRAPH_TAGS:
+        if first.tag in _INLINE_PARAGRAPH_TAGS or (first.tag == "div" and _is_text_div(first, text_divs)):
             first = first.getparent()
         level = 0
         while first is not None and level < len(_ANCESTOR_DIVIDERS):
@@ -519,6 +585,19 @@ def _collect_stats(paras: list[_Para], body: etree._Element) -> dict[etree._Elem
             first = first.getparent()
             level += 1
     return stats
+
+
+def _is_text_div(el: etree._Element, seen: dict[etree._Element, bool]) -> bool:
+    """A <div> holding only text and inline tags is a paragraph, as readability reads it.
+
+    Its score goes to its parent, like a <p>'s: an <article> of text <div>s is the
+    block, not its first <div> (readability base-url, embedded-videos; wcxb-dev
+    all 0.8123 -> 0.8133, trafilatura snippets unchanged).
+    """
+    known = seen.get(el)
+    if known is None:  # one check per <div>, however many lines its <br>s make
+        known = seen[el] = all(not isinstance(c.tag, str) or c.tag not in bp.BLOCK_TAGS for c in el)
+    return known
 
 
 def _class_weight(el: etree._Element) -> float:
@@ -541,18 +620,61 @@ def _final_score(st: _Stats) -> float:
     return st.score * (1.0 - st.link_density)
 
 
-def _choose_main(body: etree._Element, stats: dict[etree._Element, _Stats]) -> list[etree._Element]:
-    """The best-scoring container, moved up where its parent holds more, plus its good siblings."""
+def _choose_main(
+    body: etree._Element, stats: dict[etree._Element, _Stats]
+) -> tuple[list[etree._Element], etree._Element | None]:
+    """The best-scoring container, moved up where its parent holds more, plus its good siblings.
+
+    Returns the chosen blocks, and a photo gallery passed over for them, to be removed.
+    """
     candidates = [(el, _final_score(st)) for el, st in stats.items() if st.scored]
     if not candidates:
-        return [body]
+        return [body], None
     candidates.sort(key=lambda c: c[1], reverse=True)
     top, top_score = candidates[0]
+    # a photo gallery's captions: a list of items inside a block named like a gallery
+    gallery = _gallery_of(top, body) if top.tag in ("ul", "ol") else None
+    if gallery is not None:
+        other = _best_outside(candidates, gallery)
+        if other is None:
+            gallery = None
+        else:
+            top, top_score = other
     shared = _shared_ancestor(top, top_score, candidates[1:5], body)
     if shared is not None:
         top = shared
     top = _climb(top, stats, body)
-    return _with_siblings(top, stats, body)
+    return _with_siblings(top, stats, body), gallery
+
+
+def _best_outside(
+    candidates: list[tuple[etree._Element, float]], gallery: etree._Element
+) -> tuple[etree._Element, float] | None:
+    """The best candidate outside a photo gallery, when it scores well beside the gallery's best.
+
+    Fifty photo captions outscore the four paragraphs the gallery illustrates
+    (readability bug-1255978); a gallery page with no other text keeps them.
+    Only a list of captions gives way: a product page's "gallery-left" layout
+    block or a carousel of testimonials holds the text (wcxb product pages).
+    """
+    top_score = candidates[0][1]
+    for el, score in candidates[1 : bp.GALLERY_MAX_CANDIDATES]:
+        if score < bp.GALLERY_MIN_SCORE_SHARE * top_score:
+            break
+        if el is not gallery and not _is_ancestor(gallery, el):
+            return el, score
+    return None
+
+
+def _gallery_of(el: etree._Element, body: etree._Element) -> etree._Element | None:
+    """The outermost block named like a photo gallery around the element, below the body."""
+    found = None
+    for node in (el, *el.iterancestors()):
+        if node is body:
+            break
+        if bp.GALLERY_NAME_RE.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            found = node
+    return found
 
 
 def _shared_ancestor(
@@ -634,10 +756,36 @@ def _with_siblings(
         if st is None:
             continue
         bonus = top_score * 0.2 if top_class and sibling.get("class") == top_class else 0.0
-        good = st.scored and _final_score(st) + bonus >= threshold
+        # another part of the same component, whose text may sit too deep to score at its level
+        if sibling.tag == top.tag and _is_same_component(top_class, sibling.get("class")):
+            good = _best_score(sibling, stats) + bonus >= threshold
+        else:
+            good = st.scored and _final_score(st) + bonus >= threshold
         if good or (sibling.tag == "p" and _is_prose_sibling(sibling, st)):
             chosen.append(sibling)
     return chosen
+
+
+def _is_same_component(first: str | None, second: str | None) -> bool:
+    """Two class lists that are mostly the same: one layout component with a few modifiers."""
+    if not first or not second:
+        return False
+    a, b = set(first.split()), set(second.split())
+    return len(a & b) >= bp.SAME_COMPONENT_CLASS_SHARE * len(a | b)
+
+
+def _best_score(el: etree._Element, stats: dict[etree._Element, _Stats]) -> float:
+    """The best score of the element or a container inside it.
+
+    Scores climb only a few levels above a paragraph, so a wrapper around deeply
+    nested text holds none (or a small share) of it (quanta-1's body in three wrappers).
+    """
+    best = 0.0
+    for node in el.iter(etree.Element):
+        st = stats.get(node)
+        if st is not None and st.scored:
+            best = max(best, _final_score(st))
+    return best
 
 
 def _is_prose_sibling(el: etree._Element, st: _Stats) -> bool:
