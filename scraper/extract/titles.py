@@ -169,8 +169,8 @@ def _headline_after_kicker(
     pairs = {
         (text_key(head), text_key(tail))
         for t in (*cleaned, *segments)
-        if len(split := KICKER_SEPARATOR_RE.split(t, maxsplit=1)) == 2
-        for head, tail in (split,)
+        if len(halves := KICKER_SEPARATOR_RE.split(t, maxsplit=1)) == 2
+        for head, tail in (halves,)
     }
     for _, logo, split, main in parts[:10]:
         if split and not logo:
