@@ -52,8 +52,10 @@ AUTHOR_META = (
     "cxenseparse:author",
 )
 MULTI_VALUED_META = frozenset(("citation_author", "dc.creator"))
-# class/id tokens of elements that hold a byline.
-BYLINE_CLASS_RE = re.compile(r"byline|author|autor|auteur|writer|posted-by|reporter|contributor|zuozhe", re.I)
+# class/id tokens of elements that hold a byline (not "authorized-dealer", "authoring-tools").
+BYLINE_CLASS_RE = re.compile(
+    r"byline|author(?!i[sz]|ing)|autor|auteur|writer|posted-by|reporter|contributor|zuozhe", re.I
+)
 # A byline-classed token that names a part of an author box rather than the name: the biography,
 # avatar, job title, date or article count ("author-bio", "author-image", "author-title").
 AUTHOR_BOX_RE = re.compile(
@@ -67,7 +69,7 @@ AUTHOR_BOX_RE = re.compile(
 # "has-sidebar" or "elementor-widget".
 NOT_ARTICLE_RE = re.compile(
     r"comment|respond|repl(?:y|ies)|testimonial|[-_]related$|"
-    r"^(?:reviews?|related|recommend\w*|teasers?|sidebar|bookmark|login)(?:[-_]|$)",
+    r"^(?:reviews?|related|recommend\w*|teasers?|bookmark|login|navbar|flyout)(?:[-_]|$)",
     re.I,
 )
 # Prefixes that introduce a name in a byline, to strip ("By Jane Doe", "作者：张三", "记者 李四", "文/王五").
@@ -81,10 +83,12 @@ BYLINE_PREFIX_RE = re.compile(
 # A byline word inside a longer line ("Posted on 21 May by Jane Doe", "Veröffentlicht am ... von X"):
 # the name follows it.
 INNER_BY_RE = re.compile(r"(?:^|\s)(?:by|von|par|por|door)(?:\s*[:：]\s*|\s+)(?=[^\W\d_])", re.IGNORECASE)
-# Credits that are not authorship: a byline is cut where one starts ("By A. Reviewed by B").
+# Credits that are not authorship: a byline is cut where one starts ("By A. Reviewed by B"), and a
+# site credit ("Website Design by X", "Powered by Y") names nobody.
 OTHER_CREDIT_RE = re.compile(
     r"(?:^|[\s.,;|])(?:(?:last\s+)?updated|(?:medically\s+)?reviewed|edited|fact[-\s]?checked|photos?|photographs?|"
-    r"illustrations?|images?|video|aktualisiert|geprüft)\s+(?:by|von|par|por)\b",
+    r"illustrations?|images?|video|aktualisiert|geprüft|(?:web)?site|design(?:ed)?|theme|powered|developed|hosted)"
+    r"\s+(?:by|von|par|por)\b",
     re.IGNORECASE,
 )
 # Dates and times inside byline text, replaced by a separator before the name is cut out.
@@ -94,14 +98,14 @@ _MONTHS = (
 )
 BYLINE_DATE_RE = re.compile(
     rf"(?:{_MONTHS})\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\.?\s+(?:{_MONTHS})\b|\b\d{{1,4}}[-/.]\d{{1,2}}(?:[-/.]\d{{2,4}})?\b"
-    r"|\b\d{1,2}:\d{2}\b|\b\d{4}\s*年|\b\d+\s+(?:min|minute|minutes|hours?|days?)\b"
+    r"|\b\d{1,2}:\d{2}\b|\b\d{4}\s*年|\b(?:19|20)\d{2}\b|\b\d+\s+(?:min|minute|minutes|hours?|days?)\b"
 )
 # Where the name ends: separators, the words that introduce a date, "says" of comment headers.
 BYLINE_END_RE = re.compile(
     r"\s*(?:[|｜·•»«\n]|\s[-–—]\s|[–—]|\(|（|\s@|https?://)\s*"
     r"|\s+(?:[Uu]pdated|[Pp]ublished|[Pp]osted|on|am|says|sagt|said|schreibt|[Ff]ollow|[Ss]hare|[Ll]ast)\b"
     r"|(?<=[a-z])(?=(?:Published|Updated|Posted|Share|Follow|Last|Read)\b)"
-    r"|\s*(?:发布|来源|时间|日期|[:：])"
+    r"|\s*,?\s*\b(?:Datum|Date|Fecha|Data)\b|\s*(?:发布|来源|时间|日期|[:：])"
 )
 # Words of byline labels and widgets: a candidate made only of them names nobody ("Written By",
 # "The Author", "Sign In", "Name *", "Alle Beiträge").
@@ -171,6 +175,14 @@ LABEL_WORDS = frozenset(
         "see",
         "read",
         "bio",
+        "category",
+        "categories",
+        "collection",
+        "tags",
+        "updated",
+        "modified",
+        "join",
+        "log",
     ]
 )
 # Account names a CMS fills in when nobody set an author: not a name, never returned.
@@ -181,17 +193,26 @@ PLACEHOLDER_RE = re.compile(
 )
 # Byline text that is not a name: markup, code, e-mail fields, legal notices, widget labels.
 AUTHOR_JUNK_RE = re.compile(
-    r"[@{}<>=]|function\s*\(|email|版权|声明|授权|欢迎|该作者|文章|name,|comment|share|cookie", re.IGNORECASE
+    r"[@{}<>=©$]|function\s*\(|email|版权|声明|授权|欢迎|该作者|文章|name,|comment|share|cookie",
+    re.IGNORECASE,
 )
 # How bylines join several names: commas, "and" in the languages of the benchmarks, "&", "、".
 NAME_JOIN_RE = re.compile(r"\s*(?:[,;、，&]|\s(?:and|und|et|y|e|en|och|og|i)\s)\s*", re.IGNORECASE)
-# Visible byline lines: "By Jane Doe", "von Andreas Kürten", "Por Agencia EFE, agencia".
+# Visible byline lines: "By Jane Doe", "von Andreas Kürten", "Von David Hutzler, dpa" (the agency
+# after the comma is dropped). Not Dutch
+# "door" here: outside a byline element it is the English word ("Door Locks").
 VISIBLE_BY_RE = re.compile(
-    r"^\s*(?i:by|von|par|por|door)\s+(?P<name>[A-ZÀ-ÖØ-Þ][\w'.-]+(?:\s+(?:[A-ZÀ-ÖØ-Þ][\w'.-]+|and|und|&|de|da|"
-    r"van|von|der|den|la|le))*(?:\s*,\s*[A-ZÀ-ÖØ-Þ][\w'.-]+(?:\s+[A-ZÀ-ÖØ-Þ][\w'.-]+)*)*)\s*[,.]?\s*$"
+    r"^\s*(?i:by|von|par|por)\s+(?P<name>[A-ZÀ-ÖØ-Þ][\w'.-]+(?:\s+(?:[A-ZÀ-ÖØ-Þ][\w'.-]+|and|und|&|de|da|"
+    r"van|von|der|den|la|le))*(?:\s*,\s*[A-ZÀ-ÖØ-Þ][\w'.-]+(?:\s+[A-ZÀ-ÖØ-Þ][\w'.-]+)*)*)"
+    r"(?:\s*,\s*[a-z][\w/]{1,10})?\s*[,.]?\s*$"
 )
 # A byline word standing alone in its text node: the name is in the element that follows it.
-LONE_BY_RE = re.compile(r"^\s*(?:by|von|par|por|door|作者\s*[:：]?|记者\s*[:：]?)\s*$", re.IGNORECASE)
+LONE_BY_RE = re.compile(r"^\s*(?:by|von|par|por)\s*$", re.IGNORECASE)
+# A Chinese label closing its text node ("出版社：团结出版社 作者："): the name is the next text node.
+ZH_LABEL_END_RE = re.compile(r"(?:作者|记者|撰稿|撰文|执笔人?)\s*[:：]?\s*$")
+# A Chinese personal name standing alone in its text node: after a label, or on the line under the
+# headline, where blogs and magazines print the writer without any label ("犬儒病(上)" / "胡平").
+ZH_BARE_NAME_RE = re.compile(r"^[\u4e00-\u9fff·]{2,4}$")
 # Chinese labels: the writer's ("作者：张三", "本报记者 李四", "文/王五", "执笔人：A B C"), then an
 # editor's ("责任编辑：赵六"), which only counts when no writer is named. A name followed by 摄 is a
 # photographer's credit ("新华社记者 才扬 摄").
@@ -204,6 +225,7 @@ AUTHOR_SIGNOFF_RE = re.compile(
     rf"[（(]\s*(?:[\u4e00-\u9fff]{{0,4}}?记者\s*)?(?P<zh>{_ZH_NAME}(?:\s+(?![\u4e00-\u9fff]*报道){_ZH_NAME}){{0,3}})"
     r"\s*(?:[\u4e00-\u9fff]{2,6}报道)?\s*[）)]\s*$"
 )
+CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _SKIP_TEXT = frozenset(("script", "style", "noscript", "template"))
 _MAX_BYLINES = 40
 
@@ -226,9 +248,11 @@ class _Page:
         meta: dict[str, str],
         site_name: str | None,
         url: str | None,
+        title: str | None = None,
     ) -> None:
         self.tree = tree
         self.meta = meta
+        self.title = title
         self.outlet_keys = _outlet_keys(site_name, url)
         self._bylines: list[tuple[str, bool]] | None = None
 
@@ -261,24 +285,31 @@ def find_author(
     site_name: str | None,
     url: str | None,
     language: str | None,
+    title: str | None = None,
 ) -> str | None:
     """The article's author names as one string, or None when the page names nobody.
 
     The first person named wins. An outlet (the site itself, an Organization) is only kept when
     no later source names a person in structured data or after an explicit "By": a bare
-    byline-classed element is too weak to overrule the site's own metadata.
+    byline-classed element is too weak to overrule the site's own metadata (nor, on Chinese
+    pages, a later "作者：" or "记者" label).
     """
-    ctx = _Page(tree, meta, site_name, url)
-    fallback: list[str] | None = None
+    ctx = _Page(tree, meta, site_name, url, title)
+    outlet: list[str] | None = None
+    weak: list[str] | None = None
     for cand in _candidates(ctx, article, page, objects, language):
         names = [n for n in cand.names if not PLACEHOLDER_RE.match(n)]
         if not names:
             continue
         if cand.org or all(ctx.is_outlet(n) for n in names):
-            fallback = fallback or names
-        elif cand.strong or fallback is None:
+            outlet = outlet or names
+        elif cand.strong or (outlet is None and language != "zh" and not CJK_RE.search(names[0])):
             return _render(names, ctx)
-    return ", ".join(fallback) if fallback else None
+        else:
+            # Chinese pages print the writer after an explicit label ("记者 彭冲") more often than
+            # in a byline-classed element, whose text is then often the outlet's card.
+            weak = weak or names
+    return ", ".join(outlet or weak or []) or None
 
 
 def clean_author(text: str) -> str | None:
@@ -291,11 +322,11 @@ def _clean(text: str) -> tuple[str | None, bool]:
     text = squash(html.unescape(text))
     text, prefixed = BYLINE_PREFIX_RE.subn("", text, count=1)
     if other := OTHER_CREDIT_RE.search(text):
-        text = text[: other.start()]
+        text = text[: other.start()].rstrip(" .,;")
+    text = BYLINE_DATE_RE.sub(" | ", text)
     inner = INNER_BY_RE.search(text)
     if inner and (len(text) > 40 or _all_labels(text[: inner.start()])):
         text, prefixed = text[inner.end() :], 1
-    text = BYLINE_DATE_RE.sub(" | ", text)
     for part in BYLINE_END_RE.split(text):
         part = _cjk_name(part.strip(" ,;:-–—*()[]"))
         if part and not _all_labels(part):
@@ -388,7 +419,10 @@ def _meta_name(value: str, key: str) -> str | None:
 def _visible_lines(ctx: _Page, language: str | None) -> Iterator[_Candidate]:
     """Names printed in the page text: "By X" lines, a lone "By" before a link, Chinese labels."""
     editor: str | None = None
-    for node in ctx.tree.xpath("//body//text()[normalize-space()]"):
+    # The headline as extracted, and as the <title> element gives it (the two can disagree).
+    title_key = text_key(ctx.title or "") + "\n" + text_key(ctx.tree.findtext(".//title") or "")
+    nodes = ctx.tree.xpath("//body//text()[normalize-space()]")
+    for i, node in enumerate(nodes):
         parent = node.getparent()
         if parent is None or parent.tag in _SKIP_TEXT or len(node) > 120:
             continue
@@ -398,11 +432,15 @@ def _visible_lines(ctx: _Page, language: str | None) -> Iterator[_Candidate]:
                 yield _Candidate([name], True)
             continue
         if match := VISIBLE_BY_RE.match(text):
-            if name := clean_author(match.group("name")):
+            if (name := clean_author(match.group("name"))) and not _in_excluded(parent):
                 yield _Candidate([name], True)
             continue
         if match := ZH_WRITER_RE.search(text):
             yield _Candidate([_cjk_name(squash(match.group("zh")))], True)
+        elif (ZH_LABEL_END_RE.search(text) or _is_headline(text, title_key)) and i + 1 < len(nodes):
+            following = squash(str(nodes[i + 1]))
+            if ZH_BARE_NAME_RE.match(following):
+                yield _Candidate([following], not _is_headline(text, title_key))
         elif editor is None and (match := ZH_EDITOR_RE.search(text)):
             editor = _cjk_name(squash(match.group("zh")))
     if language == "zh":
@@ -416,6 +454,11 @@ def _visible_lines(ctx: _Page, language: str | None) -> Iterator[_Candidate]:
 
 
 # ---- helpers -------------------------------------------------------------------------------------
+
+
+def _is_headline(text: str, title_key: str) -> bool:
+    key = text_key(text)
+    return len(key) >= 4 and key in title_key
 
 
 def _name_after(holder: lxml.html.HtmlElement | None) -> str | None:
@@ -469,9 +512,11 @@ def _cjk_name(text: str) -> str:
 
 
 def _in_excluded(el: lxml.html.HtmlElement) -> bool:
-    """True inside a comment thread, review, teaser or link preview (the element itself included)."""
+    """True inside a comment thread, review, teaser, link preview or menu (the element included)."""
     node: lxml.html.HtmlElement | None = el
     while node is not None and node.tag != "body":
+        if node.tag == "nav" or node.get("role") in ("menu", "navigation", "menubar"):
+            return True
         tokens = f"{node.get('class', '')} {node.get('id', '')}".split()
         if any(NOT_ARTICLE_RE.search(t) for t in tokens):
             return True

@@ -134,7 +134,7 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None, rules: Rules)
     return Metadata(
         title=title,
         published=dates.find_published(tree, url, meta, article or page, language, rules.date),
-        author=_author(tree, signals, site_name, rules),
+        author=_author(tree, signals, site_name, title, rules),
         source=_source(tree, rules),
         section=_section(tree, signals, title),
         language=language,
@@ -144,10 +144,14 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None, rules: Rules)
     )
 
 
-def _author(tree: lxml.html.HtmlElement, s: _Signals, site_name: str | None, rules: Rules) -> str | None:
+def _author(
+    tree: lxml.html.HtmlElement, s: _Signals, site_name: str | None, title: str | None, rules: Rules
+) -> str | None:
     if rules.author and (chosen := select_text(tree, rules.author)):
         return authors.clean_author(chosen)
-    return authors.find_author(tree, s.article, s.page, s.objects, s.meta, site_name, s.url, s.language)
+    return authors.find_author(
+        tree, s.article, s.page, s.objects, s.meta, site_name, s.url, s.language, title
+    )
 
 
 def _source(tree: lxml.html.HtmlElement, rules: Rules) -> str | None:
