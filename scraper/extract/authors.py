@@ -199,11 +199,11 @@ AUTHOR_JUNK_RE = re.compile(
 # How bylines join several names: commas, "and" in the languages of the benchmarks, "&", "、".
 NAME_JOIN_RE = re.compile(r"\s*(?:[,;、，&]|\s(?:and|und|et|y|e|en|och|og|i)\s)\s*", re.IGNORECASE)
 # Visible byline lines: "By Jane Doe", "von Andreas Kürten", "Von David Hutzler, dpa" (the agency
-# after the comma is dropped). Not Dutch
+# after the comma is dropped). Two words at least: "By Weight" and "By Role" are menu headings. Not Dutch
 # "door" here: outside a byline element it is the English word ("Door Locks").
 VISIBLE_BY_RE = re.compile(
     r"^\s*(?i:by|von|par|por)\s+(?P<name>[A-ZÀ-ÖØ-Þ][\w'.-]+(?:\s+(?:[A-ZÀ-ÖØ-Þ][\w'.-]+|and|und|&|de|da|"
-    r"van|von|der|den|la|le))*(?:\s*,\s*[A-ZÀ-ÖØ-Þ][\w'.-]+(?:\s+[A-ZÀ-ÖØ-Þ][\w'.-]+)*)*)"
+    r"van|von|der|den|la|le))+(?:\s*,\s*[A-ZÀ-ÖØ-Þ][\w'.-]+(?:\s+[A-ZÀ-ÖØ-Þ][\w'.-]+)*)*)"
     r"(?:\s*,\s*[a-z][\w/]{1,10})?\s*[,.]?\s*$"
 )
 # A byline word standing alone in its text node: the name is in the element that follows it.
@@ -462,12 +462,15 @@ def _is_headline(text: str, title_key: str) -> bool:
 
 
 def _name_after(holder: lxml.html.HtmlElement | None) -> str | None:
-    """The name that follows a lone "By": in the same element, or in its parent's next child."""
+    """The name after a lone "By" that starts its element's text (itself, or its parent's)."""
     for _ in range(2):
         if holder is None or holder.tag == "body" or _in_excluded(holder):
             return None
         text = squash(visible_text(holder))
         if len(text) > 200:
+            return None
+        if not LONE_BY_RE.match(text.split(" ", 1)[0]):
+            # "Shop by Weight", "last modified by MDN contributors": a phrase, not a byline.
             return None
         if name := clean_author(text):
             return name
