@@ -22,9 +22,9 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 
 from ..config import Rules
-from . import dates
+from . import authors, dates
 from .rules import select_text
-from .titles import find_title, squash, text_key, visible_text
+from .titles import find_title, squash, text_key
 
 logger = logging.getLogger(__name__)
 
@@ -56,43 +56,10 @@ ARTICLE_TYPES = frozenset(
 )
 # Page-level JSON-LD types: a fallback for dates and names when no Article object exists.
 PAGE_TYPES = frozenset(("webpage", "itempage", "collectionpage", "aboutpage", "profilepage"))
-# <meta> keys that name the article's author; values that are URLs (Facebook profiles) are ignored.
-AUTHOR_META = (
-    "author",
-    "article:author",
-    "parsely-author",
-    "sailthru.author",
-    "dc.creator",
-    "dcterms.creator",
-    "byl",
-    "cxenseparse:author",
-    "citation_author",
-)
 SITE_NAME_META = ("og:site_name", "application-name", "apple-mobile-web-app-title", "twitter:site")
 SECTION_META = ("article:section", "parsely-section", "section", "category", "dc.subject")
 DESCRIPTION_META = ("og:description", "description", "twitter:description", "dc.description")
 LANGUAGE_META = ("content-language", "dc.language", "language", "og:locale")
-# class/id tokens of elements that hold a byline.
-BYLINE_CLASS_RE = re.compile(r"byline|author|writer|posted-by|reporter|contributor|zuozhe", re.IGNORECASE)
-# Prefixes that introduce a name in a byline, to strip ("By Jane Doe", "作者：张三", "记者 李四", "文/王五").
-BYLINE_PREFIX_RE = re.compile(
-    r"^\s*(?:(?:written\s+|posted\s+|reported\s+)?by|von|par|por|di|door|av|autor(?:in)?|author|auteur|"
-    r"作者|[\u4e00-\u9fff]{0,6}?记者|文|撰文|编辑|责任编辑|责编|来源)\s*[:：/|]?\s*",
-    re.IGNORECASE,
-)
-# Byline-classed text that is not a name: e-mail fields, legal notices, widget labels.
-AUTHOR_JUNK_RE = re.compile(r"@|email|版权|声明|授权|欢迎|该作者|文章|name,|comment|share", re.IGNORECASE)
-# Visible author labels inside page text ("作者：张三", "记者 李四", "By Jane Doe").
-_ZH_NAME = r"[\u4e00-\u9fff·]{2,4}(?![\u4e00-\u9fff])"
-AUTHOR_TEXT_RE = re.compile(
-    # "作者：张三", "本报记者 李四", "编辑：王五", "执笔人：A B C": a label, then up to five names.
-    rf"(?:作者|记者|撰稿|执笔人?|责任编辑|责编|编辑|文)\s*(?:[:：/]\s*|\s+)(?P<zh>{_ZH_NAME}(?:[\s、,，]+(?![\u4e00-\u9fff]*报道){_ZH_NAME}){{0,4}})"
-    r"|^\s*By\s+(?P<en>[A-Z][\w'.-]+(?:\s+(?:[A-Z][\w'.-]+|and|&|de|van|von)){1,5})\s*$"
-)
-# The reporter's sign-off that Chinese news paragraphs end with: "（记者 胡晓蓉）", "（姚峰 上海报道）".
-AUTHOR_SIGNOFF_RE = re.compile(
-    rf"[（(]\s*(?:[\u4e00-\u9fff]{{0,4}}?记者\s*)?(?P<zh>{_ZH_NAME}(?:\s+(?![\u4e00-\u9fff]*报道){_ZH_NAME}){{0,3}})\s*(?:[\u4e00-\u9fff]{{2,6}}报道)?\s*[）)]\s*$"
-)
 # The source line a page prints ("Source: Xinhua", "来源：新华社", "Quelle: dpa").
 SOURCE_RE = re.compile(
     r"(?:^|[\s·|｜(（\[])(?:source|来源|來源|稿源|出处|quelle|fuente|fonte)\s*[:：]\s*(?P<value>.*)",
@@ -146,6 +113,7 @@ class _Signals:
     meta: dict[str, str]
     article: dict[str, Any]
     page: dict[str, Any]
+    objects: list[dict[str, Any]]
     url: str | None
     language: str | None
 
@@ -157,7 +125,7 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None, rules: Rules)
     article = next((o for o in objects if _types(o) & ARTICLE_TYPES), {})
     page = next((o for o in objects if _types(o) & PAGE_TYPES), {})
     language = _language(tree, meta)
-    signals = _Signals(meta, article, page, url, language)
+    signals = _Signals(meta, article, page, objects, url, language)
     site_name = _site_name(signals, objects)
     if rules.title and (chosen := select_text(tree, rules.title)):
         title: str | None = squash(chosen)
@@ -166,7 +134,7 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None, rules: Rules)
     return Metadata(
         title=title,
         published=dates.find_published(tree, url, meta, article or page, language, rules.date),
-        author=_author(tree, signals, rules),
+        author=_author(tree, signals, site_name, title, rules),
         source=_source(tree, rules),
         section=_section(tree, signals, title),
         language=language,
@@ -176,49 +144,14 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None, rules: Rules)
     )
 
 
-def _author(tree: lxml.html.HtmlElement, s: _Signals, rules: Rules) -> str | None:
+def _author(
+    tree: lxml.html.HtmlElement, s: _Signals, site_name: str | None, title: str | None, rules: Rules
+) -> str | None:
     if rules.author and (chosen := select_text(tree, rules.author)):
-        return _clean_author(chosen)
-    names = _ld_names(s.article.get("author"))
-    if names:
-        return ", ".join(names)
-    for key in AUTHOR_META:
-        value = s.meta.get(key, "")
-        if value and not re.match(r"(?:https?:)?//|www\.", value) and (name := _clean_author(value)):
-            return name
-    for el in tree.xpath('//*[@itemprop="author"] | //a[@rel="author"] | //*[@rel="author"]'):
-        inner = el.xpath('.//*[@itemprop="name"]/@content | .//*[@itemprop="name"]//text()')
-        if name := _clean_author(" ".join(inner) if inner else visible_text(el)):
-            return name
-    for el in _body_iter(tree):
-        token = f"{el.get('class', '')} {el.get('id', '')}"
-        if BYLINE_CLASS_RE.search(token) and (name := _clean_author(visible_text(el))):
-            return name
-    for text in _short_texts(tree, 120):
-        match = AUTHOR_TEXT_RE.search(text)
-        if match:
-            return squash(match.group("zh") or match.group("en"))
-    if s.language == "zh":
-        for text in tree.xpath("//body//p//text()[contains(., '）') or contains(., ')')]"):
-            if "记者" in text[-40:] or "报道" in text[-40:]:
-                match = AUTHOR_SIGNOFF_RE.search(text[-40:])
-                if match:
-                    return squash(match.group("zh"))
-    return None
-
-
-def _clean_author(text: str) -> str | None:
-    text = squash(text)
-    text = BYLINE_PREFIX_RE.sub("", text, count=1)
-    text = re.split(r"\s*(?:[|｜·•]|\d{4}[-/.年]|\b(?:updated|published|posted|on)\b|发布|来源|[:：])", text)[
-        0
-    ]
-    text = text.strip(" ,;-–—")
-    if not 2 <= len(text) <= 80 or sum(c.isdigit() for c in text) > 2 or text.count(" ") > 8:
-        return None
-    if AUTHOR_JUNK_RE.search(text):
-        return None
-    return text
+        return authors.clean_author(chosen)
+    return authors.find_author(
+        tree, s.article, s.page, s.objects, s.meta, site_name, s.url, s.language, title
+    )
 
 
 def _source(tree: lxml.html.HtmlElement, rules: Rules) -> str | None:
