@@ -204,3 +204,25 @@ def test_spaced_two_character_chinese_name_is_closed_up():
 def test_outlet_card_gives_way_to_a_reporter_label():
     body = '<div class="article-author-card">中国新闻网</div><p>新京报记者 彭冲 山东冠县报道</p>'
     assert _author("", body) == "彭冲"
+
+
+# the software, the publisher and the navigation are not authors ----------------------------------
+
+
+def test_an_author_tag_crediting_the_page_software_names_nobody():
+    head = '<meta name="generator" content="Discuz! X3.4"><meta name="author" content="Discuz! Team and Comsenz UI Team">'
+    assert _author(head, "") is None
+
+
+def test_an_author_tag_repeating_the_publisher_gives_way_to_citation_authors():
+    head = (
+        '<meta name="citation_publisher" content="中文学术期刊,汉斯出版社,Hans Publishers">'
+        '<meta name="Author" content="中文学术期刊,汉斯出版社,Hans Publishers">'
+        '<meta name="citation_authors" content="赵  培; 李  明">'
+    )
+    assert _author(head, "") == "赵培, 李明"
+
+
+def test_a_navigation_link_after_the_headline_is_not_a_name():
+    body = '<p>The headline</p><p><a href="/">首页</a> <a href="/news">新闻</a></p><p>张三李四王五的文章正文。</p>'
+    assert _author('<meta http-equiv="content-language" content="zh">', body) is None

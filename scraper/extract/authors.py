@@ -42,6 +42,7 @@ ORG_TYPES = frozenset(
 # citation_author leads because a scholarly page's "author" meta often names the site's developer.
 AUTHOR_META = (
     "citation_author",
+    "citation_authors",  # the older Highwire form: every name in one tag, "A; B"
     "author",
     "article:author",
     "parsely-author",
@@ -52,6 +53,8 @@ AUTHOR_META = (
     "cxenseparse:author",
 )
 MULTI_VALUED_META = frozenset(("citation_author", "dc.creator"))
+# <meta> keys naming the publisher: a page whose author tag repeats one names no person.
+PUBLISHER_META = ("citation_publisher", "dc.publisher", "dcterms.publisher", "publisher")
 # class/id tokens of elements that hold a byline (not "authorized-dealer", "authoring-tools").
 BYLINE_CLASS_RE = re.compile(
     r"byline|author(?!i[sz]|ing)|autor|auteur|writer|posted-by|reporter|contributor|zuozhe", re.I
@@ -253,7 +256,11 @@ class _Page:
         self.tree = tree
         self.meta = meta
         self.title = title
-        self.outlet_keys = _outlet_keys(site_name, url)
+        publishers = [meta.get(k, "") for k in PUBLISHER_META]
+        self.outlet_keys = _outlet_keys(site_name, url) | {text_key(p) for p in publishers if p}
+        # the software's credit in an author tag ("Discuz! Team and Comsenz UI Team")
+        generator = (meta.get("generator") or "").split()
+        self.generator_key = text_key(generator[0]) if generator else ""
         self._bylines: list[tuple[str, bool]] | None = None
 
     def bylines(self) -> list[tuple[str, bool]]:
@@ -358,7 +365,12 @@ def _candidates(
             people = list(_ld_people(owner[key], index))
             yield _Candidate([n for n, _ in people], True, bool(people) and all(org for _, org in people))
     for key in AUTHOR_META:
-        names = [n for v in _meta_values(ctx, key) if (n := _meta_name(v, key))]
+        names = [
+            n
+            for v in _meta_values(ctx, key)
+            for part in (v.split(";") if key == "citation_authors" else [v])
+            if (n := _meta_name(part, key)) and not (ctx.generator_key and ctx.generator_key in text_key(n))
+        ]
         if names:
             yield _Candidate(names, True)
     for el in ctx.tree.xpath('//body//*[@itemprop="author"] | //body//*[@rel="author"]'):
@@ -439,7 +451,12 @@ def _visible_lines(ctx: _Page, language: str | None) -> Iterator[_Candidate]:
             yield _Candidate([_cjk_name(squash(match.group("zh")))], True)
         elif (ZH_LABEL_END_RE.search(text) or _is_headline(text, title_key)) and i + 1 < len(nodes):
             following = squash(str(nodes[i + 1]))
-            if ZH_BARE_NAME_RE.match(following):
+            # a link there is the navigation's ("首页"), not a name
+            if (
+                ZH_BARE_NAME_RE.match(following)
+                and clean_author(following)  # not "版权所有"
+                and not nodes[i + 1].getparent().xpath("ancestor-or-self::a")
+            ):
                 yield _Candidate([following], not _is_headline(text, title_key))
         elif editor is None and (match := ZH_EDITOR_RE.search(text)):
             editor = _cjk_name(squash(match.group("zh")))
