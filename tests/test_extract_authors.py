@@ -210,7 +210,10 @@ def test_outlet_card_gives_way_to_a_reporter_label():
 
 
 def test_an_author_tag_crediting_the_page_software_names_nobody():
-    head = '<meta name="generator" content="Discuz! X3.4"><meta name="author" content="Discuz! Team and Comsenz UI Team">'
+    head = (
+        '<meta name="generator" content="Discuz! X3.4">'
+        '<meta name="author" content="Discuz! Team and Comsenz UI Team">'
+    )
     assert _author(head, "") is None
 
 
@@ -224,5 +227,8 @@ def test_an_author_tag_repeating_the_publisher_gives_way_to_citation_authors():
 
 
 def test_a_navigation_link_after_the_headline_is_not_a_name():
-    body = '<p>The headline</p><p><a href="/">首页</a> <a href="/news">新闻</a></p><p>张三李四王五的文章正文。</p>'
+    body = (
+        '<p>The headline</p><p><a href="/">首页</a> <a href="/news">新闻</a></p>'
+        "<p>张三李四王五的文章正文。</p>"
+    )
     assert _author('<meta http-equiv="content-language" content="zh">', body) is None
