@@ -787,3 +787,29 @@ def test_headings_linking_to_an_anchor_on_the_page_stay():
     sections = '<div class="grid">' + "".join(card(n, href=f"#s{n}") for n in range(3)) + "</div>"
     html = page(f"<article><p>{PROSE}</p><p>{PROSE_2}</p><p>{PROSE_3}</p>{sections}</article>")
     assert SUMMARY in run(html, meta=DATED).text
+
+
+# --- complementary blocks: sidebars and <aside> ------------------------------------------------
+
+SHORT_POST = (
+    "<div class='post'><h1>Doing nothing</h1><p>Doing nothing is an option too, they say.</p>"
+    "<p>I tried it for a day, and it worked.</p></div>"
+)
+
+
+@pytest.mark.parametrize(
+    "sidebar",
+    [
+        f"<div id='sidebar'><div class='textwidget'><p>{PROSE}</p><p>{PROSE_2}</p></div></div>",
+        f"<div role='complementary'><p>{PROSE}</p><p>{PROSE_2}</p></div>",
+    ],
+)
+def test_a_sidebars_prose_does_not_make_a_short_post_a_listing(sidebar):
+    text = run(page(f"<div id='wrapper'>{SHORT_POST}{sidebar}</div>")).text
+    assert "I tried it for a day" in text
+    assert PROSE not in text
+
+
+def test_a_right_column_named_as_a_layout_is_not_a_sidebar():
+    html = page(f"<div class='with-sidebar-layout'>{ARTICLE}</div><div class='sidebar'><p>Ad.</p></div>")
+    assert PROSE_3 in run(html).text

@@ -157,7 +157,8 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
         kind = page_kind(hints, all_paras, main_paras, dated, times, datelines)
         best = chosen
         lead: list[_Para] = []
-        if _is_partial_block(main_paras, all_paras, kind):
+        if _is_partial_block(main_paras, _outside_complementary(all_paras, chosen), kind):
+            _drop_complementary(body, best)
             chosen = [body]
         else:
             lead = _lead_paragraphs(all_paras, chosen, meta)
@@ -640,6 +641,15 @@ def _choose_main(
             gallery = None
         else:
             top, top_score = other
+    regions: dict[etree._Element, etree._Element | None] = {}
+    if _complementary_region(top, regions) is not None:
+        # an <aside> or a sidebar is complementary content: it gives way to the page's own text
+        main = [
+            c for c in candidates[: bp.GALLERY_MAX_CANDIDATES] if _complementary_region(c[0], regions) is None
+        ]
+        if main and main[0][1] >= bp.COMPLEMENTARY_MIN_SCORE_SHARE * top_score:
+            top, top_score = main[0]
+            candidates = main
     shared = _shared_ancestor(top, top_score, candidates[1:5], body)
     if shared is not None:
         top = shared
@@ -750,7 +760,7 @@ def _with_siblings(
         if sibling is top:
             chosen.append(sibling)
             continue
-        if not isinstance(sibling.tag, str):
+        if not isinstance(sibling.tag, str) or _is_landmark_sibling(sibling):
             continue
         st = stats.get(sibling)
         if st is None:
@@ -764,6 +774,13 @@ def _with_siblings(
         if good or (sibling.tag == "p" and _is_prose_sibling(sibling, st)):
             chosen.append(sibling)
     return chosen
+
+
+def _is_landmark_sibling(el: etree._Element) -> bool:
+    """A sidebar, navigation or footer beside the text: never part of it, whatever it scores."""
+    return (
+        el.tag in bp.SIBLING_NEVER_TAGS or el.get("role") in bp.SIBLING_NEVER_ROLES or _is_complementary(el)
+    )
 
 
 def _is_same_component(first: str | None, second: str | None) -> bool:
@@ -805,6 +822,58 @@ def _is_partial_block(main_paras: list[_Para], all_paras: list[_Para], kind: str
     if kind == "article":
         return share < bp.PARTIAL_BLOCK_SHARE_ARTICLE
     return share < bp.PARTIAL_BLOCK_SHARE_OTHER
+
+
+def _outside_complementary(paras: list[_Para], chosen: list[etree._Element]) -> list[_Para]:
+    """The paragraphs not in a sidebar or an <aside> (unless the chosen block is in it too).
+
+    A blog's text widgets and feed summaries are prose, but not the page's: a short
+    post beside them is still the main content, not a small part of a listing.
+    """
+    regions: dict[etree._Element, etree._Element | None] = {}
+    own = {_complementary_region(el, regions) for el in chosen} - {None}
+    return [p for p in paras if _complementary_region(p.container, regions) in own | {None}]
+
+
+def _drop_complementary(body: etree._Element, best: list[etree._Element]) -> None:
+    """Remove the sidebars and <aside>s that do not hold the best block, before the whole page is taken."""
+    keep = {a for el in best for a in (el, *el.iterancestors())}
+    doomed = [el for el in body.iter(etree.Element) if el not in keep and _is_complementary(el)]
+    for el in _outermost(doomed):
+        if not any(_is_ancestor(el, b) for b in best):
+            remove_keeping_tail(el)
+
+
+def _complementary_region(
+    el: etree._Element, seen: dict[etree._Element, etree._Element | None]
+) -> etree._Element | None:
+    """The outermost <aside>, role=complementary or sidebar-named block around the element, if any."""
+    chain: list[etree._Element] = []
+    found = None
+    node: etree._Element | None = el
+    while node is not None:
+        if node in seen:
+            outer = seen[node]
+            found = outer if outer is not None else found
+            break
+        chain.append(node)
+        if _is_complementary(node):
+            found = node
+        node = node.getparent()
+    region = found
+    for n in reversed(chain):  # from the top down: the nodes above the region are in none
+        seen[n] = region if region is not None and (n is region or _is_ancestor(region, n)) else None
+    return found
+
+
+def _is_complementary(el: etree._Element) -> bool:
+    """An <aside>, role=complementary, or a block named as a sidebar (not a layout "with-sidebar")."""
+    if el.tag == "aside" or el.get("role") == "complementary":
+        return True
+    names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    return bool(names) and any(
+        bp.SIDEBAR_NAME_RE.search(t) and not bp.SIDEBAR_LAYOUT_NAME_RE.search(t) for t in names.split()
+    )
 
 
 def _prose_chars(paras: list[_Para]) -> int:
