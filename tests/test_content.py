@@ -813,3 +813,33 @@ def test_a_sidebars_prose_does_not_make_a_short_post_a_listing(sidebar):
 def test_a_right_column_named_as_a_layout_is_not_a_sidebar():
     html = page(f"<div class='with-sidebar-layout'>{ARTICLE}</div><div class='sidebar'><p>Ad.</p></div>")
     assert PROSE_3 in run(html).text
+
+
+def test_a_long_discussion_does_not_make_an_article_one_block_among_many():
+    posts = "".join(
+        f"<li class='forum-fil'><div class='forum-message'><p>{text}</p></div></li>"
+        for text in (PROSE, PROSE_2, PROSE_3, PROSE, PROSE_2, PROSE_3, PROSE_2, PROSE_3)
+    )
+    html = page(
+        "<div class='main'><div class='text'><h1>Buses</h1><p>An article about the bus network, by us, "
+        "which is about as long as a paragraph of a short news item gets, and then a little longer: it "
+        "names the routes, the suburbs they join and the day the first buses run.</p><p>It is shorter "
+        "than what its readers wrote under it, and says so plainly, in a sentence or two.</p></div></div>"
+        f"<div class='discussion'><ul class='forum'>{posts}</ul></div>"
+        "<div class='site-info'><p>Copyleft notes, of the site.</p></div>",
+        head="<title>Buses</title><meta property='og:type' content='article'>",
+    )
+    text = run(html, meta=DATED).text
+    assert "shorter than what its readers wrote" in text
+    assert PROSE not in text
+
+
+def test_the_standfirst_under_the_h1_is_kept_when_a_sticky_bar_repeats_the_title():
+    html = page(
+        "<div class='content'><h1>Bus routes</h1><div class='chapo'><p>Four new routes, and the "
+        "same fares: what the council decided, and why it matters.</p></div>"
+        f"<div class='sticky-title'>Bus routes</div><div class='body'>{ARTICLE}</div></div>"
+    )
+    text = run(html, meta=Meta(title="Bus routes")).text
+    assert "what the council decided" in text
+    assert PROSE_3 in text

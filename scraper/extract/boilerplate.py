@@ -606,6 +606,9 @@ PARTIAL_PROSE_CHARS = 80
 # one scores at least COMPLEMENTARY_MIN_SCORE_SHARE of it: a long text widget
 # outscores a short post.
 COMPLEMENTARY_MIN_SCORE_SHARE = 0.3
+# On an article, nor does the prose of its discussion (a comment thread outweighs
+# the text it follows: trafilatura set taz, mondediplo's SPIP "forum").
+DISCUSSION_NAME_RE = re.compile(r"comment|forum|disqus|respond|repl(?:y|ies)|discussion", re.IGNORECASE)
 SIDEBAR_NAME_RE = re.compile(r"sidebar", re.IGNORECASE)
 SIDEBAR_LAYOUT_NAME_RE = re.compile(
     r"with|has|no-|one-|two-|layout|lay-|wrap|container|main|content|page|body|toggle|trigger", re.IGNORECASE

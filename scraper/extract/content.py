@@ -18,6 +18,7 @@ import datetime as dt
 import html as html_lib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -157,7 +158,7 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
         kind = page_kind(hints, all_paras, main_paras, dated, times, datelines)
         best = chosen
         lead: list[_Para] = []
-        if _is_partial_block(main_paras, _outside_complementary(all_paras, chosen), kind):
+        if _is_partial_block(main_paras, _outside_complementary(all_paras, chosen, kind), kind):
             _drop_complementary(body, best)
             chosen = [body]
         else:
@@ -824,15 +825,18 @@ def _is_partial_block(main_paras: list[_Para], all_paras: list[_Para], kind: str
     return share < bp.PARTIAL_BLOCK_SHARE_OTHER
 
 
-def _outside_complementary(paras: list[_Para], chosen: list[etree._Element]) -> list[_Para]:
+def _outside_complementary(paras: list[_Para], chosen: list[etree._Element], kind: str) -> list[_Para]:
     """The paragraphs not in a sidebar or an <aside> (unless the chosen block is in it too).
 
     A blog's text widgets and feed summaries are prose, but not the page's: a short
     post beside them is still the main content, not a small part of a listing.
+    On an article, neither is its discussion: a long comment thread is not a sign
+    that the article is one block among many.
     """
+    test = _is_complementary_or_discussion if kind == "article" else _is_complementary
     regions: dict[etree._Element, etree._Element | None] = {}
-    own = {_complementary_region(el, regions) for el in chosen} - {None}
-    return [p for p in paras if _complementary_region(p.container, regions) in own | {None}]
+    own = {_complementary_region(el, regions, test) for el in chosen} - {None}
+    return [p for p in paras if _complementary_region(p.container, regions, test) in own | {None}]
 
 
 def _drop_complementary(body: etree._Element, best: list[etree._Element]) -> None:
@@ -845,9 +849,12 @@ def _drop_complementary(body: etree._Element, best: list[etree._Element]) -> Non
 
 
 def _complementary_region(
-    el: etree._Element, seen: dict[etree._Element, etree._Element | None]
+    el: etree._Element,
+    seen: dict[etree._Element, etree._Element | None],
+    test: Callable[[etree._Element], bool] | None = None,
 ) -> etree._Element | None:
     """The outermost <aside>, role=complementary or sidebar-named block around the element, if any."""
+    test = test or _is_complementary
     chain: list[etree._Element] = []
     found = None
     node: etree._Element | None = el
@@ -857,7 +864,7 @@ def _complementary_region(
             found = outer if outer is not None else found
             break
         chain.append(node)
-        if _is_complementary(node):
+        if test(node):
             found = node
         node = node.getparent()
     region = found
@@ -874,6 +881,13 @@ def _is_complementary(el: etree._Element) -> bool:
     return bool(names) and any(
         bp.SIDEBAR_NAME_RE.search(t) and not bp.SIDEBAR_LAYOUT_NAME_RE.search(t) for t in names.split()
     )
+
+
+def _is_complementary_or_discussion(el: etree._Element) -> bool:
+    if _is_complementary(el):
+        return True
+    names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    return bool(names) and bp.DISCUSSION_NAME_RE.search(names) is not None
 
 
 def _prose_chars(paras: list[_Para]) -> int:
@@ -893,12 +907,13 @@ def _lead_paragraphs(
     if start is None:
         return []
     titles = _title_forms(meta.title) if meta and meta.title else ()
-    headline = None
-    for i in range(start - 1, max(-1, start - 1 - bp.LEAD_MAX_GAP_PARAGRAPHS), -1):
-        para = all_paras[i]
-        if para.container.tag == "h1" or any(_is_headline(_norm(para.text), t) for t in titles):
-            headline = i
-            break
+    window = range(start - 1, max(-1, start - 1 - bp.LEAD_MAX_GAP_PARAGRAPHS), -1)
+    # the <h1> first: a sticky bar repeating the title sits between it and the text
+    headline = next((i for i in window if all_paras[i].container.tag == "h1"), None)
+    if headline is None:
+        headline = next(
+            (i for i in window if any(_is_headline(_norm(all_paras[i].text), t) for t in titles)), None
+        )
     if headline is None:
         return []
     return [p for p in all_paras[headline + 1 : start] if _is_lead_prose(p)]
