@@ -843,3 +843,27 @@ def test_the_standfirst_under_the_h1_is_kept_when_a_sticky_bar_repeats_the_title
     text = run(html, meta=Meta(title="Bus routes")).text
     assert "what the council decided" in text
     assert PROSE_3 in text
+
+
+def test_a_header_beside_the_body_gives_its_standfirst_but_not_its_meta_line():
+    header = (
+        "<div class='article-header'><div class='kicker'>Transport: the council's new plan</div>"
+        "<p>Four new routes, and the same fares, for now: what the council decided, why, and why "
+        "it matters, in short.</p>"
+        "<div class='line'>Published by the city desk in the transport section</div></div>"
+    )
+    html = page(f"<div class='post'>{header}<div class='body'>{ARTICLE}</div></div>")
+    text = run(html).text
+    assert "what the council decided" in text
+    assert PROSE_3 in text
+    assert "city desk" not in text
+
+
+@pytest.mark.parametrize("name", ["infobox-left", "side-box"])
+def test_a_box_named_as_beside_the_text_is_not_merged_into_it(name):
+    box = f"<div class='{name}'><p>Contact: the press office answers questions, weekdays, by phone.</p>"
+    box += f"<p>{PROSE_2.replace('Officials', 'Spokespeople')}</p></div>"
+    html = page(f"<div class='container'><div class='body'>{ARTICLE}</div>{box}</div>")
+    text = run(html).text
+    assert PROSE_3 in text
+    assert "press office" not in text

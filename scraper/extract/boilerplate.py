@@ -401,6 +401,7 @@ SIBLING_MIN_SCORE = 10.0
 # Siblings never merged into the text: complementary and navigation landmarks
 # (an <aside>, a sidebar, a <nav>, the page's <footer>) hold their own prose.
 SIBLING_NEVER_TAGS = frozenset({"aside", "nav", "footer", "header"})
+SIBLING_NEVER_TOKENS = frozenset({"header", "side", "aside", "infobox"})
 SIBLING_NEVER_ROLES = frozenset({"complementary", "navigation", "contentinfo", "banner", "search"})
 # Hidden blocks (hidden attribute, display:none, visibility:hidden) are removed,
 # whatever they hold, when more than this share of the page's prose is visible:

@@ -779,9 +779,10 @@ def _with_siblings(
 
 def _is_landmark_sibling(el: etree._Element) -> bool:
     """A sidebar, navigation or footer beside the text: never part of it, whatever it scores."""
-    return (
-        el.tag in bp.SIBLING_NEVER_TAGS or el.get("role") in bp.SIBLING_NEVER_ROLES or _is_complementary(el)
-    )
+    if el.tag in bp.SIBLING_NEVER_TAGS or el.get("role") in bp.SIBLING_NEVER_ROLES or _is_complementary(el):
+        return True
+    names = " ".join(v for v in (el.get("class"), el.get("id")) if v).lower()
+    return bool(set(_SPLIT_TOKENS_RE.split(names)) & bp.SIBLING_NEVER_TOKENS)
 
 
 def _is_same_component(first: str | None, second: str | None) -> bool:
@@ -915,8 +916,37 @@ def _lead_paragraphs(
             (i for i in window if any(_is_headline(_norm(all_paras[i].text), t) for t in titles)), None
         )
     if headline is None:
+        headline = _header_before(all_paras, start, chosen)
+    if headline is None:
         return []
     return [p for p in all_paras[headline + 1 : start] if _is_lead_prose(p)]
+
+
+def _header_before(all_paras: list[_Para], start: int, chosen: list[etree._Element]) -> int | None:
+    """The index before the article's header that ends just above the block, when it has no headline.
+
+    A header beside the body block is not merged into it (it holds the kicker, the
+    byline and share links), but its standfirst is the text's (trafilatura set impulse).
+    """
+    if start == 0:
+        return None
+    header = next(
+        (
+            el
+            for el in (all_paras[start - 1].container, *all_paras[start - 1].container.iterancestors())
+            if _is_header(el)
+        ),
+        None,
+    )
+    if header is None or any(_is_ancestor(header, el) for el in chosen):
+        return None
+    first = next(i for i, p in enumerate(all_paras) if _inside(p.container, [header]))
+    return first - 1 if start - first <= bp.LEAD_MAX_GAP_PARAGRAPHS else None
+
+
+def _is_header(el: etree._Element) -> bool:
+    names = " ".join(v for v in (el.get("class"), el.get("id")) if v).lower()
+    return el.tag == "header" or "header" in _SPLIT_TOKENS_RE.split(names)
 
 
 def _is_lead_prose(para: _Para) -> bool:
