@@ -867,3 +867,21 @@ def test_a_box_named_as_beside_the_text_is_not_merged_into_it(name):
     text = run(html).text
     assert PROSE_3 in text
     assert "press office" not in text
+
+
+def test_a_landing_page_of_cards_keeps_every_cards_description():
+    cards = "".join(
+        f"<div class='row-item'><h3><a href='/learn/{n}'>Learn topic {n}</a></h3>"
+        f"<div class='item-description'><div class='item-body'>A course on topic {n}, with a quiz.</div>"
+        "</div></div>"
+        for n in range(6)
+    )
+    intro = (
+        "<div class='item-description'><div class='item-body'>Explore our growing collection of courses, "
+        "each written by an expert, and follow the modules in order, or dip into the topics you need, "
+        "whenever you like, at your own pace, for free.</div></div>"
+    )
+    html = page(f"<main><div class='intro'>{intro}</div><div class='rows'>{cards}</div></main>")
+    text = run(html).text
+    assert "Explore our growing collection" in text
+    assert "A course on topic 5" in text

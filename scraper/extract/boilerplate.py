@@ -625,6 +625,9 @@ LEAD_MIN_CHARS = 30
 # times its text and scoring under CLIMB_MIN_SCORE_SHARE of it: a weaker wrapper
 # around the article plus the page's teasers and widgets (readability yahoo-3).
 CLIMB_MAX_GROWTH = 3.0
+# Copies of the top block's component (same tag and class: a landing page's
+# cards) scoring at least this share of it make their common ancestor the block.
+REPEATED_MIN_SCORE_SHARE = 0.5
 CLIMB_MIN_SCORE_SHARE = 0.6
 
 # Teaser cards inside the main block (related-article grids, "more from" boxes): a

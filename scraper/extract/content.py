@@ -142,23 +142,29 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
         _drop_boilerplate_blocks(body)
         all_paras = _flatten(body)
         stats = _collect_stats(all_paras, body)
-        chosen, gallery = _choose_main(body, stats)
+        chosen, gallery, grouped = _choose_main(body, stats)
         if gallery is not None:
             all_paras = [p for p in all_paras if not _inside(p.container, [gallery])]
             remove_keeping_tail(gallery)
         main_paras = [p for p in all_paras if _inside(p.container, chosen)]
+        # a group of cards: the kind is judged on one card, as if the best one alone were chosen
+        card_paras = (
+            main_paras if grouped is None else [p for p in main_paras if _inside(p.container, [grouped])]
+        )
         datelines = sum(
             1
-            for p in main_paras
+            for p in card_paras
             if len(p.text) <= bp.FURNITURE_LINE_MAX_CHARS
             and _is_dateline(p.text)
             and not bp.REVISION_LINE_RE.match(p.text)
         )
         times = sum(1 for _ in body.iter("time"))
-        kind = page_kind(hints, all_paras, main_paras, dated, times, datelines)
+        kind = page_kind(hints, all_paras, card_paras, dated, times, datelines)
         best = chosen
         lead: list[_Para] = []
-        if _is_partial_block(main_paras, _outside_complementary(all_paras, chosen, kind), kind):
+        # a group of cards is judged as a listing is: it must hold most of the page
+        shape = kind if grouped is None else "listing"
+        if _is_partial_block(main_paras, _outside_complementary(all_paras, chosen, kind), shape):
             _drop_complementary(body, best)
             chosen = [body]
         else:
@@ -624,14 +630,15 @@ def _final_score(st: _Stats) -> float:
 
 def _choose_main(
     body: etree._Element, stats: dict[etree._Element, _Stats]
-) -> tuple[list[etree._Element], etree._Element | None]:
+) -> tuple[list[etree._Element], etree._Element | None, etree._Element | None]:
     """The best-scoring container, moved up where its parent holds more, plus its good siblings.
 
-    Returns the chosen blocks, and a photo gallery passed over for them, to be removed.
+    Returns the chosen blocks, a photo gallery passed over for them (to be removed),
+    and the best card when the block was taken as the group of a component's copies.
     """
     candidates = [(el, _final_score(st)) for el, st in stats.items() if st.scored]
     if not candidates:
-        return [body], None
+        return [body], None, None
     candidates.sort(key=lambda c: c[1], reverse=True)
     top, top_score = candidates[0]
     # a photo gallery's captions: a list of items inside a block named like a gallery
@@ -652,10 +659,14 @@ def _choose_main(
             top, top_score = main[0]
             candidates = main
     shared = _shared_ancestor(top, top_score, candidates[1:5], body)
+    grouped = None
+    if shared is None:
+        shared = _repeated_ancestor(top, top_score, candidates[1 : bp.GALLERY_MAX_CANDIDATES], body)
+        grouped = top if shared is not None else None
     if shared is not None:
         top = shared
     top = _climb(top, stats, body)
-    return _with_siblings(top, stats, body), gallery
+    return _with_siblings(top, stats, body), gallery, grouped
 
 
 def _best_outside(
@@ -701,6 +712,35 @@ def _shared_ancestor(
     node = top.getparent()
     while node is not None and node is not body:
         if sum(1 for el in close if _is_ancestor(node, el)) >= 2:
+            return node
+        node = node.getparent()
+    return None
+
+
+def _repeated_ancestor(
+    top: etree._Element,
+    top_score: float,
+    others: list[tuple[etree._Element, float]],
+    body: etree._Element,
+) -> etree._Element | None:
+    """The block holding every copy of the top's component (same tag and class) that scores near it.
+
+    A landing page's cards each hold a short description: one card is not the
+    page's text, all of them are (wcxb dev_0316, a course index of text <div>s).
+    """
+    name = top.get("class")
+    if not name:
+        return None
+    copies = [
+        el
+        for el, score in others
+        if el.tag == top.tag and el.get("class") == name and score >= bp.REPEATED_MIN_SCORE_SHARE * top_score
+    ]
+    if len(copies) < 2:
+        return None
+    node = top.getparent()
+    while node is not None and node is not body:
+        if all(_is_ancestor(node, el) for el in copies):
             return node
         node = node.getparent()
     return None
