@@ -787,3 +787,101 @@ def test_headings_linking_to_an_anchor_on_the_page_stay():
     sections = '<div class="grid">' + "".join(card(n, href=f"#s{n}") for n in range(3)) + "</div>"
     html = page(f"<article><p>{PROSE}</p><p>{PROSE_2}</p><p>{PROSE_3}</p>{sections}</article>")
     assert SUMMARY in run(html, meta=DATED).text
+
+
+# --- complementary blocks: sidebars and <aside> ------------------------------------------------
+
+SHORT_POST = (
+    "<div class='post'><h1>Doing nothing</h1><p>Doing nothing is an option too, they say.</p>"
+    "<p>I tried it for a day, and it worked.</p></div>"
+)
+
+
+@pytest.mark.parametrize(
+    "sidebar",
+    [
+        f"<div id='sidebar'><div class='textwidget'><p>{PROSE}</p><p>{PROSE_2}</p></div></div>",
+        f"<div role='complementary'><p>{PROSE}</p><p>{PROSE_2}</p></div>",
+    ],
+)
+def test_a_sidebars_prose_does_not_make_a_short_post_a_listing(sidebar):
+    text = run(page(f"<div id='wrapper'>{SHORT_POST}{sidebar}</div>")).text
+    assert "I tried it for a day" in text
+    assert PROSE not in text
+
+
+def test_a_right_column_named_as_a_layout_is_not_a_sidebar():
+    html = page(f"<div class='with-sidebar-layout'>{ARTICLE}</div><div class='sidebar'><p>Ad.</p></div>")
+    assert PROSE_3 in run(html).text
+
+
+def test_a_long_discussion_does_not_make_an_article_one_block_among_many():
+    posts = "".join(
+        f"<li class='forum-fil'><div class='forum-message'><p>{text}</p></div></li>"
+        for text in (PROSE, PROSE_2, PROSE_3, PROSE, PROSE_2, PROSE_3, PROSE_2, PROSE_3)
+    )
+    html = page(
+        "<div class='main'><div class='text'><h1>Buses</h1><p>An article about the bus network, by us, "
+        "which is about as long as a paragraph of a short news item gets, and then a little longer: it "
+        "names the routes, the suburbs they join and the day the first buses run.</p><p>It is shorter "
+        "than what its readers wrote under it, and says so plainly, in a sentence or two.</p></div></div>"
+        f"<div class='discussion'><ul class='forum'>{posts}</ul></div>"
+        "<div class='site-info'><p>Copyleft notes, of the site.</p></div>",
+        head="<title>Buses</title><meta property='og:type' content='article'>",
+    )
+    text = run(html, meta=DATED).text
+    assert "shorter than what its readers wrote" in text
+    assert PROSE not in text
+
+
+def test_the_standfirst_under_the_h1_is_kept_when_a_sticky_bar_repeats_the_title():
+    html = page(
+        "<div class='content'><h1>Bus routes</h1><div class='chapo'><p>Four new routes, and the "
+        "same fares: what the council decided, and why it matters.</p></div>"
+        f"<div class='sticky-title'>Bus routes</div><div class='body'>{ARTICLE}</div></div>"
+    )
+    text = run(html, meta=Meta(title="Bus routes")).text
+    assert "what the council decided" in text
+    assert PROSE_3 in text
+
+
+def test_a_header_beside_the_body_gives_its_standfirst_but_not_its_meta_line():
+    header = (
+        "<div class='article-header'><div class='kicker'>Transport: the council's new plan</div>"
+        "<p>Four new routes, and the same fares, for now: what the council decided, why, and why "
+        "it matters, in short.</p>"
+        "<div class='line'>Published by the city desk in the transport section</div></div>"
+    )
+    html = page(f"<div class='post'>{header}<div class='body'>{ARTICLE}</div></div>")
+    text = run(html).text
+    assert "what the council decided" in text
+    assert PROSE_3 in text
+    assert "city desk" not in text
+
+
+@pytest.mark.parametrize("name", ["infobox-left", "side-box"])
+def test_a_box_named_as_beside_the_text_is_not_merged_into_it(name):
+    box = f"<div class='{name}'><p>Contact: the press office answers questions, weekdays, by phone.</p>"
+    box += f"<p>{PROSE_2.replace('Officials', 'Spokespeople')}</p></div>"
+    html = page(f"<div class='container'><div class='body'>{ARTICLE}</div>{box}</div>")
+    text = run(html).text
+    assert PROSE_3 in text
+    assert "press office" not in text
+
+
+def test_a_landing_page_of_cards_keeps_every_cards_description():
+    cards = "".join(
+        f"<div class='row-item'><h3><a href='/learn/{n}'>Learn topic {n}</a></h3>"
+        f"<div class='item-description'><div class='item-body'>A course on topic {n}, with a quiz.</div>"
+        "</div></div>"
+        for n in range(6)
+    )
+    intro = (
+        "<div class='item-description'><div class='item-body'>Explore our growing collection of courses, "
+        "each written by an expert, and follow the modules in order, or dip into the topics you need, "
+        "whenever you like, at your own pace, for free.</div></div>"
+    )
+    html = page(f"<main><div class='intro'>{intro}</div><div class='rows'>{cards}</div></main>")
+    text = run(html).text
+    assert "Explore our growing collection" in text
+    assert "A course on topic 5" in text

@@ -398,6 +398,11 @@ LINK_BLOCK_SHORT_CHARS = 200
 # this share of the winner's (readability uses 0.2, floor 10).
 SIBLING_SCORE_SHARE = 0.2
 SIBLING_MIN_SCORE = 10.0
+# Siblings never merged into the text: complementary and navigation landmarks
+# (an <aside>, a sidebar, a <nav>, the page's <footer>) hold their own prose.
+SIBLING_NEVER_TAGS = frozenset({"aside", "nav", "footer", "header"})
+SIBLING_NEVER_TOKENS = frozenset({"header", "side", "aside", "infobox"})
+SIBLING_NEVER_ROLES = frozenset({"complementary", "navigation", "contentinfo", "banner", "search"})
 # Hidden blocks (hidden attribute, display:none, visibility:hidden) are removed,
 # whatever they hold, when more than this share of the page's prose is visible:
 # the reader sees that text, not the hidden one (readability visibility-hidden).
@@ -594,6 +599,21 @@ DATELINE_MAX_LINES = 2
 PARTIAL_BLOCK_SHARE_ARTICLE = 0.3
 PARTIAL_BLOCK_SHARE_OTHER = 0.7
 PARTIAL_PROSE_CHARS = 80
+# Prose in complementary blocks (<aside>, role=complementary, a class/id word
+# naming a sidebar) does not count in that share: a blog's text widgets and feed
+# summaries outweigh a short post (trafilatura set gnaur, kulinariaathome).
+# A word naming a layout with a sidebar, or the main column beside one, is not one.
+# The best block inside one gives way to the best outside all of them when that
+# one scores at least COMPLEMENTARY_MIN_SCORE_SHARE of it: a long text widget
+# outscores a short post.
+COMPLEMENTARY_MIN_SCORE_SHARE = 0.3
+# On an article, nor does the prose of its discussion (a comment thread outweighs
+# the text it follows: trafilatura set taz, mondediplo's SPIP "forum").
+DISCUSSION_NAME_RE = re.compile(r"comment|forum|disqus|respond|repl(?:y|ies)|discussion", re.IGNORECASE)
+SIDEBAR_NAME_RE = re.compile(r"sidebar", re.IGNORECASE)
+SIDEBAR_LAYOUT_NAME_RE = re.compile(
+    r"with|has|no-|one-|two-|layout|lay-|wrap|container|main|content|page|body|toggle|trigger", re.IGNORECASE
+)
 
 # The lede: prose lines between the headline and the chosen block are taken when
 # the headline is at most this many paragraphs before it (a standfirst in "p.lead"
@@ -605,6 +625,9 @@ LEAD_MIN_CHARS = 30
 # times its text and scoring under CLIMB_MIN_SCORE_SHARE of it: a weaker wrapper
 # around the article plus the page's teasers and widgets (readability yahoo-3).
 CLIMB_MAX_GROWTH = 3.0
+# Copies of the top block's component (same tag and class: a landing page's
+# cards) scoring at least this share of it make their common ancestor the block.
+REPEATED_MIN_SCORE_SHARE = 0.5
 CLIMB_MIN_SCORE_SHARE = 0.6
 
 # Teaser cards inside the main block (related-article grids, "more from" boxes): a

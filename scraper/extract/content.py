@@ -18,6 +18,7 @@ import datetime as dt
 import html as html_lib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -141,23 +142,30 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
         _drop_boilerplate_blocks(body)
         all_paras = _flatten(body)
         stats = _collect_stats(all_paras, body)
-        chosen, gallery = _choose_main(body, stats)
+        chosen, gallery, grouped = _choose_main(body, stats)
         if gallery is not None:
             all_paras = [p for p in all_paras if not _inside(p.container, [gallery])]
             remove_keeping_tail(gallery)
         main_paras = [p for p in all_paras if _inside(p.container, chosen)]
+        # a group of cards: the kind is judged on one card, as if the best one alone were chosen
+        card_paras = (
+            main_paras if grouped is None else [p for p in main_paras if _inside(p.container, [grouped])]
+        )
         datelines = sum(
             1
-            for p in main_paras
+            for p in card_paras
             if len(p.text) <= bp.FURNITURE_LINE_MAX_CHARS
             and _is_dateline(p.text)
             and not bp.REVISION_LINE_RE.match(p.text)
         )
         times = sum(1 for _ in body.iter("time"))
-        kind = page_kind(hints, all_paras, main_paras, dated, times, datelines)
+        kind = page_kind(hints, all_paras, card_paras, dated, times, datelines)
         best = chosen
         lead: list[_Para] = []
-        if _is_partial_block(main_paras, all_paras, kind):
+        # a group of cards is judged as a listing is: it must hold most of the page
+        shape = kind if grouped is None else "listing"
+        if _is_partial_block(main_paras, _outside_complementary(all_paras, chosen, kind), shape):
+            _drop_complementary(body, best)
             chosen = [body]
         else:
             lead = _lead_paragraphs(all_paras, chosen, meta)
@@ -622,14 +630,15 @@ def _final_score(st: _Stats) -> float:
 
 def _choose_main(
     body: etree._Element, stats: dict[etree._Element, _Stats]
-) -> tuple[list[etree._Element], etree._Element | None]:
+) -> tuple[list[etree._Element], etree._Element | None, etree._Element | None]:
     """The best-scoring container, moved up where its parent holds more, plus its good siblings.
 
-    Returns the chosen blocks, and a photo gallery passed over for them, to be removed.
+    Returns the chosen blocks, a photo gallery passed over for them (to be removed),
+    and the best card when the block was taken as the group of a component's copies.
     """
     candidates = [(el, _final_score(st)) for el, st in stats.items() if st.scored]
     if not candidates:
-        return [body], None
+        return [body], None, None
     candidates.sort(key=lambda c: c[1], reverse=True)
     top, top_score = candidates[0]
     # a photo gallery's captions: a list of items inside a block named like a gallery
@@ -640,11 +649,24 @@ def _choose_main(
             gallery = None
         else:
             top, top_score = other
+    regions: dict[etree._Element, etree._Element | None] = {}
+    if _complementary_region(top, regions) is not None:
+        # an <aside> or a sidebar is complementary content: it gives way to the page's own text
+        main = [
+            c for c in candidates[: bp.GALLERY_MAX_CANDIDATES] if _complementary_region(c[0], regions) is None
+        ]
+        if main and main[0][1] >= bp.COMPLEMENTARY_MIN_SCORE_SHARE * top_score:
+            top, top_score = main[0]
+            candidates = main
     shared = _shared_ancestor(top, top_score, candidates[1:5], body)
+    grouped = None
+    if shared is None:
+        shared = _repeated_ancestor(top, top_score, candidates[1 : bp.GALLERY_MAX_CANDIDATES], body)
+        grouped = top if shared is not None else None
     if shared is not None:
         top = shared
     top = _climb(top, stats, body)
-    return _with_siblings(top, stats, body), gallery
+    return _with_siblings(top, stats, body), gallery, grouped
 
 
 def _best_outside(
@@ -690,6 +712,35 @@ def _shared_ancestor(
     node = top.getparent()
     while node is not None and node is not body:
         if sum(1 for el in close if _is_ancestor(node, el)) >= 2:
+            return node
+        node = node.getparent()
+    return None
+
+
+def _repeated_ancestor(
+    top: etree._Element,
+    top_score: float,
+    others: list[tuple[etree._Element, float]],
+    body: etree._Element,
+) -> etree._Element | None:
+    """The block holding every copy of the top's component (same tag and class) that scores near it.
+
+    A landing page's cards each hold a short description: one card is not the
+    page's text, all of them are (wcxb dev_0316, a course index of text <div>s).
+    """
+    name = top.get("class")
+    if not name:
+        return None
+    copies = [
+        el
+        for el, score in others
+        if el.tag == top.tag and el.get("class") == name and score >= bp.REPEATED_MIN_SCORE_SHARE * top_score
+    ]
+    if len(copies) < 2:
+        return None
+    node = top.getparent()
+    while node is not None and node is not body:
+        if all(_is_ancestor(node, el) for el in copies):
             return node
         node = node.getparent()
     return None
@@ -750,7 +801,7 @@ def _with_siblings(
         if sibling is top:
             chosen.append(sibling)
             continue
-        if not isinstance(sibling.tag, str):
+        if not isinstance(sibling.tag, str) or _is_landmark_sibling(sibling):
             continue
         st = stats.get(sibling)
         if st is None:
@@ -764,6 +815,14 @@ def _with_siblings(
         if good or (sibling.tag == "p" and _is_prose_sibling(sibling, st)):
             chosen.append(sibling)
     return chosen
+
+
+def _is_landmark_sibling(el: etree._Element) -> bool:
+    """A sidebar, navigation or footer beside the text: never part of it, whatever it scores."""
+    if el.tag in bp.SIBLING_NEVER_TAGS or el.get("role") in bp.SIBLING_NEVER_ROLES or _is_complementary(el):
+        return True
+    names = " ".join(v for v in (el.get("class"), el.get("id")) if v).lower()
+    return bool(set(_SPLIT_TOKENS_RE.split(names)) & bp.SIBLING_NEVER_TOKENS)
 
 
 def _is_same_component(first: str | None, second: str | None) -> bool:
@@ -807,6 +866,71 @@ def _is_partial_block(main_paras: list[_Para], all_paras: list[_Para], kind: str
     return share < bp.PARTIAL_BLOCK_SHARE_OTHER
 
 
+def _outside_complementary(paras: list[_Para], chosen: list[etree._Element], kind: str) -> list[_Para]:
+    """The paragraphs not in a sidebar or an <aside> (unless the chosen block is in it too).
+
+    A blog's text widgets and feed summaries are prose, but not the page's: a short
+    post beside them is still the main content, not a small part of a listing.
+    On an article, neither is its discussion: a long comment thread is not a sign
+    that the article is one block among many.
+    """
+    test = _is_complementary_or_discussion if kind == "article" else _is_complementary
+    regions: dict[etree._Element, etree._Element | None] = {}
+    own = {_complementary_region(el, regions, test) for el in chosen} - {None}
+    return [p for p in paras if _complementary_region(p.container, regions, test) in own | {None}]
+
+
+def _drop_complementary(body: etree._Element, best: list[etree._Element]) -> None:
+    """Remove the sidebars and <aside>s that do not hold the best block, before the whole page is taken."""
+    keep = {a for el in best for a in (el, *el.iterancestors())}
+    doomed = [el for el in body.iter(etree.Element) if el not in keep and _is_complementary(el)]
+    for el in _outermost(doomed):
+        if not any(_is_ancestor(el, b) for b in best):
+            remove_keeping_tail(el)
+
+
+def _complementary_region(
+    el: etree._Element,
+    seen: dict[etree._Element, etree._Element | None],
+    test: Callable[[etree._Element], bool] | None = None,
+) -> etree._Element | None:
+    """The outermost <aside>, role=complementary or sidebar-named block around the element, if any."""
+    test = test or _is_complementary
+    chain: list[etree._Element] = []
+    found = None
+    node: etree._Element | None = el
+    while node is not None:
+        if node in seen:
+            outer = seen[node]
+            found = outer if outer is not None else found
+            break
+        chain.append(node)
+        if test(node):
+            found = node
+        node = node.getparent()
+    region = found
+    for n in reversed(chain):  # from the top down: the nodes above the region are in none
+        seen[n] = region if region is not None and (n is region or _is_ancestor(region, n)) else None
+    return found
+
+
+def _is_complementary(el: etree._Element) -> bool:
+    """An <aside>, role=complementary, or a block named as a sidebar (not a layout "with-sidebar")."""
+    if el.tag == "aside" or el.get("role") == "complementary":
+        return True
+    names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    return bool(names) and any(
+        bp.SIDEBAR_NAME_RE.search(t) and not bp.SIDEBAR_LAYOUT_NAME_RE.search(t) for t in names.split()
+    )
+
+
+def _is_complementary_or_discussion(el: etree._Element) -> bool:
+    if _is_complementary(el):
+        return True
+    names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    return bool(names) and bp.DISCUSSION_NAME_RE.search(names) is not None
+
+
 def _prose_chars(paras: list[_Para]) -> int:
     return sum(p.weight for p in paras if p.weight >= bp.PARTIAL_PROSE_CHARS and p.link_density < 0.3)
 
@@ -824,15 +948,45 @@ def _lead_paragraphs(
     if start is None:
         return []
     titles = _title_forms(meta.title) if meta and meta.title else ()
-    headline = None
-    for i in range(start - 1, max(-1, start - 1 - bp.LEAD_MAX_GAP_PARAGRAPHS), -1):
-        para = all_paras[i]
-        if para.container.tag == "h1" or any(_is_headline(_norm(para.text), t) for t in titles):
-            headline = i
-            break
+    window = range(start - 1, max(-1, start - 1 - bp.LEAD_MAX_GAP_PARAGRAPHS), -1)
+    # the <h1> first: a sticky bar repeating the title sits between it and the text
+    headline = next((i for i in window if all_paras[i].container.tag == "h1"), None)
+    if headline is None:
+        headline = next(
+            (i for i in window if any(_is_headline(_norm(all_paras[i].text), t) for t in titles)), None
+        )
+    if headline is None:
+        headline = _header_before(all_paras, start, chosen)
     if headline is None:
         return []
     return [p for p in all_paras[headline + 1 : start] if _is_lead_prose(p)]
+
+
+def _header_before(all_paras: list[_Para], start: int, chosen: list[etree._Element]) -> int | None:
+    """The index before the article's header that ends just above the block, when it has no headline.
+
+    A header beside the body block is not merged into it (it holds the kicker, the
+    byline and share links), but its standfirst is the text's (trafilatura set impulse).
+    """
+    if start == 0:
+        return None
+    header = next(
+        (
+            el
+            for el in (all_paras[start - 1].container, *all_paras[start - 1].container.iterancestors())
+            if _is_header(el)
+        ),
+        None,
+    )
+    if header is None or any(_is_ancestor(header, el) for el in chosen):
+        return None
+    first = next(i for i, p in enumerate(all_paras) if _inside(p.container, [header]))
+    return first - 1 if start - first <= bp.LEAD_MAX_GAP_PARAGRAPHS else None
+
+
+def _is_header(el: etree._Element) -> bool:
+    names = " ".join(v for v in (el.get("class"), el.get("id")) if v).lower()
+    return el.tag == "header" or "header" in _SPLIT_TOKENS_RE.split(names)
 
 
 def _is_lead_prose(para: _Para) -> bool:
