@@ -509,8 +509,10 @@ def _render(names: list[str], ctx: _Page) -> str:
 
 
 def _is_byline_element(el: lxml.html.HtmlElement) -> bool:
-    tokens = f"{el.get('class', '')} {el.get('id', '')}".split()
-    return any(BYLINE_CLASS_RE.search(t) and not AUTHOR_BOX_RE.search(t) for t in tokens)
+    names = f"{el.get('class', '')} {el.get('id', '')}"
+    if not BYLINE_CLASS_RE.search(names):  # one search settles most elements
+        return False
+    return any(BYLINE_CLASS_RE.search(t) and not AUTHOR_BOX_RE.search(t) for t in names.split())
 
 
 def _name_like(text: str) -> bool:

@@ -212,14 +212,18 @@ def _drop_tags(tree: etree._Element) -> None:
         remove_keeping_tail(el)
 
 
+# Any credit token, as a substring (a superset of the token test in _drop_credits).
+_CREDIT_HINT_RE = re.compile("|".join(sorted(bp.CREDIT_TOKENS | bp.FIGURE_CREDIT_TOKENS)))
+
+
 def _drop_credits(body: etree._Element) -> None:
     """Remove image credits marked up as their own element (class/id tokens or microdata)."""
     doomed = []
     for el in body.iter(etree.Element):
         itemprop = el.get("itemprop")
         names = " ".join(v for v in (el.get("class"), el.get("id")) if v).lower()
-        if not names and not itemprop:
-            continue
+        if not itemprop and not (names and _CREDIT_HINT_RE.search(names)):
+            continue  # a substring search settles most elements before the token split
         tokens = set(_SPLIT_TOKENS_RE.split(names))
         if not (
             tokens & bp.CREDIT_TOKENS
