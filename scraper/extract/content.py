@@ -1061,7 +1061,8 @@ def _drop_teaser_cards(chosen: list[etree._Element], best: list[etree._Element])
         if any(len(" ".join(c.text_content().split())) > bp.CARD_MAX_CHARS for c in cards):
             continue
         inside = [i for i, p in enumerate(paras) if _inside(p.container, cards)]
-        prose = [i for i, p in enumerate(paras) if _is_prose(p) and i not in inside]
+        in_cards = set(inside)
+        prose = [i for i, p in enumerate(paras) if _is_prose(p) and i not in in_cards]
         if inside and prose and inside[0] > prose[0] and inside[-1] > prose[-1]:
             doomed.extend(cards)
             weight += sum(paras[i].weight for i in inside)
