@@ -885,3 +885,18 @@ def test_a_landing_page_of_cards_keeps_every_cards_description():
     text = run(html).text
     assert "Explore our growing collection" in text
     assert "A course on topic 5" in text
+
+
+def test_a_thread_is_dated_by_its_opening_post_not_its_last_reply():
+    from scraper.extract import extract
+
+    posts = "".join(
+        f'<div class="message"><time datetime="2024-0{m}-0{m}T10:00:00">{m}.{m}.2024</time>'
+        f"<p>{PROSE}</p></div>"
+        for m in (3, 5, 7, 8, 9)
+    )
+    # the page declares the latest reply's time as its own (seen on forum software)
+    head = '<title>T</title><meta property="article:published_time" content="2024-09-09T10:00:00">'
+    article = extract(page(posts, head=head), "https://forum.example.com/threads/bus-routes.123/")
+    assert article.page_kind == "forum"
+    assert str(article.published)[:10] == "2024-03-03"

@@ -19,6 +19,7 @@ from ..encoding import decode_html
 from ..errors import ExtractError
 from ..models import Article
 from .content import extract_content
+from .dates import parse_iso
 from .kind import read_software, refine_kind
 from .metadata import extract_metadata
 from .parse import parse_html
@@ -50,16 +51,20 @@ def extract_tree(tree: HtmlElement, url: str | None = None, rules: Rules | None 
     meta = extract_metadata(tree, url, rules)
     software = read_software(tree, url)
     content = extract_content(tree, rules, meta)
+    kind = refine_kind(content.page_kind, software)
+    published = meta.published
+    if kind == "forum" and (opened := parse_iso(software.first_time)) is not None:
+        published = opened  # a thread's date is its opening post's, not the last reply's
     return Article(
         title=meta.title,
         text=content.text,
         url=meta.canonical_url or url,
-        published=meta.published,
+        published=published,
         author=meta.author,
         source=meta.source,
         section=meta.section,
         language=meta.language,
         site_name=meta.site_name,
-        page_kind=refine_kind(content.page_kind, software),
+        page_kind=kind,
         html=content.html,
     )

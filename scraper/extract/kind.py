@@ -65,10 +65,15 @@ class _Paragraph(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PageSoftware:
-    """The page's address and software: the lower-cased URL path and the generator's first word."""
+    """The page's address and software: the lower-cased URL path and the generator's first word.
+
+    first_time: the datetime of the page's first <time> element, which on a forum thread
+    stamps its opening post.
+    """
 
     path: str
     generator: str
+    first_time: str = ""
 
 
 def read_software(tree: etree._Element, url: str | None) -> PageSoftware:
@@ -80,7 +85,8 @@ def read_software(tree: etree._Element, url: str | None) -> PageSoftware:
             generator = words[0].lower() if words else ""
             break
     path = urlsplit(url).path.lower() if url else ""
-    return PageSoftware(path, generator)
+    first = next((t.get("datetime", "") for t in tree.iter("time") if t.get("datetime")), "")
+    return PageSoftware(path, generator, first)
 
 
 def refine_kind(kind: str, software: PageSoftware) -> str:
