@@ -270,12 +270,6 @@ BLOCK_TAGS = frozenset(
     }
 )
 
-# Elements whose text forms a scoring unit (a paragraph) for main-block
-# selection; divs and cells with inline text only are units too.
-PARAGRAPH_TAGS = frozenset(
-    {"p", "pre", "td", "blockquote", "dd", "li", "div", "section", "article", "font", "span"}
-)
-
 # A paragraph needs this many (CJK-weighted) characters to score at all
 # (readability uses 25 Latin characters).
 MIN_PARAGRAPH_CHARS = 25

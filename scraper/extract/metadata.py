@@ -87,7 +87,6 @@ CJK_SCRIPTS = (
     ("ko", re.compile(r"[\uac00-\ud7af]")),
     ("zh", re.compile(r"[\u4e00-\u9fff]")),
 )
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _SKIP_TEXT = frozenset(("script", "style", "noscript", "template"))
 
 

@@ -204,11 +204,6 @@ def _title_from_segments(raw: str, segments: list[str], names: tuple[str, ...], 
     return max(rest, key=len)
 
 
-def _headings(tree: lxml.html.HtmlElement, url: str | None) -> list[tuple[str, bool]]:
-    """(text, is_logo) of h1/h2 and title-classed elements, in document order."""
-    return [(text, logo) for text, logo, _, _ in _heading_parts(tree, url)]
-
-
 def _heading_parts(tree: lxml.html.HtmlElement, url: str | None) -> list[HeadingParts]:
     """(text, is_logo, (kicker, rest) or None, is_main) of h1/h2 and title-classed elements, in order.
 
