@@ -221,7 +221,7 @@ def _drop_credits(body: etree._Element) -> None:
     doomed = []
     for el in body.iter(etree.Element):
         itemprop = el.get("itemprop")
-        names = " ".join(v for v in (el.get("class"), el.get("id")) if v).lower()
+        names = _names(el).lower()
         if not itemprop and not (names and _CREDIT_HINT_RE.search(names)):
             continue  # a substring search settles most elements before the token split
         tokens = set(_SPLIT_TOKENS_RE.split(names))
@@ -245,7 +245,7 @@ def _in_figure(el: etree._Element) -> bool:
             return True
         if a.tag in ("body", "article", "main"):
             return False
-        if bp.CAPTION_NAME_RE.search(f"{a.get('class', '')} {a.get('id', '')}"):
+        if bp.CAPTION_NAME_RE.search(_names(a)):
             return True
     return False
 
@@ -271,6 +271,11 @@ def _holds_prose(el: etree._Element) -> bool:
         if links < 0.3 * len(text):
             return True
     return False
+
+
+def _names(el: etree._Element) -> str:
+    """An element's class and id, space-separated ("" when it has neither)."""
+    return " ".join(v for v in (el.get("class"), el.get("id")) if v)
 
 
 def _is_boilerplate_name(el: etree._Element) -> bool:
@@ -368,11 +373,7 @@ def _drop_boilerplate_blocks(body: etree._Element) -> None:
             continue
         removed.add(el)
         doomed.append(el)
-    consent = [
-        el
-        for el in doomed
-        if bp.CONSENT_NAME_RE.search(" ".join(filter(None, (el.get("class"), el.get("id")))))
-    ]
+    consent = [el for el in doomed if bp.CONSENT_NAME_RE.search(_names(el))]
     prose_total = max(1, prose_total - sum(prose.get(el, 0) for el in consent))
     gone = sum(prose.get(el, 0) for el in doomed) - sum(prose.get(el, 0) for el in consent)
     other = prose_total - gone
@@ -397,7 +398,7 @@ def _outermost(elements: list[etree._Element]) -> list[etree._Element]:
 def _keeps_boilerplate_block(el: etree._Element, share: float, prose_share: float) -> bool:
     if _is_chart_label(el):
         return False
-    names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    names = _names(el)
     if bp.CONSENT_NAME_RE.search(names) and next(el.iter("h1", "article", "main"), None) is None:
         return False
     if share > bp.BOILERPLATE_KEEP_ANY_SHARE:
@@ -825,7 +826,7 @@ def _is_landmark_sibling(el: etree._Element) -> bool:
     """A sidebar, navigation or footer beside the text: never part of it, whatever it scores."""
     if el.tag in bp.SIBLING_NEVER_TAGS or el.get("role") in bp.SIBLING_NEVER_ROLES or _is_complementary(el):
         return True
-    names = " ".join(v for v in (el.get("class"), el.get("id")) if v).lower()
+    names = _names(el).lower()
     return bool(set(_SPLIT_TOKENS_RE.split(names)) & bp.SIBLING_NEVER_TOKENS)
 
 
@@ -922,7 +923,7 @@ def _is_complementary(el: etree._Element) -> bool:
     """An <aside>, role=complementary, or a block named as a sidebar (not a layout "with-sidebar")."""
     if el.tag == "aside" or el.get("role") == "complementary":
         return True
-    names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    names = _names(el)
     return bool(names) and any(
         bp.SIDEBAR_NAME_RE.search(t) and not bp.SIDEBAR_LAYOUT_NAME_RE.search(t) for t in names.split()
     )
@@ -931,7 +932,7 @@ def _is_complementary(el: etree._Element) -> bool:
 def _is_complementary_or_discussion(el: etree._Element) -> bool:
     if _is_complementary(el):
         return True
-    names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    names = _names(el)
     return bool(names) and bp.DISCUSSION_NAME_RE.search(names) is not None
 
 
@@ -989,7 +990,7 @@ def _header_before(all_paras: list[_Para], start: int, chosen: list[etree._Eleme
 
 
 def _is_header(el: etree._Element) -> bool:
-    names = " ".join(v for v in (el.get("class"), el.get("id")) if v).lower()
+    names = _names(el).lower()
     return el.tag == "header" or "header" in _SPLIT_TOKENS_RE.split(names)
 
 
@@ -1174,7 +1175,7 @@ def _is_lead_figure(para: _Para) -> bool:
     for el in (para.container, *para.container.iterancestors()):
         if el.tag in ("body", "article", "main"):
             return False
-        names = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+        names = _names(el)
         if names and bp.LEAD_FIGURE_NAME_RE.search(names):
             return True
     return False
@@ -1186,8 +1187,7 @@ def _is_caption(para: _Para) -> bool:
     for el in (para.container, *para.container.iterancestors()):
         if el.tag in ("body", "article", "main", "figure"):
             return False
-        name = f"{el.get('class', '')} {el.get('id', '')}"
-        if el.tag == "figcaption" or bp.CAPTION_NAME_RE.search(name):
+        if el.tag == "figcaption" or bp.CAPTION_NAME_RE.search(_names(el)):
             return len(el.text_content()) <= bp.CAPTION_MAX_CHARS
     return False
 
