@@ -48,6 +48,10 @@ class FetchConfig:
     max_retry_after: float = 120.0
     max_redirects: int = 10
     allow_private_addresses: bool = False
+    # Extra request headers and cookies (YAML mappings), and an http(s) proxy URL; a source may add its own.
+    headers: tuple[tuple[str, str], ...] = ()
+    cookies: tuple[tuple[str, str], ...] = ()
+    proxy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,8 @@ class ExtractConfig:
     """Extraction thresholds."""
 
     min_chars: int = 200
+    # Seconds one page may take in extraction; past it the worker is replaced and the page skipped.
+    time_limit: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +74,9 @@ class CrawlConfig:
     max_crawl_delay: float = 30.0
     max_failure_ratio: float = 0.5
     workers: int = 0
+    # A run stops cleanly (batch committed, run recorded) after this long, before the next hourly
+    # cron slot; 0 means no limit.
+    max_run_time: float = 55 * 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +105,30 @@ class Source:
     max_depth: int = 3
     max_pages: int = 500
     rules: Rules = field(default_factory=Rules)
+    # Per-source fetch settings; None / empty means the fetch (or crawl) section's value.
+    user_agent: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    cookies: tuple[tuple[str, str], ...] = ()
+    proxy: str | None = None
+    per_host_delay: float | None = None
+
+    def fetch_config(self, base: FetchConfig) -> FetchConfig:
+        """The fetch settings for this source: base, with this source's agent, headers, cookies, proxy."""
+        return dataclasses.replace(
+            base,
+            user_agent=self.user_agent or base.user_agent,
+            headers=_merge_pairs(base.headers, self.headers),
+            cookies=_merge_pairs(base.cookies, self.cookies),
+            proxy=self.proxy or base.proxy,
+        )
+
+
+def _merge_pairs(
+    base: tuple[tuple[str, str], ...], extra: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    merged = {k.lower(): (k, v) for k, v in base}
+    merged.update({k.lower(): (k, v) for k, v in extra})
+    return tuple(merged.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +170,13 @@ _MINIMUMS: dict[str, tuple[float, str]] = {
     "crawl.max_crawl_delay": (0, "a number >= 0"),
     "crawl.max_failure_ratio": (0, "a number between 0 and 1"),
     "crawl.workers": (0, "an integer >= 0 (0: one extraction process per CPU core)"),
+    "crawl.max_run_time": (0, "a duration >= 0 such as 55m (0: no limit)"),
+    "extract.time_limit": (0.1, "a number of seconds >= 0.1"),
+    "per_host_delay": (0, "a number >= 0"),
     "max_depth": (0, "an integer >= 0"),
     "max_pages": (1, "an integer >= 1"),
 }
-_DURATIONS = {"crawl.recheck_after"}
+_DURATIONS = {"crawl.recheck_after", "crawl.max_run_time"}
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -218,6 +254,8 @@ def _convert(hint: Any, value: Any, file: str, key: str) -> Any:
         origin = get_origin(hint)
     if dataclasses.is_dataclass(hint):
         return _build(hint, {} if value is None else value, file, key + ".")  # type: ignore[arg-type]
+    if origin is tuple and get_args(hint)[0] == tuple[str, str]:
+        return _convert_pairs(value, file, key)
     if origin is tuple:
         return _convert_tuple(get_args(hint)[0], value, file, key)
     if hint is str:
@@ -237,6 +275,20 @@ def _convert_tuple(item: Any, value: Any, file: str, key: str) -> tuple[Any, ...
     if not isinstance(value, list):
         raise ConfigError(f"{file}: {key} must be a list, got {_show(value)}")
     return tuple(_convert(item, v, file, f"{key}[{i}]") for i, v in enumerate(value))
+
+
+def _convert_pairs(value: Any, file: str, key: str) -> tuple[tuple[str, str], ...]:
+    """A YAML mapping of names to strings (headers, cookies), kept as a tuple of pairs."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise ConfigError(f"{file}: {key} must be a mapping of names to strings, got {_show(value)}")
+    pairs = []
+    for name, item in value.items():
+        if not isinstance(name, str) or not name.strip() or isinstance(item, (dict, list)) or item is None:
+            raise ConfigError(f"{file}: {key}.{name} must be a string, got {_show(item)}")
+        pairs.append((name, str(item)))
+    return tuple(pairs)
 
 
 def _convert_str(value: Any, file: str, key: str) -> str:

@@ -102,11 +102,18 @@ class SaveResult:
 
 @dataclass(slots=True)
 class RunReport:
-    """Counts per outcome plus (url, message) pairs for skips and failures."""
+    """Counts per outcome plus (url, message) pairs for skips and failures.
+
+    `errors` are URLs that met a bug (an exception that is not a ScraperError): counted apart, they
+    make the exit status non-zero. `reasons` counts failures and skips by kind ("HTTP 404", "DNS",
+    "timeout", "robots", "parked", ...) for the run report.
+    """
 
     counts: dict[str, int] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)
     skips: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    reasons: dict[str, int] = field(default_factory=dict)
 
     def add(self, outcome: str) -> None:
         """Count one URL outcome ("new", "updated", "skipped", "failed", ...)."""
@@ -130,6 +137,11 @@ class CrawlReport:
     sources: dict[str, RunReport] = field(default_factory=dict)
     exit_status: int = 0
     dry_run: bool = False
+    # origin -> why it could not be reached this run (DNS, connection refused, robots.txt 5xx...)
+    unreachable: dict[str, str] = field(default_factory=dict)
+    # why the run ended early: "SIGTERM", "SIGINT", "crawl.max_run_time (55m)"; None when it finished
+    stopped: str | None = None
+    duration: float = 0.0
 
     def total(self, outcome: str) -> int:
         """The count of one outcome over every source."""
