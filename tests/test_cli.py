@@ -439,3 +439,16 @@ def test_a_stdin_line_that_is_not_utf8_fails_alone(fresh_server, make_config):
     assert len(rows(config)) == 2
     assert "3 URLs: 1 failed, 2 new" in result.stderr
     assert "stdin line 2" not in result.stderr  # one line per failure: stdout's `failed` line
+
+
+def test_ingest_failure_is_one_line(fresh_server, make_config):
+    """A failure is printed once (stdout's `failed` line), not again as an ERROR log line."""
+    config = make_config()
+    url = fresh_server.url("/status/404")
+    result = run(config, "ingest", url)
+    assert result.exit_code == 1
+    assert [line.split()[0] for line in result.stdout.splitlines()] == ["failed"]
+    assert url not in result.stderr
+    assert result.stderr.splitlines() == [f"1 URL: 1 failed; database {config.parent / 'articles.db'}"]
+    verbose = run(config, "-v", "ingest", url)
+    assert url in verbose.stderr  # the per-URL log line is there at -v
