@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import re
 import types
 from dataclasses import dataclass, field
@@ -18,12 +19,29 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
 
 import yaml
+from cssselect import SelectorError
+from lxml.cssselect import CSSSelector
 
 from .errors import ConfigError
 
 DEFAULT_USER_AGENT = "scraper/0.1 (news corpus builder; +https://pypi.org/project/scraper/)"
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# What each list key holds, for the message when a lone string is given instead of a list.
+_LIST_ITEMS = {
+    "start_urls": "URLs",
+    "sitemaps": "URLs",
+    "feeds": "URLs",
+    "allow": "regular expressions",
+    "deny": "regular expressions",
+    "drop": "CSS selectors",
+}
+# The keys under a source's `rules` that hold CSS selectors (drop holds a list of them).
+_RULE_KEYS = tuple(f"rules.{name}" for name in ("title", "body", "date", "author", "source", "drop"))
+# Header and cookie names are HTTP tokens (RFC 9110 5.6.2): a space, colon or newline would let a
+# config value split or forge a header line (httpx refuses them only when the request is sent).
+_TOKEN_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab is allowed in header values
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,8 +288,12 @@ def _convert(hint: Any, value: Any, file: str, key: str) -> Any:
 def _convert_tuple(item: Any, value: Any, file: str, key: str) -> tuple[Any, ...]:
     if value is None:
         return ()
-    if isinstance(value, str) and item is str:
-        value = [value]
+    if isinstance(value, str):
+        # A lone string was once read as a one-item list, silently; "a b" then became one URL with a
+        # space. One rule for every list key: say so, and show how to write it.
+        leaf = re.sub(r"\[\d+\]", "", key).rsplit(".", 1)[-1]
+        what = _LIST_ITEMS.get(leaf, "strings")
+        raise ConfigError(f"{file}: {key} must be a list of {what}; write {leaf}: [{json.dumps(value)}]")
     if not isinstance(value, list):
         raise ConfigError(f"{file}: {key} must be a list, got {_show(value)}")
     return tuple(_convert(item, v, file, f"{key}[{i}]") for i, v in enumerate(value))
@@ -285,8 +307,15 @@ def _convert_pairs(value: Any, file: str, key: str) -> tuple[tuple[str, str], ..
         raise ConfigError(f"{file}: {key} must be a mapping of names to strings, got {_show(value)}")
     pairs = []
     for name, item in value.items():
-        if not isinstance(name, str) or not name.strip() or isinstance(item, (dict, list)) or item is None:
+        if not isinstance(name, str) or not _TOKEN_RE.match(name):
+            raise ConfigError(
+                f"{file}: {key}: {name!r} is not a valid name; use letters, digits and "
+                "!#$%&'*+-.^_`|~ (no spaces, colons or control characters)"
+            )
+        if isinstance(item, (dict, list)) or item is None:
             raise ConfigError(f"{file}: {key}.{name} must be a string, got {_show(item)}")
+        if _CONTROL_RE.search(str(item)):
+            raise ConfigError(f"{file}: {key}.{name} must not contain control characters, got {str(item)!r}")
         pairs.append((name, str(item)))
     return tuple(pairs)
 
@@ -295,16 +324,45 @@ def _convert_str(value: Any, file: str, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{file}: {key} must be a non-empty string, got {_show(value)}")
     base = re.sub(r"\[\d+\]", "", key)
-    if base.endswith(("start_urls", "sitemaps", "feeds")):
+    leaf = base.rsplit(".", 1)[-1]
+    if leaf in ("start_urls", "sitemaps", "feeds"):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(f"{file}: {key} must be an http(s) URL with a host, got {value!r}")
-    if base.endswith(("allow", "deny", "article_pattern")):
+    elif leaf in ("allow", "deny", "article_pattern"):
         try:
             re.compile(value)
         except re.error as exc:
             raise ConfigError(f"{file}: {key} is not a valid regular expression ({exc}): {value!r}") from exc
+    elif leaf == "proxy":
+        _check_proxy(value, file, key)
+    elif leaf == "user_agent" and _CONTROL_RE.search(value):
+        raise ConfigError(f"{file}: {key} must not contain control characters, got {value!r}")
+    elif base.endswith(_RULE_KEYS):
+        _check_selector(value, file, key)
     return value
+
+
+def _check_proxy(value: str, file: str, key: str) -> None:
+    """An http(s) proxy URL with a host; a password in it is not repeated in the message."""
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        _ = parts.port  # raises on a port that is not a number or out of range
+    except ValueError:
+        ok = False
+    if not ok or any(c.isspace() for c in value):
+        shown = re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", value)
+        example = "http://proxy.example:3128"
+        raise ConfigError(f"{file}: {key} must be an http(s) proxy URL such as {example}, got {shown!r}")
+
+
+def _check_selector(value: str, file: str, key: str) -> None:
+    """A rules selector compiles as extraction will compile it (lxml's CSSSelector, HTML rules)."""
+    try:
+        CSSSelector(value, translator="html")
+    except (SelectorError, SyntaxError) as exc:
+        raise ConfigError(f"{file}: {key} is not a valid CSS selector ({exc}): {value!r}") from exc
 
 
 def _convert_number(hint: Any, value: Any, file: str, key: str) -> int | float:
