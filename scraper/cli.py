@@ -19,7 +19,7 @@ import click
 from click.core import ParameterSource
 
 from . import __version__, output, pipeline, progress, query, store
-from .config import Config, load_config
+from .config import Config, load_config, sources_from_urls
 from .errors import ConfigError, CrawlLocked, QueryError, ScraperError
 from .extract import extract
 from .extract.render import to_markdown
@@ -420,29 +420,59 @@ def show(state: State, key: str, fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("urls", nargs=-1, metavar="[URL]...")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
 @click.option("--max-pages", type=click.IntRange(1), help="Pages per source this run (overrides max_pages).")
 @click.option("--dry-run", is_flag=True, help="Discover and list article URLs on stdout; store nothing.")
 @click.option("--allow-private", is_flag=True, help="Allow URLs on loopback and private networks.")
+@click.option(
+    "--sitemap", "sitemaps", multiple=True, metavar="URL", help="Crawl by URL: a sitemap (repeatable)."
+)
+@click.option(
+    "--feed", "feeds", multiple=True, metavar="URL", help="Crawl by URL: an RSS/Atom feed (repeatable)."
+)
+@click.option(
+    "--allow",
+    multiple=True,
+    metavar="REGEX",
+    help="Crawl by URL: follow only URLs matching this (repeatable; default: the URLs' own hosts).",
+)
+@click.option("--article-pattern", metavar="REGEX", help="Crawl by URL: store pages whose URL matches this.")
+@click.option(
+    "--max-depth", type=click.IntRange(0), help="Crawl by URL: links to follow from the start pages."
+)
 @shared_options
 @click.pass_obj
 def crawl(
-    state: State, sources: tuple[str, ...], max_pages: int | None, dry_run: bool, allow_private: bool
+    state: State,
+    /,
+    urls: tuple[str, ...],
+    sources: tuple[str, ...],
+    max_pages: int | None,
+    dry_run: bool,
+    allow_private: bool,
+    **by_url: Any,
 ) -> None:
-    """Crawl every configured source once: discover, fetch politely, store what is new.
+    """Crawl every configured source once (or the URLs given): discover, fetch politely, store what is new.
 
     The cron job. Progress goes to stderr (a live line on a terminal, one line
     per URL otherwise, errors only with -q), then a summary. Exits 1 when more
     than crawl.max_failure_ratio of fetches failed, 75 when another crawl runs.
+
+    With URLs (or --sitemap/--feed) no configured source is crawled: each host
+    of the URLs becomes a source named after it (without "www."), and the
+    other sections of config.yaml still apply.
 
     \b
     Example:
       scraper crawl
       scraper -q crawl --source bjreview --max-pages 100
       scraper crawl --dry-run
+      scraper crawl https://example.com/news/ --sitemap https://example.com/sitemap.xml \\
+          --article-pattern '/news/\\d+' --max-pages 50
     """
     state.allow_private = allow_private
-    cfg = state.config()
+    cfg = _crawl_config(state.config(), urls, sources, max_pages, by_url)
     mode = "quiet" if state.verbosity < 0 else "bar" if sys.stderr.isatty() else "lines"
     show = progress.Progress(sys.stderr, mode="quiet" if dry_run else mode)
     on_event = _dry_run_printer(show) if dry_run else show
@@ -462,6 +492,28 @@ def crawl(
     if state.verbosity >= 0:
         click.echo(_crawl_summary(report, cfg), err=True)
     sys.exit(report.exit_status)
+
+
+def _crawl_config(
+    cfg: Config,
+    urls: tuple[str, ...],
+    sources: tuple[str, ...],
+    max_pages: int | None,
+    by_url: dict[str, Any],
+) -> Config:
+    """The config to crawl: as loaded, or with one source per host of the URLs given."""
+    if not (urls or by_url["sitemaps"] or by_url["feeds"]):
+        used = [f"--{k.replace('_', '-')}" for k in ("allow", "article_pattern", "max_depth") if by_url[k]]
+        if used:
+            raise click.UsageError(f"{', '.join(used)}: only for a crawl by URL; give the URLs to crawl")
+        return cfg
+    if sources:
+        raise click.UsageError("--source picks configured sources; it cannot be combined with URLs")
+    try:
+        built = sources_from_urls(urls, max_pages=max_pages, **by_url)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    return dataclasses.replace(cfg, sources=built)
 
 
 def _dry_run_printer(show: progress.Progress) -> pipeline.Callback:

@@ -13,6 +13,7 @@ import difflib
 import json
 import re
 import types
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
@@ -23,6 +24,7 @@ from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
 
 from .errors import ConfigError
+from .urls import canonicalize_url
 
 DEFAULT_USER_AGENT = "scraper/0.1 (news corpus builder; +https://pypi.org/project/scraper/)"
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
@@ -41,6 +43,7 @@ _RULE_KEYS = tuple(f"rules.{name}" for name in ("title", "body", "date", "author
 # Header and cookie names are HTTP tokens (RFC 9110 5.6.2): a space, colon or newline would let a
 # config value split or forge a header line (httpx refuses them only when the request is sent).
 _TOKEN_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_SPACE_RE = re.compile(r"\s")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab is allowed in header values
 
 
@@ -228,6 +231,86 @@ def load_config(path: str | Path | None) -> Config:
     return dataclasses.replace(config, path=str(file))
 
 
+def is_crawlable_url(value: str) -> bool:
+    """An http(s) URL with a host, a valid port and no whitespace (checked before any network)."""
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises on a port that is not a number or out of range
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not _SPACE_RE.search(value)
+
+
+def sources_from_urls(
+    urls: Iterable[str],
+    *,
+    sitemaps: Iterable[str] = (),
+    feeds: Iterable[str] = (),
+    allow: Iterable[str] = (),
+    article_pattern: str | None = None,
+    max_depth: int | None = None,
+    max_pages: int | None = None,
+) -> tuple[Source, ...]:
+    """One Source per distinct host of the URLs, for `scraper crawl URL...` without configured sources.
+
+    A source is named after its host without "www."; a sitemap or feed joins the source of its host,
+    or makes its own. Without `allow`, each source stays on the hosts of its own URLs.
+
+    Raises:
+        ConfigError: a URL that is not http(s) with a host, or a pattern that is not a regex.
+    """
+    given = {"start_urls": list(urls), "sitemaps": list(sitemaps), "feeds": list(feeds)}
+    patterns = list(allow)
+    _check_crawl_args(given, patterns, article_pattern)
+    grouped: dict[str, dict[str, list[str]]] = {}
+    for kind, items in given.items():
+        for url in items:
+            name = (urlsplit(url).hostname or "").lower().rstrip(".").removeprefix("www.")
+            group = grouped.setdefault(name, {"start_urls": [], "sitemaps": [], "feeds": []})
+            group[kind].append(url.strip())
+    defaults = Source(name="")
+    return tuple(
+        Source(
+            name=name,
+            start_urls=tuple(dict.fromkeys(group["start_urls"])),
+            sitemaps=tuple(dict.fromkeys(group["sitemaps"])),
+            feeds=tuple(dict.fromkeys(group["feeds"])),
+            allow=tuple(patterns) or _host_patterns([u for items in group.values() for u in items]),
+            article_pattern=article_pattern,
+            max_depth=defaults.max_depth if max_depth is None else max_depth,
+            max_pages=defaults.max_pages if max_pages is None else max_pages,
+        )
+        for name, group in grouped.items()
+    )
+
+
+# The command-line option each kind of crawl URL comes from, for error messages.
+_CRAWL_URL_LABELS = {"start_urls": "URL", "sitemaps": "--sitemap", "feeds": "--feed"}
+
+
+def _check_crawl_args(given: dict[str, list[str]], allow: list[str], article_pattern: str | None) -> None:
+    """Every URL crawlable and every pattern a regex, else a ConfigError naming the option."""
+    for kind, items in given.items():
+        for url in items:
+            if not is_crawlable_url(url):
+                label = _CRAWL_URL_LABELS[kind]
+                raise ConfigError(
+                    f"{label} {url!r} is not an http(s) URL with a host, e.g. https://example.com/"
+                )
+    labelled = [("--allow", p) for p in allow] + [("--article-pattern", article_pattern or "")]
+    for label, pattern in labelled:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"{label} {pattern!r} is not a valid regular expression ({exc})") from exc
+
+
+def _host_patterns(urls: list[str]) -> tuple[str, ...]:
+    """Allow patterns keeping a crawl on these URLs' hosts (the default scope of start URLs)."""
+    netlocs = dict.fromkeys(canonicalize_url(u).split("/")[2] for u in urls)
+    return tuple("^https?://" + re.escape(netloc) + "(?:[/?]|$)" for netloc in netlocs)
+
+
 def parse_duration(value: Any) -> float:
     """Seconds from a number or a string such as '90', '15m', '7d'."""
     if isinstance(value, bool):
@@ -326,8 +409,7 @@ def _convert_str(value: Any, file: str, key: str) -> str:
     base = re.sub(r"\[\d+\]", "", key)
     leaf = base.rsplit(".", 1)[-1]
     if leaf in ("start_urls", "sitemaps", "feeds"):
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if not is_crawlable_url(value):
             raise ConfigError(f"{file}: {key} must be an http(s) URL with a host, got {value!r}")
     elif leaf in ("allow", "deny", "article_pattern"):
         try:

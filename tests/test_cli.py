@@ -452,3 +452,61 @@ def test_ingest_failure_is_one_line(fresh_server, make_config):
     assert result.stderr.splitlines() == [f"1 URL: 1 failed; database {config.parent / 'articles.db'}"]
     verbose = run(config, "-v", "ingest", url)
     assert url in verbose.stderr  # the per-URL log line is there at -v
+
+
+# --- crawl by URL, without configured sources (issue 9) ---
+
+SITE_ARTICLES = {f"/site/articles/a{n:02d}.html" for n in range(1, 43)}
+
+
+def _crawl_settings(tmp_path: Path) -> Path:
+    """A config with no source to crawl by URL: its other sections (fast politeness) still apply."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"storage:\n  path: {tmp_path / 'articles.db'}\n"
+        "fetch:\n  retries: 0\n  timeout: 5\n  deadline: 10\n"
+        "crawl:\n  per_host_delay: 0\n  max_crawl_delay: 0.05\n  workers: 1\n  concurrency: 4\n"
+        # a configured source that must not be crawled when URLs are given (port 1: nothing listens)
+        "sources:\n  - name: configured\n    start_urls: ['http://127.0.0.1:1/']\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_crawl_by_url_stores_the_site(server, tmp_path):
+    config = _crawl_settings(tmp_path)
+    args = [server.url("/site/"), "--allow-private", "--article-pattern", r"/a\d+\.html(?:\?|$)"]
+    args += ["--max-depth", "2", "--sitemap", server.url("/site/sitemap_index.xml")]
+    args += ["--feed", server.url("/site/feed.xml")]
+    result = CliRunner().invoke(cli, ["--config", str(config), "crawl", *args])
+    assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(tmp_path / "articles.db")
+    try:
+        urls = [u for (u,) in conn.execute("SELECT url FROM articles")]
+        sites = {s for (s,) in conn.execute("SELECT DISTINCT source FROM frontier")}
+        [(run_sources,)] = conn.execute("SELECT sources FROM runs").fetchall()
+    finally:
+        conn.close()
+    assert {url.removeprefix(server.base_url) for url in urls} == SITE_ARTICLES
+    assert len(urls) == len(SITE_ARTICLES)
+    assert sites == {"127.0.0.1"}
+    assert "configured" not in run_sources
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ftp://example.com/"], "URL 'ftp://example.com/' is not an http(s) URL"),
+        (["http://example.com/a b"], "is not an http(s) URL"),
+        (["http://example.com/", "--allow", "(x"], "--allow '(x' is not a valid regular expression"),
+        (["http://example.com/", "--article-pattern", "[x"], "--article-pattern '[x' is not a valid"),
+        (["--sitemap", "sitemap.xml"], "--sitemap 'sitemap.xml' is not an http(s) URL"),
+        (["--article-pattern", "x"], "--article-pattern: only for a crawl by URL"),
+        (["http://example.com/", "--source", "bjreview"], "--source picks configured sources"),
+    ],
+)
+def test_crawl_by_url_arguments_are_checked_before_any_network(tmp_path, args, message):
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "x.db"), "crawl", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "x.db").exists()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from scraper.cli import cli
-from scraper.config import FetchConfig, load_config
+from scraper.config import FetchConfig, load_config, sources_from_urls
 from scraper.errors import ConfigError
 
 CONFIGS = Path(__file__).parent / "fixtures" / "config"
@@ -102,3 +103,73 @@ def test_user_agent_with_a_newline_is_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"fetch\.user_agent must not contain control characters"):
         load_config(path)
     assert FetchConfig().user_agent  # the default stays valid
+
+
+# --- sources_from_urls: `scraper crawl URL...` without configured sources ---
+
+
+def test_one_source_per_host_named_without_www():
+    built = sources_from_urls(
+        ["https://www.a.example/news/", "https://a.example/world/", "http://b.example:8080/"],
+        sitemaps=["https://a.example/sitemap.xml", "https://c.example/sitemap.xml"],
+        feeds=["https://b.example:8080/rss"],
+    )
+    by_name = {s.name: s for s in built}
+    assert list(by_name) == ["a.example", "b.example", "c.example"]
+    a, b, c = by_name.values()
+    assert a.start_urls == ("https://www.a.example/news/", "https://a.example/world/")
+    assert a.sitemaps == ("https://a.example/sitemap.xml",)
+    assert b.feeds == ("https://b.example:8080/rss",)
+    assert (c.start_urls, c.sitemaps) == ((), ("https://c.example/sitemap.xml",))
+
+
+def test_default_scope_is_the_urls_own_hosts():
+    [a, c] = sources_from_urls(["https://www.a.example/news/"], sitemaps=["https://c.example/map.xml"])
+    allow = [re.compile(p) for p in a.allow]
+    assert any(p.search("https://www.a.example/other/page") for p in allow)
+    assert not any(p.search("https://www.a.example.evil/") for p in allow)
+    assert not any(p.search("https://elsewhere.example/") for p in allow)
+    # a sitemap-only source is kept on the sitemap's host, not let loose on the web
+    assert c.allow
+    assert any(re.compile(p).search("https://c.example/story") for p in c.allow)
+
+
+def test_options_apply_to_every_source():
+    built = sources_from_urls(
+        ["https://a.example/", "https://b.example/"],
+        allow=[r"/news/"],
+        article_pattern=r"/\d+\.html$",
+        max_depth=1,
+        max_pages=7,
+    )
+    for source in built:
+        assert (source.allow, source.article_pattern, source.max_depth, source.max_pages) == (
+            ("/news/",),
+            r"/\d+\.html$",
+            1,
+            7,
+        )
+    [plain] = sources_from_urls(["https://a.example/"])
+    assert (plain.max_depth, plain.max_pages, plain.article_pattern) == (3, 500, None)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"urls": ["ftp://a.example/"]}, "URL 'ftp://a.example/' is not an http(s) URL with a host"),
+        ({"urls": ["a.example/news"]}, "URL 'a.example/news' is not an http(s) URL"),
+        ({"urls": ["http://a.example/a b"]}, "is not an http(s) URL"),
+        ({"urls": ["http://a.example:99999/"]}, "is not an http(s) URL"),
+        ({"urls": [], "sitemaps": ["sitemap.xml"]}, "--sitemap 'sitemap.xml' is not an http(s) URL"),
+        ({"urls": [], "feeds": ["http:///rss"]}, "--feed 'http:///rss' is not an http(s) URL"),
+        (
+            {"urls": ["http://a.example/"], "allow": ["(unclosed"]},
+            "--allow '(unclosed' is not a valid regular",
+        ),
+        ({"urls": ["http://a.example/"], "article_pattern": "[x"}, "--article-pattern '[x' is not a valid"),
+    ],
+)
+def test_bad_crawl_arguments_are_one_clear_line(kwargs, message):
+    with pytest.raises(ConfigError) as caught:
+        sources_from_urls(kwargs.pop("urls"), **kwargs)
+    assert message in str(caught.value)
