@@ -545,7 +545,10 @@ def _crawl_summary(report: Any, cfg: Config) -> str:
 @shared_options
 @click.pass_obj
 def stats(state: State, runs: int, failures: int, fmt: str) -> None:
-    """Show per-source totals, the last crawl runs and recent failures.
+    """Show per-source totals, the last crawl runs, recent failures and unreachable hosts.
+
+    Failures are a crawl's failed URLs and those whose last `scraper ingest`
+    failed (source "ingest"); unreachable hosts are those of the last run.
 
     \b
     Example:
@@ -564,6 +567,7 @@ def stats(state: State, runs: int, failures: int, fmt: str) -> None:
         ("Sources", data["sources"]),
         ("Last runs", data["runs"]),
         ("Recent failures", data["failures"]),
+        ("Unreachable hosts (last run)", data["unreachable"]),
     ):
         click.echo(f"{title}:")
         click.echo(output.plain_table(rows) if rows else "  (none)")

@@ -17,7 +17,15 @@ from scraper import open_corpus, store
 from scraper.cli import cli
 from scraper.errors import QueryError
 from scraper.models import Article
-from scraper.query import Filters, count_articles, iter_articles, parse_terms, search, show
+from scraper.query import (
+    Filters,
+    count_articles,
+    crawl_stats,
+    iter_articles,
+    parse_terms,
+    search,
+    show,
+)
 
 NOW = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 CORPUS = [
@@ -334,3 +342,82 @@ def test_sqlite_encoded_json_equals_python_rows(corpus_db):
     assert encoded == list(iter_articles(corpus_db))
     zh = [json.loads(item) for item in iter_article_json(corpus_db, filters=Filters(lang="zh"))]
     assert [r["title"] for r in zh] == ["北京举行国际交流活动", "上海港口吞吐量创新高"]
+
+
+# --- stats: ingest failures and unreachable hosts (issue 9) ---
+
+
+def _runs_db(tmp_path, reports=None):
+    """A migrated database with two crawl runs; `reports` adds the `runs.report` column the run-report
+    work brings, with these values for runs 1 and 2 (the ALTER is the test's own, not a migration)."""
+    path = tmp_path / "runs.db"
+    db = store.open_db(path)
+    for day in (1, 2):
+        store.start_run(db, ["news"], started=NOW.replace(day=day), pid=1)
+    if reports is not None:
+        db.conn.execute("ALTER TABLE runs ADD COLUMN report TEXT")
+        for run_id, report in enumerate(reports, 1):
+            db.conn.execute("UPDATE runs SET report = ? WHERE id = ?", [report, run_id])
+        db.conn.commit()
+    db.close()
+    return path
+
+
+LAST_REPORT = json.dumps(
+    {
+        "sources": {},
+        "unreachable": {"http://down.example": "DNS: name not known", "https://b.example": "robots.txt 503"},
+        "errors": [],
+        "stopped": None,
+        "duration": 1.5,
+        "pages_per_s": 0.0,
+        "exit_reason": "a source was unreachable",
+    }
+)
+
+
+def test_stats_shows_the_last_runs_unreachable_hosts(tmp_path):
+    older = json.dumps({"unreachable": {"http://old.example": "timeout"}})
+    path = _runs_db(tmp_path, [older, LAST_REPORT])
+    assert crawl_stats(path)["unreachable"] == [
+        {"origin": "http://down.example", "reason": "DNS: name not known"},
+        {"origin": "https://b.example", "reason": "robots.txt 503"},
+    ]
+    result = CliRunner().invoke(cli, ["--db", str(path), "stats"])
+    assert result.exit_code == 0, result.output
+    section = result.stdout.split("Unreachable hosts (last run):")[1]
+    assert "http://down.example" in section
+    assert "DNS: name not known" in section
+    assert "old.example" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "reports",
+    [
+        None,
+        [LAST_REPORT, None],
+        [LAST_REPORT, "{not json"],
+        [LAST_REPORT, "[1, 2]"],
+        [LAST_REPORT, '{"x": 1}'],
+    ],
+    ids=["no-column", "null", "bad-json", "not-an-object", "no-key"],
+)
+def test_stats_reads_the_report_defensively(tmp_path, reports):
+    path = _runs_db(tmp_path, reports)
+    assert crawl_stats(path)["unreachable"] == []
+    result = CliRunner().invoke(cli, ["--db", str(path), "stats"])
+    assert result.exit_code == 0, result.output
+    assert "Unreachable hosts (last run):\n  (none)" in result.stdout
+
+
+def test_stats_shows_ingest_failures(fresh_server, tmp_path):
+    db = tmp_path / "ingest.db"
+    gone, pdf = fresh_server.url("/status/410"), fresh_server.url("/pdf")
+    result = CliRunner().invoke(cli, ["--db", str(db), "ingest", "--allow-private", gone, pdf])
+    assert result.exit_code == 1
+    data = json.loads(CliRunner().invoke(cli, ["--db", str(db), "stats", "--format", "json"]).stdout)
+    [failure] = data["failures"]  # the PDF was skipped (it came, but is no article): not a failure
+    assert (failure["source"], failure["url"], failure["attempts"]) == ("ingest", gone, 1)
+    assert "HTTP 410" in failure["reason"]
+    text = CliRunner().invoke(cli, ["--db", str(db), "stats"]).stdout
+    assert gone in text.split("Recent failures:")[1]
