@@ -349,6 +349,8 @@ def search(state: State, /, text: str, fmt: str, limit: int, offset: int, raw: b
       scraper search "international exchanges" --since 2021-06-01 --site bjreview
       scraper search 国际 --format json
     """
+    if not text.strip():
+        raise click.UsageError('nothing to search for: give words, e.g. scraper search "trade talks"')
     cfg = state.config()
     try:
         rows = query.search(

@@ -32,6 +32,14 @@ _MIN_TRIGRAM = 3
 # bm25 weights for the articles_fts columns (title, text): a title match weighs ten body matches.
 _TITLE_WEIGHT, _TEXT_WEIGHT = 10.0, 1.0
 QUERY_SECONDS = 10.0
+# Query caps, checked before SQLite sees the query: a 100 KB query took 2.4 GB, and 500 words could
+# not finish in QUERY_SECONDS. Measured on 100k articles (benchmarks/query_bench.py corpus, 2 cores):
+# memory grows with the query's length (the trigram index reads a long word as one phrase of
+# trigrams): 1,000 characters peak at 61-76 MB, 4,000 at 157 MB, one 10,000-character word at
+# 425 MB. Time grows with distinct terms that match often: the 32 most frequent words take 2.1 s,
+# 64 take 3.6 s (repeated terms are dropped by parse_terms). A real search is a few words.
+MAX_QUERY_CHARS = 1000
+MAX_QUERY_TERMS = 32
 # Snippets mark matches with these; a short-term snippet starts a little before the first match.
 _MARK_OPEN, _MARK_CLOSE = "[", "]"
 _SNIPPET_LEAD, _SNIPPET_CHARS = 40, 160
@@ -112,15 +120,19 @@ def _set_deadline(conn: sqlite3.Connection, seconds: float) -> None:
 
 
 def parse_terms(text: str) -> list[str]:
-    """The user's words and "quoted phrases", with FTS5 syntax taken as plain text."""
-    terms = []
+    """The user's distinct words and "quoted phrases", with FTS5 syntax taken as plain text.
+
+    A repeated term (any case) is kept once: it changes no match, and FTS5 slows down sharply on
+    repeats ('the' 32 times ran past QUERY_SECONDS on 100k articles; 32 distinct words take 1 s).
+    """
+    terms: dict[str, str] = {}
     # FTS5 reads a NUL as the end of the query string ("unterminated string")
     text = _CONTROL_RE.sub(" ", text)
     for phrase, word in _TERM_RE.findall(text):
         term = re.sub(r"\s+", " ", (phrase or word).replace('"', " ")).strip()
         if term:
-            terms.append(term)
-    return terms
+            terms.setdefault(term.lower(), term)
+    return list(terms.values())
 
 
 def _escape_like(text: str) -> str:
@@ -149,6 +161,7 @@ def search(
     filters = filters or Filters()
     where, params = filters.sql()
     short: list[str] = []
+    _check_size(text, text.split() if raw else parse_terms(text))
     if raw:
         match = text
         if not match.strip():
@@ -172,6 +185,18 @@ def search(
     finally:
         conn.close()
     return [_highlight(dict(r), short) for r in rows]
+
+
+def _check_size(text: str, terms: list[str]) -> None:
+    """Refuse a query over MAX_QUERY_CHARS or MAX_QUERY_TERMS before SQLite sees it."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"the query has {len(text):,} characters; search takes at most {MAX_QUERY_CHARS:,}: shorten it"
+        )
+    if len(terms) > MAX_QUERY_TERMS:
+        raise QueryError(
+            f"the query has {len(terms):,} terms; search takes at most {MAX_QUERY_TERMS}: use fewer words"
+        )
 
 
 def _contains_sql(term: str) -> tuple[str, list[Any]]:

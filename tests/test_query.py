@@ -421,3 +421,41 @@ def test_stats_shows_ingest_failures(fresh_server, tmp_path):
     assert "HTTP 410" in failure["reason"]
     text = CliRunner().invoke(cli, ["--db", str(db), "stats"]).stdout
     assert gone in text.split("Recent failures:")[1]
+
+
+# --- query caps (issue 9) ---
+
+
+def test_a_100_kb_query_exits_2_naming_the_cap(corpus_db):
+    from scraper.query import MAX_QUERY_CHARS
+
+    result = run("--db", str(corpus_db), "search", "trade " * 17_000)
+    assert result.exit_code == 2
+    assert f"search takes at most {MAX_QUERY_CHARS:,}" in result.output
+    assert "the query has 102,000 characters" in result.output
+    assert len(result.output) < 500  # one error line under click's usage lines; the query is not echoed
+
+
+def test_too_many_terms_exits_2_naming_the_cap(corpus_db):
+    from scraper.query import MAX_QUERY_TERMS
+
+    words = " ".join(f"w{i:03d}" for i in range(MAX_QUERY_TERMS + 1))
+    result = run("--db", str(corpus_db), "search", words)
+    assert result.exit_code == 2
+    assert (
+        f"the query has {MAX_QUERY_TERMS + 1} terms; search takes at most {MAX_QUERY_TERMS}" in result.output
+    )
+    with pytest.raises(QueryError):
+        search(corpus_db, words, raw=True)
+    assert search(corpus_db, " ".join(f"w{i:03d}" for i in range(MAX_QUERY_TERMS))) == []
+
+
+def test_repeated_terms_count_once():
+    assert parse_terms("trade Trade TRADE talks trade") == ["trade", "talks"]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\t\n"])
+def test_empty_search_exits_2(corpus_db, text):
+    result = run("--db", str(corpus_db), "search", text)
+    assert result.exit_code == 2
+    assert "nothing to search for" in result.output
