@@ -510,3 +510,17 @@ def test_crawl_by_url_arguments_are_checked_before_any_network(tmp_path, args, m
     assert result.exit_code == 2
     assert message in result.output
     assert not (tmp_path / "x.db").exists()
+
+
+def test_every_option_of_every_command_is_explained():
+    import click
+
+    for name, command in cli.commands.items():
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, (name, param.name)
+    crawl_help = CliRunner().invoke(cli, ["crawl", "--help"]).stdout
+    for option in ("[URL]...", "--sitemap URL", "--feed URL", "--allow REGEX", "--article-pattern REGEX"):
+        assert option in crawl_help
+    assert "--max-depth" in crawl_help
+    assert "scraper crawl https://" in crawl_help  # an example of a crawl by URL
