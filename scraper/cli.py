@@ -234,7 +234,12 @@ def _print_result(result: pipeline.UrlResult) -> None:
 @cli.command("extract")
 @click.argument("target")
 @click.option(
-    "--format", "fmt", type=click.Choice(["json", "text", "markdown"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="How to print the article: JSON with every field, plain text, or Markdown.",
 )
 @click.option("--url", "page_url", help="The page's URL, when TARGET is a file (helps dates and links).")
 @click.option("--allow-private", is_flag=True, help="Allow a URL on loopback and private networks.")
@@ -335,6 +340,7 @@ def _filter_options(func: Any) -> Any:
     type=click.Choice(["table", "json", "jsonl", "csv"]),
     default="table",
     show_default=True,
+    help="A table with snippets, JSON, JSON lines or CSV.",
 )
 @shared_options
 @click.pass_obj
@@ -366,7 +372,12 @@ def search(state: State, /, text: str, fmt: str, limit: int, offset: int, raw: b
 @cli.command()
 @_filter_options
 @click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "json", "csv"]), default="jsonl", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "json", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="JSON lines (one article a line), one JSON array, or CSV.",
 )
 @click.option("-o", "--output", "out", default="-", show_default=True, help="Output file; '-' is stdout.")
 @shared_options
@@ -398,7 +409,14 @@ def export(state: State, /, fmt: str, out: str, **filters: Any) -> None:
 
 @cli.command()
 @click.argument("key")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Readable text, or JSON with every field.",
+)
 @shared_options
 @click.pass_obj
 def show(state: State, key: str, fmt: str) -> None:
@@ -543,7 +561,14 @@ def _crawl_summary(report: Any, cfg: Config) -> str:
 @click.option(
     "--failures", default=10, show_default=True, type=click.IntRange(0), help="Recent failures to show."
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Readable tables, or JSON.",
+)
 @shared_options
 @click.pass_obj
 def stats(state: State, runs: int, failures: int, fmt: str) -> None:
