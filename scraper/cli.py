@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from . import __version__, output, pipeline, progress, query, store
-from .config import Config, load_config
+from .config import Config, load_config, sources_from_urls
 from .errors import ConfigError, CrawlLocked, QueryError, ScraperError
 from .extract import extract
 from .extract.render import to_markdown
-from .models import Article
+from .models import Article, RunReport
 
 DEFAULT_CONFIG = "config.yaml"
 _OUTCOME_WIDTH = 9
@@ -67,6 +68,12 @@ class State:
         return cfg
 
 
+_CONFIG_HELP = "YAML config file (env SCRAPER_CONFIG). Code defaults apply when the default file is absent."
+_DB_HELP = "SQLite database path; overrides storage.path."
+_VERBOSE_HELP = "More log output on stderr (-vv for debug)."
+_QUIET_HELP = "Only errors on stderr, no summaries (for cron)."
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="scraper")
 @click.option(
@@ -75,11 +82,11 @@ class State:
     envvar="SCRAPER_CONFIG",
     default=DEFAULT_CONFIG,
     show_default=True,
-    help="YAML config file (env SCRAPER_CONFIG). Code defaults apply when the default file is absent.",
+    help=_CONFIG_HELP,
 )
-@click.option("--db", help="SQLite database path; overrides storage.path.")
-@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr (for cron).")
+@click.option("--db", help=_DB_HELP)
+@click.option("-v", "--verbose", count=True, help=_VERBOSE_HELP)
+@click.option("-q", "--quiet", is_flag=True, help=_QUIET_HELP)
 @click.pass_context
 def cli(ctx: click.Context, config_path: str, db: str | None, verbose: int, quiet: bool) -> None:
     """Turn news and article websites into a clean, deduplicated, searchable SQLite corpus.
@@ -97,6 +104,35 @@ def cli(ctx: click.Context, config_path: str, db: str | None, verbose: int, quie
     _setup_logging(-1 if quiet else verbose)
 
 
+def _take_shared(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Callback of a shared option given after the subcommand: it overrides the one before it."""
+    state = ctx.find_object(State)
+    if state is None or ctx.get_parameter_source(param.name or "") is not ParameterSource.COMMANDLINE:
+        return
+    if param.name == "config_path":
+        state.config_path, state.config_given = value, True
+    elif param.name == "db":
+        state.db = value
+    elif param.name == "verbose":
+        state.verbosity = value
+    elif param.name == "quiet" and value:
+        state.verbosity = -1
+    _setup_logging(state.verbosity)
+
+
+def shared_options(func: Any) -> Any:
+    """--config, --db, -v and -q on a subcommand too, so they work before or after its name."""
+    shared: dict[str, Any] = {"expose_value": False, "callback": _take_shared}
+    for option in (
+        click.option("-q", "--quiet", is_flag=True, help=_QUIET_HELP, **shared),
+        click.option("-v", "--verbose", count=True, help=_VERBOSE_HELP, **shared),
+        click.option("--db", help=_DB_HELP, **shared),
+        click.option("--config", "config_path", help=_CONFIG_HELP, **shared),
+    ):
+        func = option(func)
+    return func
+
+
 def _setup_logging(verbosity: int) -> None:
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
@@ -112,6 +148,7 @@ def _setup_logging(verbosity: int) -> None:
 @cli.command()
 @click.argument("urls", nargs=-1, required=True)
 @click.option("--allow-private", is_flag=True, help="Allow URLs on loopback and private networks.")
+@shared_options
 @click.pass_obj
 def ingest(state: State, urls: tuple[str, ...], allow_private: bool) -> None:
     """Fetch URLs, extract their articles and store them; '-' reads URLs from stdin.
@@ -127,27 +164,66 @@ def ingest(state: State, urls: tuple[str, ...], allow_private: bool) -> None:
     """
     state.allow_private = allow_private
     cfg = state.config()
-    targets = _read_urls(urls)
-    if not targets:
-        raise click.UsageError("no URLs given: pass URLs as arguments or '-' to read them from stdin")
-    try:
-        report = pipeline.ingest(targets, cfg, on_result=_print_result)
-    except ScraperError as exc:
-        raise RunFailed(str(exc)) from exc
-    parts = [f"{n} {k}" for k, n in sorted(report.counts.items())]
-    click.echo(f"{len(targets)} URLs: {', '.join(parts)}; database {cfg.storage.path}", err=True)
-    if report.failed:
+    targets, unreadable = _read_urls(urls)
+    if not targets and not unreadable:
+        raise click.UsageError(NO_URLS_ON_STDIN if "-" in urls else NO_URLS_GIVEN)
+    for result in unreadable:
+        _print_result(result)
+    report = RunReport()
+    if targets:
+        try:
+            report = pipeline.ingest(targets, cfg, on_result=_print_result)
+        except ScraperError as exc:
+            raise RunFailed(str(exc)) from exc
+    for _ in unreadable:
+        report.add("failed")
+    if state.verbosity >= 0:
+        parts = [f"{n} {k}" for k, n in sorted(report.counts.items())]
+        total = output.plural(len(targets) + len(unreadable), "URL")
+        click.echo(f"{total}: {', '.join(parts)}; database {cfg.storage.path}", err=True)
+    if report.failed or report.errors:
         sys.exit(1)
 
 
-def _read_urls(args: tuple[str, ...]) -> list[str]:
+NO_URLS_GIVEN = "no URLs given: pass URLs as arguments or '-' to read them from stdin"
+NO_URLS_ON_STDIN = "no URLs on stdin: pipe one URL per line into 'scraper ingest -'"
+
+
+def _read_urls(args: tuple[str, ...]) -> tuple[list[str], list[pipeline.UrlResult]]:
+    """The URLs to ingest, and a failed result for each line or argument that is not UTF-8."""
     urls: list[str] = []
-    for arg in args:
+    unreadable: list[pipeline.UrlResult] = []
+    for number, arg in enumerate(args, 1):
         if arg == "-":
-            urls.extend(line.strip() for line in sys.stdin if line.strip() and not line.startswith("#"))
-        else:
+            _read_stdin(urls, unreadable)
+        elif arg.strip():
+            try:
+                arg.encode("utf-8")  # argv that is not UTF-8 arrives with surrogate escapes
+            except UnicodeEncodeError:
+                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                unreadable.append(_unreadable(shown, f"argument {number} is not UTF-8"))
+                continue
             urls.append(arg.strip())
-    return urls
+    return urls, unreadable
+
+
+def _read_stdin(urls: list[str], unreadable: list[pipeline.UrlResult]) -> None:
+    """Append stdin's URLs (one a line; blank lines and '#' comments skipped) to `urls`."""
+    for number, raw in enumerate(sys.stdin.buffer, 1):
+        try:
+            line = raw.decode("utf-8").removeprefix("\ufeff").strip()
+        except UnicodeDecodeError as exc:
+            shown = raw.decode("utf-8", "backslashreplace").strip()
+            where = f"byte 0x{raw[exc.start]:02x} at column {exc.start + 1}"
+            reason = f"stdin line {number} is not UTF-8 ({where}); save the list as UTF-8"
+            unreadable.append(_unreadable(shown, reason))
+            continue
+        if line and not line.startswith("#"):
+            urls.append(line)
+
+
+def _unreadable(shown: str, reason: str) -> pipeline.UrlResult:
+    return pipeline.UrlResult(shown or "-", "failed", reason=reason)
 
 
 def _print_result(result: pipeline.UrlResult) -> None:
@@ -158,10 +234,16 @@ def _print_result(result: pipeline.UrlResult) -> None:
 @cli.command("extract")
 @click.argument("target")
 @click.option(
-    "--format", "fmt", type=click.Choice(["json", "text", "markdown"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="How to print the article: JSON with every field, plain text, or Markdown.",
 )
 @click.option("--url", "page_url", help="The page's URL, when TARGET is a file (helps dates and links).")
 @click.option("--allow-private", is_flag=True, help="Allow a URL on loopback and private networks.")
+@shared_options
 @click.pass_obj
 def extract_cmd(state: State, target: str, fmt: str, page_url: str | None, allow_private: bool) -> None:
     """Extract the article from a file or URL and print it; nothing is stored.
@@ -258,7 +340,9 @@ def _filter_options(func: Any) -> Any:
     type=click.Choice(["table", "json", "jsonl", "csv"]),
     default="table",
     show_default=True,
+    help="A table with snippets, JSON, JSON lines or CSV.",
 )
+@shared_options
 @click.pass_obj
 def search(state: State, /, text: str, fmt: str, limit: int, offset: int, raw: bool, **filters: Any) -> None:
     """Full-text search over titles and texts, best matches first.
@@ -271,6 +355,8 @@ def search(state: State, /, text: str, fmt: str, limit: int, offset: int, raw: b
       scraper search "international exchanges" --since 2021-06-01 --site bjreview
       scraper search 国际 --format json
     """
+    if not text.strip():
+        raise click.UsageError('nothing to search for: give words, e.g. scraper search "trade talks"')
     cfg = state.config()
     try:
         rows = query.search(
@@ -286,9 +372,15 @@ def search(state: State, /, text: str, fmt: str, limit: int, offset: int, raw: b
 @cli.command()
 @_filter_options
 @click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "json", "csv"]), default="jsonl", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "json", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="JSON lines (one article a line), one JSON array, or CSV.",
 )
 @click.option("-o", "--output", "out", default="-", show_default=True, help="Output file; '-' is stdout.")
+@shared_options
 @click.pass_obj
 def export(state: State, /, fmt: str, out: str, **filters: Any) -> None:
     """Stream every article (all metadata, text and URLs) as JSON lines, JSON or CSV.
@@ -311,12 +403,21 @@ def export(state: State, /, fmt: str, out: str, **filters: Any) -> None:
                 count = output.write_json_texts(items, fmt, stream)
     except ScraperError as exc:
         raise RunFailed(str(exc)) from exc
-    click.echo(f"exported {count} articles", err=True)
+    if state.verbosity >= 0:
+        click.echo(f"exported {output.plural(count, 'article')}", err=True)
 
 
 @cli.command()
 @click.argument("key")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Readable text, or JSON with every field.",
+)
+@shared_options
 @click.pass_obj
 def show(state: State, key: str, fmt: str) -> None:
     """Show one article by id or URL: metadata, text, every URL and earlier versions.
@@ -339,28 +440,59 @@ def show(state: State, key: str, fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("urls", nargs=-1, metavar="[URL]...")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
 @click.option("--max-pages", type=click.IntRange(1), help="Pages per source this run (overrides max_pages).")
 @click.option("--dry-run", is_flag=True, help="Discover and list article URLs on stdout; store nothing.")
 @click.option("--allow-private", is_flag=True, help="Allow URLs on loopback and private networks.")
+@click.option(
+    "--sitemap", "sitemaps", multiple=True, metavar="URL", help="Crawl by URL: a sitemap (repeatable)."
+)
+@click.option(
+    "--feed", "feeds", multiple=True, metavar="URL", help="Crawl by URL: an RSS/Atom feed (repeatable)."
+)
+@click.option(
+    "--allow",
+    multiple=True,
+    metavar="REGEX",
+    help="Crawl by URL: follow only URLs matching this (repeatable; default: the URLs' own hosts).",
+)
+@click.option("--article-pattern", metavar="REGEX", help="Crawl by URL: store pages whose URL matches this.")
+@click.option(
+    "--max-depth", type=click.IntRange(0), help="Crawl by URL: links to follow from the start pages."
+)
+@shared_options
 @click.pass_obj
 def crawl(
-    state: State, sources: tuple[str, ...], max_pages: int | None, dry_run: bool, allow_private: bool
+    state: State,
+    /,
+    urls: tuple[str, ...],
+    sources: tuple[str, ...],
+    max_pages: int | None,
+    dry_run: bool,
+    allow_private: bool,
+    **by_url: Any,
 ) -> None:
-    """Crawl every configured source once: discover, fetch politely, store what is new.
+    """Crawl every configured source once (or the URLs given): discover, fetch politely, store what is new.
 
     The cron job. Progress goes to stderr (a live line on a terminal, one line
     per URL otherwise, errors only with -q), then a summary. Exits 1 when more
     than crawl.max_failure_ratio of fetches failed, 75 when another crawl runs.
+
+    With URLs (or --sitemap/--feed) no configured source is crawled: each host
+    of the URLs becomes a source named after it (without "www."), and the
+    other sections of config.yaml still apply.
 
     \b
     Example:
       scraper crawl
       scraper -q crawl --source bjreview --max-pages 100
       scraper crawl --dry-run
+      scraper crawl https://example.com/news/ --sitemap https://example.com/sitemap.xml \\
+          --article-pattern '/news/\\d+' --max-pages 50
     """
     state.allow_private = allow_private
-    cfg = state.config()
+    cfg = _crawl_config(state.config(), urls, sources, max_pages, by_url)
     mode = "quiet" if state.verbosity < 0 else "bar" if sys.stderr.isatty() else "lines"
     show = progress.Progress(sys.stderr, mode="quiet" if dry_run else mode)
     on_event = _dry_run_printer(show) if dry_run else show
@@ -380,6 +512,28 @@ def crawl(
     if state.verbosity >= 0:
         click.echo(_crawl_summary(report, cfg), err=True)
     sys.exit(report.exit_status)
+
+
+def _crawl_config(
+    cfg: Config,
+    urls: tuple[str, ...],
+    sources: tuple[str, ...],
+    max_pages: int | None,
+    by_url: dict[str, Any],
+) -> Config:
+    """The config to crawl: as loaded, or with one source per host of the URLs given."""
+    if not (urls or by_url["sitemaps"] or by_url["feeds"]):
+        used = [f"--{k.replace('_', '-')}" for k in ("allow", "article_pattern", "max_depth") if by_url[k]]
+        if used:
+            raise click.UsageError(f"{', '.join(used)}: only for a crawl by URL; give the URLs to crawl")
+        return cfg
+    if sources:
+        raise click.UsageError("--source picks configured sources; it cannot be combined with URLs")
+    try:
+        built = sources_from_urls(urls, max_pages=max_pages, **by_url)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    return dataclasses.replace(cfg, sources=built)
 
 
 def _dry_run_printer(show: progress.Progress) -> pipeline.Callback:
@@ -407,10 +561,21 @@ def _crawl_summary(report: Any, cfg: Config) -> str:
 @click.option(
     "--failures", default=10, show_default=True, type=click.IntRange(0), help="Recent failures to show."
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Readable tables, or JSON.",
+)
+@shared_options
 @click.pass_obj
 def stats(state: State, runs: int, failures: int, fmt: str) -> None:
-    """Show per-source totals, the last crawl runs and recent failures.
+    """Show per-source totals, the last crawl runs, recent failures and unreachable hosts.
+
+    Failures are a crawl's failed URLs and those whose last `scraper ingest`
+    failed (source "ingest"); unreachable hosts are those of the last run.
 
     \b
     Example:
@@ -429,12 +594,14 @@ def stats(state: State, runs: int, failures: int, fmt: str) -> None:
         ("Sources", data["sources"]),
         ("Last runs", data["runs"]),
         ("Recent failures", data["failures"]),
+        ("Unreachable hosts (last run)", data["unreachable"]),
     ):
         click.echo(f"{title}:")
         click.echo(output.plain_table(rows) if rows else "  (none)")
 
 
 @cli.command()
+@shared_options
 @click.pass_obj
 def migrate(state: State) -> None:
     """Create the database, or bring its schema up to date, and print the schema version.

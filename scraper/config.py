@@ -10,20 +10,41 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import re
 import types
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
 
 import yaml
+from cssselect import SelectorError
+from lxml.cssselect import CSSSelector
 
 from .errors import ConfigError
+from .urls import canonicalize_url
 
 DEFAULT_USER_AGENT = "scraper/0.1 (news corpus builder; +https://pypi.org/project/scraper/)"
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# What each list key holds, for the message when a lone string is given instead of a list.
+_LIST_ITEMS = {
+    "start_urls": "URLs",
+    "sitemaps": "URLs",
+    "feeds": "URLs",
+    "allow": "regular expressions",
+    "deny": "regular expressions",
+    "drop": "CSS selectors",
+}
+# The keys under a source's `rules` that hold CSS selectors (drop holds a list of them).
+_RULE_KEYS = tuple(f"rules.{name}" for name in ("title", "body", "date", "author", "source", "drop"))
+# Header and cookie names are HTTP tokens (RFC 9110 5.6.2): a space, colon or newline would let a
+# config value split or forge a header line (httpx refuses them only when the request is sent).
+_TOKEN_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_SPACE_RE = re.compile(r"\s")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab is allowed in header values
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +231,86 @@ def load_config(path: str | Path | None) -> Config:
     return dataclasses.replace(config, path=str(file))
 
 
+def is_crawlable_url(value: str) -> bool:
+    """An http(s) URL with a host, a valid port and no whitespace (checked before any network)."""
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises on a port that is not a number or out of range
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not _SPACE_RE.search(value)
+
+
+def sources_from_urls(
+    urls: Iterable[str],
+    *,
+    sitemaps: Iterable[str] = (),
+    feeds: Iterable[str] = (),
+    allow: Iterable[str] = (),
+    article_pattern: str | None = None,
+    max_depth: int | None = None,
+    max_pages: int | None = None,
+) -> tuple[Source, ...]:
+    """One Source per distinct host of the URLs, for `scraper crawl URL...` without configured sources.
+
+    A source is named after its host without "www."; a sitemap or feed joins the source of its host,
+    or makes its own. Without `allow`, each source stays on the hosts of its own URLs.
+
+    Raises:
+        ConfigError: a URL that is not http(s) with a host, or a pattern that is not a regex.
+    """
+    given = {"start_urls": list(urls), "sitemaps": list(sitemaps), "feeds": list(feeds)}
+    patterns = list(allow)
+    _check_crawl_args(given, patterns, article_pattern)
+    grouped: dict[str, dict[str, list[str]]] = {}
+    for kind, items in given.items():
+        for url in items:
+            name = (urlsplit(url).hostname or "").lower().rstrip(".").removeprefix("www.")
+            group = grouped.setdefault(name, {"start_urls": [], "sitemaps": [], "feeds": []})
+            group[kind].append(url.strip())
+    defaults = Source(name="")
+    return tuple(
+        Source(
+            name=name,
+            start_urls=tuple(dict.fromkeys(group["start_urls"])),
+            sitemaps=tuple(dict.fromkeys(group["sitemaps"])),
+            feeds=tuple(dict.fromkeys(group["feeds"])),
+            allow=tuple(patterns) or _host_patterns([u for items in group.values() for u in items]),
+            article_pattern=article_pattern,
+            max_depth=defaults.max_depth if max_depth is None else max_depth,
+            max_pages=defaults.max_pages if max_pages is None else max_pages,
+        )
+        for name, group in grouped.items()
+    )
+
+
+# The command-line option each kind of crawl URL comes from, for error messages.
+_CRAWL_URL_LABELS = {"start_urls": "URL", "sitemaps": "--sitemap", "feeds": "--feed"}
+
+
+def _check_crawl_args(given: dict[str, list[str]], allow: list[str], article_pattern: str | None) -> None:
+    """Every URL crawlable and every pattern a regex, else a ConfigError naming the option."""
+    for kind, items in given.items():
+        for url in items:
+            if not is_crawlable_url(url):
+                label = _CRAWL_URL_LABELS[kind]
+                raise ConfigError(
+                    f"{label} {url!r} is not an http(s) URL with a host, e.g. https://example.com/"
+                )
+    labelled = [("--allow", p) for p in allow] + [("--article-pattern", article_pattern or "")]
+    for label, pattern in labelled:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"{label} {pattern!r} is not a valid regular expression ({exc})") from exc
+
+
+def _host_patterns(urls: list[str]) -> tuple[str, ...]:
+    """Allow patterns keeping a crawl on these URLs' hosts (the default scope of start URLs)."""
+    netlocs = dict.fromkeys(canonicalize_url(u).split("/")[2] for u in urls)
+    return tuple("^https?://" + re.escape(netloc) + "(?:[/?]|$)" for netloc in netlocs)
+
+
 def parse_duration(value: Any) -> float:
     """Seconds from a number or a string such as '90', '15m', '7d'."""
     if isinstance(value, bool):
@@ -270,8 +371,12 @@ def _convert(hint: Any, value: Any, file: str, key: str) -> Any:
 def _convert_tuple(item: Any, value: Any, file: str, key: str) -> tuple[Any, ...]:
     if value is None:
         return ()
-    if isinstance(value, str) and item is str:
-        value = [value]
+    if isinstance(value, str):
+        # A lone string was once read as a one-item list, silently; "a b" then became one URL with a
+        # space. One rule for every list key: say so, and show how to write it.
+        leaf = re.sub(r"\[\d+\]", "", key).rsplit(".", 1)[-1]
+        what = _LIST_ITEMS.get(leaf, "strings")
+        raise ConfigError(f"{file}: {key} must be a list of {what}; write {leaf}: [{json.dumps(value)}]")
     if not isinstance(value, list):
         raise ConfigError(f"{file}: {key} must be a list, got {_show(value)}")
     return tuple(_convert(item, v, file, f"{key}[{i}]") for i, v in enumerate(value))
@@ -285,8 +390,15 @@ def _convert_pairs(value: Any, file: str, key: str) -> tuple[tuple[str, str], ..
         raise ConfigError(f"{file}: {key} must be a mapping of names to strings, got {_show(value)}")
     pairs = []
     for name, item in value.items():
-        if not isinstance(name, str) or not name.strip() or isinstance(item, (dict, list)) or item is None:
+        if not isinstance(name, str) or not _TOKEN_RE.match(name):
+            raise ConfigError(
+                f"{file}: {key}: {name!r} is not a valid name; use letters, digits and "
+                "!#$%&'*+-.^_`|~ (no spaces, colons or control characters)"
+            )
+        if isinstance(item, (dict, list)) or item is None:
             raise ConfigError(f"{file}: {key}.{name} must be a string, got {_show(item)}")
+        if _CONTROL_RE.search(str(item)):
+            raise ConfigError(f"{file}: {key}.{name} must not contain control characters, got {str(item)!r}")
         pairs.append((name, str(item)))
     return tuple(pairs)
 
@@ -295,16 +407,44 @@ def _convert_str(value: Any, file: str, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{file}: {key} must be a non-empty string, got {_show(value)}")
     base = re.sub(r"\[\d+\]", "", key)
-    if base.endswith(("start_urls", "sitemaps", "feeds")):
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+    leaf = base.rsplit(".", 1)[-1]
+    if leaf in ("start_urls", "sitemaps", "feeds"):
+        if not is_crawlable_url(value):
             raise ConfigError(f"{file}: {key} must be an http(s) URL with a host, got {value!r}")
-    if base.endswith(("allow", "deny", "article_pattern")):
+    elif leaf in ("allow", "deny", "article_pattern"):
         try:
             re.compile(value)
         except re.error as exc:
             raise ConfigError(f"{file}: {key} is not a valid regular expression ({exc}): {value!r}") from exc
+    elif leaf == "proxy":
+        _check_proxy(value, file, key)
+    elif leaf == "user_agent" and _CONTROL_RE.search(value):
+        raise ConfigError(f"{file}: {key} must not contain control characters, got {value!r}")
+    elif base.endswith(_RULE_KEYS):
+        _check_selector(value, file, key)
     return value
+
+
+def _check_proxy(value: str, file: str, key: str) -> None:
+    """An http(s) proxy URL with a host; a password in it is not repeated in the message."""
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        _ = parts.port  # raises on a port that is not a number or out of range
+    except ValueError:
+        ok = False
+    if not ok or any(c.isspace() for c in value):
+        shown = re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", value)
+        example = "http://proxy.example:3128"
+        raise ConfigError(f"{file}: {key} must be an http(s) proxy URL such as {example}, got {shown!r}")
+
+
+def _check_selector(value: str, file: str, key: str) -> None:
+    """A rules selector compiles as extraction will compile it (lxml's CSSSelector, HTML rules)."""
+    try:
+        CSSSelector(value, translator="html")
+    except (SelectorError, SyntaxError) as exc:
+        raise ConfigError(f"{file}: {key} is not a valid CSS selector ({exc}): {value!r}") from exc
 
 
 def _convert_number(hint: Any, value: Any, file: str, key: str) -> int | float:

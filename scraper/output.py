@@ -15,6 +15,11 @@ from typing import IO, Any
 _TABLE_COLUMNS = (("id", 6), ("published", 10), ("site", 14), ("title", 0))
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 URL', '2 URLs': a count with its noun in the right number (nouns taking a plain -s)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def write_rows(rows: Iterable[dict[str, Any]], fmt: str, stream: IO[str]) -> int:
     """Write rows in the format; returns how many were written."""
     writer = {"table": _write_table, "json": _write_json, "jsonl": _write_jsonl, "csv": _write_csv}[fmt]

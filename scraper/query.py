@@ -32,6 +32,14 @@ _MIN_TRIGRAM = 3
 # bm25 weights for the articles_fts columns (title, text): a title match weighs ten body matches.
 _TITLE_WEIGHT, _TEXT_WEIGHT = 10.0, 1.0
 QUERY_SECONDS = 10.0
+# Query caps, checked before SQLite sees the query: a 100 KB query took 2.4 GB, and 500 words could
+# not finish in QUERY_SECONDS. Measured on 100k articles (benchmarks/query_bench.py corpus, 2 cores):
+# memory grows with the query's length (the trigram index reads a long word as one phrase of
+# trigrams): 1,000 characters peak at 61-76 MB, 4,000 at 157 MB, one 10,000-character word at
+# 425 MB. Time grows with distinct terms that match often: the 32 most frequent words take 2.1 s,
+# 64 take 3.6 s (repeated terms are dropped by parse_terms). A real search is a few words.
+MAX_QUERY_CHARS = 1000
+MAX_QUERY_TERMS = 32
 # Snippets mark matches with these; a short-term snippet starts a little before the first match.
 _MARK_OPEN, _MARK_CLOSE = "[", "]"
 _SNIPPET_LEAD, _SNIPPET_CHARS = 40, 160
@@ -112,15 +120,19 @@ def _set_deadline(conn: sqlite3.Connection, seconds: float) -> None:
 
 
 def parse_terms(text: str) -> list[str]:
-    """The user's words and "quoted phrases", with FTS5 syntax taken as plain text."""
-    terms = []
+    """The user's distinct words and "quoted phrases", with FTS5 syntax taken as plain text.
+
+    A repeated term (any case) is kept once: it changes no match, and FTS5 slows down sharply on
+    repeats ('the' 32 times ran past QUERY_SECONDS on 100k articles; 32 distinct words take 1 s).
+    """
+    terms: dict[str, str] = {}
     # FTS5 reads a NUL as the end of the query string ("unterminated string")
     text = _CONTROL_RE.sub(" ", text)
     for phrase, word in _TERM_RE.findall(text):
         term = re.sub(r"\s+", " ", (phrase or word).replace('"', " ")).strip()
         if term:
-            terms.append(term)
-    return terms
+            terms.setdefault(term.lower(), term)
+    return list(terms.values())
 
 
 def _escape_like(text: str) -> str:
@@ -149,6 +161,7 @@ def search(
     filters = filters or Filters()
     where, params = filters.sql()
     short: list[str] = []
+    _check_size(text, text.split() if raw else parse_terms(text))
     if raw:
         match = text
         if not match.strip():
@@ -172,6 +185,18 @@ def search(
     finally:
         conn.close()
     return [_highlight(dict(r), short) for r in rows]
+
+
+def _check_size(text: str, terms: list[str]) -> None:
+    """Refuse a query over MAX_QUERY_CHARS or MAX_QUERY_TERMS before SQLite sees it."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"the query has {len(text):,} characters; search takes at most {MAX_QUERY_CHARS:,}: shorten it"
+        )
+    if len(terms) > MAX_QUERY_TERMS:
+        raise QueryError(
+            f"the query has {len(terms):,} terms; search takes at most {MAX_QUERY_TERMS}: use fewer words"
+        )
 
 
 def _contains_sql(term: str) -> tuple[str, list[Any]]:
@@ -411,12 +436,16 @@ def open_corpus(path: str | Path) -> Corpus:
 
 
 def crawl_stats(path: str | Path, *, runs: int = 10, failures: int = 10) -> dict[str, list[dict[str, Any]]]:
-    """Per-source totals, the last `runs` crawl runs and the last `failures` failed URLs.
+    """Per-source totals, the last `runs` crawl runs, the last `failures` failed URLs, unreachable hosts.
+
+    Failures are a crawl's failed frontier rows and the URLs whose last `scraper ingest` failed
+    (source "ingest"). Unreachable hosts are those of the last run's report, when it has one.
 
     Returns:
         {"sources": [{source, articles, queued, fetched, failed, skipped, last_fetch}],
          "runs": [{id, started, finished, exit_status, sources, new, updated, ..., failed}],
-         "failures": [{source, url, reason, attempts, last_fetch}]}
+         "failures": [{source, url, reason, attempts, last_fetch}],
+         "unreachable": [{origin, reason}]}
 
     Raises:
         StorageError: no database, or one no crawl has migrated yet.
@@ -424,15 +453,37 @@ def crawl_stats(path: str | Path, *, runs: int = 10, failures: int = 10) -> dict
     conn = connect_readonly(path)
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not {"frontier", "runs", "run_sources"} <= tables:
+        if not {"frontier", "runs", "run_sources", "fetch_log"} <= tables:
             raise StorageError(f"{path} has no crawl tables yet; run `scraper crawl` (or `scraper migrate`)")
         return {
             "sources": _rows(conn, _SOURCE_TOTALS_SQL),
             "runs": _rows(conn, _RUNS_SQL, [runs]),
-            "failures": _rows(conn, _FAILURES_SQL, [failures]),
+            "failures": _rows(conn, _FAILURES_SQL, [failures] * 3),
+            "unreachable": _last_run_unreachable(conn),
         }
     finally:
         conn.close()
+
+
+def _last_run_unreachable(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """{origin, reason} rows from the last run's `report` JSON; none when it has no readable report.
+
+    The column comes with the run-report schema step: on an older database, or for a run that was
+    killed before it wrote its report (NULL), or a report that is not the JSON object we write,
+    there is nothing to show, which is not an error.
+    """
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    if "report" not in columns:
+        return []
+    row = conn.execute("SELECT report FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    try:
+        report = json.loads(row[0]) if row and row[0] else None
+    except (TypeError, ValueError):
+        return []
+    unreachable = report.get("unreachable") if isinstance(report, dict) else None
+    if not isinstance(unreachable, dict):
+        return []
+    return [{"origin": str(origin), "reason": str(reason)} for origin, reason in unreachable.items()]
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -455,7 +506,27 @@ SELECT r.id, r.started, r.finished, r.exit_status, r.sources,
 FROM runs r LEFT JOIN run_sources s ON s.run_id = r.id
 GROUP BY r.id ORDER BY r.id DESC LIMIT ?
 """
+# fetch_log keeps no outcome, only the error text: these are how a skip's message starts
+# (SkippedContent in fetch: "skipped URL: not HTML, too large..."; NoArticleFound in pipeline.steps:
+# "no article at URL: ..."). A skip is no failure: the page came, and held no article.
+_SKIP_PREFIXES = ("skipped ", "no article at ")
 _FAILURES_SQL = """
-SELECT source, url, reason, attempts, last_fetch FROM frontier
-WHERE state = 'failed' ORDER BY last_fetch DESC LIMIT ?
-"""
+SELECT * FROM (
+    SELECT * FROM (
+        SELECT source, url, reason, attempts, last_fetch FROM frontier
+        WHERE state = 'failed' ORDER BY last_fetch DESC LIMIT ?
+    )
+    UNION ALL
+    SELECT * FROM (
+        -- ingest: URLs whose last fetch failed; URLs a crawl knows are in the frontier rows above
+        SELECT 'ingest' AS source, l.url, l.error AS reason,
+               (SELECT count(*) FROM fetch_log c WHERE c.url = l.url AND c.error IS NOT NULL) AS attempts,
+               l.at AS last_fetch
+        FROM fetch_log l
+        WHERE l.error IS NOT NULL AND NOT ({skips})
+          AND l.id = (SELECT max(m.id) FROM fetch_log m WHERE m.url = l.url)
+          AND NOT EXISTS (SELECT 1 FROM frontier f WHERE f.url = l.url)
+        ORDER BY l.id DESC LIMIT ?
+    )
+) ORDER BY last_fetch DESC LIMIT ?
+""".format(skips=" OR ".join(f"l.error LIKE '{prefix}%'" for prefix in _SKIP_PREFIXES))

@@ -285,3 +285,242 @@ def test_an_extractor_bug_on_one_page_is_recorded_and_the_run_goes_on(fresh_serv
     conn.close()
     assert "extractor failed" in error
     assert "please report it" in error
+
+
+# --- shared options before or after the subcommand (issue 9) ---
+
+SHARED_COMMANDS = {
+    # command -> arguments that finish quickly without a network (loopback is refused by default)
+    "ingest": ["http://127.0.0.1:1/story.html"],
+    "extract": [str(PAGES / "bjreview-century" / "page.html")],
+    "search": ["trade"],
+    "export": [],
+    "show": ["1"],
+    "crawl": [],
+    "stats": [],
+    "migrate": [],
+}
+
+
+def test_shared_commands_cover_every_command():
+    assert set(SHARED_COMMANDS) == set(cli.commands)
+
+
+def _shared_config(tmp_path: Path) -> Path:
+    config = tmp_path / "shared.yaml"
+    config.write_text(
+        f"storage:\n  path: {tmp_path / 'from-config.db'}\n"
+        "sources:\n  - name: closed\n    start_urls: ['http://127.0.0.1:1/']\n    max_pages: 1\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+@pytest.mark.parametrize("command", sorted(SHARED_COMMANDS))
+@pytest.mark.parametrize("option", ["--db", "--config", "-q", "-v"])
+def test_shared_option_after_the_subcommand_acts_as_before_it(tmp_path, command, option):
+    """`scraper CMD ... --db x` does what `scraper --db x CMD ...` does, for every command."""
+    config = _shared_config(tmp_path)
+    value = {"--db": [str(tmp_path / "given.db")], "--config": [str(config)]}.get(option, [])
+    base = ["--config", str(config)] if option != "--config" else []
+    runner = CliRunner()
+    before = runner.invoke(cli, [*base, option, *value, command, *SHARED_COMMANDS[command]])
+    for path in tmp_path.glob("*.db*"):
+        path.unlink()
+    after = runner.invoke(cli, [*base, command, *SHARED_COMMANDS[command], option, *value])
+    assert "No such option" not in after.output
+    assert (after.exit_code, after.stdout) == (before.exit_code, before.stdout), after.output
+    if option == "--db" and command in ("ingest", "migrate"):
+        assert (tmp_path / "given.db").exists()
+
+
+@pytest.mark.parametrize("command", sorted(SHARED_COMMANDS))
+def test_config_after_the_subcommand_wins(tmp_path, command):
+    config = _shared_config(tmp_path)
+    missing = tmp_path / "missing.yaml"
+    args = ["--config", str(config), command, *SHARED_COMMANDS[command], "--config", str(missing)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert f"{missing}: file not found" in result.output
+
+
+def test_db_after_the_subcommand_wins(tmp_path):
+    first, second = tmp_path / "first.db", tmp_path / "second.db"
+    result = CliRunner().invoke(cli, ["--db", str(first), "migrate", "--db", str(second)])
+    assert result.exit_code == 0, result.output
+    assert str(second) in result.stdout
+    assert second.exists()
+    assert not first.exists()
+
+
+def test_quiet_after_the_subcommand_beats_verbose_before_it(fresh_server, make_config):
+    config = make_config()
+    result = run(config, "-v", "ingest", fresh_server.url("/status/404"), "-q")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("failed ")
+    assert "URL" not in result.stderr  # no summary under -q
+    assert " INFO " not in result.stderr
+
+
+def test_ingest_db_after_the_subcommand(fresh_server, tmp_path):
+    """The issue's example: `scraper ingest --db x.db URL` failed with "No such option"."""
+    db = tmp_path / "x.db"
+    result = CliRunner().invoke(
+        cli, ["ingest", "--db", str(db), "--allow-private", fresh_server.url(BJREVIEW_PATH)]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("new ")
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM articles").fetchone() == (1,)
+
+
+def test_every_command_lists_the_shared_options_in_its_help():
+    runner = CliRunner()
+    for name in cli.commands:
+        text = runner.invoke(cli, [name, "--help"]).stdout
+        for option in ("--config", "--db", "-q, --quiet", "-v, --verbose"):
+            assert option in text, (name, option)
+
+
+# --- -q means errors only; counts in the right number (issue 9) ---
+
+
+def test_quiet_ingest_prints_no_summary_and_one_url_is_singular(fresh_server, make_config):
+    config = make_config()
+    url = fresh_server.url(BJREVIEW_PATH)
+    loud = run(config, "ingest", url)
+    assert "1 URL: 1 new;" in loud.stderr
+    quiet = run(config, "-q", "ingest", url)
+    assert quiet.exit_code == 0
+    assert quiet.stdout.startswith("unchanged ")  # stdout is data: it stays
+    assert quiet.stderr == ""
+
+
+def test_quiet_export_prints_no_count_and_one_article_is_singular(fresh_server, make_config):
+    config = make_config()
+    assert run(config, "ingest", fresh_server.url(BJREVIEW_PATH)).exit_code == 0
+    loud = run(config, "export")
+    assert loud.stderr.strip() == "exported 1 article"
+    quiet = run(config, "export", "-q")
+    assert quiet.exit_code == 0
+    assert quiet.stderr == ""
+    assert json.loads(quiet.stdout)["title"] == BJREVIEW["title"]
+
+
+def test_plural():
+    from scraper.output import plural
+
+    assert [plural(n, "URL") for n in (0, 1, 2)] == ["0 URLs", "1 URL", "2 URLs"]
+
+
+# --- reading URLs (issue 9) ---
+
+
+def test_empty_stdin_says_no_urls_on_stdin(make_config):
+    result = CliRunner().invoke(cli, ["--config", str(make_config()), "ingest", "-"], input=b"")
+    assert result.exit_code == 2
+    assert "no URLs on stdin" in result.output
+    comments = CliRunner().invoke(cli, ["--config", str(make_config()), "ingest", "-"], input=b"# x\n\n")
+    assert "no URLs on stdin" in comments.output
+
+
+def test_a_stdin_line_that_is_not_utf8_fails_alone(fresh_server, make_config):
+    """One line of stdin that is not UTF-8 used to abort `ingest -`: 0 of 3 stored."""
+    config = make_config()
+    first = fresh_server.url(BJREVIEW_PATH)
+    second = fresh_server.url("/pages/bssnews-district/page.html")
+    data = f"{first}\n".encode() + b"http://127.0.0.1/caf\xe9.html\n" + f"{second}\n".encode()
+    result = CliRunner().invoke(cli, ["--config", str(config), "ingest", "-"], input=data)
+    assert result.exit_code == 1
+    failed = [line for line in result.stdout.splitlines() if line.startswith("failed")]
+    assert len(failed) == 1
+    assert "stdin line 2 is not UTF-8" in failed[0]
+    assert "0xe9" in failed[0]
+    assert sorted(line.split()[0] for line in result.stdout.splitlines()) == ["failed", "new", "new"]
+    assert len(rows(config)) == 2
+    assert "3 URLs: 1 failed, 2 new" in result.stderr
+    assert "stdin line 2" not in result.stderr  # one line per failure: stdout's `failed` line
+
+
+def test_ingest_failure_is_one_line(fresh_server, make_config):
+    """A failure is printed once (stdout's `failed` line), not again as an ERROR log line."""
+    config = make_config()
+    url = fresh_server.url("/status/404")
+    result = run(config, "ingest", url)
+    assert result.exit_code == 1
+    assert [line.split()[0] for line in result.stdout.splitlines()] == ["failed"]
+    assert url not in result.stderr
+    assert result.stderr.splitlines() == [f"1 URL: 1 failed; database {config.parent / 'articles.db'}"]
+    verbose = run(config, "-v", "ingest", url)
+    assert url in verbose.stderr  # the per-URL log line is there at -v
+
+
+# --- crawl by URL, without configured sources (issue 9) ---
+
+SITE_ARTICLES = {f"/site/articles/a{n:02d}.html" for n in range(1, 43)}
+
+
+def _crawl_settings(tmp_path: Path) -> Path:
+    """A config with no source to crawl by URL: its other sections (fast politeness) still apply."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"storage:\n  path: {tmp_path / 'articles.db'}\n"
+        "fetch:\n  retries: 0\n  timeout: 5\n  deadline: 10\n"
+        "crawl:\n  per_host_delay: 0\n  max_crawl_delay: 0.05\n  workers: 1\n  concurrency: 4\n"
+        # a configured source that must not be crawled when URLs are given (port 1: nothing listens)
+        "sources:\n  - name: configured\n    start_urls: ['http://127.0.0.1:1/']\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_crawl_by_url_stores_the_site(server, tmp_path):
+    config = _crawl_settings(tmp_path)
+    args = [server.url("/site/"), "--allow-private", "--article-pattern", r"/a\d+\.html(?:\?|$)"]
+    args += ["--max-depth", "2", "--sitemap", server.url("/site/sitemap_index.xml")]
+    args += ["--feed", server.url("/site/feed.xml")]
+    result = CliRunner().invoke(cli, ["--config", str(config), "crawl", *args])
+    assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(tmp_path / "articles.db")
+    try:
+        urls = [u for (u,) in conn.execute("SELECT url FROM articles")]
+        sites = {s for (s,) in conn.execute("SELECT DISTINCT source FROM frontier")}
+        [(run_sources,)] = conn.execute("SELECT sources FROM runs").fetchall()
+    finally:
+        conn.close()
+    assert {url.removeprefix(server.base_url) for url in urls} == SITE_ARTICLES
+    assert len(urls) == len(SITE_ARTICLES)
+    assert sites == {"127.0.0.1"}
+    assert "configured" not in run_sources
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ftp://example.com/"], "URL 'ftp://example.com/' is not an http(s) URL"),
+        (["http://example.com/a b"], "is not an http(s) URL"),
+        (["http://example.com/", "--allow", "(x"], "--allow '(x' is not a valid regular expression"),
+        (["http://example.com/", "--article-pattern", "[x"], "--article-pattern '[x' is not a valid"),
+        (["--sitemap", "sitemap.xml"], "--sitemap 'sitemap.xml' is not an http(s) URL"),
+        (["--article-pattern", "x"], "--article-pattern: only for a crawl by URL"),
+        (["http://example.com/", "--source", "bjreview"], "--source picks configured sources"),
+    ],
+)
+def test_crawl_by_url_arguments_are_checked_before_any_network(tmp_path, args, message):
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "x.db"), "crawl", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_every_option_of_every_command_is_explained():
+    import click
+
+    for name, command in cli.commands.items():
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, (name, param.name)
+    crawl_help = CliRunner().invoke(cli, ["crawl", "--help"]).stdout
+    for option in ("[URL]...", "--sitemap URL", "--feed URL", "--allow REGEX", "--article-pattern REGEX"):
+        assert option in crawl_help
+    assert "--max-depth" in crawl_help
+    assert "scraper crawl https://" in crawl_help  # an example of a crawl by URL

@@ -17,7 +17,15 @@ from scraper import open_corpus, store
 from scraper.cli import cli
 from scraper.errors import QueryError
 from scraper.models import Article
-from scraper.query import Filters, count_articles, iter_articles, parse_terms, search, show
+from scraper.query import (
+    Filters,
+    count_articles,
+    crawl_stats,
+    iter_articles,
+    parse_terms,
+    search,
+    show,
+)
 
 NOW = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 CORPUS = [
@@ -334,3 +342,120 @@ def test_sqlite_encoded_json_equals_python_rows(corpus_db):
     assert encoded == list(iter_articles(corpus_db))
     zh = [json.loads(item) for item in iter_article_json(corpus_db, filters=Filters(lang="zh"))]
     assert [r["title"] for r in zh] == ["北京举行国际交流活动", "上海港口吞吐量创新高"]
+
+
+# --- stats: ingest failures and unreachable hosts (issue 9) ---
+
+
+def _runs_db(tmp_path, reports=None):
+    """A migrated database with two crawl runs; `reports` adds the `runs.report` column the run-report
+    work brings, with these values for runs 1 and 2 (the ALTER is the test's own, not a migration)."""
+    path = tmp_path / "runs.db"
+    db = store.open_db(path)
+    for day in (1, 2):
+        store.start_run(db, ["news"], started=NOW.replace(day=day), pid=1)
+    if reports is not None:
+        db.conn.execute("ALTER TABLE runs ADD COLUMN report TEXT")
+        for run_id, report in enumerate(reports, 1):
+            db.conn.execute("UPDATE runs SET report = ? WHERE id = ?", [report, run_id])
+        db.conn.commit()
+    db.close()
+    return path
+
+
+LAST_REPORT = json.dumps(
+    {
+        "sources": {},
+        "unreachable": {"http://down.example": "DNS: name not known", "https://b.example": "robots.txt 503"},
+        "errors": [],
+        "stopped": None,
+        "duration": 1.5,
+        "pages_per_s": 0.0,
+        "exit_reason": "a source was unreachable",
+    }
+)
+
+
+def test_stats_shows_the_last_runs_unreachable_hosts(tmp_path):
+    older = json.dumps({"unreachable": {"http://old.example": "timeout"}})
+    path = _runs_db(tmp_path, [older, LAST_REPORT])
+    assert crawl_stats(path)["unreachable"] == [
+        {"origin": "http://down.example", "reason": "DNS: name not known"},
+        {"origin": "https://b.example", "reason": "robots.txt 503"},
+    ]
+    result = CliRunner().invoke(cli, ["--db", str(path), "stats"])
+    assert result.exit_code == 0, result.output
+    section = result.stdout.split("Unreachable hosts (last run):")[1]
+    assert "http://down.example" in section
+    assert "DNS: name not known" in section
+    assert "old.example" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "reports",
+    [
+        None,
+        [LAST_REPORT, None],
+        [LAST_REPORT, "{not json"],
+        [LAST_REPORT, "[1, 2]"],
+        [LAST_REPORT, '{"x": 1}'],
+    ],
+    ids=["no-column", "null", "bad-json", "not-an-object", "no-key"],
+)
+def test_stats_reads_the_report_defensively(tmp_path, reports):
+    path = _runs_db(tmp_path, reports)
+    assert crawl_stats(path)["unreachable"] == []
+    result = CliRunner().invoke(cli, ["--db", str(path), "stats"])
+    assert result.exit_code == 0, result.output
+    assert "Unreachable hosts (last run):\n  (none)" in result.stdout
+
+
+def test_stats_shows_ingest_failures(fresh_server, tmp_path):
+    db = tmp_path / "ingest.db"
+    gone, pdf = fresh_server.url("/status/410"), fresh_server.url("/pdf")
+    result = CliRunner().invoke(cli, ["--db", str(db), "ingest", "--allow-private", gone, pdf])
+    assert result.exit_code == 1
+    data = json.loads(CliRunner().invoke(cli, ["--db", str(db), "stats", "--format", "json"]).stdout)
+    [failure] = data["failures"]  # the PDF was skipped (it came, but is no article): not a failure
+    assert (failure["source"], failure["url"], failure["attempts"]) == ("ingest", gone, 1)
+    assert "HTTP 410" in failure["reason"]
+    text = CliRunner().invoke(cli, ["--db", str(db), "stats"]).stdout
+    assert gone in text.split("Recent failures:")[1]
+
+
+# --- query caps (issue 9) ---
+
+
+def test_a_100_kb_query_exits_2_naming_the_cap(corpus_db):
+    from scraper.query import MAX_QUERY_CHARS
+
+    result = run("--db", str(corpus_db), "search", "trade " * 17_000)
+    assert result.exit_code == 2
+    assert f"search takes at most {MAX_QUERY_CHARS:,}" in result.output
+    assert "the query has 102,000 characters" in result.output
+    assert len(result.output) < 500  # one error line under click's usage lines; the query is not echoed
+
+
+def test_too_many_terms_exits_2_naming_the_cap(corpus_db):
+    from scraper.query import MAX_QUERY_TERMS
+
+    words = " ".join(f"w{i:03d}" for i in range(MAX_QUERY_TERMS + 1))
+    result = run("--db", str(corpus_db), "search", words)
+    assert result.exit_code == 2
+    assert (
+        f"the query has {MAX_QUERY_TERMS + 1} terms; search takes at most {MAX_QUERY_TERMS}" in result.output
+    )
+    with pytest.raises(QueryError):
+        search(corpus_db, words, raw=True)
+    assert search(corpus_db, " ".join(f"w{i:03d}" for i in range(MAX_QUERY_TERMS))) == []
+
+
+def test_repeated_terms_count_once():
+    assert parse_terms("trade Trade TRADE talks trade") == ["trade", "talks"]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\t\n"])
+def test_empty_search_exits_2(corpus_db, text):
+    result = run("--db", str(corpus_db), "search", text)
+    assert result.exit_code == 2
+    assert "nothing to search for" in result.output

@@ -76,7 +76,8 @@ async def _process(
             store.log_fetch(db, url, page.status, None, now)
     except ScraperError as exc:
         outcome, status = failure_outcome(exc)
-        (logger.warning if outcome == "skipped" else logger.error)("%s %s: %s", outcome, url, exc)
+        # INFO: the CLI's `failed`/`skipped` line is the record; an ERROR log line would print it twice
+        logger.info("%s %s: %s", outcome, url, exc)
         store.record_fetch(db, url, status, str(exc), now)
         return UrlResult(url, outcome, reason=str(exc))
     logger.info("%s %s", saved.outcome.value, url)
