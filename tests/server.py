@@ -13,6 +13,8 @@ Routes (query parameters optional):
     /flaky/<n>?key=K             503 for the first n requests per (n, key), then an HTML page
     /retry-after/<secs>?key=K    429 with "Retry-After: <secs>" once per key, then an HTML page;
                                  &date=1 sends an HTTP-date instead of seconds
+    /retry-after-raw?value=V&code=C   C (503) with "Retry-After: V", V sent as latin-1 bytes, so
+                                 value=%C2%B2 ("²") sends the one byte 0xB2
     /slow?size=N&delay=S         Content-Length N, then one byte every S seconds (defaults 100, 0.5)
     /redirect/<n>?code=C         a chain of n relative redirects ending on an HTML page
     /redirect-to?url=U&code=C    one redirect to U (absolute or relative, any scheme)
@@ -400,6 +402,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(304, b"", None, ETag=ETAG, Last_Modified=LAST_MODIFIED)
         else:
             self._send(200, html_page("Versioned page"), "text/html", ETag=ETAG, Last_Modified=LAST_MODIFIED)
+
+    def route_retry_after_raw(self) -> None:
+        # send_header encodes as latin-1: each character of the value becomes one byte
+        code = int(self.query.get("code", "503"))
+        self._send(code, html_page("Retry later"), Retry_After=self.query.get("value", ""))
 
 
 def _blocks(size: int, block: int = 65536) -> Iterator[bytes]:

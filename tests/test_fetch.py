@@ -14,10 +14,13 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scraper.config import FetchConfig
 from scraper.errors import BlockedAddress, FetchError, SkippedContent
 from scraper.fetch import (
+    MAX_RETRY_AFTER_SECONDS,
     Fetcher,
     check_address,
     is_retryable,
@@ -283,6 +286,38 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("-5", now) is None
     assert parse_retry_after("soon", now) is None
     assert parse_retry_after("1.5", now) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["²", "\u0663", "\u0661\u0662", "1e9", "-1", "+5", "0x10", "inf", "nan", "1_000", "\x00",
+     "9" * 5000, "Thu, 01 Jan 99999 12:00:00 GMT", "Thu, 01 Jan 2026 12:00:00 +9999",
+     "Mon, 32 Foo 2020 25:61:61 GMT", "Fri, 31 Dec 9999 23:59:59 -2359", "\ufffd\ufffd"],
+)  # fmt: skip
+def test_parse_retry_after_odd_values_never_raise(value: str) -> None:
+    delay = parse_retry_after(value)
+    assert delay is None or 0.0 <= delay <= MAX_RETRY_AFTER_SECONDS
+
+
+@given(st.text())
+def test_parse_retry_after_any_text_is_none_or_a_sane_delay(value: str) -> None:
+    delay = parse_retry_after(value)
+    assert delay is None or 0.0 <= delay <= MAX_RETRY_AFTER_SECONDS
+
+
+@pytest.mark.parametrize("code", [503, 429])
+def test_retry_after_superscript_byte_is_ignored(
+    fresh_server: FixtureServer, fetch_config: FetchConfig, code: int
+) -> None:
+    # "Retry-After: \xb2": one latin-1 byte, "²", for which str.isdigit() is true but float() raises.
+    sleep = SleepRecorder()
+    url = fresh_server.url(f"/retry-after-raw?value=%C2%B2&code={code}")
+    with pytest.raises(FetchError) as info:
+        fetch(fetch_config, url, sleep=sleep)
+    assert str(info.value) == f"GET {url} failed: HTTP {code} after 3 attempts"
+    assert info.value.status == code
+    assert len(fresh_server.requests_to("/retry-after-raw")) == 3
+    assert all(0 <= d <= fetch_config.max_backoff for d in sleep.delays)  # backoff, not Retry-After
 
 
 # --- redirects -------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import datetime as dt
 import email.utils
 import inspect
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -68,6 +69,12 @@ _BACKOFF_START = (
 # scrapy's RETRY_HTTP_CODES: timeouts, rate limits and server-side failures that often pass.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# Retry-After delay-seconds is 1*DIGIT in ASCII (RFC 9110 10.2.3). str.isdigit() also accepts "²"
+# and other Unicode digits that float() rejects, so a single 0xB2 byte used to crash the crawl.
+_DELAY_SECONDS_RE = re.compile(r"[0-9]+", re.ASCII)
+# The longest Retry-After kept as given: a week. fetch.max_retry_after caps the wait anyway; this
+# only keeps absurd values ("9" x 400 is inf as a float) finite for anyone else who reads them.
+MAX_RETRY_AFTER_SECONDS = 7 * 86400.0
 
 
 _T = TypeVar("_T")
@@ -99,19 +106,20 @@ def is_retryable(exc: BaseException) -> bool:
 
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After header (delay-seconds or an HTTP-date); None if unusable."""
-    if value is None or not value.strip():
+    text = (value or "").strip()
+    if not text:
         return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
+    if _DELAY_SECONDS_RE.fullmatch(text):
+        # float() of a digit string never raises (a huge one is inf); the ceiling keeps it finite
+        return min(float(text), MAX_RETRY_AFTER_SECONDS)
     try:
         when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # year 99999, offset +9999, garbage
         return None
     if when.tzinfo is None:  # "-0000" means UTC with no zone information (RFC 5322)
         when = when.replace(tzinfo=dt.timezone.utc)
     now = now or dt.datetime.now(dt.timezone.utc)
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, (when - now).total_seconds()), MAX_RETRY_AFTER_SECONDS)
 
 
 class Fetcher:
