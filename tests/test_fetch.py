@@ -7,10 +7,12 @@ import dataclasses
 import datetime as dt
 import email.utils
 import gc
+import re
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -18,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scraper.config import FetchConfig
-from scraper.errors import BlockedAddress, FetchError, SkippedContent
+from scraper.errors import BlockedAddress, FetchError, InvalidURL, SkippedContent
 from scraper.fetch import (
     MAX_RETRY_AFTER_SECONDS,
     Fetcher,
@@ -508,6 +510,138 @@ def test_non_http_urls_are_refused(fetch_config: FetchConfig, url: str) -> None:
     with pytest.raises(FetchError, match="refused") as info:
         fetch(fetch_config, url, resolve=_no_dns)
     assert info.value.attempts == 1
+
+
+# --- URL validation before any network ----------------------------------------------------------------
+
+
+class RecordingResolver:
+    """A resolver that remembers every host it is asked for and answers 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.hosts: list[str] = []
+
+    async def __call__(self, host: str) -> list[str]:
+        self.hosts.append(host)
+        return ["127.0.0.1"]
+
+
+@pytest.mark.parametrize("allow_private", [True, False])
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://exa mple.test/", "a space at position 10"),
+        ("http://example.test/a b", "a space at position 21"),
+        ("http://example.test/caf\udce9", "a byte that is not UTF-8"),  # a non-UTF-8 stdin line
+        ("http://example.test/\x00", "the control character \\x00"),
+        ("http://example.test:65536/", "port 65536 is out of range"),
+        ("http://example.test:-1/", "port '-1' is not a number"),
+        ("http://a..b/", "empty label"),
+        ("http://xn--/", "malformed IDNA label"),
+        ("http://" + "a" * 64 + ".test/", "a label of 64 characters"),
+        ("http://10.0.0.1:99999/", "port 99999 is out of range"),  # invalid before it is private
+    ],
+)
+def test_invalid_urls_are_refused_before_any_network(
+    fresh_server: FixtureServer, fetch_config: FetchConfig, url: str, reason: str, allow_private: bool
+) -> None:
+    cfg = dataclasses.replace(fetch_config, allow_private_addresses=allow_private)
+    resolver = RecordingResolver()
+    sleep = SleepRecorder()
+    with pytest.raises(InvalidURL) as info:
+        fetch(cfg, url, resolve=resolver, sleep=sleep)
+    assert reason in str(info.value)
+    assert str(info.value).startswith("refused ")
+    assert str(info.value).isprintable()
+    assert info.value.url == url
+    assert info.value.status is None
+    assert info.value.attempts == 1
+    assert resolver.hosts == []  # no DNS, not even once
+    assert sleep.delays == []  # never retried
+    assert not is_retryable(info.value)
+
+
+_BAD_TARGETS = [
+    ("http://127.0.0.1:65536/", "port 65536 is out of range"),
+    ("http://127.0.0.1:99999/", "port 99999 is out of range"),
+    ("http://127.0.0.1:-1/", "port '-1' is not a number"),
+    ("http://a..b/", "host 'a..b' has an empty label"),
+    ("http://xn--/", "malformed IDNA label 'xn--'"),
+    ("http://" + "a" * 64 + ".test/", "a label of 64 characters; DNS allows at most 63"),
+    ("http://a b/", "a space"),
+]
+
+
+@pytest.mark.parametrize(("target", "reason"), _BAD_TARGETS)
+def test_redirect_to_an_invalid_url_is_a_fetch_error(
+    fresh_server: FixtureServer, fetch_config: FetchConfig, target: str, reason: str
+) -> None:
+    # Before: OverflowError (port), UnicodeError/IDNAError (hosts) or UnicodeEncodeError escaped httpx.
+    url = fresh_server.url("/redirect-to?url=" + quote(target, safe=""))
+    resolver = RecordingResolver()
+    with pytest.raises(InvalidURL) as info:
+        fetch(fetch_config, url, resolve=resolver)
+    message = str(info.value)
+    assert message.startswith(f"GET {url} failed: it redirects to ")
+    assert reason in message
+    assert message.isprintable()
+    assert info.value.url == url
+    assert info.value.attempts == 1
+    assert len(fresh_server.requests) == 1
+    assert resolver.hosts == []
+
+
+@pytest.mark.parametrize(("target", "reason"), _BAD_TARGETS[:6])
+def test_redirect_of_robots_or_sitemap_to_an_invalid_url(
+    fresh_server: FixtureServer, fetch_config: FetchConfig, target: str, reason: str
+) -> None:
+    # fetch_bytes serves robots.txt, sitemaps and feeds: the same checks apply.
+    url = fresh_server.url("/redirect-to?url=" + quote(target, safe=""))
+
+    async def go() -> None:
+        async with Fetcher(fetch_config, sleep=SleepRecorder()) as fetcher:
+            await fetcher.fetch_bytes(url, accept="text/plain")
+
+    with pytest.raises(InvalidURL, match=re.escape(reason)):
+        run(go())
+    assert len(fresh_server.requests) == 1
+
+
+def test_refused_addresses_still_refused_after_validation(
+    fresh_server: FixtureServer, fetch_config: FetchConfig
+) -> None:
+    cfg = dataclasses.replace(fetch_config, allow_private_addresses=False)
+    with pytest.raises(BlockedAddress, match=r"10\.0\.0\.1 is a private address"):
+        fetch(cfg, "http://10.0.0.1:8080/", resolve=_no_dns)
+    with pytest.raises(BlockedAddress, match=r"127\.0\.0\.1 is a loopback address"):
+        fetch(cfg, fresh_server.url("/html"), resolve=_no_dns)
+    with pytest.raises(BlockedAddress, match=r"rebind\.test resolves to 127\.0\.0\.1"):
+        fetch(cfg, f"http://rebind.test:{fresh_server.port}/html", resolve=RecordingResolver())
+    assert fresh_server.requests == []
+
+
+@pytest.mark.parametrize("allow_private", [True, False])
+@pytest.mark.parametrize(
+    "error", [UnicodeError("label too long"), ValueError("embedded null byte"), OverflowError("port")]
+)
+def test_library_errors_while_resolving_become_fetch_errors(
+    fresh_server: FixtureServer, fetch_config: FetchConfig, error: Exception, allow_private: bool
+) -> None:
+    # getaddrinfo's IDNA codec raises UnicodeError for names it cannot encode; the connection path
+    # (allow_private) and the address check (not allow_private) both end in one FetchError.
+    cfg = dataclasses.replace(fetch_config, allow_private_addresses=allow_private)
+
+    async def resolve(host: str) -> list[str]:
+        raise error
+
+    url = f"http://odd.test:{fresh_server.port}/html"
+    with pytest.raises(FetchError) as info:
+        fetch(cfg, url, resolve=resolve)
+    assert info.value.__cause__ is error
+    assert str(info.value).startswith(f"refused {url}: ")
+    assert type(error).__name__ in str(info.value)
+    assert info.value.attempts == 1
+    assert fresh_server.requests == []
 
 
 # --- content checks and caps -------------------------------------------------------------------------

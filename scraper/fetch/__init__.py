@@ -30,9 +30,9 @@ from tenacity.wait import wait_exponential_jitter
 
 from ..config import FetchConfig
 from ..encoding import decode_html
-from ..errors import BlockedAddress, FetchError, SkippedContent
+from ..errors import BlockedAddress, FetchError, InvalidURL, SkippedContent
 from ..models import Page, Resource
-from ..urls import check_url_scheme
+from ..urls import shown_url, url_problem
 from .body import check_sniffed, read_body, sniff_binary
 from .network import (
     _LOCATION,
@@ -97,7 +97,7 @@ class _DeadlineExceeded(httpx.TimeoutException):
 
 def is_retryable(exc: BaseException) -> bool:
     """True for failures worth another attempt: transport errors and HTTP 408, 429, 500, 502-504."""
-    if isinstance(exc, (BlockedAddress, SkippedContent, httpx.UnsupportedProtocol)):
+    if isinstance(exc, (BlockedAddress, InvalidURL, SkippedContent, httpx.UnsupportedProtocol)):
         return False
     if isinstance(exc, _BadStatus):
         return exc.status in RETRY_STATUSES
@@ -259,28 +259,46 @@ class Fetcher:
         current = url
         for _hop in range(self.cfg.max_redirects + 1):
             await self._check_hop(url, current)
+            response = await self._open(url, current, headers)
             try:
-                async with self._client.stream(
-                    "GET", current, headers=headers, timeout=self._timeout, follow_redirects=False
-                ) as response:
-                    target = _redirect_target(current, response)
-                    if target is None:
-                        return await read(url, current, response)
-            except _Refused as exc:
-                raise _blocked(current, str(exc)) from None
+                target = _redirect_target(current, response)
+                if target is None:
+                    return await read(url, current, response)
+            finally:
+                await response.aclose()
             logger.debug("redirect %s -> %s (HTTP %d)", current, target, response.status_code)
             current = target
         n = self.cfg.max_redirects
         raise FetchError(url, f"GET {url} failed: more than {_plural(n, 'redirect')} (fetch.max_redirects)")
 
     async def _check_hop(self, url: str, current: str) -> None:
-        check_url_scheme(current)
+        """Validate a hop's URL, then (unless private addresses are allowed) its addresses."""
+        problem = url_problem(current)
+        if problem is not None:
+            raise _invalid(url, current, problem)
         if self.cfg.allow_private_addresses:
             return
         try:
             await check_address(current, self._resolve)
         except OSError as exc:
             raise httpx.ConnectError(f"cannot resolve {urlsplit(current).hostname}: {exc}") from exc
+        except (ValueError, OverflowError) as exc:  # UnicodeError: getaddrinfo's IDNA codec refused the name
+            raise _invalid(url, current, f"the host cannot be looked up ({_describe(exc)})") from exc
+
+    async def _open(self, url: str, current: str, headers: dict[str, str]) -> httpx.Response:
+        """Send one GET and return the response unread; errors about the URL itself become InvalidURL.
+
+        httpx, IDNA and the socket layer raise InvalidURL, UnicodeError, ValueError or OverflowError
+        for a URL they cannot encode or connect to; validation refuses those first, and this is the
+        backstop, so none of them leaves the fetch stage.
+        """
+        try:
+            request = self._client.build_request("GET", current, headers=headers, timeout=self._timeout)
+            return await self._client.send(request, stream=True, follow_redirects=False)
+        except _Refused as exc:
+            raise _blocked(current, str(exc)) from None
+        except (httpx.InvalidURL, ValueError, OverflowError) as exc:  # UnicodeError is a ValueError
+            raise _invalid(url, current, f"it cannot be requested ({_describe(exc)})") from exc
 
     async def _read_page(self, url: str, final_url: str, response: httpx.Response) -> Page:
         res = await self._read_resource(url, final_url, response, self.cfg.max_bytes, html=True)
@@ -330,6 +348,14 @@ def _redirect_target(current: str, response: httpx.Response) -> str | None:
         return str(urljoin(current, location))
     except ValueError as exc:
         raise FetchError(current, f"GET {current} failed: bad Location {location!r} ({exc})") from exc
+
+
+def _invalid(url: str, current: str, reason: str) -> InvalidURL:
+    """InvalidURL for the start URL, or for a redirect target (naming the URL that redirected)."""
+    if current == url:
+        return InvalidURL(url, f"refused {shown_url(url)}: {reason}", reason)
+    message = f"GET {shown_url(url)} failed: it redirects to {shown_url(current)}: {reason}"
+    return InvalidURL(url, message, reason)
 
 
 def _conditional_headers(
