@@ -16,6 +16,8 @@ Routes (query parameters optional):
     /retry-after-raw?value=V&code=C   C (503) with "Retry-After: V", V sent as latin-1 bytes, so
                                  value=%C2%B2 ("²") sends the one byte 0xB2
     /slow?size=N&delay=S         Content-Length N, then one byte every S seconds (defaults 100, 0.5)
+    /flaky-slow/<n>?key=K&size=N&delay=S   503 at once for the first n requests per (n, key), then
+                                 like /slow
     /redirect/<n>?code=C         a chain of n relative redirects ending on an HTML page
     /redirect-to?url=U&code=C    one redirect to U (absolute or relative, any scheme)
     /redirect-heavy?size=N       a 302 to /html with an N-byte body (64 MiB); notes "redirect-heavy:
@@ -407,6 +409,12 @@ class _Handler(BaseHTTPRequestHandler):
         # send_header encodes as latin-1: each character of the value becomes one byte
         code = int(self.query.get("code", "503"))
         self._send(code, html_page("Retry later"), Retry_After=self.query.get("value", ""))
+
+    def route_flaky_slow(self, n: str) -> None:
+        if self.owner._count(f"flaky-slow/{n}/{self.query.get('key', '')}") < int(n):
+            self._send(503, html_page("Try again"))
+        else:
+            self.route_slow()
 
 
 def _blocks(size: int, block: int = 65536) -> Iterator[bytes]:

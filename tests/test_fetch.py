@@ -222,14 +222,57 @@ def test_connection_refused_is_retried_then_wrapped(fetch_config: FetchConfig) -
 
 
 def test_slow_server_hits_the_deadline(fresh_server: FixtureServer, fetch_config: FetchConfig) -> None:
+    # fetch.deadline bounds the whole fetch: the first attempt uses it all, so there is no second.
     cfg = dataclasses.replace(fetch_config, deadline=0.5, retries=1)
-    started = asyncio.run(_timed(cfg, fresh_server.url("/slow?size=50&delay=0.2")))
+    url = fresh_server.url("/slow?size=50&delay=0.2")
+    started = asyncio.run(_timed(cfg, url))
     error, elapsed = started
     assert isinstance(error, FetchError)
-    assert "fetch.deadline" in str(error)
-    assert error.attempts == 2
+    assert (
+        str(error) == f"GET {url} failed: no complete response within fetch.deadline (0.5 s) after 1 attempt"
+    )
+    assert error.attempts == 1
     assert elapsed < 3.0
-    assert len(fresh_server.requests_to("/slow")) == 2
+    assert len(fresh_server.requests_to("/slow")) == 1
+
+
+def test_deadline_covers_all_attempts(fresh_server: FixtureServer, fetch_config: FetchConfig) -> None:
+    # A dripping host used to cost (retries + 1) deadlines per URL; now one, however many retries.
+    cfg = dataclasses.replace(fetch_config, deadline=0.6, retries=5)
+    url = fresh_server.url("/slow?size=100&delay=0.2")
+    with pytest.raises(FetchError) as info:
+        fetch(cfg, url)
+    assert info.value.attempts == 1
+    assert "fetch.deadline (0.6 s) after 1 attempt" in str(info.value)
+    assert len(fresh_server.requests_to("/slow")) == 1
+
+
+def test_a_retry_gets_only_the_time_left(fresh_server: FixtureServer, fetch_config: FetchConfig) -> None:
+    # The first attempt fails at once (503); the second drips and is cut at the same deadline,
+    # and no third attempt starts, though retries allow four more.
+    cfg = dataclasses.replace(fetch_config, deadline=0.8, retries=5)
+    url = fresh_server.url("/flaky-slow/1?key=left&size=100&delay=0.2")
+    sleep = SleepRecorder()
+    with pytest.raises(FetchError) as info:
+        fetch(cfg, url, sleep=sleep)
+    assert str(info.value) == (
+        f"GET {url} failed: no complete response within fetch.deadline (0.8 s) after 2 attempts"
+    )
+    assert info.value.attempts == 2
+    assert len(sleep.delays) == 1
+    assert len(fresh_server.requests_to("/flaky-slow/1")) == 2
+
+
+def test_no_wait_starts_past_the_deadline(fresh_server: FixtureServer, fetch_config: FetchConfig) -> None:
+    # Retry-After 5 s with 2 s of deadline left: give up now with the real reason, do not sleep.
+    cfg = dataclasses.replace(fetch_config, deadline=2.0, max_retry_after=5.0)
+    url = fresh_server.url("/retry-after/5?key=past")
+    sleep = SleepRecorder()
+    with pytest.raises(FetchError) as info:
+        fetch(cfg, url, sleep=sleep)
+    assert str(info.value) == f"GET {url} failed: HTTP 429 after 1 attempt"
+    assert sleep.delays == []
+    assert len(fresh_server.requests_to("/retry-after/5")) == 1
 
 
 async def _timed(cfg: FetchConfig, url: str) -> tuple[BaseException | None, float]:

@@ -4,8 +4,10 @@ Input: an http(s) URL, plus the ETag / Last-Modified of an earlier fetch. Output
 is text, with the encoding used and the final URL after redirects. Settings: FetchConfig (timeouts,
 deadline, max_bytes, retries, backoff, max_retry_after, max_redirects, allow_private_addresses).
 
-One attempt = every redirect hop plus the body, under one deadline. Attempts are retried by a
-tenacity policy on transport errors and HTTP 408/429/5xx (see is_retryable), honouring Retry-After.
+One attempt = every redirect hop plus the body. Attempts are retried by a tenacity policy on
+transport errors and HTTP 408/429/5xx (see is_retryable), honouring Retry-After. fetch.deadline
+bounds the whole fetch, every attempt and every wait: each attempt gets the time left, and no wait
+starts that would end past it (a host dripping a byte a second costs one deadline per URL, not three).
 Each hop's host is resolved and refused unless every address is public; make_client() (network.py) also
 connects only to the addresses it has just checked, so a DNS answer cannot change in between.
 Bodies are read raw and decompressed here with a bounded decoder, so a compression bomb stops at
@@ -25,7 +27,7 @@ from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from tenacity.wait import wait_exponential_jitter
 
 from ..config import FetchConfig
@@ -92,7 +94,7 @@ class _BadStatus(Exception):
 
 
 class _DeadlineExceeded(httpx.TimeoutException):
-    """One attempt ran past fetch.deadline; a transport timeout, so retried like one."""
+    """The fetch ran past fetch.deadline; a transport timeout, but no time is left to retry it."""
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -197,22 +199,23 @@ class Fetcher:
         return await self._run(url, headers, read)
 
     async def _run(self, url: str, headers: dict[str, str], read: _Reader[_T]) -> _T:
-        """Attempts under the retry policy, each under fetch.deadline; library errors become FetchError."""
+        """Attempts under the retry policy, all within fetch.deadline; library errors become FetchError."""
         attempts = 0
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + self.cfg.deadline
 
         async def attempt() -> _T:
             nonlocal attempts
             attempts += 1
             try:
-                return await asyncio.wait_for(self._fetch_once(url, headers, read), self.cfg.deadline)
+                return await asyncio.wait_for(self._fetch_once(url, headers, read), ends - loop.time())
             except asyncio.TimeoutError:
-                deadline = self.cfg.deadline
                 raise _DeadlineExceeded(
-                    f"no complete response within fetch.deadline ({deadline:g} s)"
+                    f"no complete response within fetch.deadline ({self.cfg.deadline:g} s)"
                 ) from None
 
         try:
-            result: _T = await self._retrying(url)(attempt)
+            result: _T = await self._retrying(url, lambda: ends - loop.time())(attempt)
         except FetchError as exc:
             exc.attempts = attempts
             raise
@@ -220,21 +223,31 @@ class Fetcher:
             message = f"GET {url} failed: HTTP {exc.status} after {_plural(attempts, 'attempt')}"
             raise FetchError(url, message, status=exc.status, attempts=attempts) from exc
         except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-            message = f"GET {url} failed: {_describe(exc)} after {_plural(attempts, 'attempt')}"
+            reason = str(exc) if isinstance(exc, _DeadlineExceeded) else _describe(exc)
+            message = f"GET {url} failed: {reason} after {_plural(attempts, 'attempt')}"
             raise FetchError(url, message, attempts=attempts) from exc
         return result
 
-    def _retrying(self, url: str) -> AsyncRetrying:
+    def _retrying(self, url: str, time_left: Callable[[], float]) -> AsyncRetrying:
+        """The retry policy for one fetch; it stops when a wait would end past fetch.deadline."""
         cfg = self.cfg
         backoff = wait_exponential_jitter(
             **{_BACKOFF_START: cfg.backoff}, max=cfg.max_backoff, jitter=cfg.backoff
         )
+        planned: dict[int, float] = {}  # one wait per attempt, so stop() and wait() agree on it
 
         def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, _BadStatus) and exc.retry_after is not None:
-                return min(exc.retry_after, cfg.max_retry_after)
-            return float(backoff(state))
+            if state.attempt_number not in planned:
+                exc = state.outcome.exception() if state.outcome else None
+                if isinstance(exc, _BadStatus) and exc.retry_after is not None:
+                    planned[state.attempt_number] = min(exc.retry_after, cfg.max_retry_after)
+                else:
+                    planned[state.attempt_number] = float(backoff(state))
+            return planned[state.attempt_number]
+
+        def stop(state: RetryCallState) -> bool:
+            # tenacity >= 8.3 computes the wait before stop; 8.2 after: wait() serves both orders.
+            return state.attempt_number > cfg.retries or wait(state) >= time_left()
 
         def log_retry(state: RetryCallState) -> None:
             # tenacity's before_sleep_log names the function, not the URL; one line per retry needs the URL.
@@ -246,7 +259,7 @@ class Fetcher:
             )  # fmt: skip
 
         return AsyncRetrying(
-            stop=stop_after_attempt(cfg.retries + 1),
+            stop=stop,
             wait=wait,
             retry=retry_if_exception(is_retryable),
             before_sleep=log_retry,
