@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scraper.config import FetchConfig
-from scraper.errors import BlockedAddress, FetchError, InvalidURL, SkippedContent
+from scraper.errors import BlockedAddress, ConfigError, FetchError, InvalidURL, SkippedContent
 from scraper.fetch import (
     MAX_RETRY_AFTER_SECONDS,
     Fetcher,
@@ -685,6 +685,116 @@ def test_library_errors_while_resolving_become_fetch_errors(
     assert type(error).__name__ in str(info.value)
     assert info.value.attempts == 1
     assert fresh_server.requests == []
+
+
+# --- fetch.headers, fetch.cookies, fetch.proxy -------------------------------------------------------
+
+_EXTRAS = {
+    "headers": (("X-Scraper-Test", "yes"), ("Accept-Language", "fr-CH")),
+    "cookies": (("session", "abc123"), ("consent", "1")),
+}
+
+
+def _lower(headers: dict[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def test_config_headers_and_cookies_are_sent(fresh_server: FixtureServer, fetch_config: FetchConfig) -> None:
+    cfg = dataclasses.replace(fetch_config, **_EXTRAS)
+
+    async def go() -> None:
+        async with Fetcher(cfg, sleep=SleepRecorder()) as own:
+            await own.fetch(fresh_server.url("/html"))
+            await own.fetch_bytes(fresh_server.url("/robots.txt"), accept="text/plain")
+        async with make_client(fetch_config) as client:  # a run's shared client, made without them
+            await Fetcher(cfg, client).fetch(fresh_server.url("/html"))
+
+    run(go())
+    assert len(fresh_server.requests) == 3
+    for request in fresh_server.requests:
+        headers = _lower(request.headers)
+        assert headers["x-scraper-test"] == "yes"
+        assert headers["accept-language"] == "fr-CH"
+        assert headers["cookie"] == "session=abc123; consent=1"
+        assert headers["user-agent"] == cfg.user_agent
+    assert _lower(fresh_server.requests[1].headers)["accept"] == "text/plain"
+
+
+def test_config_header_replaces_a_default(fresh_server: FixtureServer, fetch_config: FetchConfig) -> None:
+    cfg = dataclasses.replace(fetch_config, headers=(("accept", "text/html"),))
+    fetch(cfg, fresh_server.url("/html"))
+    (request,) = fresh_server.requests
+    assert [v for k, v in request.headers.items() if k.lower() == "accept"] == ["text/html"]
+
+
+def test_cookies_stay_on_the_site_they_were_set_for(
+    fresh_server: FixtureServer, fetch_config: FetchConfig
+) -> None:
+    # A redirect to another site must not carry the source's session cookie or custom headers.
+    cfg = dataclasses.replace(fetch_config, **_EXTRAS)
+    target = f"http://elsewhere.test:{fresh_server.port}/html?title=Elsewhere"
+    page = fetch(
+        cfg, fresh_server.url("/redirect-to?url=" + quote(target, safe="")), resolve=RecordingResolver()
+    )
+    assert "Elsewhere" in page.html
+    first, second = (_lower(r.headers) for r in fresh_server.requests)
+    assert first["cookie"] == "session=abc123; consent=1"
+    assert "cookie" not in second
+    assert "x-scraper-test" not in second
+    assert second["user-agent"] == cfg.user_agent
+
+
+@pytest.mark.parametrize(
+    ("field", "pairs", "message"),
+    [
+        ("headers", (("X-Evil", "a\r\nSet-Cookie: x=1"),), "fetch.headers.X-Evil: the value"),
+        ("headers", (("X Bad", "1"),), "fetch.headers: 'X Bad' is not a valid name"),
+        ("headers", (("X-Name", "Caf\u00e9"),), "printable ASCII"),
+        ("cookies", (("session", "a; admin=1"),), "fetch.cookies.session: the value"),
+    ],
+)
+def test_bad_header_or_cookie_is_a_config_error(
+    fresh_server: FixtureServer, fetch_config: FetchConfig, field: str, pairs: Any, message: str
+) -> None:
+    cfg = dataclasses.replace(fetch_config, **{field: pairs})
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        fetch(cfg, fresh_server.url("/html"))
+    assert fresh_server.requests == []
+
+
+def test_requests_go_through_the_proxy(fresh_server: FixtureServer, fetch_config: FetchConfig) -> None:
+    # The fixture server is the proxy: it receives absolute-form request lines and serves them.
+    cfg = dataclasses.replace(fetch_config, proxy=fresh_server.base_url, **_EXTRAS)
+    page = fetch(cfg, "http://news.test/html?title=Proxied", resolve=_no_dns)
+    assert "Proxied" in page.html
+    (request,) = fresh_server.requests
+    assert request.path == "http://news.test/html?title=Proxied"
+    assert _lower(request.headers)["host"] == "news.test"
+    assert _lower(request.headers)["cookie"] == "session=abc123; consent=1"
+
+
+def test_proxy_still_checks_the_target_address(
+    fresh_server: FixtureServer, fetch_config: FetchConfig
+) -> None:
+    # The proxy itself is on loopback (the operator chose it); the targets are still checked.
+    cfg = dataclasses.replace(fetch_config, proxy=fresh_server.base_url, allow_private_addresses=False)
+
+    async def resolve(host: str) -> list[str]:
+        return {"public.test": ["93.184.216.34"]}.get(host, ["10.0.0.7"])
+
+    page = fetch(cfg, "http://public.test/html?title=Public", resolve=resolve)
+    assert "Public" in page.html
+    with pytest.raises(BlockedAddress, match=r"internal\.test resolves to 10\.0\.0\.7"):
+        fetch(cfg, "http://internal.test/html", resolve=resolve)
+    with pytest.raises(BlockedAddress, match=r"127\.0\.0\.1 is a loopback address"):
+        fetch(cfg, "http://127.0.0.1/html", resolve=resolve)
+    assert [r.path for r in fresh_server.requests] == ["http://public.test/html?title=Public"]
+
+
+@pytest.mark.parametrize("proxy", ["ftp://127.0.0.1:21", "socks5://127.0.0.1:1080", "127.0.0.1:3128"])
+def test_proxy_must_be_http(fetch_config: FetchConfig, proxy: str) -> None:
+    with pytest.raises(ConfigError, match=r"fetch\.proxy must be an http:// or https:// URL"):
+        make_client(dataclasses.replace(fetch_config, proxy=proxy))
 
 
 # --- content checks and caps -------------------------------------------------------------------------

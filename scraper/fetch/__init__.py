@@ -34,7 +34,7 @@ from ..config import FetchConfig
 from ..encoding import decode_html
 from ..errors import BlockedAddress, FetchError, InvalidURL, SkippedContent
 from ..models import Page, Resource
-from ..urls import shown_url, url_problem
+from ..urls import same_site, shown_url, url_problem
 from .body import check_sniffed, read_body, sniff_binary
 from .network import (
     _LOCATION,
@@ -47,6 +47,7 @@ from .network import (
     check_address,
     make_client,
     resolve_host,
+    site_headers,
 )
 
 __all__ = [
@@ -99,7 +100,9 @@ class _DeadlineExceeded(httpx.TimeoutException):
 
 def is_retryable(exc: BaseException) -> bool:
     """True for failures worth another attempt: transport errors and HTTP 408, 429, 500, 502-504."""
-    if isinstance(exc, (BlockedAddress, InvalidURL, SkippedContent, httpx.UnsupportedProtocol)):
+    # LocalProtocolError: our own request is malformed (h11 refused it); sending it again cannot help.
+    never = (BlockedAddress, InvalidURL, SkippedContent, httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+    if isinstance(exc, never):
         return False
     if isinstance(exc, _BadStatus):
         return exc.status in RETRY_STATUSES
@@ -142,6 +145,7 @@ class Fetcher:
         _install_location_hook(self._client)
         self._sleep = sleep
         self._timeout = httpx.Timeout(cfg.timeout, connect=cfg.connect_timeout)
+        self._site_headers = site_headers(cfg)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -164,7 +168,7 @@ class Fetcher:
             SkippedContent: the body is not HTML, is binary, or is larger than fetch.max_bytes.
             FetchError: anything else, after the retries allowed are used up.
         """
-        headers = _conditional_headers(_default_headers(self.cfg), etag, last_modified)
+        headers = _conditional_headers({}, etag, last_modified)
         return await self._run(url, headers, self._read_page)
 
     async def fetch_bytes(
@@ -190,7 +194,7 @@ class Fetcher:
             FetchError: a non-2xx status (.status says which, 4xx at once, 5xx after retries), a
                 transport failure, or a body over the cap (SkippedContent).
         """
-        headers = _conditional_headers({**_default_headers(self.cfg), "Accept": accept}, etag, last_modified)
+        headers = _conditional_headers({"Accept": accept}, etag, last_modified)
         cap = max_bytes or self.cfg.max_bytes
 
         async def read(url: str, final_url: str, response: httpx.Response) -> Resource:
@@ -301,12 +305,20 @@ class Fetcher:
     async def _open(self, url: str, current: str, headers: dict[str, str]) -> httpx.Response:
         """Send one GET and return the response unread; errors about the URL itself become InvalidURL.
 
+        Headers: the defaults, then fetch.headers and fetch.cookies (only while the hop stays on the
+        site the fetch began on, so a redirect elsewhere does not carry a session cookie there), then
+        this call's own (Accept, If-None-Match...).
+
         httpx, IDNA and the socket layer raise InvalidURL, UnicodeError, ValueError or OverflowError
         for a URL they cannot encode or connect to; validation refuses those first, and this is the
         backstop, so none of them leaves the fetch stage.
         """
         try:
-            request = self._client.build_request("GET", current, headers=headers, timeout=self._timeout)
+            sent = httpx.Headers(_default_headers(self.cfg))
+            if same_site(url, current):
+                sent.update(self._site_headers)
+            sent.update(headers)
+            request = self._client.build_request("GET", current, headers=sent, timeout=self._timeout)
             return await self._client.send(request, stream=True, follow_redirects=False)
         except _Refused as exc:
             raise _blocked(current, str(exc)) from None
