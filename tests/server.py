@@ -29,6 +29,9 @@ Routes (query parameters optional):
     /pdf                         a PDF served as application/pdf
     /no-content-type?kind=html|binary|text   a body without a Content-Type header
     /gbk?header=0                a GBK page with GBK_WORD, declared gb2312 in the header (and meta)
+    /wide?codec=C&charset=L&bom=1&kind=garbage   WIDE_TEXT's page encoded with codec C (utf-16-be),
+                                 "charset=L" (default C) in the Content-Type, no BOM unless bom=1;
+                                 kind=garbage sends bytes that do not decode as UTF-16 instead
     /etag                        ETAG and LAST_MODIFIED; If-None-Match/If-Modified-Since -> 304
 
 Every request is recorded (method, path with query, headers, monotonic time) in .requests;
@@ -65,6 +68,10 @@ GBK_PAGE = (
     '<!DOCTYPE html><html><head><meta charset="gb2312"><title>中文测试</title></head>'
     f"<body><h1>中文测试</h1><p>{GBK_WORD}总理在北京讲话。</p></body></html>"
 )
+
+WIDE_TEXT = "Texte en UTF-16 : très bien, naïve façade."
+# Lone high surrogates in UTF-16 (0xD800 twice): bytes that no UTF-16 decoder accepts.
+WIDE_GARBAGE = b"\xd8\x00\xd8\x00\x00\x01" * 200
 
 
 @dataclass(frozen=True)
@@ -415,6 +422,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(503, html_page("Try again"))
         else:
             self.route_slow()
+
+    def route_wide(self) -> None:
+        codec = self.query.get("codec", "utf-16-be")
+        body = html_page("Wide", f"<p>{WIDE_TEXT}</p>").decode().encode(codec)
+        if self.query.get("bom") == "1":
+            body = "\ufeff".encode(codec) + body
+        if self.query.get("kind") == "garbage":
+            body = WIDE_GARBAGE
+        self._send(200, body, f"text/html; charset={self.query.get('charset', codec)}")
 
 
 def _blocks(size: int, block: int = 65536) -> Iterator[bytes]:

@@ -31,7 +31,7 @@ from scraper.fetch import (
     sniff_binary,
 )
 from scraper.models import Page
-from tests.server import ETAG, GBK_WORD, FixtureServer
+from tests.server import ETAG, GBK_WORD, WIDE_TEXT, FixtureServer
 
 T = TypeVar("T")
 
@@ -877,6 +877,43 @@ def test_sniff_binary_finds_binary(head: bytes, found: str) -> None:
 )
 def test_sniff_binary_lets_text_through(head: bytes) -> None:
     assert sniff_binary(head) is None
+
+
+@pytest.mark.parametrize(
+    ("codec", "charset", "bom"),
+    [
+        ("utf-16-be", "utf-16be", "0"),  # the case: declared in the header, no BOM
+        ("utf-16-le", "utf-16le", "0"),
+        ("utf-16-be", "utf-16", "0"),  # no byte order in the label: the first byte tells
+        ("utf-16-le", "UTF-16", "0"),
+        ("utf-32-be", "utf-32be", "0"),
+        ("utf-32-le", "utf-32", "0"),
+        ("utf-16-be", "utf-16be", "1"),
+        ("utf-32-le", "utf-32le", "1"),
+    ],
+)
+def test_utf16_and_utf32_declared_in_the_header_are_decoded(
+    fresh_server: FixtureServer, fetch_config: FetchConfig, codec: str, charset: str, bom: str
+) -> None:
+    page = fetch(fetch_config, fresh_server.url(f"/wide?codec={codec}&charset={charset}&bom={bom}"))
+    assert WIDE_TEXT in page.html
+    assert "<h1>Wide</h1>" in page.html
+    assert "\x00" not in page.html
+    assert not page.html.startswith("\ufeff")
+    assert page.encoding == codec
+
+
+def test_body_that_does_not_decode_as_declared_utf16_stays_binary(
+    fresh_server: FixtureServer, fetch_config: FetchConfig
+) -> None:
+    with pytest.raises(SkippedContent, match="binary data"):
+        fetch(fetch_config, fresh_server.url("/wide?kind=garbage&charset=utf-16be"))
+
+
+def test_png_declared_utf16_stays_a_png(server: FixtureServer) -> None:
+    assert sniff_binary(server.png, "utf-16-be") == "a PNG image"
+    controls = "\x01\x02\x03\x04".encode("utf-16-le") * 64  # decodes, but to control characters
+    assert sniff_binary(controls, "utf-16-le") == "binary data (256 control characters in the first 256)"
 
 
 # --- conditional requests ----------------------------------------------------------------------------
