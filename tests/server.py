@@ -13,8 +13,6 @@ Routes (query parameters optional):
     /flaky/<n>?key=K             503 for the first n requests per (n, key), then an HTML page
     /retry-after/<secs>?key=K    429 with "Retry-After: <secs>" once per key, then an HTML page;
                                  &date=1 sends an HTTP-date instead of seconds
-    /retry-after-raw?value=V&code=C   C (503) with "Retry-After: V", V sent as latin-1 bytes, so
-                                 value=%C2%B2 ("²") sends the one byte 0xB2
     /slow?size=N&delay=S         Content-Length N, then one byte every S seconds (defaults 100, 0.5)
     /flaky-slow/<n>?key=K&size=N&delay=S   503 at once for the first n requests per (n, key), then
                                  like /slow
@@ -33,6 +31,10 @@ Routes (query parameters optional):
                                  "charset=L" (default C) in the Content-Type, no BOM unless bom=1;
                                  kind=garbage sends bytes that do not decode as UTF-16 instead
     /etag                        ETAG and LAST_MODIFIED; If-None-Match/If-Modified-Since -> 304
+    /retry-after-raw?hex=H&status=S   S (503) with "Retry-After: " and the raw bytes H (hex); hex=b2
+                                 is the single byte 0xB2, "²", which str.isdigit() accepts (value=V
+                                 also works, V's %-escapes read as latin-1, but a crawl's canonical
+                                 URL re-encodes a lone %B2)
 
 Every request is recorded (method, path with query, headers, monotonic time) in .requests;
 routes can also report events in .notes.
@@ -413,9 +415,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, html_page("Versioned page"), "text/html", ETag=ETAG, Last_Modified=LAST_MODIFIED)
 
     def route_retry_after_raw(self) -> None:
-        # send_header encodes as latin-1: each character of the value becomes one byte
-        code = int(self.query.get("code", "503"))
-        self._send(code, html_page("Retry later"), Retry_After=self.query.get("value", ""))
+        raw = parse_qs(urlsplit(self.path).query, encoding="latin-1")
+        value = (
+            bytes.fromhex(self.query["hex"]).decode("latin-1") if "hex" in self.query else raw["value"][-1]
+        )
+        status = int(self.query.get("status", "503"))
+        body = html_page("Retry later")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Retry-After", value)  # http.server writes header values as latin-1
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def route_flaky_slow(self, n: str) -> None:
         if self.owner._count(f"flaky-slow/{n}/{self.query.get('key', '')}") < int(n):

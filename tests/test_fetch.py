@@ -356,7 +356,7 @@ def test_retry_after_superscript_byte_is_ignored(
 ) -> None:
     # "Retry-After: \xb2": one latin-1 byte, "²", for which str.isdigit() is true but float() raises.
     sleep = SleepRecorder()
-    url = fresh_server.url(f"/retry-after-raw?value=%C2%B2&code={code}")
+    url = fresh_server.url(f"/retry-after-raw?hex=b2&status={code}")
     with pytest.raises(FetchError) as info:
         fetch(fetch_config, url, sleep=sleep)
     assert str(info.value) == f"GET {url} failed: HTTP {code} after 3 attempts"
