@@ -804,10 +804,11 @@ def test_body_over_max_bytes_is_skipped(fresh_server: FixtureServer, fetch_confi
     cfg = dataclasses.replace(fetch_config, max_bytes=64 * 1024)
     with pytest.raises(SkippedContent) as info:
         fetch(cfg, fresh_server.url("/big?size=200000"))
-    assert str(info.value) == (
-        f"skipped {fresh_server.url('/big?size=200000')}: body is larger than fetch.max_bytes "
-        "(65536 bytes); raise fetch.max_bytes to keep it"
+    assert (
+        str(info.value)
+        == "body is larger than fetch.max_bytes (65536 bytes); raise fetch.max_bytes to keep it"
     )
+    assert info.value.url == fresh_server.url("/big?size=200000")
     assert len(fresh_server.requests) == 1  # not retried
     page = fetch(cfg, fresh_server.url("/big?size=65536"))  # exactly at the cap is kept
     assert len(page.html) == 65536
@@ -845,6 +846,31 @@ def test_non_html_content_type_is_skipped(fetch_config: FetchConfig, server: Fix
 def test_empty_body_is_skipped(fetch_config: FetchConfig, server: FixtureServer) -> None:
     with pytest.raises(SkippedContent, match="body is empty"):
         fetch(fetch_config, server.url("/status/204"))
+
+
+@pytest.mark.parametrize(
+    ("route", "reason"),
+    [
+        ("/pdf", "content type application/pdf is not HTML"),
+        ("/png-as-html", "served as text/html but the body is a PNG image"),
+        ("/status/204", "the body is empty"),
+        ("/no-content-type?kind=text", "no Content-Type and the body does not look like HTML"),
+        (
+            "/big?size=2000000",
+            "body is larger than fetch.max_bytes (1048576 bytes); raise fetch.max_bytes to keep it",
+        ),
+    ],
+)
+def test_skip_messages_are_reasons(
+    server: FixtureServer, fetch_config: FetchConfig, route: str, reason: str
+) -> None:
+    # The pipeline prints "skipped <url>  <message>": a message that began "skipped <url>:" read
+    # "skipped URL  skipped URL: ..." (issue 9). The message is the reason alone; .url has the URL.
+    cfg = dataclasses.replace(fetch_config, max_bytes=1024 * 1024)
+    with pytest.raises(SkippedContent) as info:
+        fetch(cfg, server.url(route))
+    assert str(info.value).startswith(reason)
+    assert info.value.url == server.url(route)
 
 
 @pytest.mark.parametrize(

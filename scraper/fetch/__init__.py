@@ -355,7 +355,7 @@ class Fetcher:
         if not 200 <= status < 300:
             raise _BadStatus(final_url, status, parse_retry_after(response.headers.get("retry-after")))
         if html and media_type and media_type not in HTML_TYPES:
-            raise SkippedContent(url, f"skipped {url}: content type {media_type} is not HTML")
+            raise SkippedContent(url, f"content type {media_type} is not HTML")
         body = await read_body(url, response, media_type, cap, sniff=html)
         if not html:
             logger.debug("GET %s -> HTTP %d, %d bytes (%s)", final_url, status, len(body), media_type)

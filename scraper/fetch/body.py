@@ -92,7 +92,7 @@ async def read_body(
 
 def _too_large(url: str, cap: int) -> SkippedContent:
     reason = f"body is larger than fetch.max_bytes ({cap} bytes); raise fetch.max_bytes to keep it"
-    return SkippedContent(url, f"skipped {url}: {reason}")
+    return SkippedContent(url, reason)
 
 
 def sniff_binary(head: bytes, wide: str | None = None) -> str | None:
@@ -137,13 +137,13 @@ def check_sniffed(url: str, head: bytes, media_type: str, charset: str | None = 
         charset: the Content-Type charset, which may declare UTF-16/32 text without a BOM.
     """
     if not head:
-        raise SkippedContent(url, f"skipped {url}: the body is empty")
+        raise SkippedContent(url, "the body is empty")
     binary = sniff_binary(head, wide_encoding(head, charset))
     if binary is not None:
         served = f"served as {media_type}" if media_type else "served without a Content-Type"
-        raise SkippedContent(url, f"skipped {url}: {served} but the body is {binary}")
+        raise SkippedContent(url, f"{served} but the body is {binary}")
     if not media_type and not _HTML_START_RE.match(head):
-        raise SkippedContent(url, f"skipped {url}: no Content-Type and the body does not look like HTML")
+        raise SkippedContent(url, "no Content-Type and the body does not look like HTML")
 
 
 class _Decoder(Protocol):
