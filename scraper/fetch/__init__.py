@@ -2,7 +2,11 @@
 
 Input: an http(s) URL, plus the ETag / Last-Modified of an earlier fetch. Output: a Page whose html
 is text, with the encoding used and the final URL after redirects. Settings: FetchConfig (timeouts,
-deadline, max_bytes, retries, backoff, max_retry_after, max_redirects, allow_private_addresses).
+deadline, max_bytes, retries, backoff, max_retry_after, max_redirects, allow_private_addresses,
+headers, cookies, proxy).
+
+The start URL and every redirect target are validated first (urls.validate_url: scheme, host,
+port, length, characters), before any DNS lookup; an invalid one is an InvalidURL, never retried.
 
 One attempt = every redirect hop plus the body. Attempts are retried by a tenacity policy on
 transport errors and HTTP 408/429/5xx (see is_retryable), honouring Retry-After. fetch.deadline
