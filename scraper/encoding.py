@@ -45,11 +45,15 @@ _CP1252_MARGIN = 0.1
 # A declared charset that leaves at most one replacement character per this many
 # characters is still the right one (a few broken bytes), not a lie.
 _MAX_REPLACED_SHARE = 200
+# UTF-32 first: its little-endian BOM starts with the UTF-16 one.
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+_WIDE_FAMILIES = ("utf-16", "utf-32")
 
 
 def normalize_label(label: str | None) -> str | None:
@@ -75,6 +79,32 @@ def sniff_meta_charset(raw: bytes) -> str | None:
     return normalize_label(match.group(1).decode("ascii", "replace")) if match else None
 
 
+def wide_encoding(raw: bytes, header_charset: str | None) -> str | None:
+    """The UTF-16 or UTF-32 codec a body's BOM or Content-Type charset declares, with its byte order.
+
+    Only a BOM or the HTTP header can declare these (a <meta> that says UTF-16 was read as ASCII,
+    so it is wrong). The markup of UTF-16/32 HTML is ASCII, each character with a 0x00 byte, so a
+    header that says UTF-16 over a body without one is wrong too. A label without a byte order
+    ("utf-16") and no BOM: HTML starts with an ASCII character, so big-endian text starts with a
+    0x00 byte and little-endian text does not.
+    """
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            return name if name.startswith(_WIDE_FAMILIES) else None
+    if not header_charset or b"\x00" not in raw[:_PRESCAN_BYTES]:
+        return None
+    try:
+        codec = codecs.lookup(header_charset.strip().strip("\"'").lower()).name
+    except LookupError:
+        return None
+    for family in _WIDE_FAMILIES:
+        if codec in (f"{family}-le", f"{family}-be"):
+            return codec
+        if codec == family:
+            return f"{family}-be" if raw[:1] == b"\x00" else f"{family}-le"
+    return None
+
+
 def decode_html(raw: bytes, header_charset: str | None = None) -> tuple[str, str]:
     """Decode an HTML body; returns (text, encoding used).
 
@@ -86,6 +116,12 @@ def decode_html(raw: bytes, header_charset: str | None = None) -> tuple[str, str
     for bom, name in _BOMS:
         if raw.startswith(bom):
             return raw[len(bom) :].decode(name, errors="replace"), name
+    wide = wide_encoding(raw, header_charset)
+    if wide is not None:
+        try:
+            return raw.decode(wide), wide
+        except UnicodeDecodeError:
+            pass  # the header is wrong; the bytes decide below
     declared = [x for x in dict.fromkeys((normalize_label(header_charset), sniff_meta_charset(raw))) if x]
     for label in declared:
         try:

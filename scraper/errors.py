@@ -5,6 +5,7 @@
       FetchError        .url, .status (int | None), .attempts; raised after retries are used up
         BlockedAddress  the URL resolves to a non-public address and private addresses are not allowed
         SkippedContent  the response is not something to extract: not HTML, binary, too large
+        InvalidURL      the URL (or a redirect's target) is malformed; refused before any network
       ExtractError
         NoArticleFound  the page parsed, but no main text was found
         ExtractorBug    extract() broke on one page (a bug); that page is recorded as failed, the run goes on
@@ -81,3 +82,15 @@ class CrawlLocked(StorageError):
 
 class QueryError(ScraperError):
     """A query the database cannot run: bad syntax in raw mode, or over its time limit."""
+
+
+class InvalidURL(FetchError):
+    """A URL that cannot be fetched as written (scheme, host, port, length, characters); never retried.
+
+    .reason is the problem alone ("port 65536 is out of range"), for messages that name another URL
+    first (a redirect's source). Raised before any network: no DNS lookup, no connection.
+    """
+
+    def __init__(self, url: str, message: str, reason: str = "") -> None:
+        super().__init__(url, message)
+        self.reason = reason or message

@@ -11,7 +11,9 @@ import re
 import unicodedata
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-from .errors import FetchError
+import idna
+
+from .errors import InvalidURL
 
 # Query parameters that only track a click and never change the page
 # (Google Analytics utm_*, Facebook fbclid, Google Ads gclid/dclid, Microsoft msclkid,
@@ -162,16 +164,165 @@ def check_url_scheme(url: str) -> None:
     """Refuse a URL that is not http(s) or has no host.
 
     Raises:
-        FetchError: the scheme is not http or https, or the host is missing.
+        InvalidURL: the scheme is not http or https, or the host is missing (a FetchError).
     """
     try:
         parts = urlsplit(url)
-        host = parts.hostname
+        problem = _scheme_problem(parts.scheme, parts.hostname)
     except ValueError as exc:  # e.g. an unclosed "[" in the host
-        raise FetchError(url, f"refused {url}: not a valid URL ({exc})") from exc
-    scheme = parts.scheme.lower()
+        problem = f"not a valid URL ({exc})"
+    if problem is not None:
+        raise InvalidURL(url, f"refused {shown_url(url)}: {problem}", problem)
+
+
+def _scheme_problem(scheme: str, host: str | None) -> str | None:
+    scheme = scheme.lower()
     if scheme not in ALLOWED_SCHEMES:
         shown = f"scheme {scheme!r}" if scheme else "no scheme"
-        raise FetchError(url, f"refused {url}: {shown}; only http and https URLs are fetched")
+        return f"{shown}; only http and https URLs are fetched"
     if not host:
-        raise FetchError(url, f"refused {url}: the URL has no host")
+        return "the URL has no host; give an absolute URL such as https://example.com/page"
+    return None
+
+
+# --- URL validation, before any network -----------------------------------------------------------
+# A URL a crawl cannot fetch must fail here, with one line, instead of inside httpx, the IDNA codec
+# or getaddrinfo (OverflowError, UnicodeError, ValueError) or at DNS, three times.
+
+# Longest URL fetched, in characters. Apache's LimitRequestLine and nginx's
+# large_client_header_buffers both default to 8 KiB, so a longer request line fails at most servers
+# anyway; sitemaps cap URLs at 2,048, but real links with long query strings go past that.
+MAX_URL_LENGTH = 8192
+# DNS limits (RFC 1035 2.3.4): 63 octets a label, 253 for the name in dotted text.
+MAX_LABEL_LENGTH = 63
+MAX_HOST_LENGTH = 253
+# The characters of an ASCII host label: LDH, plus "_", which real subdomains use though it is not
+# a hostname character (resolvers accept it).
+_ASCII_LABEL_RE = re.compile(r"[a-z0-9_-]+", re.ASCII)
+_PORT_RE = re.compile(r"[0-9]{1,5}", re.ASCII)
+# How much of a URL an error message shows: a message stays one readable line.
+SHOWN_URL_CHARS = 200
+
+
+def validate_url(url: str) -> str:
+    """The URL, unchanged, when it can be fetched as written.
+
+    Checks the length, the characters (no spaces, control characters or undecodable bytes),
+    the scheme (http, https), the host (labels, IDNA, DNS lengths, IPv6 literals) and the port.
+
+    Raises:
+        InvalidURL: one line naming the problem and the fix.
+    """
+    problem = url_problem(url)
+    if problem is not None:
+        raise InvalidURL(url, f"refused {shown_url(url)}: {problem}", problem)
+    return url
+
+
+def url_problem(url: str) -> str | None:
+    """Why a URL cannot be fetched as written, or None when it can (see validate_url)."""
+    if len(url) > MAX_URL_LENGTH:
+        return f"the URL is {len(url)} characters long, over the limit of {MAX_URL_LENGTH}; servers refuse it"
+    problem = _character_problem(url)
+    if problem is not None:
+        return problem
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    problem = _scheme_problem(parts.scheme, host)
+    if problem is not None:
+        return problem
+    hostport = parts.netloc.rpartition("@")[2]
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        literal, rest = hostport[1:end], hostport[end + 1 :]
+        return _ipv6_problem(literal) or _port_problem(rest)
+    name, colon, port = hostport.partition(":")
+    return _port_problem(colon + port) or _host_problem(name.lower())
+
+
+def shown_url(url: str) -> str:
+    """A URL as an error message shows it: non-printable characters escaped, cut after 200."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in url[: SHOWN_URL_CHARS + 1])
+    return text if len(url) <= SHOWN_URL_CHARS else text[:SHOWN_URL_CHARS] + "..."
+
+
+def _character_problem(url: str) -> str | None:
+    for i, char in enumerate(url):
+        category = unicodedata.category(char)
+        if char.isspace():
+            shown = "a space" if char == " " else f"the white-space character {repr(char)[1:-1]}"
+            return f"it contains {shown} at position {i}; write spaces in a URL as %20"
+        if category == "Cs":  # a lone surrogate: how Python keeps a byte that is not UTF-8
+            return (
+                f"it contains {repr(char)[1:-1]} at position {i}, a byte that is not UTF-8; "
+                "save the URL list as UTF-8"
+            )
+        if category == "Cc":
+            return f"it contains the control character {repr(char)[1:-1]} at position {i}; remove it"
+    return None
+
+
+def _port_problem(rest: str) -> str | None:
+    """What is wrong with what follows the host (":8080" or ""), if anything."""
+    if not rest or rest == ":":
+        return None
+    if not rest.startswith(":"):
+        return f"{rest[:20]!r} follows the host; only a :port may"
+    port = rest[1:]
+    if not _PORT_RE.fullmatch(port):
+        return f"port {port[:20]!r} is not a number; a port is a number from 1 to 65535"
+    if not 1 <= int(port) <= 65535:
+        return f"port {port} is out of range; a port is a number from 1 to 65535"
+    return None
+
+
+def _ipv6_problem(literal: str) -> str | None:
+    try:
+        ipaddress.IPv6Address(literal.split("%", 1)[0])
+    except ValueError:
+        return f"host [{literal[:60]}] is not a valid IPv6 address"
+    return None
+
+
+def _host_problem(host: str) -> str | None:
+    """What is wrong with a host name (lower case, no port), if anything."""
+    name = host.removesuffix(".")  # one trailing dot names the DNS root
+    labels = name.split(".")
+    if "" in labels:
+        return f"host {host[:80]!r} has an empty label (two dots in a row, or a leading dot)"
+    encoded: list[str] = []
+    for label in labels:
+        ascii_label, problem = _encode_label(label)
+        if problem is not None:
+            return f"host {host[:80]!r} {problem}"
+        if len(ascii_label) > MAX_LABEL_LENGTH:
+            return (
+                f"host {host[:80]!r} has a label of {len(ascii_label)} characters; "
+                f"DNS allows at most {MAX_LABEL_LENGTH}"
+            )
+        encoded.append(ascii_label)
+    total = len(".".join(encoded))
+    if total > MAX_HOST_LENGTH:
+        return f"host {host[:80]!r} is {total} characters long; DNS allows at most {MAX_HOST_LENGTH}"
+    return None
+
+
+def _encode_label(label: str) -> tuple[str, str | None]:
+    """A host label in ASCII (IDNA for non-ASCII), or why it cannot be one."""
+    if not label.isascii():
+        try:
+            return idna.encode(label).decode("ascii"), None  # as httpx encodes hosts
+        except (UnicodeError, ValueError) as exc:  # idna.IDNAError is a UnicodeError
+            return label, f"is not a valid internationalised name ({exc})"
+    if not _ASCII_LABEL_RE.fullmatch(label):
+        bad = next(c for c in label if not _ASCII_LABEL_RE.fullmatch(c))
+        return label, f"contains {bad!r}, which a host name cannot"
+    if label.startswith("xn--"):
+        try:
+            idna.decode(label)
+        except (UnicodeError, ValueError) as exc:
+            return label, f"has a malformed IDNA label {label[:70]!r} ({exc})"
+    return label, None

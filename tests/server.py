@@ -14,6 +14,8 @@ Routes (query parameters optional):
     /retry-after/<secs>?key=K    429 with "Retry-After: <secs>" once per key, then an HTML page;
                                  &date=1 sends an HTTP-date instead of seconds
     /slow?size=N&delay=S         Content-Length N, then one byte every S seconds (defaults 100, 0.5)
+    /flaky-slow/<n>?key=K&size=N&delay=S   503 at once for the first n requests per (n, key), then
+                                 like /slow
     /redirect/<n>?code=C         a chain of n relative redirects ending on an HTML page
     /redirect-to?url=U&code=C    one redirect to U (absolute or relative, any scheme)
     /redirect-heavy?size=N       a 302 to /html with an N-byte body (64 MiB); notes "redirect-heavy:
@@ -25,7 +27,14 @@ Routes (query parameters optional):
     /pdf                         a PDF served as application/pdf
     /no-content-type?kind=html|binary|text   a body without a Content-Type header
     /gbk?header=0                a GBK page with GBK_WORD, declared gb2312 in the header (and meta)
+    /wide?codec=C&charset=L&bom=1&kind=garbage   WIDE_TEXT's page encoded with codec C (utf-16-be),
+                                 "charset=L" (default C) in the Content-Type, no BOM unless bom=1;
+                                 kind=garbage sends bytes that do not decode as UTF-16 instead
     /etag                        ETAG and LAST_MODIFIED; If-None-Match/If-Modified-Since -> 304
+    /retry-after-raw?hex=H&status=S   S (503) with "Retry-After: " and the raw bytes H (hex); hex=b2
+                                 is the single byte 0xB2, "²", which str.isdigit() accepts (value=V
+                                 also works, V's %-escapes read as latin-1, but a crawl's canonical
+                                 URL re-encodes a lone %B2)
 
 Every request is recorded (method, path with query, headers, monotonic time) in .requests;
 routes can also report events in .notes.
@@ -61,6 +70,10 @@ GBK_PAGE = (
     '<!DOCTYPE html><html><head><meta charset="gb2312"><title>中文测试</title></head>'
     f"<body><h1>中文测试</h1><p>{GBK_WORD}总理在北京讲话。</p></body></html>"
 )
+
+WIDE_TEXT = "Texte en UTF-16 : très bien, naïve façade."
+# Lone high surrogates in UTF-16 (0xD800 twice): bytes that no UTF-16 decoder accepts.
+WIDE_GARBAGE = b"\xd8\x00\xd8\x00\x00\x01" * 200
 
 
 @dataclass(frozen=True)
@@ -400,6 +413,35 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(304, b"", None, ETag=ETAG, Last_Modified=LAST_MODIFIED)
         else:
             self._send(200, html_page("Versioned page"), "text/html", ETag=ETAG, Last_Modified=LAST_MODIFIED)
+
+    def route_retry_after_raw(self) -> None:
+        raw = parse_qs(urlsplit(self.path).query, encoding="latin-1")
+        value = (
+            bytes.fromhex(self.query["hex"]).decode("latin-1") if "hex" in self.query else raw["value"][-1]
+        )
+        status = int(self.query.get("status", "503"))
+        body = html_page("Retry later")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Retry-After", value)  # http.server writes header values as latin-1
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def route_flaky_slow(self, n: str) -> None:
+        if self.owner._count(f"flaky-slow/{n}/{self.query.get('key', '')}") < int(n):
+            self._send(503, html_page("Try again"))
+        else:
+            self.route_slow()
+
+    def route_wide(self) -> None:
+        codec = self.query.get("codec", "utf-16-be")
+        body = html_page("Wide", f"<p>{WIDE_TEXT}</p>").decode().encode(codec)
+        if self.query.get("bom") == "1":
+            body = "\ufeff".encode(codec) + body
+        if self.query.get("kind") == "garbage":
+            body = WIDE_GARBAGE
+        self._send(200, body, f"text/html; charset={self.query.get('charset', codec)}")
 
 
 def _blocks(size: int, block: int = 65536) -> Iterator[bytes]:

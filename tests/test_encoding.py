@@ -6,7 +6,7 @@ import codecs
 
 import pytest
 
-from scraper.encoding import decode_html, normalize_label, sniff_meta_charset
+from scraper.encoding import decode_html, normalize_label, sniff_meta_charset, wide_encoding
 
 GBK_ONLY = "朱镕基"  # 镕 is in GBK (and GB18030) but not in GB2312
 ZH_TEXT = (
@@ -114,3 +114,49 @@ def test_xml_declaration_counts_as_a_declaration() -> None:
 )  # fmt: skip
 def test_normalize_label(label: str | None, name: str | None) -> None:
     assert normalize_label(label) == name
+
+
+@pytest.mark.parametrize(
+    ("codec", "label"),
+    [("utf-16-be", "utf-16be"), ("utf-16-le", "utf-16le"), ("utf-16-be", "utf-16"), ("utf-16-le", "utf-16"),
+     ("utf-32-be", "utf-32be"), ("utf-32-le", "utf-32")],
+)  # fmt: skip
+def test_utf16_and_utf32_in_the_header_without_bom(codec: str, label: str) -> None:
+    raw = page(FR_TEXT).encode(codec)
+    text, used = decode_html(raw, label)
+    assert used == codec
+    assert "très crème" in text
+    assert wide_encoding(raw, label) == codec
+
+
+@pytest.mark.parametrize("bom_codec", ["utf-32-le", "utf-32-be"])
+def test_utf32_bom(bom_codec: str) -> None:
+    raw = "\ufeff".encode(bom_codec) + page(FR_TEXT).encode(bom_codec)
+    text, used = decode_html(raw)
+    assert used == bom_codec
+    assert text.startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("tail", [b"", b"\xd8"])
+def test_header_utf16_over_a_utf8_body_is_ignored(tail: bytes) -> None:
+    # Even-length UTF-8 decodes as UTF-16 (into CJK-looking nonsense); a body without a 0x00 byte
+    # cannot be UTF-16 HTML, whatever the header says.
+    raw = page(FR_TEXT).encode("utf-8") + tail
+    assert wide_encoding(raw, "utf-16be") is None
+    text, used = decode_html(raw, "utf-16be")
+    assert used == "utf-8"
+    assert "très crème" in text
+
+
+def test_meta_utf16_is_still_read_as_utf8() -> None:
+    # A <meta> cannot declare UTF-16: the page was read as ASCII-compatible bytes to find it.
+    raw = page(FR_TEXT, '<meta charset="utf-16">').encode("utf-8")
+    assert wide_encoding(raw, None) is None
+    assert decode_html(raw) == (raw.decode("utf-8"), "utf-8")
+
+
+def test_header_utf16_that_does_not_decode_falls_through() -> None:
+    raw = page(FR_TEXT).encode("utf-16-be")[:-1]  # a byte short: not UTF-16 any more
+    assert wide_encoding(raw, "utf-16be") == "utf-16-be"
+    _, used = decode_html(raw, "utf-16be")
+    assert used != "utf-16-be"

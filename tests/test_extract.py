@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 import unicodedata
 from pathlib import Path
 
 import lxml.html
 import pytest
 
-from scraper.config import Rules
+from scraper import pipeline
+from scraper.config import Config, FetchConfig, Rules, StorageConfig
 from scraper.extract import extract
 from scraper.extract.dates import find_text_dates, parse_iso, parse_url_date, published_in_line
 from scraper.extract.metadata import Metadata, extract_metadata
@@ -443,3 +445,29 @@ def test_the_extract_contract_is_reachable_by_every_spelling():
 
     assert scraper.extract.extract is importlib.import_module("scraper.extract").extract
     assert callable(scraper.extract.content.extract_content)
+
+
+# A page that is only a menu -------------------------------------------------------------------------
+
+MENU = PAGES / "nav-only-menu" / "page.html"
+
+
+def test_a_page_that_is_only_a_menu_is_a_listing():
+    article = extract(MENU.read_bytes(), "https://news.example/")
+    assert article.page_kind == "listing"
+    assert article.title == "Home"
+
+
+def test_ingest_does_not_store_a_menu_as_an_article(server, tmp_path):
+    # issue 9: `scraper ingest` of a start page that is only ~50 section links stored it as an
+    # article titled "Home"; a listing is skipped with its reason, as the crawler skips it.
+    cfg = Config(
+        storage=StorageConfig(path=str(tmp_path / "articles.db")),
+        fetch=FetchConfig(allow_private_addresses=True),
+    )
+    url = server.url("/pages/nav-only-menu/page.html")
+    report = pipeline.ingest([url], cfg)
+    assert report.counts == {"skipped": 1}
+    assert report.skips == [(url, f"no article at {url}: a listing page, links and no article text")]
+    with sqlite3.connect(tmp_path / "articles.db") as conn:
+        assert conn.execute("SELECT count(*) FROM articles").fetchone() == (0,)

@@ -7,17 +7,22 @@ import dataclasses
 import datetime as dt
 import email.utils
 import gc
+import re
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scraper.config import FetchConfig
-from scraper.errors import BlockedAddress, FetchError, SkippedContent
+from scraper.errors import BlockedAddress, ConfigError, FetchError, InvalidURL, SkippedContent
 from scraper.fetch import (
+    MAX_RETRY_AFTER_SECONDS,
     Fetcher,
     check_address,
     is_retryable,
@@ -26,7 +31,7 @@ from scraper.fetch import (
     sniff_binary,
 )
 from scraper.models import Page
-from tests.server import ETAG, GBK_WORD, FixtureServer
+from tests.server import ETAG, GBK_WORD, WIDE_TEXT, FixtureServer
 
 T = TypeVar("T")
 
@@ -217,14 +222,57 @@ def test_connection_refused_is_retried_then_wrapped(fetch_config: FetchConfig) -
 
 
 def test_slow_server_hits_the_deadline(fresh_server: FixtureServer, fetch_config: FetchConfig) -> None:
+    # fetch.deadline bounds the whole fetch: the first attempt uses it all, so there is no second.
     cfg = dataclasses.replace(fetch_config, deadline=0.5, retries=1)
-    started = asyncio.run(_timed(cfg, fresh_server.url("/slow?size=50&delay=0.2")))
+    url = fresh_server.url("/slow?size=50&delay=0.2")
+    started = asyncio.run(_timed(cfg, url))
     error, elapsed = started
     assert isinstance(error, FetchError)
-    assert "fetch.deadline" in str(error)
-    assert error.attempts == 2
+    assert (
+        str(error) == f"GET {url} failed: no complete response within fetch.deadline (0.5 s) after 1 attempt"
+    )
+    assert error.attempts == 1
     assert elapsed < 3.0
-    assert len(fresh_server.requests_to("/slow")) == 2
+    assert len(fresh_server.requests_to("/slow")) == 1
+
+
+def test_deadline_covers_all_attempts(fresh_server: FixtureServer, fetch_config: FetchConfig) -> None:
+    # A dripping host used to cost (retries + 1) deadlines per URL; now one, however many retries.
+    cfg = dataclasses.replace(fetch_config, deadline=0.6, retries=5)
+    url = fresh_server.url("/slow?size=100&delay=0.2")
+    with pytest.raises(FetchError) as info:
+        fetch(cfg, url)
+    assert info.value.attempts == 1
+    assert "fetch.deadline (0.6 s) after 1 attempt" in str(info.value)
+    assert len(fresh_server.requests_to("/slow")) == 1
+
+
+def test_a_retry_gets_only_the_time_left(fresh_server: FixtureServer, fetch_config: FetchConfig) -> None:
+    # The first attempt fails at once (503); the second drips and is cut at the same deadline,
+    # and no third attempt starts, though retries allow four more.
+    cfg = dataclasses.replace(fetch_config, deadline=0.8, retries=5)
+    url = fresh_server.url("/flaky-slow/1?key=left&size=100&delay=0.2")
+    sleep = SleepRecorder()
+    with pytest.raises(FetchError) as info:
+        fetch(cfg, url, sleep=sleep)
+    assert str(info.value) == (
+        f"GET {url} failed: no complete response within fetch.deadline (0.8 s) after 2 attempts"
+    )
+    assert info.value.attempts == 2
+    assert len(sleep.delays) == 1
+    assert len(fresh_server.requests_to("/flaky-slow/1")) == 2
+
+
+def test_no_wait_starts_past_the_deadline(fresh_server: FixtureServer, fetch_config: FetchConfig) -> None:
+    # Retry-After 5 s with 2 s of deadline left: give up now with the real reason, do not sleep.
+    cfg = dataclasses.replace(fetch_config, deadline=2.0, max_retry_after=5.0)
+    url = fresh_server.url("/retry-after/5?key=past")
+    sleep = SleepRecorder()
+    with pytest.raises(FetchError) as info:
+        fetch(cfg, url, sleep=sleep)
+    assert str(info.value) == f"GET {url} failed: HTTP 429 after 1 attempt"
+    assert sleep.delays == []
+    assert len(fresh_server.requests_to("/retry-after/5")) == 1
 
 
 async def _timed(cfg: FetchConfig, url: str) -> tuple[BaseException | None, float]:
@@ -283,6 +331,38 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("-5", now) is None
     assert parse_retry_after("soon", now) is None
     assert parse_retry_after("1.5", now) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["²", "\u0663", "\u0661\u0662", "1e9", "-1", "+5", "0x10", "inf", "nan", "1_000", "\x00",
+     "9" * 5000, "Thu, 01 Jan 99999 12:00:00 GMT", "Thu, 01 Jan 2026 12:00:00 +9999",
+     "Mon, 32 Foo 2020 25:61:61 GMT", "Fri, 31 Dec 9999 23:59:59 -2359", "\ufffd\ufffd"],
+)  # fmt: skip
+def test_parse_retry_after_odd_values_never_raise(value: str) -> None:
+    delay = parse_retry_after(value)
+    assert delay is None or 0.0 <= delay <= MAX_RETRY_AFTER_SECONDS
+
+
+@given(st.text())
+def test_parse_retry_after_any_text_is_none_or_a_sane_delay(value: str) -> None:
+    delay = parse_retry_after(value)
+    assert delay is None or 0.0 <= delay <= MAX_RETRY_AFTER_SECONDS
+
+
+@pytest.mark.parametrize("code", [503, 429])
+def test_retry_after_superscript_byte_is_ignored(
+    fresh_server: FixtureServer, fetch_config: FetchConfig, code: int
+) -> None:
+    # "Retry-After: \xb2": one latin-1 byte, "²", for which str.isdigit() is true but float() raises.
+    sleep = SleepRecorder()
+    url = fresh_server.url(f"/retry-after-raw?hex=b2&status={code}")
+    with pytest.raises(FetchError) as info:
+        fetch(fetch_config, url, sleep=sleep)
+    assert str(info.value) == f"GET {url} failed: HTTP {code} after 3 attempts"
+    assert info.value.status == code
+    assert len(fresh_server.requests_to("/retry-after-raw")) == 3
+    assert all(0 <= d <= fetch_config.max_backoff for d in sleep.delays)  # backoff, not Retry-After
 
 
 # --- redirects -------------------------------------------------------------------------------------
@@ -475,6 +555,248 @@ def test_non_http_urls_are_refused(fetch_config: FetchConfig, url: str) -> None:
     assert info.value.attempts == 1
 
 
+# --- URL validation before any network ----------------------------------------------------------------
+
+
+class RecordingResolver:
+    """A resolver that remembers every host it is asked for and answers 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.hosts: list[str] = []
+
+    async def __call__(self, host: str) -> list[str]:
+        self.hosts.append(host)
+        return ["127.0.0.1"]
+
+
+@pytest.mark.parametrize("allow_private", [True, False])
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://exa mple.test/", "a space at position 10"),
+        ("http://example.test/a b", "a space at position 21"),
+        ("http://example.test/caf\udce9", "a byte that is not UTF-8"),  # a non-UTF-8 stdin line
+        ("http://example.test/\x00", "the control character \\x00"),
+        ("http://example.test:65536/", "port 65536 is out of range"),
+        ("http://example.test:-1/", "port '-1' is not a number"),
+        ("http://a..b/", "empty label"),
+        ("http://xn--/", "malformed IDNA label"),
+        ("http://" + "a" * 64 + ".test/", "a label of 64 characters"),
+        ("http://10.0.0.1:99999/", "port 99999 is out of range"),  # invalid before it is private
+    ],
+)
+def test_invalid_urls_are_refused_before_any_network(
+    fresh_server: FixtureServer, fetch_config: FetchConfig, url: str, reason: str, allow_private: bool
+) -> None:
+    cfg = dataclasses.replace(fetch_config, allow_private_addresses=allow_private)
+    resolver = RecordingResolver()
+    sleep = SleepRecorder()
+    with pytest.raises(InvalidURL) as info:
+        fetch(cfg, url, resolve=resolver, sleep=sleep)
+    assert reason in str(info.value)
+    assert str(info.value).startswith("refused ")
+    assert str(info.value).isprintable()
+    assert info.value.url == url
+    assert info.value.status is None
+    assert info.value.attempts == 1
+    assert resolver.hosts == []  # no DNS, not even once
+    assert sleep.delays == []  # never retried
+    assert not is_retryable(info.value)
+
+
+_BAD_TARGETS = [
+    ("http://127.0.0.1:65536/", "port 65536 is out of range"),
+    ("http://127.0.0.1:99999/", "port 99999 is out of range"),
+    ("http://127.0.0.1:-1/", "port '-1' is not a number"),
+    ("http://a..b/", "host 'a..b' has an empty label"),
+    ("http://xn--/", "malformed IDNA label 'xn--'"),
+    ("http://" + "a" * 64 + ".test/", "a label of 64 characters; DNS allows at most 63"),
+    ("http://a b/", "a space"),
+]
+
+
+@pytest.mark.parametrize(("target", "reason"), _BAD_TARGETS)
+def test_redirect_to_an_invalid_url_is_a_fetch_error(
+    fresh_server: FixtureServer, fetch_config: FetchConfig, target: str, reason: str
+) -> None:
+    # Before: OverflowError (port), UnicodeError/IDNAError (hosts) or UnicodeEncodeError escaped httpx.
+    url = fresh_server.url("/redirect-to?url=" + quote(target, safe=""))
+    resolver = RecordingResolver()
+    with pytest.raises(InvalidURL) as info:
+        fetch(fetch_config, url, resolve=resolver)
+    message = str(info.value)
+    assert message.startswith(f"GET {url} failed: it redirects to ")
+    assert reason in message
+    assert message.isprintable()
+    assert info.value.url == url
+    assert info.value.attempts == 1
+    assert len(fresh_server.requests) == 1
+    assert resolver.hosts == []
+
+
+@pytest.mark.parametrize(("target", "reason"), _BAD_TARGETS[:6])
+def test_redirect_of_robots_or_sitemap_to_an_invalid_url(
+    fresh_server: FixtureServer, fetch_config: FetchConfig, target: str, reason: str
+) -> None:
+    # fetch_bytes serves robots.txt, sitemaps and feeds: the same checks apply.
+    url = fresh_server.url("/redirect-to?url=" + quote(target, safe=""))
+
+    async def go() -> None:
+        async with Fetcher(fetch_config, sleep=SleepRecorder()) as fetcher:
+            await fetcher.fetch_bytes(url, accept="text/plain")
+
+    with pytest.raises(InvalidURL, match=re.escape(reason)):
+        run(go())
+    assert len(fresh_server.requests) == 1
+
+
+def test_refused_addresses_still_refused_after_validation(
+    fresh_server: FixtureServer, fetch_config: FetchConfig
+) -> None:
+    cfg = dataclasses.replace(fetch_config, allow_private_addresses=False)
+    with pytest.raises(BlockedAddress, match=r"10\.0\.0\.1 is a private address"):
+        fetch(cfg, "http://10.0.0.1:8080/", resolve=_no_dns)
+    with pytest.raises(BlockedAddress, match=r"127\.0\.0\.1 is a loopback address"):
+        fetch(cfg, fresh_server.url("/html"), resolve=_no_dns)
+    with pytest.raises(BlockedAddress, match=r"rebind\.test resolves to 127\.0\.0\.1"):
+        fetch(cfg, f"http://rebind.test:{fresh_server.port}/html", resolve=RecordingResolver())
+    assert fresh_server.requests == []
+
+
+@pytest.mark.parametrize("allow_private", [True, False])
+@pytest.mark.parametrize(
+    "error", [UnicodeError("label too long"), ValueError("embedded null byte"), OverflowError("port")]
+)
+def test_library_errors_while_resolving_become_fetch_errors(
+    fresh_server: FixtureServer, fetch_config: FetchConfig, error: Exception, allow_private: bool
+) -> None:
+    # getaddrinfo's IDNA codec raises UnicodeError for names it cannot encode; the connection path
+    # (allow_private) and the address check (not allow_private) both end in one FetchError.
+    cfg = dataclasses.replace(fetch_config, allow_private_addresses=allow_private)
+
+    async def resolve(host: str) -> list[str]:
+        raise error
+
+    url = f"http://odd.test:{fresh_server.port}/html"
+    with pytest.raises(FetchError) as info:
+        fetch(cfg, url, resolve=resolve)
+    assert info.value.__cause__ is error
+    assert str(info.value).startswith(f"refused {url}: ")
+    assert type(error).__name__ in str(info.value)
+    assert info.value.attempts == 1
+    assert fresh_server.requests == []
+
+
+# --- fetch.headers, fetch.cookies, fetch.proxy -------------------------------------------------------
+
+_EXTRAS = {
+    "headers": (("X-Scraper-Test", "yes"), ("Accept-Language", "fr-CH")),
+    "cookies": (("session", "abc123"), ("consent", "1")),
+}
+
+
+def _lower(headers: dict[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def test_config_headers_and_cookies_are_sent(fresh_server: FixtureServer, fetch_config: FetchConfig) -> None:
+    cfg = dataclasses.replace(fetch_config, **_EXTRAS)
+
+    async def go() -> None:
+        async with Fetcher(cfg, sleep=SleepRecorder()) as own:
+            await own.fetch(fresh_server.url("/html"))
+            await own.fetch_bytes(fresh_server.url("/robots.txt"), accept="text/plain")
+        async with make_client(fetch_config) as client:  # a run's shared client, made without them
+            await Fetcher(cfg, client).fetch(fresh_server.url("/html"))
+
+    run(go())
+    assert len(fresh_server.requests) == 3
+    for request in fresh_server.requests:
+        headers = _lower(request.headers)
+        assert headers["x-scraper-test"] == "yes"
+        assert headers["accept-language"] == "fr-CH"
+        assert headers["cookie"] == "session=abc123; consent=1"
+        assert headers["user-agent"] == cfg.user_agent
+    assert _lower(fresh_server.requests[1].headers)["accept"] == "text/plain"
+
+
+def test_config_header_replaces_a_default(fresh_server: FixtureServer, fetch_config: FetchConfig) -> None:
+    cfg = dataclasses.replace(fetch_config, headers=(("accept", "text/html"),))
+    fetch(cfg, fresh_server.url("/html"))
+    (request,) = fresh_server.requests
+    assert [v for k, v in request.headers.items() if k.lower() == "accept"] == ["text/html"]
+
+
+def test_cookies_stay_on_the_site_they_were_set_for(
+    fresh_server: FixtureServer, fetch_config: FetchConfig
+) -> None:
+    # A redirect to another site must not carry the source's session cookie or custom headers.
+    cfg = dataclasses.replace(fetch_config, **_EXTRAS)
+    target = f"http://elsewhere.test:{fresh_server.port}/html?title=Elsewhere"
+    page = fetch(
+        cfg, fresh_server.url("/redirect-to?url=" + quote(target, safe="")), resolve=RecordingResolver()
+    )
+    assert "Elsewhere" in page.html
+    first, second = (_lower(r.headers) for r in fresh_server.requests)
+    assert first["cookie"] == "session=abc123; consent=1"
+    assert "cookie" not in second
+    assert "x-scraper-test" not in second
+    assert second["user-agent"] == cfg.user_agent
+
+
+@pytest.mark.parametrize(
+    ("field", "pairs", "message"),
+    [
+        ("headers", (("X-Evil", "a\r\nSet-Cookie: x=1"),), "fetch.headers.X-Evil: the value"),
+        ("headers", (("X Bad", "1"),), "fetch.headers: 'X Bad' is not a valid name"),
+        ("headers", (("X-Name", "Caf\u00e9"),), "printable ASCII"),
+        ("cookies", (("session", "a; admin=1"),), "fetch.cookies.session: the value"),
+    ],
+)
+def test_bad_header_or_cookie_is_a_config_error(
+    fresh_server: FixtureServer, fetch_config: FetchConfig, field: str, pairs: Any, message: str
+) -> None:
+    cfg = dataclasses.replace(fetch_config, **{field: pairs})
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        fetch(cfg, fresh_server.url("/html"))
+    assert fresh_server.requests == []
+
+
+def test_requests_go_through_the_proxy(fresh_server: FixtureServer, fetch_config: FetchConfig) -> None:
+    # The fixture server is the proxy: it receives absolute-form request lines and serves them.
+    cfg = dataclasses.replace(fetch_config, proxy=fresh_server.base_url, **_EXTRAS)
+    page = fetch(cfg, "http://news.test/html?title=Proxied", resolve=_no_dns)
+    assert "Proxied" in page.html
+    (request,) = fresh_server.requests
+    assert request.path == "http://news.test/html?title=Proxied"
+    assert _lower(request.headers)["host"] == "news.test"
+    assert _lower(request.headers)["cookie"] == "session=abc123; consent=1"
+
+
+def test_proxy_still_checks_the_target_address(
+    fresh_server: FixtureServer, fetch_config: FetchConfig
+) -> None:
+    # The proxy itself is on loopback (the operator chose it); the targets are still checked.
+    cfg = dataclasses.replace(fetch_config, proxy=fresh_server.base_url, allow_private_addresses=False)
+
+    async def resolve(host: str) -> list[str]:
+        return {"public.test": ["93.184.216.34"]}.get(host, ["10.0.0.7"])
+
+    page = fetch(cfg, "http://public.test/html?title=Public", resolve=resolve)
+    assert "Public" in page.html
+    with pytest.raises(BlockedAddress, match=r"internal\.test resolves to 10\.0\.0\.7"):
+        fetch(cfg, "http://internal.test/html", resolve=resolve)
+    with pytest.raises(BlockedAddress, match=r"127\.0\.0\.1 is a loopback address"):
+        fetch(cfg, "http://127.0.0.1/html", resolve=resolve)
+    assert [r.path for r in fresh_server.requests] == ["http://public.test/html?title=Public"]
+
+
+@pytest.mark.parametrize("proxy", ["ftp://127.0.0.1:21", "socks5://127.0.0.1:1080", "127.0.0.1:3128"])
+def test_proxy_must_be_http(fetch_config: FetchConfig, proxy: str) -> None:
+    with pytest.raises(ConfigError, match=r"fetch\.proxy must be an http:// or https:// URL"):
+        make_client(dataclasses.replace(fetch_config, proxy=proxy))
+
+
 # --- content checks and caps -------------------------------------------------------------------------
 
 
@@ -482,10 +804,11 @@ def test_body_over_max_bytes_is_skipped(fresh_server: FixtureServer, fetch_confi
     cfg = dataclasses.replace(fetch_config, max_bytes=64 * 1024)
     with pytest.raises(SkippedContent) as info:
         fetch(cfg, fresh_server.url("/big?size=200000"))
-    assert str(info.value) == (
-        f"skipped {fresh_server.url('/big?size=200000')}: body is larger than fetch.max_bytes "
-        "(65536 bytes); raise fetch.max_bytes to keep it"
+    assert (
+        str(info.value)
+        == "body is larger than fetch.max_bytes (65536 bytes); raise fetch.max_bytes to keep it"
     )
+    assert info.value.url == fresh_server.url("/big?size=200000")
     assert len(fresh_server.requests) == 1  # not retried
     page = fetch(cfg, fresh_server.url("/big?size=65536"))  # exactly at the cap is kept
     assert len(page.html) == 65536
@@ -526,6 +849,31 @@ def test_empty_body_is_skipped(fetch_config: FetchConfig, server: FixtureServer)
 
 
 @pytest.mark.parametrize(
+    ("route", "reason"),
+    [
+        ("/pdf", "content type application/pdf is not HTML"),
+        ("/png-as-html", "served as text/html but the body is a PNG image"),
+        ("/status/204", "the body is empty"),
+        ("/no-content-type?kind=text", "no Content-Type and the body does not look like HTML"),
+        (
+            "/big?size=2000000",
+            "body is larger than fetch.max_bytes (1048576 bytes); raise fetch.max_bytes to keep it",
+        ),
+    ],
+)
+def test_skip_messages_are_reasons(
+    server: FixtureServer, fetch_config: FetchConfig, route: str, reason: str
+) -> None:
+    # The pipeline prints "skipped <url>  <message>": a message that began "skipped <url>:" read
+    # "skipped URL  skipped URL: ..." (issue 9). The message is the reason alone; .url has the URL.
+    cfg = dataclasses.replace(fetch_config, max_bytes=1024 * 1024)
+    with pytest.raises(SkippedContent) as info:
+        fetch(cfg, server.url(route))
+    assert str(info.value).startswith(reason)
+    assert info.value.url == server.url(route)
+
+
+@pytest.mark.parametrize(
     ("head", "found"),
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00", "PNG"),
@@ -555,6 +903,43 @@ def test_sniff_binary_finds_binary(head: bytes, found: str) -> None:
 )
 def test_sniff_binary_lets_text_through(head: bytes) -> None:
     assert sniff_binary(head) is None
+
+
+@pytest.mark.parametrize(
+    ("codec", "charset", "bom"),
+    [
+        ("utf-16-be", "utf-16be", "0"),  # the issue's case: declared in the header, no BOM
+        ("utf-16-le", "utf-16le", "0"),
+        ("utf-16-be", "utf-16", "0"),  # no byte order in the label: the first byte tells
+        ("utf-16-le", "UTF-16", "0"),
+        ("utf-32-be", "utf-32be", "0"),
+        ("utf-32-le", "utf-32", "0"),
+        ("utf-16-be", "utf-16be", "1"),
+        ("utf-32-le", "utf-32le", "1"),
+    ],
+)
+def test_utf16_and_utf32_declared_in_the_header_are_decoded(
+    fresh_server: FixtureServer, fetch_config: FetchConfig, codec: str, charset: str, bom: str
+) -> None:
+    page = fetch(fetch_config, fresh_server.url(f"/wide?codec={codec}&charset={charset}&bom={bom}"))
+    assert WIDE_TEXT in page.html
+    assert "<h1>Wide</h1>" in page.html
+    assert "\x00" not in page.html
+    assert not page.html.startswith("\ufeff")
+    assert page.encoding == codec
+
+
+def test_body_that_does_not_decode_as_declared_utf16_stays_binary(
+    fresh_server: FixtureServer, fetch_config: FetchConfig
+) -> None:
+    with pytest.raises(SkippedContent, match="binary data"):
+        fetch(fetch_config, fresh_server.url("/wide?kind=garbage&charset=utf-16be"))
+
+
+def test_png_declared_utf16_stays_a_png(server: FixtureServer) -> None:
+    assert sniff_binary(server.png, "utf-16-be") == "a PNG image"
+    controls = "\x01\x02\x03\x04".encode("utf-16-le") * 64  # decodes, but to control characters
+    assert sniff_binary(controls, "utf-16-le") == "binary data (256 control characters in the first 256)"
 
 
 # --- conditional requests ----------------------------------------------------------------------------

@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scraper.errors import FetchError
+from scraper.errors import FetchError, InvalidURL
 from scraper.urls import (
+    MAX_URL_LENGTH,
+    SHOWN_URL_CHARS,
     address_kind,
     canonicalize_url,
     check_url_scheme,
@@ -18,6 +20,9 @@ from scraper.urls import (
     is_public_address,
     parse_host_address,
     same_site,
+    shown_url,
+    url_problem,
+    validate_url,
 )
 
 # --- canonicalize_url ---------------------------------------------------------------------------------
@@ -206,3 +211,81 @@ def test_check_url_scheme_refuses(url: str, reason: str) -> None:
         check_url_scheme(url)
     assert info.value.url == url
     assert str(info.value).startswith(f"refused {url}: ")
+
+
+# --- validate_url ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://example.com/", "https://example.com:8443/a?b=c#d", "http://b\u00fccher.de/", "http://xn--bcher-kva.de/",
+     "http://127.0.0.1:1/", "http://[::1]:65535/", "http://example.com./", "http://_dmarc.example.com/",
+     "http://r3---sn-abc.googlevideo.com/", "http://user:pw@example.com/", "http://example.com:/",
+     "http://example.com/caf\u00e9?q=\u00e9t\u00e9", "http://" + "a" * 63 + ".com/",
+     "http://example.com/" + "a" * (MAX_URL_LENGTH - 19)],
+)  # fmt: skip
+def test_validate_url_accepts(url: str) -> None:
+    assert validate_url(url) == url
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://h:65536/", "port 65536 is out of range; a port is a number from 1 to 65535"),
+        ("http://h:99999/", "port 99999 is out of range"),
+        ("http://h:0/", "port 0 is out of range"),
+        ("http://h:-1/", "port '-1' is not a number"),
+        ("http://h:80a/", "port '80a' is not a number"),
+        ("http://h:" + "9" * 5000 + "/", "is not a number"),
+        ("http://[::1]x/", "'x' follows the host"),
+        ("http://a..b/", "host 'a..b' has an empty label"),
+        ("http://.a/", "empty label"),
+        ("http://xn--/", "host 'xn--' has a malformed IDNA label"),
+        ("http://xn--zz.com/", "malformed IDNA label 'xn--zz'"),
+        ("http://" + "a" * 64 + ".com/", "has a label of 64 characters; DNS allows at most 63"),
+        ("http://" + "a" * 60 + ".b\u00fccher" * 30 + ".de/", "DNS allows at most"),
+        ("http://" + ("a" * 60 + ".") * 5 + "com/", "characters long; DNS allows at most 253"),
+        ("http://\u2603\u2603.com/", "is not a valid internationalised name"),
+        ("http://a b/", "a space at position 8; write spaces in a URL as %20"),
+        ("http://example.com/a b", "a space at position 20"),
+        (" http://example.com/", "a space at position 0"),
+        ("http://example.com/\u3000", "the white-space character \\u3000"),
+        ("http://example.com/a\nb", "the white-space character \\n"),
+        ("http://example.com/\x01", "the control character \\x01 at position 19"),
+        ("http://example.com/\x7f", "the control character \\x7f"),
+        ("http://example.com/caf\udce9", "\\udce9 at position 22, a byte that is not UTF-8"),
+        ("http://ex\udcff.com/", "a byte that is not UTF-8"),
+        ("http://a%20b/", "contains '%', which a host name cannot"),
+        ("http://a*b/", "contains '*'"),
+        ("http://[zz]/", "not a valid URL"),
+        ("ftp://example.com/", "scheme 'ftp'; only http and https"),
+        ("http:///x", "the URL has no host"),
+        ("http://example.com/" + "a" * MAX_URL_LENGTH, f"over the limit of {MAX_URL_LENGTH}"),
+    ],
+)
+def test_validate_url_refuses(url: str, reason: str) -> None:
+    with pytest.raises(InvalidURL) as info:
+        validate_url(url)
+    error = info.value
+    assert reason in str(error)
+    assert isinstance(error, FetchError)
+    assert error.url == url
+    assert error.status is None
+    assert error.reason in str(error)
+    message = str(error)
+    assert message.startswith("refused ")
+    assert message.isprintable()  # one line: no newline, no control character, no surrogate
+    assert len(message) < 500
+
+
+def test_shown_url_escapes_and_cuts() -> None:
+    assert shown_url("http://x/\n\udcff") == "http://x/\\n\\udcff"
+    long = "http://x/" + "a" * 1000
+    assert shown_url(long) == long[:SHOWN_URL_CHARS] + "..."
+
+
+@given(st.text(max_size=300))
+def test_url_problem_never_raises(text: str) -> None:
+    for url in (text, "http://" + text, "http://example.com/" + text, "http://h:" + text):
+        problem = url_problem(url)
+        assert problem is None or problem.isprintable()

@@ -2,10 +2,16 @@
 
 Input: an http(s) URL, plus the ETag / Last-Modified of an earlier fetch. Output: a Page whose html
 is text, with the encoding used and the final URL after redirects. Settings: FetchConfig (timeouts,
-deadline, max_bytes, retries, backoff, max_retry_after, max_redirects, allow_private_addresses).
+deadline, max_bytes, retries, backoff, max_retry_after, max_redirects, allow_private_addresses,
+headers, cookies, proxy).
 
-One attempt = every redirect hop plus the body, under one deadline. Attempts are retried by a
-tenacity policy on transport errors and HTTP 408/429/5xx (see is_retryable), honouring Retry-After.
+The start URL and every redirect target are validated first (urls.validate_url: scheme, host,
+port, length, characters), before any DNS lookup; an invalid one is an InvalidURL, never retried.
+
+One attempt = every redirect hop plus the body. Attempts are retried by a tenacity policy on
+transport errors and HTTP 408/429/5xx (see is_retryable), honouring Retry-After. fetch.deadline
+bounds the whole fetch, every attempt and every wait: each attempt gets the time left, and no wait
+starts that would end past it (a host dripping a byte a second costs one deadline per URL, not three).
 Each hop's host is resolved and refused unless every address is public; make_client() (network.py) also
 connects only to the addresses it has just checked, so a DNS answer cannot change in between.
 Bodies are read raw and decompressed here with a bounded decoder, so a compression bomb stops at
@@ -19,19 +25,20 @@ import datetime as dt
 import email.utils
 import inspect
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from tenacity.wait import wait_exponential_jitter
 
 from ..config import FetchConfig
 from ..encoding import decode_html
-from ..errors import BlockedAddress, FetchError, SkippedContent
+from ..errors import BlockedAddress, FetchError, InvalidURL, SkippedContent
 from ..models import Page, Resource
-from ..urls import check_url_scheme
+from ..urls import same_site, shown_url, url_problem
 from .body import check_sniffed, read_body, sniff_binary
 from .network import (
     _LOCATION,
@@ -44,6 +51,7 @@ from .network import (
     check_address,
     make_client,
     resolve_host,
+    site_headers,
 )
 
 __all__ = [
@@ -68,6 +76,12 @@ _BACKOFF_START = (
 # scrapy's RETRY_HTTP_CODES: timeouts, rate limits and server-side failures that often pass.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# Retry-After delay-seconds is 1*DIGIT in ASCII (RFC 9110 10.2.3). str.isdigit() also accepts "²"
+# and other Unicode digits that float() rejects, so a single 0xB2 byte used to crash the crawl.
+_DELAY_SECONDS_RE = re.compile(r"[0-9]+", re.ASCII)
+# The longest Retry-After kept as given: a week. fetch.max_retry_after caps the wait anyway; this
+# only keeps absurd values ("9" x 400 is inf as a float) finite for anyone else who reads them.
+MAX_RETRY_AFTER_SECONDS = 7 * 86400.0
 
 
 _T = TypeVar("_T")
@@ -85,12 +99,14 @@ class _BadStatus(Exception):
 
 
 class _DeadlineExceeded(httpx.TimeoutException):
-    """One attempt ran past fetch.deadline; a transport timeout, so retried like one."""
+    """The fetch ran past fetch.deadline; a transport timeout, but no time is left to retry it."""
 
 
 def is_retryable(exc: BaseException) -> bool:
     """True for failures worth another attempt: transport errors and HTTP 408, 429, 500, 502-504."""
-    if isinstance(exc, (BlockedAddress, SkippedContent, httpx.UnsupportedProtocol)):
+    # LocalProtocolError: our own request is malformed (h11 refused it); sending it again cannot help.
+    never = (BlockedAddress, InvalidURL, SkippedContent, httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+    if isinstance(exc, never):
         return False
     if isinstance(exc, _BadStatus):
         return exc.status in RETRY_STATUSES
@@ -99,19 +115,20 @@ def is_retryable(exc: BaseException) -> bool:
 
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After header (delay-seconds or an HTTP-date); None if unusable."""
-    if value is None or not value.strip():
+    text = (value or "").strip()
+    if not text:
         return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
+    if _DELAY_SECONDS_RE.fullmatch(text):
+        # float() of a digit string never raises (a huge one is inf); the ceiling keeps it finite
+        return min(float(text), MAX_RETRY_AFTER_SECONDS)
     try:
         when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # year 99999, offset +9999, garbage
         return None
     if when.tzinfo is None:  # "-0000" means UTC with no zone information (RFC 5322)
         when = when.replace(tzinfo=dt.timezone.utc)
     now = now or dt.datetime.now(dt.timezone.utc)
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, (when - now).total_seconds()), MAX_RETRY_AFTER_SECONDS)
 
 
 class Fetcher:
@@ -132,6 +149,7 @@ class Fetcher:
         _install_location_hook(self._client)
         self._sleep = sleep
         self._timeout = httpx.Timeout(cfg.timeout, connect=cfg.connect_timeout)
+        self._site_headers = site_headers(cfg)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -154,7 +172,7 @@ class Fetcher:
             SkippedContent: the body is not HTML, is binary, or is larger than fetch.max_bytes.
             FetchError: anything else, after the retries allowed are used up.
         """
-        headers = _conditional_headers(_default_headers(self.cfg), etag, last_modified)
+        headers = _conditional_headers({}, etag, last_modified)
         return await self._run(url, headers, self._read_page)
 
     async def fetch_bytes(
@@ -180,7 +198,7 @@ class Fetcher:
             FetchError: a non-2xx status (.status says which, 4xx at once, 5xx after retries), a
                 transport failure, or a body over the cap (SkippedContent).
         """
-        headers = _conditional_headers({**_default_headers(self.cfg), "Accept": accept}, etag, last_modified)
+        headers = _conditional_headers({"Accept": accept}, etag, last_modified)
         cap = max_bytes or self.cfg.max_bytes
 
         async def read(url: str, final_url: str, response: httpx.Response) -> Resource:
@@ -189,22 +207,23 @@ class Fetcher:
         return await self._run(url, headers, read)
 
     async def _run(self, url: str, headers: dict[str, str], read: _Reader[_T]) -> _T:
-        """Attempts under the retry policy, each under fetch.deadline; library errors become FetchError."""
+        """Attempts under the retry policy, all within fetch.deadline; library errors become FetchError."""
         attempts = 0
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + self.cfg.deadline
 
         async def attempt() -> _T:
             nonlocal attempts
             attempts += 1
             try:
-                return await asyncio.wait_for(self._fetch_once(url, headers, read), self.cfg.deadline)
+                return await asyncio.wait_for(self._fetch_once(url, headers, read), ends - loop.time())
             except asyncio.TimeoutError:
-                deadline = self.cfg.deadline
                 raise _DeadlineExceeded(
-                    f"no complete response within fetch.deadline ({deadline:g} s)"
+                    f"no complete response within fetch.deadline ({self.cfg.deadline:g} s)"
                 ) from None
 
         try:
-            result: _T = await self._retrying(url)(attempt)
+            result: _T = await self._retrying(url, lambda: ends - loop.time())(attempt)
         except FetchError as exc:
             exc.attempts = attempts
             raise
@@ -212,21 +231,31 @@ class Fetcher:
             message = f"GET {url} failed: HTTP {exc.status} after {_plural(attempts, 'attempt')}"
             raise FetchError(url, message, status=exc.status, attempts=attempts) from exc
         except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-            message = f"GET {url} failed: {_describe(exc)} after {_plural(attempts, 'attempt')}"
+            reason = str(exc) if isinstance(exc, _DeadlineExceeded) else _describe(exc)
+            message = f"GET {url} failed: {reason} after {_plural(attempts, 'attempt')}"
             raise FetchError(url, message, attempts=attempts) from exc
         return result
 
-    def _retrying(self, url: str) -> AsyncRetrying:
+    def _retrying(self, url: str, time_left: Callable[[], float]) -> AsyncRetrying:
+        """The retry policy for one fetch; it stops when a wait would end past fetch.deadline."""
         cfg = self.cfg
         backoff = wait_exponential_jitter(
             **{_BACKOFF_START: cfg.backoff}, max=cfg.max_backoff, jitter=cfg.backoff
         )
+        planned: dict[int, float] = {}  # one wait per attempt, so stop() and wait() agree on it
 
         def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, _BadStatus) and exc.retry_after is not None:
-                return min(exc.retry_after, cfg.max_retry_after)
-            return float(backoff(state))
+            if state.attempt_number not in planned:
+                exc = state.outcome.exception() if state.outcome else None
+                if isinstance(exc, _BadStatus) and exc.retry_after is not None:
+                    planned[state.attempt_number] = min(exc.retry_after, cfg.max_retry_after)
+                else:
+                    planned[state.attempt_number] = float(backoff(state))
+            return planned[state.attempt_number]
+
+        def stop(state: RetryCallState) -> bool:
+            # tenacity >= 8.3 computes the wait before stop; 8.2 after: wait() serves both orders.
+            return state.attempt_number > cfg.retries or wait(state) >= time_left()
 
         def log_retry(state: RetryCallState) -> None:
             # tenacity's before_sleep_log names the function, not the URL; one line per retry needs the URL.
@@ -238,7 +267,7 @@ class Fetcher:
             )  # fmt: skip
 
         return AsyncRetrying(
-            stop=stop_after_attempt(cfg.retries + 1),
+            stop=stop,
             wait=wait,
             retry=retry_if_exception(is_retryable),
             before_sleep=log_retry,
@@ -251,28 +280,54 @@ class Fetcher:
         current = url
         for _hop in range(self.cfg.max_redirects + 1):
             await self._check_hop(url, current)
+            response = await self._open(url, current, headers)
             try:
-                async with self._client.stream(
-                    "GET", current, headers=headers, timeout=self._timeout, follow_redirects=False
-                ) as response:
-                    target = _redirect_target(current, response)
-                    if target is None:
-                        return await read(url, current, response)
-            except _Refused as exc:
-                raise _blocked(current, str(exc)) from None
+                target = _redirect_target(current, response)
+                if target is None:
+                    return await read(url, current, response)
+            finally:
+                await response.aclose()
             logger.debug("redirect %s -> %s (HTTP %d)", current, target, response.status_code)
             current = target
         n = self.cfg.max_redirects
         raise FetchError(url, f"GET {url} failed: more than {_plural(n, 'redirect')} (fetch.max_redirects)")
 
     async def _check_hop(self, url: str, current: str) -> None:
-        check_url_scheme(current)
+        """Validate a hop's URL, then (unless private addresses are allowed) its addresses."""
+        problem = url_problem(current)
+        if problem is not None:
+            raise _invalid(url, current, problem)
         if self.cfg.allow_private_addresses:
             return
         try:
             await check_address(current, self._resolve)
         except OSError as exc:
             raise httpx.ConnectError(f"cannot resolve {urlsplit(current).hostname}: {exc}") from exc
+        except (ValueError, OverflowError) as exc:  # UnicodeError: getaddrinfo's IDNA codec refused the name
+            raise _invalid(url, current, f"the host cannot be looked up ({_describe(exc)})") from exc
+
+    async def _open(self, url: str, current: str, headers: dict[str, str]) -> httpx.Response:
+        """Send one GET and return the response unread; errors about the URL itself become InvalidURL.
+
+        Headers: the defaults, then fetch.headers and fetch.cookies (only while the hop stays on the
+        site the fetch began on, so a redirect elsewhere does not carry a session cookie there), then
+        this call's own (Accept, If-None-Match...).
+
+        httpx, IDNA and the socket layer raise InvalidURL, UnicodeError, ValueError or OverflowError
+        for a URL they cannot encode or connect to; validation refuses those first, and this is the
+        backstop, so none of them leaves the fetch stage.
+        """
+        try:
+            sent = httpx.Headers(_default_headers(self.cfg))
+            if same_site(url, current):
+                sent.update(self._site_headers)
+            sent.update(headers)
+            request = self._client.build_request("GET", current, headers=sent, timeout=self._timeout)
+            return await self._client.send(request, stream=True, follow_redirects=False)
+        except _Refused as exc:
+            raise _blocked(current, str(exc)) from None
+        except (httpx.InvalidURL, ValueError, OverflowError) as exc:  # UnicodeError is a ValueError
+            raise _invalid(url, current, f"it cannot be requested ({_describe(exc)})") from exc
 
     async def _read_page(self, url: str, final_url: str, response: httpx.Response) -> Page:
         res = await self._read_resource(url, final_url, response, self.cfg.max_bytes, html=True)
@@ -304,7 +359,7 @@ class Fetcher:
         if not 200 <= status < 300:
             raise _BadStatus(final_url, status, parse_retry_after(response.headers.get("retry-after")))
         if html and media_type and media_type not in HTML_TYPES:
-            raise SkippedContent(url, f"skipped {url}: content type {media_type} is not HTML")
+            raise SkippedContent(url, f"content type {media_type} is not HTML")
         body = await read_body(url, response, media_type, cap, sniff=html)
         if not html:
             logger.debug("GET %s -> HTTP %d, %d bytes (%s)", final_url, status, len(body), media_type)
@@ -322,6 +377,14 @@ def _redirect_target(current: str, response: httpx.Response) -> str | None:
         return str(urljoin(current, location))
     except ValueError as exc:
         raise FetchError(current, f"GET {current} failed: bad Location {location!r} ({exc})") from exc
+
+
+def _invalid(url: str, current: str, reason: str) -> InvalidURL:
+    """InvalidURL for the start URL, or for a redirect target (naming the URL that redirected)."""
+    if current == url:
+        return InvalidURL(url, f"refused {shown_url(url)}: {reason}", reason)
+    message = f"GET {shown_url(url)} failed: it redirects to {shown_url(current)}: {reason}"
+    return InvalidURL(url, message, reason)
 
 
 def _conditional_headers(

@@ -8,13 +8,16 @@ more than the cap (zlib max_length, brotli output_buffer_limit).
 
 from __future__ import annotations
 
+import codecs
 import re
 import zlib
+from collections.abc import Sequence
 from typing import Protocol
 
 import brotli
 import httpx
 
+from ..encoding import wide_encoding
 from ..errors import FetchError, SkippedContent
 
 # How much of the decoded body the binary and HTML sniffers look at.
@@ -71,7 +74,7 @@ async def read_body(
                 chunk = decoder.feed(chunk)
             body += chunk
             if not sniffed and len(body) >= SNIFF_BYTES:
-                check_sniffed(url, bytes(body[:SNIFF_BYTES]), media_type)
+                check_sniffed(url, bytes(body[:SNIFF_BYTES]), media_type, response.charset_encoding)
                 sniffed = True
         for i, decoder in enumerate(decoders):
             tail = decoder.flush()
@@ -83,17 +86,23 @@ async def read_body(
     if len(body) > cap:
         raise _too_large(url, cap)
     if not sniffed:
-        check_sniffed(url, bytes(body[:SNIFF_BYTES]), media_type)
+        check_sniffed(url, bytes(body[:SNIFF_BYTES]), media_type, response.charset_encoding)
     return bytes(body)
 
 
 def _too_large(url: str, cap: int) -> SkippedContent:
     reason = f"body is larger than fetch.max_bytes ({cap} bytes); raise fetch.max_bytes to keep it"
-    return SkippedContent(url, f"skipped {url}: {reason}")
+    return SkippedContent(url, reason)
 
 
-def sniff_binary(head: bytes) -> str | None:
-    """What binary format a body starts with ("a PNG image", ...), or None when it may be text."""
+def sniff_binary(head: bytes, wide: str | None = None) -> str | None:
+    """What binary format a body starts with ("a PNG image", ...), or None when it may be text.
+
+    Args:
+        wide: the UTF-16/32 codec the body declares (encoding.wide_encoding); its text is full of
+            NUL bytes, so the control characters are counted after decoding. A body that does not
+            decode with it is judged by its bytes.
+    """
     for signature, name in BINARY_SIGNATURES:
         if head.startswith(signature):
             return name
@@ -101,24 +110,40 @@ def sniff_binary(head: bytes) -> str | None:
         return "MP4/ISO media"
     if head.startswith(b"RIFF") and head[8:12] in (b"WEBP", b"WAVE", b"AVI "):
         return "RIFF media (WebP, WAV or AVI)"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text is full of NUL bytes
-        return None
     sample = head[:SNIFF_BYTES]
-    controls = sum(1 for byte in sample if byte < 0x20 and byte not in _TEXT_CONTROLS)
-    if sample and controls / len(sample) > _MAX_CONTROL_SHARE:
-        return f"binary data ({controls} control bytes in the first {len(sample)})"
+    if wide is not None:
+        try:  # incremental: the sample may end inside a character
+            text = codecs.getincrementaldecoder(wide)().decode(sample, final=False)
+        except UnicodeDecodeError:
+            text = None
+        if text is not None:
+            return _controls_verdict([ord(c) for c in text], "characters")
+    elif head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text is full of NUL bytes
+        return None
+    return _controls_verdict(sample, "bytes")
+
+
+def _controls_verdict(codes: Sequence[int], unit: str) -> str | None:
+    controls = sum(1 for code in codes if code < 0x20 and code not in _TEXT_CONTROLS)
+    if codes and controls / len(codes) > _MAX_CONTROL_SHARE:
+        return f"binary data ({controls} control {unit} in the first {len(codes)})"
     return None
 
 
-def check_sniffed(url: str, head: bytes, media_type: str) -> None:
+def check_sniffed(url: str, head: bytes, media_type: str, charset: str | None = None) -> None:
+    """Raise SkippedContent when a body is empty, binary, or (without a Content-Type) not HTML.
+
+    Args:
+        charset: the Content-Type charset, which may declare UTF-16/32 text without a BOM.
+    """
     if not head:
-        raise SkippedContent(url, f"skipped {url}: the body is empty")
-    binary = sniff_binary(head)
+        raise SkippedContent(url, "the body is empty")
+    binary = sniff_binary(head, wide_encoding(head, charset))
     if binary is not None:
         served = f"served as {media_type}" if media_type else "served without a Content-Type"
-        raise SkippedContent(url, f"skipped {url}: {served} but the body is {binary}")
+        raise SkippedContent(url, f"{served} but the body is {binary}")
     if not media_type and not _HTML_START_RE.match(head):
-        raise SkippedContent(url, f"skipped {url}: no Content-Type and the body does not look like HTML")
+        raise SkippedContent(url, "no Content-Type and the body does not look like HTML")
 
 
 class _Decoder(Protocol):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -17,13 +18,18 @@ import httpcore
 import httpx
 
 from ..config import FetchConfig
-from ..errors import BlockedAddress
+from ..errors import BlockedAddress, ConfigError
 from ..urls import IPAddress, address_kind, parse_host_address
 
 Resolver = Callable[[str], Awaitable[Iterable[str]]]
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
 ACCEPT_ENCODING = "gzip, deflate, br"
+# RFC 9110 5.6.2 token (header and cookie names), field values (visible ASCII, space, tab) and
+# RFC 6265 cookie values (no space, quote, comma, semicolon or backslash).
+_TOKEN_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE_RE = re.compile(r"[\x20-\x7e\t]*")
+_COOKIE_VALUE_RE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
 _LOCATION = "x-scraper-location"  # where _hide_location keeps a redirect's Location header
 
 
@@ -127,11 +133,19 @@ class _CheckedBackend(httpcore.AsyncNetworkBackend):
 
 
 class _CheckedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport over a connection pool that uses _CheckedBackend."""
+    """httpx's transport over a connection pool that uses _CheckedBackend, or through a proxy.
 
-    def __init__(self, resolve: Resolver, *, allow_private: bool) -> None:
-        super().__init__()
+    With fetch.proxy set, every connection goes to the proxy, which the operator chose, so httpx's
+    own proxy pool is kept: the proxy may sit on a private address, and it resolves the target
+    itself. The target host is still checked (Fetcher._check_hop) before each request.
+    """
+
+    def __init__(self, resolve: Resolver, *, allow_private: bool, proxy: str | None = None) -> None:
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        if proxy:
+            super().__init__(proxy=proxy, limits=limits)
+            return
+        super().__init__()
         # httpx takes no network backend, so swap in a pool built like its own but with ours;
         # test_fetch.py::test_dns_rebinding_is_refused fails if an httpx upgrade bypasses it.
         self._pool = httpcore.AsyncConnectionPool(
@@ -161,8 +175,15 @@ def _install_location_hook(client: httpx.AsyncClient) -> None:
 
 
 def make_client(cfg: FetchConfig, *, resolve: Resolver | None = None) -> httpx.AsyncClient:
-    """The httpx client to share across a run: checked connections, no redirects, config timeouts."""
-    transport = _CheckedTransport(resolve or resolve_host, allow_private=cfg.allow_private_addresses)
+    """The httpx client to share across a run: checked connections (or fetch.proxy), no redirects.
+
+    Raises:
+        ConfigError: fetch.proxy is not an http:// or https:// URL with a host.
+    """
+    _check_proxy(cfg.proxy)
+    transport = _CheckedTransport(
+        resolve or resolve_host, allow_private=cfg.allow_private_addresses, proxy=cfg.proxy
+    )
     return httpx.AsyncClient(
         transport=transport,
         follow_redirects=False,
@@ -173,3 +194,40 @@ def make_client(cfg: FetchConfig, *, resolve: Resolver | None = None) -> httpx.A
 
 def _default_headers(cfg: FetchConfig) -> dict[str, str]:
     return {"User-Agent": cfg.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
+
+
+def site_headers(cfg: FetchConfig) -> dict[str, str]:
+    """fetch.headers plus fetch.cookies as one Cookie header: sent only to the site a fetch began on.
+
+    Raises:
+        ConfigError: a name is not an HTTP token, or a value is not printable ASCII (a CR or LF
+            would start a header of its own; httpx cannot encode the rest).
+    """
+    for name, value in cfg.headers:
+        _check_pair("fetch.headers", name, value, _HEADER_VALUE_RE)
+    for name, value in cfg.cookies:
+        _check_pair("fetch.cookies", name, value, _COOKIE_VALUE_RE)
+    headers = dict(cfg.headers)
+    if cfg.cookies:
+        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cfg.cookies)
+    return headers
+
+
+def _check_pair(key: str, name: str, value: str, value_re: re.Pattern[str]) -> None:
+    if not _TOKEN_RE.fullmatch(name):
+        raise ConfigError(f"{key}: {name!r} is not a valid name; use letters, digits and - _ . only")
+    if not value_re.fullmatch(value):
+        raise ConfigError(
+            f"{key}.{name}: the value {value!r} has characters a request cannot carry; "
+            "use printable ASCII (percent-encode the rest)"
+        )
+
+
+def _check_proxy(proxy: str | None) -> None:
+    if not proxy:
+        return
+    parts = urlsplit(proxy)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"fetch.proxy must be an http:// or https:// URL such as http://127.0.0.1:3128, got {proxy!r}"
+        )

@@ -22,7 +22,7 @@ import sqlite_utils
 
 from .. import store
 from ..config import Config
-from ..errors import ScraperError
+from ..errors import NoArticleFound, ScraperError
 from ..fetch import Fetcher, make_client
 from ..models import Page, RunReport
 from .crawl import run_crawl
@@ -71,6 +71,8 @@ async def _process(
     try:
         page = await fetcher.fetch(url)
         article = await extractor.extract(page)
+        if article.page_kind == "listing":  # a menu or index of links is not an article (issue 9)
+            raise NoArticleFound(f"no article at {page.final_url}: a listing page, links and no article text")
         with store.transaction(db):
             saved = save_page(db, page, article, cfg)
             store.log_fetch(db, url, page.status, None, now)
