@@ -611,8 +611,18 @@ _BAD_TARGETS = [
     ("http://a..b/", "host 'a..b' has an empty label"),
     ("http://xn--/", "malformed IDNA label 'xn--'"),
     ("http://" + "a" * 64 + ".test/", "a label of 64 characters; DNS allows at most 63"),
-    ("http://a b/", "a space"),
+    ("http://a b/", "host 'a%20b' contains '%'"),
 ]
+
+
+def test_redirect_with_a_space_in_its_path_is_followed_encoded(
+    fresh_server: FixtureServer, fetch_config: FetchConfig
+) -> None:
+    # Browsers percent-encode a space in a Location; refusing it would lose real pages.
+    url = fresh_server.url("/redirect-to?url=" + quote("/html?title=a b", safe=""))
+    page = fetch(fetch_config, url)
+    assert page.final_url.endswith("/html?title=a%20b")
+    assert "<title>a b</title>" in page.html
 
 
 @pytest.mark.parametrize(("target", "reason"), _BAD_TARGETS)

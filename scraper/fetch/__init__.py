@@ -373,6 +373,8 @@ def _redirect_target(current: str, response: httpx.Response) -> str | None:
     location = response.headers.get(_LOCATION, response.headers.get("location", "")).strip()
     if not location:
         raise FetchError(current, f"GET {current} failed: HTTP {response.status_code} without a Location")
+    # Browsers percent-encode a space in a Location (WHATWG URL parser); servers do send them.
+    location = location.replace(" ", "%20")
     try:
         return str(urljoin(current, location))
     except ValueError as exc:
