@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import QueryError, StorageError
+from .store import connect_readonly as connect_readonly_file
 from .urls import canonicalize_url
 
 _TERM_RE = re.compile(r'"([^"]*)"?|(\S+)')
@@ -85,9 +86,8 @@ def connect_readonly(path: str | Path, *, seconds: float = QUERY_SECONDS) -> sql
     if not file.exists():
         raise StorageError(f"no database at {file}; run 'scraper ingest URL' first or pass --db PATH")
     try:
-        conn = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        conn = connect_readonly_file(file)  # also on a read-only file, directory or mount
         conn.row_factory = sqlite3.Row
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:
         raise StorageError(f"{file} is not a scraper database ({exc}); pass --db PATH") from exc
     conn.set_authorizer(_deny_attach)
