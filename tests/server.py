@@ -26,6 +26,13 @@ Routes (query parameters optional):
     /no-content-type?kind=html|binary|text   a body without a Content-Type header
     /gbk?header=0                a GBK page with GBK_WORD, declared gb2312 in the header (and meta)
     /etag                        ETAG and LAST_MODIFIED; If-None-Match/If-Modified-Since -> 304
+    /retry-after-raw?hex=H&status=S   S (503) with "Retry-After: " and the raw bytes H (hex); hex=b2
+                                 is the single byte 0xB2, "²", which str.isdigit() accepts (value=V
+                                 also works, V's %-escapes read as latin-1, but a crawl's canonical
+                                 URL re-encodes a lone %B2)
+    /many-attributes?n=N         an article whose one <p> carries N attributes (slow to extract:
+                                 the cost grows with the square of N; 50000 takes ~20 s)
+    /links?to=P&to=P...          an HTML page linking to each path P (a start page made in a test)
 
 Every request is recorded (method, path with query, headers, monotonic time) in .requests;
 routes can also report events in .notes.
@@ -400,6 +407,35 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(304, b"", None, ETag=ETAG, Last_Modified=LAST_MODIFIED)
         else:
             self._send(200, html_page("Versioned page"), "text/html", ETag=ETAG, Last_Modified=LAST_MODIFIED)
+
+    def route_retry_after_raw(self) -> None:
+        raw = parse_qs(urlsplit(self.path).query, encoding="latin-1")
+        value = (
+            bytes.fromhex(self.query["hex"]).decode("latin-1") if "hex" in self.query else raw["value"][-1]
+        )
+        status = int(self.query.get("status", "503"))
+        body = html_page("Retry later")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Retry-After", value)  # http.server writes header values as latin-1
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def route_many_attributes(self) -> None:
+        n = int(self.query.get("n", "50000"))
+        attributes = " ".join(f"data-a{i}=x" for i in range(n))
+        words = "An article whose paragraph carries a great many attributes. " * 20
+        body = (
+            f"<!DOCTYPE html><html><head><title>Many attributes</title></head><body><article>"
+            f"<h1>Many attributes</h1><p {attributes}>{words}</p></article></body></html>"
+        ).encode()
+        self._send(200, body, "text/html; charset=utf-8")
+
+    def route_links(self) -> None:
+        targets = parse_qs(urlsplit(self.path).query).get("to", [])
+        items = "".join(f'<li><a href="{t}">{t}</a></li>' for t in targets)
+        self._send(200, html_page("Links", f"<ul>{items}</ul>"), "text/html; charset=utf-8")
 
 
 def _blocks(size: int, block: int = 65536) -> Iterator[bytes]:

@@ -206,7 +206,14 @@ def _named(exc: BaseException, part: str) -> bool:
 
 
 def describe_bug(exc: BaseException) -> str:
-    """One line for an exception that is not a ScraperError (a bug): its type and message."""
+    """One line for an exception that is not a ScraperError (a bug): its type and message.
+
+    An exception group of one (anyio's TaskGroup wraps what a connection raised) is named by its
+    member, which says what went wrong.
+    """
+    members = getattr(exc, "exceptions", None)
+    if isinstance(members, tuple) and len(members) == 1 and isinstance(members[0], BaseException):
+        return f"{describe_bug(members[0])} (in {type(exc).__name__})"
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
