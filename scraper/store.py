@@ -285,7 +285,9 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
 _READONLY_MESSAGES = ("readonly", "read-only", "unable to open")
 
 
-def connect_readonly(path: str | Path, *, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
+def connect_readonly(
+    path: str | Path, *, timeout: float = BUSY_TIMEOUT_S, snapshot: bool = False
+) -> sqlite3.Connection:
     """A read-only connection to an existing database file, also on a read-only file, directory or mount.
 
     `mode=ro` first: it sees what concurrent writers commit. A WAL database opened that way must
@@ -294,10 +296,17 @@ def connect_readonly(path: str | Path, *, timeout: float = BUSY_TIMEOUT_S) -> sq
     no lock and reads only the main file: fine when nothing can write there anyway, though
     commits still in a -wal file left beside it are not seen.
 
+    snapshot: leave no file beside the database. `mode=ro` on a WAL database creates its -wal and
+    -shm files when they are missing (and a reader cannot delete them); with no -wal file, no
+    writer is at work, so the main file holds every commit and is read `immutable=1` (a dry run).
+
     Raises:
         sqlite3.Error: the file cannot be opened or is not a database.
     """
-    base = f"file:{quote(str(Path(path).resolve()))}?mode=ro"
+    file = Path(path).resolve()
+    base = f"file:{quote(str(file))}?mode=ro"
+    if snapshot and not file.with_name(file.name + "-wal").exists():
+        base += "&immutable=1"
     conn = sqlite3.connect(base, uri=True, timeout=timeout, check_same_thread=False)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -757,14 +766,15 @@ CRAWL_STATE_TABLES = ("frontier", "robots_cache")
 def copy_crawl_state(db: sqlite_utils.Database, path: str | Path) -> None:
     """Copy the frontier and robots.txt cache of the database at path into db (a dry run's).
 
-    The file is opened read-only (connect_readonly): a dry run never writes the real database.
+    The file is opened read-only (connect_readonly, snapshot): a dry run never writes the real
+    database, nor leaves a file beside it.
     Columns are matched by name, so a database one schema behind still previews.
 
     Raises:
         StorageError: the file cannot be read as a database.
     """
     try:
-        source = connect_readonly(path)
+        source = connect_readonly(path, snapshot=True)
     except sqlite3.Error as exc:
         raise _storage_error(path, "cannot read the database", exc) from exc
     try:

@@ -491,3 +491,75 @@ def test_a_page_over_the_extraction_time_limit_is_skipped_and_the_worker_replace
     [(state, reason)] = query(db, "SELECT state, reason FROM frontier WHERE url LIKE '%/many-attributes?%'")
     assert (state, reason) == ("skipped", f"extraction over extract.time_limit ({TIME_LIMIT:g} s)")
     assert "extraction time limit 1" in result.stderr
+
+
+# -- a read-only database ----------------------------------------------------------------------------
+
+# Runs the CLI in a process that, when started as root (CI), first imports everything and then drops
+# to the unprivileged "nobody": root writes through any file mode, so chmod alone proves nothing.
+READ_ONLY_DRIVER = """
+import csv, json, os, sys
+import anyio._backends._asyncio, importlib.metadata, sqlite_utils.plugins
+import scraper.cli
+sqlite_utils.plugins.ensure_plugins_loaded()
+if os.geteuid() == 0:
+    os.setgid(65534)
+    os.setuid(65534)
+scraper.cli.cli.main(sys.argv[1:], prog_name="scraper")
+"""
+
+
+@pytest.fixture
+def read_only_db(fresh_server: FixtureServer) -> Any:
+    """A corpus of one article in a directory where, like the file, nothing may be written."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="scraper-ro-", dir="/tmp"))
+    db = folder / "corpus.db"
+    url = fresh_server.url("/site/articles/a01.html")
+    result = CliRunner().invoke(cli, ["--db", str(db), "ingest", "--allow-private", url])
+    assert result.exit_code == 0, result.output
+    db.chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        yield db
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
+
+
+def run_unprivileged(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", READ_ONLY_DRIVER, *args]
+    return subprocess.run(command, env=env, cwd="/", capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["search", "nutrition"], "Top Nutrition Trends"),
+        (["stats"], "Sources:"),
+        (["show", "1"], "Top Nutrition Trends"),
+        (["export"], '"title":"Top Nutrition Trends'),
+    ],
+)
+def test_read_commands_work_on_a_read_only_database(
+    read_only_db: Path, command: list[str], expected: str
+) -> None:
+    result = run_unprivileged("--db", str(read_only_db), *command)
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout
+    assert sorted(p.name for p in read_only_db.parent.iterdir()) == ["corpus.db"]
+
+
+def test_a_write_to_a_read_only_database_says_so_in_one_line(
+    read_only_db: Path, fresh_server: FixtureServer
+) -> None:
+    url = fresh_server.url("/site/articles/a02.html")
+    result = run_unprivileged("--db", str(read_only_db), "ingest", "--allow-private", url)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert "read-only" in line
+    assert "read commands such as search, stats, show and export work on it" in line  # what to do
+    assert "Traceback" not in result.stderr
