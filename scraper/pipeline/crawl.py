@@ -16,6 +16,15 @@ unit, and units are committed in batches of BATCH_PAGES (store.WriteBatch): a ki
 pages only, which the next run fetches again. Articles are stored when their URL matches
 article_pattern (or, without one, when the extractor calls the page an article); other pages are
 followed and never stored.
+
+Failure boundary: whatever one URL (page, robots.txt, sitemap, feed) raises while it is fetched,
+decoded, parsed, extracted or stored costs that URL only (outcomes.py records it): a ScraperError
+with its reason, anything else as outcome "error" (a bug: parked at once, traceback at -v, exit
+status 1). StorageError still stops the run. A URL failing frontier.MAX_ATTEMPTS times in a row is
+parked. Budgets: a host timing out HOST_MAX_TIMEOUTS times in a row is backed off for the rest of
+the run (its URLs stay due) and reported unreachable; crawl.max_run_time, SIGTERM and SIGINT stop
+the run cleanly (stop()); extract.time_limit bounds each page's extraction (pool.py). The exit
+status and the run report come from report.py (judge, report_data), stored in runs.report.
 """
 
 from __future__ import annotations
@@ -37,18 +46,16 @@ from ..fetch import Fetcher, make_client
 from ..lockfile import hold_lock
 from ..models import CrawlReport, Page, Resource, RunReport, Target
 from ..report import SIGNAL_STATUS, judge, report_data
-from ..robots import robots_url
 from ..urls import canonicalize_url
 from .hosts import Lane, Scope, load_robots
+from .outcomes import Outcomes, origin_of
 from .pool import Extractor, default_processes
 from .results import UrlResult
-from .steps import Analysis, describe_bug, failure_outcome, now_utc, reason_kind
+from .steps import Analysis, describe_bug, now_utc, reason_kind
 
 logger = logging.getLogger(__name__)
 
 Callback = Callable[[UrlResult], None]
-# run_sources is written this often during a run, so a killed run keeps its counts so far.
-COUNTS_EVERY_S = 5.0
 # Pages whose writes share one transaction (see store.WriteBatch): a commit per page cost more than
 # the fetch; a kill -9 makes the next run fetch at most this many pages again.
 BATCH_PAGES = 32
@@ -56,9 +63,6 @@ BATCH_SECONDS = 0.5
 # Page writes wait this long after each batch, so `scraper ingest` beside a crawl gets the write
 # lock (SQLite's busy handler retries every 100 ms at most).
 BATCH_PAUSE = 0.1
-# A failure that may pass (network, 5xx, 408, 429) is retried on the next runs; after
-# frontier.MAX_ATTEMPTS in a row the URL is parked.
-TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # Sitemaps may be up to 50 MB uncompressed (sitemaps.org); feeds get the page cap.
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024
 SITEMAP_ACCEPT = "application/xml,text/xml;q=0.9,application/gzip;q=0.8,text/plain;q=0.5,*/*;q=0.1"
@@ -67,8 +71,6 @@ FEED_ACCEPT = "application/rss+xml,application/atom+xml,application/feed+json,ap
 # host dripping one byte a second costs fetch.deadline per URL, one URL after another, and would
 # make the run overlap the next cron slot.
 HOST_MAX_TIMEOUTS = 2
-# Failures of a start URL of these kinds mean the source's host cannot be reached at all.
-UNREACHABLE_KINDS = frozenset({"DNS", "connection", "timeout"})
 
 
 def run_crawl(
@@ -165,7 +167,7 @@ def _preview_db(path: str) -> Any:
     return db
 
 
-class _Crawler:
+class _Crawler(Outcomes):
     """The scheduler of one run: lanes per host, a global request limit, a bounded processing queue."""
 
     def __init__(
@@ -301,7 +303,7 @@ class _Crawler:
         if self.dry_run and target.kind == "page" and listed:  # listed, never fetched
             self._emit(target, "article", reason="would be fetched (dry run)")
             return
-        origin = _origin(target.url)
+        origin = origin_of(target.url)
         lane = self.lanes.get(origin)
         if lane is None:
             lane = self.lanes[origin] = Lane(origin, self.cfg.crawl.per_host_delay)
@@ -335,7 +337,7 @@ class _Crawler:
         try:
             while lane.queue and not self.stopping:
                 target = lane.queue.popleft()
-                if not await self._allowed(lane, target):
+                if not await self._allowed_safely(lane, target):
                     self._done()
                     continue
                 await asyncio.sleep(max(0.0, lane.ready_at - loop.time()))
@@ -361,6 +363,16 @@ class _Crawler:
             lane.why = f"host backed off after {lane.timeouts} timeouts"
             self.report.unreachable[lane.origin] = f"{lane.why} in a row ({result})"
             logger.info("%s: %s; its other URLs wait for the next run", lane.origin, lane.why)
+
+    async def _allowed_safely(self, lane: Lane, target: Target) -> bool:
+        """_allowed inside the per-URL failure boundary (robots.txt rules meet every URL's oddities)."""
+        try:
+            return await self._allowed(lane, target)
+        except StorageError:
+            raise
+        except Exception as exc:  # the failure boundary of this URL
+            self._record_bug(target, exc)
+            return False
 
     async def _allowed(self, lane: Lane, target: Target) -> bool:
         """Whether robots.txt lets us fetch target; records the skip when not."""
@@ -615,90 +627,6 @@ class _Crawler:
         self._emit(target, "listing", reason=f"{target.kind}, {len(links)} URLs")
         for new in added:
             self._schedule(new)
-
-    def _record_failure(self, target: Target, exc: ScraperError) -> None:
-        """A ScraperError ended this URL: record it; park the URL after MAX_ATTEMPTS failures in a row."""
-        now = now_utc()
-        outcome, status = failure_outcome(exc)
-        kind, message = reason_kind(exc), str(exc)
-        transient = status is None or status in TRANSIENT_STATUSES
-        parked = outcome == "failed" and target.attempts + 1 >= frontier.MAX_ATTEMPTS
-        with self.batch.write():
-            if parked:
-                later = None if transient else self._recheck(now)
-                frontier.park(
-                    self.db, target, message, now=now, run_id=self.run_id, bug=False, at_least=later
-                )
-            else:
-                retry_soon = outcome == "failed" and transient
-                next_due = now if retry_soon or target.kind != "page" else self._recheck(now)
-                frontier.mark_failed(
-                    self.db, target, outcome, message, now=now, run_id=self.run_id, next_due=next_due
-                )
-            store.log_fetch(self.db, target.url, status, message, now)
-        self._log_outcome(outcome, target.url, message)
-        self._count(target.source, outcome)
-        report = self.report.sources[target.source]
-        report.note(kind)
-        if parked:
-            report.note("parked")
-        (report.failures if outcome == "failed" else report.skips).append((target.url, message))
-        if target.kind == "seed" and kind in UNREACHABLE_KINDS:
-            self.report.unreachable.setdefault(_origin(target.url), f"{kind}: {message}")
-        self._emit(target, outcome, reason=message)
-
-    def _record_bug(self, target: Target, exc: Exception, *, frontier_row: bool = True) -> None:
-        """Something that is not a ScraperError (a bug) ended this URL: record it, park the URL, go on."""
-        now = now_utc()
-        message = describe_bug(exc)
-        reason = f"error: {message}"
-        with self.batch.write():
-            if frontier_row:
-                frontier.park(self.db, target, reason, now=now, run_id=self.run_id, bug=True)
-            store.log_fetch(self.db, target.url, None, reason, now)
-        # One line per URL at INFO (-v), with the traceback: a bug must be reportable.
-        logger.info("error %s: %s", target.url, message, exc_info=exc)
-        self._count(target.source, "error")
-        report = self.report.sources[target.source]
-        report.errors.append((target.url, message))
-        report.note("error")
-        if frontier_row:
-            report.note("parked")
-        self._emit(target, "error", reason=reason)
-
-    @staticmethod
-    def _log_outcome(outcome: str, url: str, message: str) -> None:
-        """One INFO line per failed or skipped URL; the message often names the URL already."""
-        text = message.removeprefix(f"{outcome} ")
-        logger.info("%s %s", outcome, text if url in text else f"{url}: {text}")
-
-    # -- bookkeeping -----------------------------------------------------------------------------
-
-    def _recheck(self, now: dt.datetime) -> dt.datetime:
-        return now + dt.timedelta(seconds=self.cfg.crawl.recheck_after)
-
-    def _count(self, source: str, outcome: str, n: int = 1) -> None:
-        if n:
-            counts = self.report.sources[source].counts
-            counts[outcome] = counts.get(outcome, 0) + n
-        now = time.monotonic()
-        if now - self.saved_counts_at >= COUNTS_EVERY_S and self.report.run_id is not None:
-            self.saved_counts_at = now
-            counts_so_far = {name: dict(r.counts) for name, r in self.report.sources.items()}
-            with self.batch.write():
-                store.write_run_counts(self.db, self.report.run_id, counts_so_far)
-
-    def _emit(
-        self, target: Target, outcome: str, *, title: str | None = None, reason: str | None = None
-    ) -> None:
-        if outcome in ("new", "updated", "unchanged", "duplicate"):
-            logger.info("%s %s", outcome, target.url)
-        if self.on_event is not None:
-            self.on_event(UrlResult(target.url, outcome, title, reason, source=target.source))
-
-
-def _origin(url: str) -> str:
-    return robots_url(url).removesuffix("/robots.txt")
 
 
 def _duration(seconds: float) -> str:

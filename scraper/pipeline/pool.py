@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import select
+import signal
 import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
@@ -38,6 +39,9 @@ KILL_JOIN_S = 2.0
 def _init_worker(cfg: Config, parent: int) -> None:
     global _worker_cfg
     _worker_cfg = cfg
+    # Ctrl-C reaches the whole process group: the crawl stops its workers itself (Extractor.terminate),
+    # and a KeyboardInterrupt raised in a worker would come back as a page's result.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(parent,), name="watch-parent", daemon=True).start()
 
 
@@ -123,6 +127,8 @@ class Extractor:
     def terminate(self) -> None:
         """Stop the worker processes now (the run is ending: a signal, crawl.max_run_time)."""
         pool, self._pool = self._pool, None
+        if self._warm is not None:
+            self._warm.cancel()
         if pool is not None:
             _kill(pool)
 
