@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
@@ -477,20 +478,25 @@ def test_a_signal_mid_crawl_records_the_run_and_stops_the_workers(
 def test_a_page_over_the_extraction_time_limit_is_skipped_and_the_worker_replaced(
     fresh_server: FixtureServer, tmp_path: Path
 ) -> None:
-    pages = ["/many-attributes?n=50000", *(f"/site/articles/a{n:02d}.html" for n in range(1, 9))]
-    start = "/links?" + "&".join("to=" + p.replace("?", "%3F").replace("=", "%3D") for p in pages)
+    # Two slow pages on two workers, fetched 1.5 s apart (a dripped page between them): when the first
+    # goes over the limit its pool is killed, and the second, in flight in that pool, is submitted
+    # again to the new one (and goes over in its turn; in a thread it would be stored after ~20 s).
+    articles = [f"/site/articles/a{n:02d}.html" for n in range(1, 9)]
+    pages = ["/many-attributes?n=50000", "/slow?size=5&delay=0.3", "/many-attributes?n=50001", *articles]
+    start = "/links?" + "&".join("to=" + quote(p, safe="/") for p in pages)
     config = write_config(
         tmp_path,
         fresh_server,
-        articles=tuple(f"/site/articles/a{n:02d}.html" for n in range(1, 9)),
+        articles=tuple(articles),
+        crawl={"workers": 2},
         source={"start_urls": [fresh_server.url(start)]},
     )
     result = crawl(config)
     db = tmp_path / "corpus.db"
     assert len(query(db, "SELECT url FROM articles")) == 8
-    [(state, reason)] = query(db, "SELECT state, reason FROM frontier WHERE url LIKE '%/many-attributes?%'")
-    assert (state, reason) == ("skipped", f"extraction over extract.time_limit ({TIME_LIMIT:g} s)")
-    assert "extraction time limit 1" in result.stderr
+    rows = query(db, "SELECT state, reason FROM frontier WHERE url LIKE '%/many-attributes?%'")
+    assert rows == [("skipped", f"extraction over extract.time_limit ({TIME_LIMIT:g} s)")] * 2
+    assert "extraction time limit 2" in result.stderr
 
 
 # -- a read-only database ----------------------------------------------------------------------------

@@ -202,7 +202,19 @@ class _Crawler(Outcomes):
     # -- the run ---------------------------------------------------------------------------------
 
     async def run(self, sources: list[Source], max_pages: int | None) -> None:
-        """Queue what is due for each source, then fetch until no work is left."""
+        """Queue what is due for each source, then fetch until no work is left (or the run is stopped)."""
+        signals = self._catch_signals()
+        try:
+            self._queue_due(sources, max_pages)
+            await self._wait()
+        finally:
+            for signum in signals:
+                asyncio.get_running_loop().remove_signal_handler(signum)
+        if self.error is not None:
+            raise self.error
+
+    def _queue_due(self, sources: list[Source], max_pages: int | None) -> None:
+        """Make each source's start URLs, sitemaps and feeds due, then schedule what is due."""
         now = now_utc()
         for source in sources:
             self.scopes[source.name] = Scope(source)
@@ -225,8 +237,10 @@ class _Crawler(Outcomes):
                 )
             for target in targets:
                 self._schedule(target)
+
+    async def _wait(self) -> None:
+        """Until no work is left, crawl.max_run_time passes, or a signal stops the run."""
         flusher = asyncio.ensure_future(self._commit_every(BATCH_SECONDS))
-        signals = self._catch_signals()
         try:
             if self.pending:
                 limit = self.cfg.crawl.max_run_time or None
@@ -238,10 +252,6 @@ class _Crawler(Outcomes):
                 await asyncio.gather(*self.tasks, return_exceptions=True)  # let cancellations land
         finally:
             flusher.cancel()
-            for signum in signals:
-                asyncio.get_running_loop().remove_signal_handler(signum)
-        if self.error is not None:
-            raise self.error
 
     def stop(self, reason: str) -> None:
         """End the run early: take no new URL, cancel fetches and extractions, stop the workers.
