@@ -9,6 +9,7 @@ The JSON object (runs.report; `scraper stats` reads it):
     sources      {name: {discovered, fetched, new, ..., failed, error, "reasons": {kind: count}}}
     unreachable  {origin: why}
     errors       [[url, message], ...]   URLs that met a bug (not a ScraperError)
+    failures     [[url, message], ...]   URLs that failed or were skipped (at most FAILURES_KEPT)
     stopped      why the run ended early (SIGTERM, crawl.max_run_time (55m)), or null
     duration     seconds; pages_per_s: fetched pages per second
     exit_status, exit_reason   the status and, when it is not 0, why in words
@@ -36,6 +37,9 @@ COUNTS = (
 )
 # Errors listed by format_report; the rest are counted ("and N more"): a report stays readable.
 ERRORS_SHOWN = 10
+# Failed and skipped URLs kept in the stored report: enough to name every bad URL of a normal run,
+# bounded for a run where a whole site fails (fetch_log has them all).
+FAILURES_KEPT = 200
 # Reason kinds named in the one-line summary under -q (the most frequent first).
 REASONS_IN_LINE = 4
 # Exit statuses of a run stopped by a signal: 128 + the signal number, as a shell reports it.
@@ -54,6 +58,9 @@ def report_data(report: CrawlReport) -> dict[str, Any]:
         },
         "unreachable": dict(report.unreachable),
         "errors": [[url, message] for r in report.sources.values() for url, message in r.errors],
+        "failures": [
+            [url, message] for r in report.sources.values() for url, message in [*r.failures, *r.skips]
+        ][:FAILURES_KEPT],
         "stopped": report.stopped,
         "duration": round(report.duration, 3),
         "pages_per_s": round(fetched / report.duration, 2) if report.duration > 0 else 0.0,

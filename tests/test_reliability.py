@@ -156,6 +156,8 @@ def test_hostile_site_stores_every_good_article_and_parks_the_bugs(
     assert reasons["content"] == 1  # the PNG
     assert reasons["parked"] >= 1
     assert FEED in [path_of(url) for url, _ in data["errors"]]
+    named = {path_of(url) for url, _ in data["errors"] + data["failures"]}
+    assert {path_of(canonicalize_url(fresh_server.url(p))) for p in HOSTILE} <= named
     # the next run does not fetch the parked URLs again
     parked = {path_of(url) for (url,) in query(db, "SELECT url FROM frontier WHERE state = 'parked'")}
     assert FEED in parked

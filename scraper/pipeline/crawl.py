@@ -551,6 +551,7 @@ class _Crawler(Outcomes):
         if skipped is not None:
             self._count(target.source, "skipped")
             self.report.sources[target.source].note(kind or "no article")
+            self.report.sources[target.source].skips.append((target.url, skipped))
             self._log_outcome("skipped", target.url, skipped)
             self._emit(target, "skipped", reason=skipped)
         elif saved is not None:
