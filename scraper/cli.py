@@ -24,6 +24,7 @@ from .errors import ConfigError, CrawlLocked, QueryError, ScraperError
 from .extract import extract
 from .extract.render import to_markdown
 from .models import Article, RunReport
+from .report import format_failure_line, format_report
 
 DEFAULT_CONFIG = "config.yaml"
 _OUTCOME_WIDTH = 9
@@ -511,6 +512,8 @@ def crawl(
         show.close()
     if state.verbosity >= 0:
         click.echo(_crawl_summary(report, cfg), err=True)
+    elif (line := format_failure_line(report)) is not None:  # -q: one line, only when it failed
+        click.echo(line, err=True)
     sys.exit(report.exit_status)
 
 
@@ -546,14 +549,10 @@ def _dry_run_printer(show: progress.Progress) -> pipeline.Callback:
 
 
 def _crawl_summary(report: Any, cfg: Config) -> str:
-    lines = []
-    for name, source in report.sources.items():
-        parts = [f"{source.counts.get(k, 0)} {k}" for k in store.RUN_COUNTS if source.counts.get(k)]
-        lines.append(f"{name}: {', '.join(parts) or 'nothing to do'}")
     where = (
         "nothing stored (dry run)" if report.dry_run else f"run {report.run_id}, database {cfg.storage.path}"
     )
-    return "\n".join([*lines, f"crawl finished: {where}, exit status {report.exit_status}"])
+    return f"{format_report(report)}\ncrawl finished: {where}, exit status {report.exit_status}"
 
 
 @cli.command()

@@ -7,7 +7,11 @@ those two tables. Its write functions run inside the caller's transaction (store
 "page fetched, article stored, its links queued" commits as one unit and a kill -9 loses nothing:
 a URL whose transaction did not commit is still queued and is fetched by the next run.
 
-States: queued (due at next_due), fetched, failed (with reason and attempts), skipped (with reason).
+States: queued (due at next_due), fetched, failed (with reason and attempts), skipped (with reason),
+parked (failed MAX_ATTEMPTS times in a row, or met a bug: retried after park_interval(), which
+doubles with each further failure). A parked seed, sitemap or feed the config names is still tried
+every run (add_seeds makes it due): the user asked for it, and parking it would silently empty the
+source. Discovered URLs stay parked until their next_due.
 Seeds, sitemaps, feeds and listing pages stay due (next_due is their last fetch), so every run
 fetches them again, conditionally; the pipeline keeps one run from fetching a URL twice. Articles
 fall due again after crawl.recheck_after. `last_run` names the run that last touched a row.
@@ -22,10 +26,19 @@ import sqlite_utils
 
 from .models import Target
 
-STATES = ("queued", "fetched", "failed", "skipped")
+STATES = ("queued", "fetched", "failed", "skipped", "parked")
 KINDS = ("seed", "sitemap", "feed", "page")
 # robots.txt answers are reused for a day (RFC 9309 section 2.4 allows caching up to 24 hours).
 ROBOTS_TTL = dt.timedelta(hours=24)
+
+# A URL that failed this many fetches in a row is parked: a transient failure (5xx, timeout) gets
+# that many runs to pass, and an hourly cron stops paying for a dead URL after the third.
+MAX_ATTEMPTS = 3
+# A parked URL is tried again after PARK_FIRST, then after twice as long at each further failure,
+# at most PARK_MAX apart: a page that comes back is found within a month, and a dead one costs
+# about one request a month.
+PARK_FIRST = dt.timedelta(days=1)
+PARK_MAX = dt.timedelta(days=30)
 
 _TARGET_COLUMNS = "url, source, kind, depth, etag, last_modified, page_kind, attempts, article_id"
 
@@ -144,6 +157,41 @@ def mark_failed(
         " last_run = ? WHERE url = ?",
         [state, reason, 1 if state == "failed" else 0, iso(now), _maybe(next_due), run_id, target.url],
     )
+
+
+def park_interval(attempts: int) -> dt.timedelta:
+    """How long a URL that has failed `attempts` fetches in a row stays parked."""
+    doublings = min(max(0, attempts - MAX_ATTEMPTS), 5)  # 2**5 days passes PARK_MAX already
+    return min(PARK_MAX, PARK_FIRST * (1 << doublings))
+
+
+def park(
+    db: sqlite_utils.Database,
+    target: Target,
+    reason: str,
+    *,
+    now: dt.datetime,
+    run_id: int,
+    bug: bool,
+    at_least: dt.datetime | None = None,
+) -> dt.datetime:
+    """Park a URL that keeps failing (or met a bug) with its reason; returns when it is due again.
+
+    A bug parks at once: counted as MAX_ATTEMPTS failures, so the same page does not break every run.
+    at_least: never due before this (a permanent failure's recheck time, when later than the park's).
+    """
+    attempts = target.attempts + 1
+    if bug:
+        attempts = max(attempts, MAX_ATTEMPTS)
+    next_due = now + park_interval(attempts)
+    if at_least is not None:
+        next_due = max(next_due, at_least)
+    db.execute(
+        "UPDATE frontier SET state = 'parked', reason = ?, attempts = ?, last_fetch = ?, next_due = ?,"
+        " last_run = ? WHERE url = ?",
+        [reason, attempts, iso(now), iso(next_due), run_id, target.url],
+    )
+    return next_due
 
 
 def cached_robots(db: sqlite_utils.Database, origin: str, *, now: dt.datetime) -> tuple[int, bytes] | None:

@@ -121,8 +121,12 @@ class RunReport:
 
     @property
     def failed(self) -> int:
-        """How many URLs failed for good."""
-        return self.counts.get("failed", 0)
+        """How many URLs failed for good (a URL that met a bug, outcome "error", included)."""
+        return self.counts.get("failed", 0) + self.counts.get("error", 0)
+
+    def note(self, kind: str, n: int = 1) -> None:
+        """Count one failure or skip by its kind of reason ("HTTP 404", "timeout", "parked"...)."""
+        self.reasons[kind] = self.reasons.get(kind, 0) + n
 
 
 @dataclass(slots=True)
@@ -142,6 +146,8 @@ class CrawlReport:
     # why the run ended early: "SIGTERM", "SIGINT", "crawl.max_run_time (55m)"; None when it finished
     stopped: str | None = None
     duration: float = 0.0
+    # why the exit status is not 0, in words (see report.judge); None when it is 0
+    exit_reason: str | None = None
 
     def total(self, outcome: str) -> int:
         """The count of one outcome over every source."""

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import QueryError, StorageError
+from .store import connect_readonly as connect_readonly_file
 from .urls import canonicalize_url
 
 _TERM_RE = re.compile(r'"([^"]*)"?|(\S+)')
@@ -93,9 +94,8 @@ def connect_readonly(path: str | Path, *, seconds: float = QUERY_SECONDS) -> sql
     if not file.exists():
         raise StorageError(f"no database at {file}; run 'scraper ingest URL' first or pass --db PATH")
     try:
-        conn = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        conn = connect_readonly_file(file)  # also on a read-only file, directory or mount
         conn.row_factory = sqlite3.Row
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:
         raise StorageError(f"{file} is not a scraper database ({exc}); pass --db PATH") from exc
     conn.set_authorizer(_deny_attach)
@@ -506,9 +506,8 @@ SELECT r.id, r.started, r.finished, r.exit_status, r.sources,
 FROM runs r LEFT JOIN run_sources s ON s.run_id = r.id
 GROUP BY r.id ORDER BY r.id DESC LIMIT ?
 """
-# fetch_log keeps no outcome, only the error text: these are how a skip's message starts
-# (SkippedContent in fetch: "skipped URL: not HTML, too large..."; NoArticleFound in pipeline.steps:
-# "no article at URL: ..."). A skip is no failure: the page came, and held no article.
+# A skip is no failure: the page came, and held no article. fetch_log.outcome says which (schema 5);
+# rows written before it have none, and their skips start with these words.
 _SKIP_PREFIXES = ("skipped ", "no article at ")
 _FAILURES_SQL = """
 SELECT * FROM (
@@ -523,7 +522,8 @@ SELECT * FROM (
                (SELECT count(*) FROM fetch_log c WHERE c.url = l.url AND c.error IS NOT NULL) AS attempts,
                l.at AS last_fetch
         FROM fetch_log l
-        WHERE l.error IS NOT NULL AND NOT ({skips})
+        WHERE l.error IS NOT NULL
+          AND (l.outcome IN ('failed', 'error') OR (l.outcome IS NULL AND NOT ({skips})))
           AND l.id = (SELECT max(m.id) FROM fetch_log m WHERE m.url = l.url)
           AND NOT EXISTS (SELECT 1 FROM frontier f WHERE f.url = l.url)
         ORDER BY l.id DESC LIMIT ?

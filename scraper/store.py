@@ -18,6 +18,7 @@ MIGRATION_STEPS; never edit a step that has shipped.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import sqlite3
 import textwrap
@@ -192,11 +193,36 @@ def _create_crawl(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_run_report(db: sqlite_utils.Database) -> None:
+    """Schema 4: runs.report, the run report as a JSON object (see scraper/report.py), and runs.stopped.
+
+    frontier.state gains 'parked' (a URL that keeps failing, retried on a growing interval): the
+    column has no CHECK constraint, so that needs no change here.
+    """
+    db.executescript(
+        textwrap.dedent("""
+        ALTER TABLE runs ADD COLUMN report TEXT;   -- JSON: sources, unreachable, errors, stopped...
+        ALTER TABLE runs ADD COLUMN stopped TEXT;  -- why the run ended early (SIGTERM...); NULL: it did not
+        """)
+    )
+
+
+def _add_fetch_outcome(db: sqlite_utils.Database) -> None:
+    """Schema 5: fetch_log.outcome (new, updated, unchanged, duplicate, listing, skipped, failed, error).
+
+    Readers told a skip from a failure by the wording of its message, which broke when the wording
+    changed; rows written before this step keep NULL.
+    """
+    db.execute("ALTER TABLE fetch_log ADD COLUMN outcome TEXT")
+
+
 # Append new steps at the end; the position (1-based) is the schema version.
 MIGRATION_STEPS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _create_corpus,
     _add_facets,
     _create_crawl,
+    _add_run_report,
+    _add_fetch_outcome,
 )
 SCHEMA_VERSION = len(MIGRATION_STEPS)
 
@@ -256,12 +282,56 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     if readonly:
         if not path.is_file():
             raise StorageError(f"{path}: no such database; run `scraper crawl` or `scraper migrate` first")
-        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        conn = connect_readonly(path, timeout=BUSY_TIMEOUT_S)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
     conn.isolation_level = None
+    return conn
+
+
+# SQLite's messages when a read-only open still needs to write (the -shm file of a WAL database,
+# in a directory or on a mount we may not write to).
+_READONLY_MESSAGES = ("readonly", "read-only", "unable to open")
+
+
+def connect_readonly(
+    path: str | Path, *, timeout: float = BUSY_TIMEOUT_S, snapshot: bool = False
+) -> sqlite3.Connection:
+    """A read-only connection to an existing database file, also on a read-only file, directory or mount.
+
+    `mode=ro` first: it sees what concurrent writers commit. A WAL database opened that way must
+    still create its -shm file beside it, which fails where nothing may be written (SQLite says
+    "attempt to write a readonly database"); then the file is opened `immutable=1`, which takes
+    no lock and reads only the main file: fine when nothing can write there anyway, though
+    commits still in a -wal file left beside it are not seen.
+
+    snapshot: leave no file beside the database. `mode=ro` on a WAL database creates its -wal and
+    -shm files when they are missing (and a reader cannot delete them); with no -wal file, no
+    writer is at work, so the main file holds every commit and is read `immutable=1` (a dry run).
+
+    Raises:
+        sqlite3.Error: the file cannot be opened or is not a database.
+    """
+    file = Path(path).resolve()
+    base = f"file:{quote(str(file))}?mode=ro"
+    if snapshot and not file.with_name(file.name + "-wal").exists():
+        base += "&immutable=1"
+    conn = sqlite3.connect(base, uri=True, timeout=timeout, check_same_thread=False)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if not any(text in str(exc).lower() for text in _READONLY_MESSAGES):
+            raise
+    conn = sqlite3.connect(base + "&immutable=1", uri=True, timeout=timeout, check_same_thread=False)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error:
+        conn.close()
+        raise
+    logger.debug("%s: read-only location; opened immutable", path)
     return conn
 
 
@@ -338,6 +408,10 @@ def transaction(db: sqlite_utils.Database) -> Iterator[None]:
         raise _storage_error(_db_path(db), "cannot write", exc) from exc
 
 
+# The savepoint that wraps one write unit of a WriteBatch.
+_UNIT = "scraper_unit"
+
+
 class WriteBatch:
     """Write units (`with batch.write():`) grouped into one BEGIN IMMEDIATE transaction per batch.
 
@@ -346,7 +420,8 @@ class WriteBatch:
     then merges them), so units are committed together every `max_units` units or `max_seconds`
     seconds, and by commit(). A kill -9 loses the open batch, whole units only: those pages stay
     queued in the frontier and the next run fetches them again. Use one batch per connection, and
-    no other transaction on that connection while the batch is open.
+    no other transaction on that connection while the batch is open. Each unit is a SAVEPOINT: an
+    exception that is not SQLite's undoes that unit only; a SQLite error rolls back the batch.
 
     A batch holds the write lock from its first unit to its commit. So that another writer
     (`scraper ingest` beside a crawl) is not starved, a caller with work to spare waits out
@@ -383,20 +458,31 @@ class WriteBatch:
         Raises:
             StorageError: SQLite failed; the whole open batch is rolled back.
         """
+        conn = self.db.conn
+        outer = self._depth == 0
         try:
-            if not self.db.conn.in_transaction:
-                self.db.conn.execute("BEGIN IMMEDIATE")
+            if not conn.in_transaction:
+                conn.execute("BEGIN IMMEDIATE")
                 self._units, self._opened = 0, time.monotonic()
+            if outer:
+                conn.execute(f"SAVEPOINT {_UNIT}")
             self._depth += 1
             try:
                 yield
             finally:
                 self._depth -= 1
-        except BaseException as exc:
-            if self.db.conn.in_transaction:
-                self.db.conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise _storage_error(_db_path(self.db), "cannot write", exc) from exc
+            if outer:
+                conn.execute(f"RELEASE {_UNIT}")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise _storage_error(_db_path(self.db), "cannot write", exc) from exc
+        except BaseException:
+            # Not SQLite's fault (a bug in the caller, an interrupt): undo this unit only, so the
+            # other pages of the batch are kept and the caller can record the failure.
+            if outer and conn.in_transaction:
+                conn.execute(f"ROLLBACK TO {_UNIT}")
+                conn.execute(f"RELEASE {_UNIT}")
             raise
         if self._depth == 0:
             self._units += 1
@@ -449,11 +535,17 @@ def touch_article(db: sqlite_utils.Database, article_id: int, at: dt.datetime) -
 
 
 def log_fetch(
-    db: sqlite_utils.Database, url: str, status: int | None, error: str | None, at: dt.datetime
+    db: sqlite_utils.Database,
+    url: str,
+    status: int | None,
+    error: str | None,
+    at: dt.datetime,
+    outcome: str | None = None,
 ) -> None:
     """record_fetch() inside the caller's transaction."""
     db.execute(
-        "INSERT INTO fetch_log (url, status, error, at) VALUES (?, ?, ?, ?)", [url, status, error, _iso(at)]
+        "INSERT INTO fetch_log (url, status, error, at, outcome) VALUES (?, ?, ?, ?, ?)",
+        [url, status, error, _iso(at), outcome],
     )
 
 
@@ -602,7 +694,12 @@ def _link_url(db: sqlite_utils.Database, key: str, article_id: int, kind: str, n
 
 
 def record_fetch(
-    db: sqlite_utils.Database, url: str, status: int | None, error: str | None, at: dt.datetime
+    db: sqlite_utils.Database,
+    url: str,
+    status: int | None,
+    error: str | None,
+    at: dt.datetime,
+    outcome: str | None = None,
 ) -> None:
     """Append one fetch attempt to fetch_log, so cron runs can be audited.
 
@@ -611,7 +708,7 @@ def record_fetch(
     """
     try:
         with _immediate(db):
-            log_fetch(db, url, status, error, at)
+            log_fetch(db, url, status, error, at, outcome)
     except sqlite3.Error as exc:
         raise _storage_error(_db_path(db), f"cannot log the fetch of {url}", exc) from exc
 
@@ -643,16 +740,19 @@ def finish_run(
     *,
     exit_status: int,
     finished: dt.datetime,
+    report: dict[str, Any] | None = None,
+    stopped: str | None = None,
 ) -> None:
-    """Record a run's end, exit status and per-source counts (RUN_COUNTS).
+    """Record a run's end, exit status, per-source counts (RUN_COUNTS) and its report (a JSON object).
 
     Raises:
         StorageError: SQLite failed.
     """
+    text = None if report is None else json.dumps(report, ensure_ascii=False, sort_keys=True)
     with transaction(db):
         db.execute(
-            "UPDATE runs SET finished = ?, exit_status = ? WHERE id = ?",
-            [_iso(finished), exit_status, run_id],
+            "UPDATE runs SET finished = ?, exit_status = ?, report = ?, stopped = ? WHERE id = ?",
+            [_iso(finished), exit_status, text, stopped, run_id],
         )
         write_run_counts(db, run_id, counts)
 
@@ -676,6 +776,47 @@ def write_run_counts(db: sqlite_utils.Database, run_id: int, counts: dict[str, d
             f"INSERT OR REPLACE INTO run_sources (run_id, source, {names}) VALUES (?, ?, {marks})",
             [run_id, source, *(numbers.get(name, 0) for name in RUN_COUNTS)],
         )
+
+
+# -- dry runs ----------------------------------------------------------------
+
+# The tables a dry run copies from the real database: what is due, and the robots.txt answers.
+CRAWL_STATE_TABLES = ("frontier", "robots_cache")
+
+
+def copy_crawl_state(db: sqlite_utils.Database, path: str | Path) -> None:
+    """Copy the frontier and robots.txt cache of the database at path into db (a dry run's).
+
+    The file is opened read-only (connect_readonly, snapshot): a dry run never writes the real
+    database, nor leaves a file beside it.
+    Columns are matched by name, so a database one schema behind still previews.
+
+    Raises:
+        StorageError: the file cannot be read as a database.
+    """
+    try:
+        source = connect_readonly(path, snapshot=True)
+    except sqlite3.Error as exc:
+        raise _storage_error(path, "cannot read the database", exc) from exc
+    try:
+        with transaction(db):
+            for table in CRAWL_STATE_TABLES:
+                _copy_table(source, db, table)
+    except sqlite3.Error as exc:
+        raise _storage_error(path, "cannot read the database", exc) from exc
+    finally:
+        source.close()
+
+
+def _copy_table(source: sqlite3.Connection, db: sqlite_utils.Database, table: str) -> None:
+    theirs = [row[1] for row in source.execute(f"PRAGMA table_info({table})")]
+    columns = [c for c in theirs if c in db.table(table).columns_dict]
+    if not columns:
+        return  # a database from before the crawl tables
+    names = ", ".join(columns)
+    marks = ", ".join("?" for _ in columns)
+    rows = source.execute(f"SELECT {names} FROM {table}")
+    db.conn.executemany(f"INSERT OR REPLACE INTO {table} ({names}) VALUES ({marks})", rows)
 
 
 # -- helpers -----------------------------------------------------------------
@@ -706,7 +847,11 @@ _FIXES = (
     ("malformed", "the file is corrupt: restore a backup, or try `sqlite3 FILE .recover`"),
     ("locked", f"another process held the write lock for over {BUSY_TIMEOUT_S:g}s: look for a stuck scraper"),
     ("busy", f"another process held the write lock for over {BUSY_TIMEOUT_S:g}s: look for a stuck scraper"),
-    ("readonly", "the file or its directory is read-only: fix permissions or open it with readonly=True"),
+    (
+        "readonly",
+        "the file or its directory is read-only: fix its permissions (read commands such as"
+        " search, stats, show and export work on it as it is)",
+    ),
     ("unable to open", "check that the directory exists and is writable"),
     ("disk is full", "free disk space and run again"),
 )

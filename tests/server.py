@@ -35,6 +35,9 @@ Routes (query parameters optional):
                                  is the single byte 0xB2, "²", which str.isdigit() accepts (value=V
                                  also works, V's %-escapes read as latin-1, but a crawl's canonical
                                  URL re-encodes a lone %B2)
+    /many-attributes?n=N         an article whose one <p> carries N attributes (slow to extract:
+                                 the cost grows with the square of N; 50000 takes ~20 s)
+    /links?to=P&to=P...          an HTML page linking to each path P (a start page made in a test)
 
 Every request is recorded (method, path with query, headers, monotonic time) in .requests;
 routes can also report events in .notes.
@@ -442,6 +445,21 @@ class _Handler(BaseHTTPRequestHandler):
         if self.query.get("kind") == "garbage":
             body = WIDE_GARBAGE
         self._send(200, body, f"text/html; charset={self.query.get('charset', codec)}")
+
+    def route_many_attributes(self) -> None:
+        n = int(self.query.get("n", "50000"))
+        attributes = " ".join(f"data-a{i}=x" for i in range(n))
+        words = "An article whose paragraph carries a great many attributes. " * 20
+        body = (
+            f"<!DOCTYPE html><html><head><title>Many attributes</title></head><body><article>"
+            f"<h1>Many attributes</h1><p {attributes}>{words}</p></article></body></html>"
+        ).encode()
+        self._send(200, body, "text/html; charset=utf-8")
+
+    def route_links(self) -> None:
+        targets = parse_qs(urlsplit(self.path).query).get("to", [])
+        items = "".join(f'<li><a href="{t}">{t}</a></li>' for t in targets)
+        self._send(200, html_page("Links", f"<ul>{items}</ul>"), "text/html; charset=utf-8")
 
 
 def _blocks(size: int, block: int = 65536) -> Iterator[bytes]:

@@ -432,3 +432,58 @@ def test_an_extractor_bug_costs_one_page_not_the_crawl(
     assert rows
     assert all(s == "skipped" and "KeyError" in r and "extractor failed" in r for s, r in rows)
     assert report.sources["fixture"].counts["new"] == 41
+
+
+def _fingerprint(path: Path) -> tuple[str, int, list[str]]:
+    """The content hash and mtime of a database file, and the names of the files beside it."""
+    import hashlib
+
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digest, path.stat().st_mtime_ns, sorted(p.name for p in path.parent.iterdir())
+
+
+def test_dry_run_after_a_real_crawl_lists_nothing_new_and_writes_nothing(
+    first_run: dict[str, Any], fresh_server: FixtureServer, tmp_path: Path
+) -> None:
+    cfg = copy_db(first_run, tmp_path, fresh_server)
+    db = Path(cfg.storage.path)
+    before = _fingerprint(db)
+    config = tmp_path / "config.yaml"
+    result = CliRunner().invoke(cli, ["--config", str(config), "crawl", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""  # a real run would store nothing new: nothing to list
+    assert not [r for r in fresh_server.requests if r.route.startswith("/site/articles/")]
+    assert _fingerprint(db) == before  # not written, not even a -wal or -shm file left beside it
+
+
+def test_dry_run_lists_the_due_urls_without_fetching_them(
+    first_run: dict[str, Any], fresh_server: FixtureServer, tmp_path: Path
+) -> None:
+    cfg = copy_db(first_run, tmp_path, fresh_server, recheck_after=0)
+    db = Path(cfg.storage.path)
+    before = _fingerprint(db)
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "config.yaml"), "crawl", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    listed = {re.sub(r"^fixture\thttps?://[^/]+", "", line) for line in result.stdout.splitlines()}
+    assert listed == EXPECTED | {"/site/articles/a05.html?from=home"}  # every stored article is due
+    assert not [r for r in fresh_server.requests if r.route.startswith("/site/articles/")]
+    assert _fingerprint(db) == before
+
+
+def test_dry_run_without_article_pattern_fetches_only_discovery_pages(
+    fresh_server: FixtureServer, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, fresh_server, source_article_pattern=None, max_crawl_delay=0)
+    result = CliRunner().invoke(cli, ["--config", str(config), "crawl", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    routes = {r.route for r in fresh_server.requests}
+    assert routes == {
+        "/robots.txt",
+        "/site/",
+        "/site/sitemap_index.xml",
+        "/site/sitemap-articles.xml.gz",
+        "/site/feed.xml",
+    }  # the start page, robots.txt, the sitemaps it names, the feed the start page names: no page
+    listed = {re.sub(r"^fixture\thttps?://[^/]+", "", line) for line in result.stdout.splitlines()}
+    assert {"/site/world/", "/site/articles/a01.html", "/site/articles/a42.html"} <= listed  # candidates
+    assert not list(tmp_path.glob("corpus.db*"))

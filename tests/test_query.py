@@ -348,14 +348,12 @@ def test_sqlite_encoded_json_equals_python_rows(corpus_db):
 
 
 def _runs_db(tmp_path, reports=None):
-    """A migrated database with two crawl runs; `reports` adds the `runs.report` column the run-report
-    work brings, with these values for runs 1 and 2 (the ALTER is the test's own, not a migration)."""
+    """A migrated database with two crawl runs; `reports` sets `runs.report` of runs 1 and 2."""
     path = tmp_path / "runs.db"
     db = store.open_db(path)
     for day in (1, 2):
         store.start_run(db, ["news"], started=NOW.replace(day=day), pid=1)
     if reports is not None:
-        db.conn.execute("ALTER TABLE runs ADD COLUMN report TEXT")
         for run_id, report in enumerate(reports, 1):
             db.conn.execute("UPDATE runs SET report = ? WHERE id = ?", [report, run_id])
         db.conn.commit()

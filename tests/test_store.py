@@ -604,3 +604,63 @@ def test_write_batch_pauses_after_a_commit_so_other_writers_get_the_lock(tmp_pat
     assert 29.0 < batch.pause_left() <= 30.0
     record_fetch(open_db(path), URL, 200, None, T0)  # the lock is free during the pause
     assert _fetch_logs(path) == 2
+
+
+def test_write_batch_a_bug_in_one_unit_undoes_that_unit_only(tmp_path):
+    """A non-SQLite exception inside a unit (a bug met on one page) keeps the batch's other pages."""
+    path = tmp_path / "corpus.db"
+    batch = WriteBatch(open_db(path), max_units=10, max_seconds=3600)
+    _log_unit(batch, 1)
+
+    def buggy_unit() -> None:
+        with batch.write():
+            log_fetch(batch.db, f"{URL}?page=2", 200, None, T0)
+            raise RuntimeError("bug")
+
+    with pytest.raises(RuntimeError, match="bug"):
+        buggy_unit()
+    assert batch.open  # units 1 (and the next ones) are kept
+    _log_unit(batch, 3)
+    batch.commit()
+    with sqlite3.connect(path) as other:
+        urls = [row[0] for row in other.execute("SELECT url FROM fetch_log ORDER BY id")]
+    assert urls == [f"{URL}?page=1", f"{URL}?page=3"]
+
+
+def test_runs_keep_their_report_as_json(tmp_path):
+    import json
+
+    from scraper.store import finish_run, start_run
+
+    db = open_db(tmp_path / "corpus.db")
+    run = start_run(db, ["news"], started=T0, pid=1)
+    report = {"sources": {"news": {"new": 1, "reasons": {"HTTP 404": 2}}}, "stopped": "SIGTERM"}
+    finish_run(db, run, {"news": {"new": 1}}, exit_status=143, finished=T0, report=report, stopped="SIGTERM")
+    text, stopped, status = db.execute("SELECT report, stopped, exit_status FROM runs").fetchone()
+    assert json.loads(text) == report
+    assert (stopped, status) == ("SIGTERM", 143)
+
+
+def test_a_parked_url_waits_longer_after_each_failure():
+    from scraper.frontier import MAX_ATTEMPTS, PARK_FIRST, PARK_MAX, park_interval
+
+    waits = [park_interval(n) for n in range(1, MAX_ATTEMPTS + 8)]
+    assert waits[:MAX_ATTEMPTS] == [PARK_FIRST] * MAX_ATTEMPTS
+    assert waits[MAX_ATTEMPTS : MAX_ATTEMPTS + 3] == [PARK_FIRST * 2, PARK_FIRST * 4, PARK_FIRST * 8]
+    assert waits[-1] == PARK_MAX
+    assert waits == sorted(waits)
+    assert park_interval(10**6) == PARK_MAX
+
+
+def test_read_only_open_of_a_database_nobody_may_write(tmp_path):
+    """A WAL database in a read-only place: mode=ro cannot create its -shm; immutable reads it."""
+    from scraper.store import connect_readonly
+
+    path = tmp_path / "corpus.db"
+    db = open_db(path)
+    record_fetch(db, URL, 200, None, T0)
+    db.close()  # the last connection checkpoints and removes the -wal file
+    snapshot = connect_readonly(path, snapshot=True)  # no -wal beside it: read as an immutable file
+    assert snapshot.execute("SELECT count(*) FROM fetch_log").fetchone() == (1,)
+    snapshot.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.db"]

@@ -4,8 +4,14 @@ Input: URLs (ingest) or the configured sources (run_crawl), and a Config. Output
 CrawlReport, plus one UrlResult per URL handed to an optional callback as soon as it is known (the
 CLI prints them). Settings: fetch (client, retries, limits), extract.min_chars, crawl (concurrency,
 politeness, recheck_after, workers), sources (scope, depth, page budget, per-site rules).
-This package is the only place that catches ScraperError: once per URL, it logs the error, records
-it in the fetch log and the report, and moves on.
+This package is the only place that catches ScraperError, and the only one that catches every
+Exception: once per URL (its failure boundary), it logs the outcome at INFO, records it in the fetch
+log and the report (a non-ScraperError as outcome "error", counted apart: a bug) and moves on.
+StorageError and BaseException (KeyboardInterrupt, cancellation) still end the run.
+
+`ingest` extracts in a thread, so extract.time_limit does not apply to it: a thread cannot be
+stopped, and a worker process would cost every `scraper ingest URL` a process start (about a
+second); ingest is a one-off command that Ctrl-C ends. The crawl extracts in worker processes.
 
     steps.py   per-page work shared by ingest and crawl (extract, analyse links, save, classify)
     pool.py    the extraction process pool
@@ -22,13 +28,13 @@ import sqlite_utils
 
 from .. import store
 from ..config import Config
-from ..errors import NoArticleFound, ScraperError
+from ..errors import NoArticleFound, ScraperError, StorageError
 from ..fetch import Fetcher, make_client
 from ..models import Page, RunReport
 from .crawl import run_crawl
 from .pool import Extractor
 from .results import UrlResult
-from .steps import extract_page, failure_outcome, now_utc, save_page
+from .steps import describe_bug, extract_page, failure_outcome, now_utc, save_page
 
 __all__ = ["UrlResult", "extract_page", "fetch_one", "ingest", "run_crawl"]
 
@@ -67,6 +73,12 @@ async def _ingest(urls: list[str], cfg: Config, on_result: Callback | None) -> R
 async def _process(
     url: str, cfg: Config, fetcher: Fetcher, extractor: Extractor, db: sqlite_utils.Database
 ) -> UrlResult:
+    """One URL of an ingest, inside the failure boundary: whatever goes wrong costs this URL only.
+
+    A ScraperError is recorded with its reason; any other exception (a bug, or a library raising
+    what it should not) is recorded as outcome "error" with its type and message, logged with its
+    traceback at -v. StorageError still stops the run: the database is gone for every URL.
+    """
     now = now_utc()
     try:
         page = await fetcher.fetch(url)
@@ -75,13 +87,20 @@ async def _process(
             raise NoArticleFound(f"no article at {page.final_url}: a listing page, links and no article text")
         with store.transaction(db):
             saved = save_page(db, page, article, cfg)
-            store.log_fetch(db, url, page.status, None, now)
+            store.log_fetch(db, url, page.status, None, now, saved.outcome.value)
+    except StorageError:
+        raise
     except ScraperError as exc:
         outcome, status = failure_outcome(exc)
-        # INFO: the CLI's `failed`/`skipped` line is the record; an ERROR log line would print it twice
-        logger.info("%s %s: %s", outcome, url, exc)
-        store.record_fetch(db, url, status, str(exc), now)
+        text = str(exc).removeprefix(f"{outcome} ")
+        logger.info("%s %s", outcome, text if url in text else f"{url}: {text}")
+        store.record_fetch(db, url, status, str(exc), now, outcome)
         return UrlResult(url, outcome, reason=str(exc))
+    except Exception as exc:  # the per-URL failure boundary
+        reason = f"error: {describe_bug(exc)}"
+        logger.info("error %s: %s", url, describe_bug(exc), exc_info=exc)
+        store.record_fetch(db, url, None, reason, now, "error")
+        return UrlResult(url, "error", reason=reason)
     logger.info("%s %s", saved.outcome.value, url)
     return UrlResult(url, saved.outcome.value, article.title, article_id=saved.article_id)
 
@@ -92,6 +111,8 @@ def _record(report: RunReport, result: UrlResult) -> None:
         report.failures.append((result.url, result.reason or ""))
     elif result.outcome == "skipped":
         report.skips.append((result.url, result.reason or ""))
+    elif result.outcome == "error":
+        report.errors.append((result.url, result.reason or ""))
 
 
 async def fetch_one(url: str, cfg: Config) -> Page:

@@ -16,6 +16,15 @@ unit, and units are committed in batches of BATCH_PAGES (store.WriteBatch): a ki
 pages only, which the next run fetches again. Articles are stored when their URL matches
 article_pattern (or, without one, when the extractor calls the page an article); other pages are
 followed and never stored.
+
+Failure boundary: whatever one URL (page, robots.txt, sitemap, feed) raises while it is fetched,
+decoded, parsed, extracted or stored costs that URL only (outcomes.py records it): a ScraperError
+with its reason, anything else as outcome "error" (a bug: parked at once, traceback at -v, exit
+status 1). StorageError still stops the run. A URL failing frontier.MAX_ATTEMPTS times in a row is
+parked. Budgets: a host timing out HOST_MAX_TIMEOUTS times in a row is backed off for the rest of
+the run (its URLs stay due) and reported unreachable; crawl.max_run_time, SIGTERM and SIGINT stop
+the run cleanly (stop()); extract.time_limit bounds each page's extraction (pool.py). The exit
+status and the run report come from report.py (judge, report_data), stored in runs.report.
 """
 
 from __future__ import annotations
@@ -24,28 +33,29 @@ import asyncio
 import datetime as dt
 import logging
 import os
+import signal
 import time
 from collections.abc import Callable, Coroutine, Iterable
+from pathlib import Path
 from typing import Any
 
 from .. import discover, frontier, store
 from ..config import Config, Source
-from ..errors import ConfigError, ScraperError
+from ..errors import ConfigError, FetchError, ScraperError, StorageError
 from ..fetch import Fetcher, make_client
 from ..lockfile import hold_lock
 from ..models import CrawlReport, Page, Resource, RunReport, Target
-from ..robots import robots_url
+from ..report import SIGNAL_STATUS, judge, report_data
 from ..urls import canonicalize_url
 from .hosts import Lane, Scope, load_robots
+from .outcomes import Outcomes, origin_of
 from .pool import Extractor, default_processes
 from .results import UrlResult
-from .steps import Analysis, failure_outcome, now_utc
+from .steps import Analysis, describe_bug, now_utc, reason_kind
 
 logger = logging.getLogger(__name__)
 
 Callback = Callable[[UrlResult], None]
-# run_sources is written this often during a run, so a killed run keeps its counts so far.
-COUNTS_EVERY_S = 5.0
 # Pages whose writes share one transaction (see store.WriteBatch): a commit per page cost more than
 # the fetch; a kill -9 makes the next run fetch at most this many pages again.
 BATCH_PAGES = 32
@@ -53,13 +63,14 @@ BATCH_SECONDS = 0.5
 # Page writes wait this long after each batch, so `scraper ingest` beside a crawl gets the write
 # lock (SQLite's busy handler retries every 100 ms at most).
 BATCH_PAUSE = 0.1
-# A failure that may pass (network, 5xx, 408, 429) is retried on the next runs, this many times in a row.
-MAX_ATTEMPTS = 3
-TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # Sitemaps may be up to 50 MB uncompressed (sitemaps.org); feeds get the page cap.
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024
 SITEMAP_ACCEPT = "application/xml,text/xml;q=0.9,application/gzip;q=0.8,text/plain;q=0.5,*/*;q=0.1"
 FEED_ACCEPT = "application/rss+xml,application/atom+xml,application/feed+json,application/xml;q=0.9,*/*;q=0.1"
+# A host whose requests time out this many times in a row is backed off for the rest of the run: a
+# host dripping one byte a second costs fetch.deadline per URL, one URL after another, and would
+# make the run overlap the next cron slot.
+HOST_MAX_TIMEOUTS = 2
 
 
 def run_crawl(
@@ -75,12 +86,16 @@ def run_crawl(
     Args:
         sources: source names to crawl; None crawls all.
         max_pages: pages per source for this run, instead of each source's max_pages.
-        dry_run: discover and list, store nothing. The real database is not opened (nor locked):
-            the run uses a throwaway in-memory database, fetches robots.txt, start pages, sitemaps,
-            feeds and listing pages, and reports each article URL it would fetch as outcome
-            "article" without fetching it (without an article_pattern, pages must be fetched to be
-            classified, and they are, but nothing is kept).
+        dry_run: preview the next real run, store nothing. The real database is read (never
+            written, nor locked): its frontier and robots.txt cache are copied into a throwaway
+            in-memory database, so only what is due is listed (a missing file: everything is
+            new). Start pages, sitemaps and feeds are fetched (and, with an article_pattern, pages
+            that do not match it: listings); article pages are listed as outcome "article"
+            without being fetched, and so is every page when the source has no article_pattern.
         on_event: called with a UrlResult per URL outcome.
+
+    The run ends early, cleanly (batch committed, run recorded with report.stopped) on SIGTERM or
+    SIGINT (a second one exits at once) and after crawl.max_run_time.
 
     Raises:
         ConfigError: no sources configured, or an unknown source name.
@@ -89,7 +104,7 @@ def run_crawl(
     """
     chosen = _choose_sources(cfg, sources)
     if dry_run:
-        return asyncio.run(_crawl(cfg, chosen, max_pages, on_event, ":memory:", dry_run=True))
+        return asyncio.run(_crawl(cfg, chosen, max_pages, on_event, cfg.storage.path, dry_run=True))
     with hold_lock(cfg.storage.path):
         return asyncio.run(_crawl(cfg, chosen, max_pages, on_event, cfg.storage.path, dry_run=False))
 
@@ -117,7 +132,8 @@ async def _crawl(
     *,
     dry_run: bool,
 ) -> CrawlReport:
-    db = store.open_db(path)
+    db = _preview_db(path) if dry_run else store.open_db(path)
+    started = time.monotonic()
     try:
         run_id = store.start_run(db, [s.name for s in sources], started=now_utc(), pid=os.getpid())
         report = CrawlReport(run_id, {s.name: RunReport() for s in sources}, dry_run=dry_run)
@@ -129,17 +145,29 @@ async def _crawl(
                     crawler = _Crawler(cfg, batch, Fetcher(cfg.fetch, client), extractor, report, on_event)
                     crawler.dry_run = dry_run
                     await crawler.run(sources, max_pages)
-            report.exit_status = 1 if report.failure_ratio > cfg.crawl.max_failure_ratio else 0
+            report.exit_status, report.exit_reason = judge(report, cfg.crawl.max_failure_ratio)
         finally:
             batch.commit()  # the pages finished so far (a failed batch was rolled back)
+            report.duration = time.monotonic() - started
             counts = {name: dict(r.counts) for name, r in report.sources.items()}
-            store.finish_run(db, run_id, counts, exit_status=report.exit_status, finished=now_utc())
+            store.finish_run(
+                db, run_id, counts, exit_status=report.exit_status, finished=now_utc(),
+                report=report_data(report), stopped=report.stopped,
+            )  # fmt: skip
     finally:
         db.close()
     return report
 
 
-class _Crawler:
+def _preview_db(path: str) -> Any:
+    """A throwaway database holding the real one's frontier and robots.txt cache (read-only there)."""
+    db = store.open_db(":memory:")
+    if path != ":memory:" and Path(path).is_file():
+        store.copy_crawl_state(db, path)
+    return db
+
+
+class _Crawler(Outcomes):
     """The scheduler of one run: lanes per host, a global request limit, a bounded processing queue."""
 
     def __init__(
@@ -165,6 +193,8 @@ class _Crawler:
         self.idle = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
         self.error: BaseException | None = None
+        self.stopping = False  # a signal or crawl.max_run_time: take no new URL, cancel the rest
+        self.signals = 0
         self.limit = asyncio.Semaphore(cfg.crawl.concurrency)
         # Fetched pages waiting for, or in, extraction: bounds memory however fast fetching is.
         self.slots = asyncio.Semaphore(cfg.crawl.concurrency + 2 * extractor.workers)
@@ -172,7 +202,19 @@ class _Crawler:
     # -- the run ---------------------------------------------------------------------------------
 
     async def run(self, sources: list[Source], max_pages: int | None) -> None:
-        """Queue what is due for each source, then fetch until no work is left."""
+        """Queue what is due for each source, then fetch until no work is left (or the run is stopped)."""
+        signals = self._catch_signals()
+        try:
+            self._queue_due(sources, max_pages)
+            await self._wait()
+        finally:
+            for signum in signals:
+                asyncio.get_running_loop().remove_signal_handler(signum)
+        if self.error is not None:
+            raise self.error
+
+    def _queue_due(self, sources: list[Source], max_pages: int | None) -> None:
+        """Make each source's start URLs, sitemaps and feeds due, then schedule what is due."""
         now = now_utc()
         for source in sources:
             self.scopes[source.name] = Scope(source)
@@ -195,14 +237,56 @@ class _Crawler:
                 )
             for target in targets:
                 self._schedule(target)
+
+    async def _wait(self) -> None:
+        """Until no work is left, crawl.max_run_time passes, or a signal stops the run."""
         flusher = asyncio.ensure_future(self._commit_every(BATCH_SECONDS))
         try:
             if self.pending:
-                await self.idle.wait()
+                limit = self.cfg.crawl.max_run_time or None
+                try:
+                    await asyncio.wait_for(self.idle.wait(), limit)
+                except asyncio.TimeoutError:
+                    self.stop(f"crawl.max_run_time ({_duration(self.cfg.crawl.max_run_time)})")
+            if self.stopping:
+                await asyncio.gather(*self.tasks, return_exceptions=True)  # let cancellations land
         finally:
             flusher.cancel()
-        if self.error is not None:
-            raise self.error
+
+    def stop(self, reason: str) -> None:
+        """End the run early: take no new URL, cancel fetches and extractions, stop the workers.
+
+        Pages not finished stay queued in the frontier; the next run fetches them.
+        """
+        if self.report.stopped is None:
+            self.report.stopped = reason
+        self.stopping = True
+        for task in list(self.tasks):
+            task.cancel()
+        self.extractor.terminate()
+        self.idle.set()
+
+    def _catch_signals(self) -> list[int]:
+        """Stop cleanly on SIGTERM and SIGINT; returns the signals handled (none off the main thread)."""
+        loop = asyncio.get_running_loop()
+        handled: list[int] = []
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(signum, self._on_signal, signum)
+            except (ValueError, RuntimeError, NotImplementedError):  # not the main thread, or Windows
+                continue
+            handled.append(signum)
+        return handled
+
+    def _on_signal(self, signum: int) -> None:
+        name = signal.Signals(signum).name
+        self.signals += 1
+        if self.signals > 1:  # a second signal: the operator wants out now
+            logger.error("%s again: exiting at once, without recording the run", name)
+            self.extractor.terminate()
+            os._exit(SIGNAL_STATUS.get(name, 128 + signum))
+        logger.warning("%s: stopping; committing the pages done so far (again to exit at once)", name)
+        self.stop(name)
 
     async def _commit_every(self, seconds: float) -> None:
         """Commit the open batch now and then, so pages written while the crawl waits are kept."""
@@ -217,7 +301,7 @@ class _Crawler:
                 return
 
     def _schedule(self, target: Target) -> None:
-        if target.url in self.seen:
+        if target.url in self.seen or self.stopping:
             return
         if target.kind in ("seed", "page"):
             if self.budget[target.source] <= 0:
@@ -225,10 +309,11 @@ class _Crawler:
             self.budget[target.source] -= 1
         self.seen.add(target.url)
         scope = self.scopes.get(target.source)
-        if self.dry_run and target.kind == "page" and scope is not None and scope.is_article_url(target.url):
-            self._emit(target, "article")
+        listed = scope is not None and (scope.article is None or scope.is_article_url(target.url))
+        if self.dry_run and target.kind == "page" and listed:  # listed, never fetched
+            self._emit(target, "article", reason="would be fetched (dry run)")
             return
-        origin = robots_url(target.url).removesuffix("/robots.txt")
+        origin = origin_of(target.url)
         lane = self.lanes.get(origin)
         if lane is None:
             lane = self.lanes[origin] = Lane(origin, self.cfg.crawl.per_host_delay)
@@ -260,9 +345,9 @@ class _Crawler:
         """Fetch a host's queue one request at a time, then hand each response to processing."""
         loop = asyncio.get_running_loop()
         try:
-            while lane.queue:
+            while lane.queue and not self.stopping:
                 target = lane.queue.popleft()
-                if not await self._allowed(lane, target):
+                if not await self._allowed_safely(lane, target):
                     self._done()
                     continue
                 await asyncio.sleep(max(0.0, lane.ready_at - loop.time()))
@@ -272,19 +357,41 @@ class _Crawler:
                         result = await self._fetch(target)
                     finally:
                         lane.ready_at = loop.time() + lane.delay
+                self._count_timeouts(lane, result)
                 self._spawn(self._finish(target, result))
         finally:
             lane.running = False
 
+    def _count_timeouts(self, lane: Lane, result: Page | Resource | Exception) -> None:
+        """Back a host off for the rest of the run after HOST_MAX_TIMEOUTS timeouts in a row."""
+        if not (isinstance(result, FetchError) and reason_kind(result) == "timeout"):
+            lane.timeouts = 0
+            return
+        lane.timeouts += 1
+        if lane.timeouts >= HOST_MAX_TIMEOUTS and lane.state == "ok":
+            lane.state = "backoff"
+            lane.why = f"host backed off after {lane.timeouts} timeouts"
+            self.report.unreachable[lane.origin] = f"{lane.why} in a row ({result})"
+            logger.info("%s: %s; its other URLs wait for the next run", lane.origin, lane.why)
+
+    async def _allowed_safely(self, lane: Lane, target: Target) -> bool:
+        """_allowed inside the per-URL failure boundary (robots.txt rules meet every URL's oddities)."""
+        try:
+            return await self._allowed(lane, target)
+        except StorageError:
+            raise
+        except Exception as exc:  # the failure boundary of this URL
+            self._record_bug(target, exc)
+            return False
+
     async def _allowed(self, lane: Lane, target: Target) -> bool:
         """Whether robots.txt lets us fetch target; records the skip when not."""
         if lane.state == "unknown":
-            await self._load_robots(lane, target.source)
-        if lane.state == "skip":
+            await self._load_robots_safely(lane, target.source)
+        if lane.state in ("skip", "backoff"):  # stays due: the next run tries again
             self._count(target.source, "skipped")
-            self._emit(
-                target, "skipped", reason=f"robots.txt of {lane.origin} unreachable; host skipped this run"
-            )
+            self.report.sources[target.source].note("robots" if lane.state == "skip" else "host backed off")
+            self._emit(target, "skipped", reason=f"{lane.origin}: {lane.why}; host skipped this run")
             return False
         if lane.policy is not None and not lane.policy.allowed(target.url):
             now = now_utc()
@@ -300,9 +407,22 @@ class _Crawler:
                     next_due=self._recheck(now),
                 )
             self._count(target.source, "skipped")
+            self.report.sources[target.source].note("robots")
             self._emit(target, "skipped", reason=reason)
             return False
         return True
+
+    async def _load_robots_safely(self, lane: Lane, source: str) -> None:
+        """_load_robots inside the per-URL failure boundary: a bug there skips the host, not the run."""
+        try:
+            await self._load_robots(lane, source)
+        except StorageError:
+            raise
+        except Exception as exc:  # the failure boundary of the robots.txt URL
+            lane.state, lane.why = "skip", f"robots.txt: {describe_bug(exc)}"
+            self._record_bug(Target(lane.origin + "/robots.txt", source, "robots"), exc, frontier_row=False)
+        if lane.state == "skip":
+            self.report.unreachable[lane.origin] = lane.why
 
     async def _load_robots(self, lane: Lane, source: str) -> None:
         """Set the lane's policy and delay from robots.txt; queue the sitemaps it names."""
@@ -314,7 +434,7 @@ class _Crawler:
             for url in sitemaps:
                 self._schedule(Target(url, source, "sitemap", 0))
 
-    async def _fetch(self, target: Target) -> Page | Resource | ScraperError:
+    async def _fetch(self, target: Target) -> Page | Resource | Exception:
         etag, modified = target.etag, target.last_modified
         try:
             if target.kind in ("sitemap", "feed"):
@@ -327,24 +447,37 @@ class _Crawler:
                     last_modified=modified,
                 )
             return await self.fetcher.fetch(target.url, etag=etag, last_modified=modified)
-        except ScraperError as exc:
+        except Exception as exc:  # the failure boundary: _finish records it against the URL
             return exc
 
     # -- after the fetch -------------------------------------------------------------------------
 
-    async def _finish(self, target: Target, result: Page | Resource | ScraperError) -> None:
+    async def _finish(self, target: Target, result: Page | Resource | Exception) -> None:
+        """Record one URL's outcome; whatever it raises is recorded against that URL (not StorageError)."""
         try:
-            if isinstance(result, ScraperError):
-                self._record_failure(target, result)
-            elif isinstance(result, Resource):
-                self._count(target.source, "fetched")
-                await self._process_listing_file(target, result)
-            else:
-                self._count(target.source, "fetched")
-                await self._process_page(target, result)
+            try:
+                await self._outcome(target, result)
+            except StorageError:
+                raise
+            except ScraperError as exc:
+                self._record_failure(target, exc)
+            except Exception as exc:  # the per-URL failure boundary: a bug costs this URL only
+                self._record_bug(target, exc)
         finally:
             self.slots.release()
             self._done()
+
+    async def _outcome(self, target: Target, result: Page | Resource | Exception) -> None:
+        if isinstance(result, ScraperError):
+            self._record_failure(target, result)
+        elif isinstance(result, Exception):
+            self._record_bug(target, result)
+        elif isinstance(result, Resource):
+            self._count(target.source, "fetched")
+            await self._process_listing_file(target, result)
+        else:
+            self._count(target.source, "fetched")
+            await self._process_page(target, result)
 
     async def _process_page(self, target: Target, page: Page) -> None:
         now = now_utc()
@@ -367,8 +500,17 @@ class _Crawler:
         follow = depth < limit or (want is not True and depth <= limit)
         analysis = await self.extractor.analyze(page, want, follow=follow)
         links = self._links(target, analysis, listing=not want and analysis.article is None)
-        if analysis.article is None and (want or analysis.failed):
-            await self._commit(target, page, now, None, links, None, skipped=analysis.reason)
+        if analysis.failed:  # the extractor met a bug: counted apart, the page is skipped
+            self.report.sources[target.source].errors.append((target.url, analysis.reason or ""))
+        if analysis.article is None and (want or analysis.failed or analysis.over_time):
+            kind = (
+                "extraction time limit"
+                if analysis.over_time
+                else "extractor bug"
+                if analysis.failed
+                else None
+            )
+            await self._commit(target, page, now, None, links, None, skipped=analysis.reason, kind=kind)
             return
         await self._commit(target, page, now, analysis, links, "article" if analysis.article else "listing")
 
@@ -381,6 +523,7 @@ class _Crawler:
         links: list[tuple[Target, bool]],
         page_kind: str | None,
         skipped: str | None = None,
+        kind: str | None = None,
     ) -> None:
         """Store the article (if any), update the frontier and queue links, as one write unit."""
         while (pause := self.batch.pause_left()) > 0:
@@ -404,9 +547,14 @@ class _Crawler:
                     etag=page.etag, last_modified=page.last_modified,
                 )  # fmt: skip
             added = self._add_links(target.source, links, now)
-            store.log_fetch(self.db, target.url, page.status, skipped, now)
+            outcome = "skipped" if skipped else saved.outcome.value if saved else None
+            outcome = outcome or ("unchanged" if page_kind == "article" else "listing")
+            store.log_fetch(self.db, target.url, page.status, skipped, now, outcome)
         if skipped is not None:
             self._count(target.source, "skipped")
+            self.report.sources[target.source].note(kind or "no article")
+            self.report.sources[target.source].skips.append((target.url, skipped))
+            self._log_outcome("skipped", target.url, skipped)
             self._emit(target, "skipped", reason=skipped)
         elif saved is not None:
             self._count(target.source, saved.outcome.value)
@@ -487,50 +635,17 @@ class _Crawler:
                 self.db, target.source, [(t.url, t.depth) for t, _ in links if t.kind == "page"],
                 now=now, run_id=self.run_id,
             )  # fmt: skip
-            store.log_fetch(self.db, target.url, found.status, None, now)
+            store.log_fetch(self.db, target.url, found.status, None, now, "listing")
         self._count(target.source, "discovered", len(added))
         self._emit(target, "listing", reason=f"{target.kind}, {len(links)} URLs")
         for new in added:
             self._schedule(new)
 
-    def _record_failure(self, target: Target, exc: ScraperError) -> None:
-        now = now_utc()
-        outcome, status = failure_outcome(exc)
-        transient = status is None or status in TRANSIENT_STATUSES
-        retry_soon = outcome == "failed" and transient and target.attempts + 1 < MAX_ATTEMPTS
-        every_run = target.kind != "page"
-        next_due = now if retry_soon or every_run else self._recheck(now)
-        with self.batch.write():
-            frontier.mark_failed(
-                self.db, target, outcome, str(exc), now=now, run_id=self.run_id, next_due=next_due
-            )
-            store.log_fetch(self.db, target.url, status, str(exc), now)
-        (logger.warning if outcome == "skipped" else logger.error)("%s %s: %s", outcome, target.url, exc)
-        self._count(target.source, outcome)
-        report = self.report.sources[target.source]
-        (report.failures if outcome == "failed" else report.skips).append((target.url, str(exc)))
-        self._emit(target, outcome, reason=str(exc))
 
-    # -- bookkeeping -----------------------------------------------------------------------------
-
-    def _recheck(self, now: dt.datetime) -> dt.datetime:
-        return now + dt.timedelta(seconds=self.cfg.crawl.recheck_after)
-
-    def _count(self, source: str, outcome: str, n: int = 1) -> None:
-        if n:
-            counts = self.report.sources[source].counts
-            counts[outcome] = counts.get(outcome, 0) + n
-        now = time.monotonic()
-        if now - self.saved_counts_at >= COUNTS_EVERY_S and self.report.run_id is not None:
-            self.saved_counts_at = now
-            counts_so_far = {name: dict(r.counts) for name, r in self.report.sources.items()}
-            with self.batch.write():
-                store.write_run_counts(self.db, self.report.run_id, counts_so_far)
-
-    def _emit(
-        self, target: Target, outcome: str, *, title: str | None = None, reason: str | None = None
-    ) -> None:
-        if outcome in ("new", "updated", "unchanged", "duplicate"):
-            logger.info("%s %s", outcome, target.url)
-        if self.on_event is not None:
-            self.on_event(UrlResult(target.url, outcome, title, reason, source=target.source))
+def _duration(seconds: float) -> str:
+    """55m, 1h30m, 45s: how config.yaml spells crawl.max_run_time."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
+    return "".join(parts) or f"{seconds:g}s"

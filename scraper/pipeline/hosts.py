@@ -52,7 +52,7 @@ def _netloc(url: str) -> str:
 class Lane:
     """One host (origin): its queue, robots.txt policy and when the next request may start."""
 
-    __slots__ = ("delay", "origin", "policy", "queue", "ready_at", "running", "state")
+    __slots__ = ("delay", "origin", "policy", "queue", "ready_at", "running", "state", "timeouts", "why")
 
     def __init__(self, origin: str, delay: float) -> None:
         self.origin = origin
@@ -61,7 +61,9 @@ class Lane:
         self.ready_at = 0.0
         self.delay = delay
         self.policy: RobotsPolicy | None = None
-        self.state = "unknown"  # unknown, ok, or skip (robots.txt unreachable this run)
+        self.state = "unknown"  # unknown, ok, skip (robots.txt unreachable) or backoff (timeouts)
+        self.why = ""  # why the host is skipped or backed off this run
+        self.timeouts = 0  # requests that timed out in a row
 
 
 async def load_robots(
@@ -71,7 +73,7 @@ async def load_robots(
 
     The fetch takes one of the run's request slots (limit) and counts as a request to the host.
     Answers that mean something (2xx, 4xx) are cached; 5xx, 429 and network errors are not, and
-    skip the host for this run.
+    skip the host for this run (lane.why says why). Every fetch is logged in fetch_log.
     """
     crawl = cfg.crawl
     lane.state = "ok"
@@ -83,16 +85,17 @@ async def load_robots(
     if cached is not None:
         status, body = cached
     else:
-        status, body = await _fetch_robots(lane, cfg, fetcher, limit)
-        if status is not None and status < 500 and status != 429:
-            with batch.write():
+        status, body, error = await _fetch_robots(lane, cfg, fetcher, limit)
+        with batch.write():
+            if status is not None and status < 500 and status != 429:
                 frontier.save_robots(batch.db, lane.origin, status, body, now=now)
+            outcome = "failed" if error or status is None or status >= 500 or status == 429 else "listing"
+            store.log_fetch(batch.db, lane.origin + "/robots.txt", status, error, now, outcome)
     agent = cfg.fetch.user_agent.split("/", 1)[0].strip() or "*"
     policy = policy_from_response(status, body, agent)
     if policy is None:
-        logger.warning(
-            "robots.txt of %s unreachable (status %s); skipping the host this run", lane.origin, status
-        )
+        lane.why = f"robots.txt unreachable ({error or f'HTTP {status}'})"
+        logger.info("skipping %s this run: %s", lane.origin, lane.why)
         lane.state = "skip"
         return []
     lane.policy = policy
@@ -104,13 +107,14 @@ async def load_robots(
 
 async def _fetch_robots(
     lane: Lane, cfg: Config, fetcher: Fetcher, limit: asyncio.Semaphore
-) -> tuple[int | None, bytes]:
+) -> tuple[int | None, bytes, str | None]:
+    """(status, body, the error message of a failed fetch) of the lane's robots.txt."""
     loop = asyncio.get_running_loop()
     async with limit:
         try:
             found = await fetcher.fetch_bytes(lane.origin + "/robots.txt", accept=ROBOTS_ACCEPT)
-            return found.status, found.body
+            return found.status, found.body, None
         except FetchError as exc:
-            return exc.status, b""
+            return exc.status, b"", str(exc)
         finally:
             lane.ready_at = loop.time() + cfg.crawl.per_host_delay

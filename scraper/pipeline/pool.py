@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import select
+import signal
 import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
@@ -27,11 +28,20 @@ logger = logging.getLogger(__name__)
 _worker_cfg: Config | None = None
 # How often a worker checks that the crawl is still alive, where pidfd_open is missing (not Linux).
 _PARENT_POLL_S = 1.0
+# A new pool's workers import the extractor (about a second each); extract.time_limit starts after
+# that. WARM_UP_PAUSE keeps each start-up probe on a worker long enough for the others to take one.
+WARM_UP_S = 60.0
+WARM_UP_PAUSE = 0.02
+# How long to wait for a killed worker to be reaped (SIGKILL: at once, barring a hung kernel).
+KILL_JOIN_S = 2.0
 
 
 def _init_worker(cfg: Config, parent: int) -> None:
     global _worker_cfg
     _worker_cfg = cfg
+    # Ctrl-C reaches the whole process group: the crawl stops its workers itself (Extractor.terminate),
+    # and a KeyboardInterrupt raised in a worker would come back as a page's result.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(parent,), name="watch-parent", daemon=True).start()
 
 
@@ -61,24 +71,37 @@ def _analyze_in_worker(page: Page, want_article: bool | None, follow: bool) -> A
     return analyze_page(page, _worker_cfg, want_article, follow)
 
 
+def _ready(pause: float) -> int:
+    """A no-op a new pool runs first, so the time limit never counts a worker's start-up."""
+    time.sleep(pause)
+    return os.getpid()
+
+
 class Extractor:
-    """Runs analyze_page / extract_page off the event loop; use as a context manager."""
+    """Runs analyze_page / extract_page off the event loop; use as a context manager.
+
+    With worker processes, each page gets extract.time_limit seconds from the moment a worker takes
+    it: a page over the limit is answered "over time", and since a running task cannot be
+    cancelled, the pool is replaced (its processes killed, a new pool started); the other pages
+    that were in the old pool are submitted again. At most one page per worker is in the pool at
+    a time, so a page never waits behind another inside it. Extraction in a thread (processes=0, or
+    when no process can start) has no time limit: a thread cannot be stopped.
+    """
 
     def __init__(self, cfg: Config, processes: int) -> None:
         """processes: worker processes; 0 runs extraction in a thread of this process."""
         self.cfg = cfg
         self.processes = processes
+        self.time_limit = cfg.extract.time_limit
+        self.replaced = 0  # pools replaced after a page went over the time limit
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._warm: asyncio.Task[None] | None = None
+        self._busy: asyncio.Semaphore | None = None
 
     def __enter__(self) -> Extractor:
         if self.processes > 0:
             try:
-                self._pool = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=self.processes,
-                    mp_context=_context(),
-                    initializer=_init_worker,
-                    initargs=(self.cfg, os.getpid()),
-                )
+                self._pool = self._start_pool()
             except (OSError, ValueError, NotImplementedError) as exc:
                 self._fall_back(exc)
         return self
@@ -87,20 +110,85 @@ class Extractor:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
+    def _start_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        self._warm = None
+        return concurrent.futures.ProcessPoolExecutor(
+            max_workers=self.processes,
+            mp_context=_context(),
+            initializer=_init_worker,
+            initargs=(self.cfg, os.getpid()),
+        )
+
     @property
     def workers(self) -> int:
         """How many pages can be extracted at once."""
         return self.processes if self._pool is not None else 1
 
+    def terminate(self) -> None:
+        """Stop the worker processes now (the run is ending: a signal, crawl.max_run_time)."""
+        pool, self._pool = self._pool, None
+        if self._warm is not None:
+            self._warm.cancel()
+        if pool is not None:
+            _kill(pool)
+
     async def analyze(self, page: Page, want_article: bool | None, follow: bool) -> Analysis:
         """analyze_page() in a worker process (or a thread, without a pool)."""
-        if self._pool is not None:
-            loop = asyncio.get_running_loop()
-            try:
-                return await loop.run_in_executor(self._pool, _analyze_in_worker, page, want_article, follow)
-            except (BrokenProcessPool, OSError, PermissionError) as exc:
-                self._fall_back(exc)
+        if self._busy is None:
+            self._busy = asyncio.Semaphore(max(1, self.processes))
+        while (pool := self._pool) is not None:
+            async with self._busy:
+                if pool is not self._pool:
+                    continue  # replaced while this page waited
+                try:
+                    await self._warm_up(pool)
+                    return await self._analyze_in(pool, page, want_article, follow)
+                except (BrokenProcessPool, OSError, PermissionError) as exc:
+                    if pool is not self._pool:
+                        continue  # another page's time limit replaced the pool: submit again
+                    self._fall_back(exc)
         return await asyncio.to_thread(analyze_page, page, self.cfg, want_article, follow)
+
+    async def _analyze_in(
+        self,
+        pool: concurrent.futures.ProcessPoolExecutor,
+        page: Page,
+        want_article: bool | None,
+        follow: bool,
+    ) -> Analysis:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(pool, _analyze_in_worker, page, want_article, follow)
+        try:
+            return await asyncio.wait_for(future, self.time_limit)
+        except asyncio.TimeoutError:
+            self._replace(pool)
+            reason = f"extraction over extract.time_limit ({self.time_limit:g} s)"
+            logger.debug("%s: %s; extraction workers replaced", page.final_url, reason)
+            return Analysis(None, reason, over_time=True)
+
+    async def _warm_up(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
+        """Wait until every worker of a new pool has started (once per pool, shared by all callers)."""
+        if self._warm is None:
+            self._warm = asyncio.ensure_future(self._start_workers(pool))
+        await asyncio.shield(self._warm)
+
+    async def _start_workers(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
+        loop = asyncio.get_running_loop()
+        seen: set[int] = set()
+        deadline = loop.time() + WARM_UP_S
+        while len(seen) < self.processes and loop.time() < deadline:
+            calls = [loop.run_in_executor(pool, _ready, WARM_UP_PAUSE) for _ in range(self.processes)]
+            seen.update(await asyncio.gather(*calls))
+
+    def _replace(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
+        """Kill a pool whose worker is stuck on a page and start a new one in its place."""
+        if pool is self._pool:
+            self.replaced += 1
+            try:
+                self._pool = self._start_pool()
+            except (OSError, ValueError, NotImplementedError) as exc:
+                self._fall_back(exc)
+        _kill(pool)
 
     async def extract(self, page: Page) -> Article:
         """extract_page() off the event loop (a thread: `ingest` handles a few pages at a time)."""
@@ -112,6 +200,19 @@ class Extractor:
             logger.warning("cannot use extraction worker processes (%s); extracting in this process", exc)
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _kill(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Kill a pool's processes at once; its pending futures fail with BrokenProcessPool.
+
+    ProcessPoolExecutor has no public way to stop a running task, so this reads its process table.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(KILL_JOIN_S)
 
 
 def _context() -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import socket
 from dataclasses import dataclass, replace
 
 import sqlite_utils
@@ -16,7 +17,15 @@ from lxml.html import HtmlElement
 
 from .. import discover, store
 from ..config import Config, Rules
-from ..errors import ExtractError, ExtractorBug, FetchError, NoArticleFound, ScraperError, SkippedContent
+from ..errors import (
+    BlockedAddress,
+    ExtractError,
+    ExtractorBug,
+    FetchError,
+    NoArticleFound,
+    ScraperError,
+    SkippedContent,
+)
 from ..extract import extract, extract_tree, parse_html
 from ..models import Article, Page, SaveResult
 from ..urls import host_of, same_site
@@ -35,6 +44,7 @@ class Analysis:
     pagination: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()
     failed: bool = False  # the extractor broke on this page (a bug): record it, do not take it for a listing
+    over_time: bool = False  # extraction ran past extract.time_limit; the worker was replaced
 
 
 def extract_page(page: Page, cfg: Config, tree: HtmlElement | None = None) -> Article:
@@ -140,6 +150,72 @@ def failure_outcome(exc: ScraperError) -> tuple[str, int | None]:
     outcome = "skipped" if isinstance(exc, (SkippedContent, NoArticleFound)) else "failed"
     status = exc.status if isinstance(exc, FetchError) else None
     return outcome, status
+
+
+# Fragments of the messages of a failed name lookup, where the cause chain does not hold a gaierror.
+DNS_MESSAGES = (
+    "cannot resolve",
+    "name or service not known",
+    "nodename nor servname",
+    "resolves to no address",
+)
+
+
+def reason_kind(exc: BaseException) -> str:
+    """The kind of reason a URL failed or was skipped, as the run report counts it.
+
+    "HTTP <status>", "DNS", "timeout", "connection", "blocked address", "content" (not HTML, binary,
+    too large), "no article", "extractor bug", "fetch" (another fetch failure), or "error" (a bug).
+    """
+    if not isinstance(exc, ScraperError):
+        return "error"
+    if isinstance(exc, FetchError) and exc.status is not None:
+        return f"HTTP {exc.status}"
+    simple = (
+        (BlockedAddress, "blocked address"),
+        (SkippedContent, "content"),
+        (NoArticleFound, "no article"),
+        (ExtractorBug, "extractor bug"),
+    )
+    for kind, name in simple:
+        if isinstance(exc, kind):
+            return name
+    return _network_kind(exc) if isinstance(exc, FetchError) else type(exc).__name__
+
+
+def _network_kind(exc: BaseException) -> str:
+    """DNS, timeout or connection, read from the exception and what caused it."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    text = " ".join(str(e) for e in chain).lower()
+    if any(isinstance(e, socket.gaierror) for e in chain) or any(m in text for m in DNS_MESSAGES):
+        return "DNS"
+    if any(_named(e, "Timeout") or isinstance(e, TimeoutError) for e in chain):
+        return "timeout"
+    if any(_named(e, "Connect") or isinstance(e, OSError) for e in chain):
+        return "connection"
+    return "fetch"
+
+
+def _named(exc: BaseException, part: str) -> bool:
+    """Whether exc's class, or a base class, has `part` in its name (httpx's TimeoutException...)."""
+    return any(part in cls.__name__ for cls in type(exc).__mro__)
+
+
+def describe_bug(exc: BaseException) -> str:
+    """One line for an exception that is not a ScraperError (a bug): its type and message.
+
+    An exception group of one (anyio's TaskGroup wraps what a connection raised) is named by its
+    member, which says what went wrong.
+    """
+    members = getattr(exc, "exceptions", None)
+    if isinstance(members, tuple) and len(members) == 1 and isinstance(members[0], BaseException):
+        return f"{describe_bug(members[0])} (in {type(exc).__name__})"
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def now_utc() -> dt.datetime:
