@@ -487,3 +487,27 @@ def test_dry_run_without_article_pattern_fetches_only_discovery_pages(
     listed = {re.sub(r"^fixture\thttps?://[^/]+", "", line) for line in result.stdout.splitlines()}
     assert {"/site/world/", "/site/articles/a01.html", "/site/articles/a42.html"} <= listed  # candidates
     assert not list(tmp_path.glob("corpus.db*"))
+
+
+def test_a_source_sends_its_own_agent_headers_and_cookies_and_keeps_its_delay(
+    fresh_server: FixtureServer, tmp_path: Path
+) -> None:
+    # Per-source fetch settings (issue 9): before, every source was fetched with the fetch section's.
+    agent = "corpus-bot/2.0 (+https://example.org/bot)"
+    path = write_config(
+        tmp_path, fresh_server, max_crawl_delay=0, source_max_depth=1, source_user_agent=agent,
+        source_headers={"X-Project": "press-watch"}, source_cookies={"consent": "yes"},
+        source_per_host_delay=0.3,
+    )  # fmt: skip
+    cfg = load_config(path)
+    report = run_crawl(cfg, max_pages=5)
+    assert report.sources["fixture"].counts["fetched"] >= 4
+    requests = [r for r in fresh_server.requests if r.route != "/robots.txt"]
+    assert len(requests) >= 4
+    for request in requests:
+        assert request.headers["User-Agent"] == agent
+        assert request.headers["X-Project"] == "press-watch"
+        assert request.headers["Cookie"] == "consent=yes"
+    times = [r.time for r in fresh_server.requests]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert min(gaps) >= 0.3 * 0.95, sorted(gaps)[:3]  # the source's per_host_delay, not crawl's 0

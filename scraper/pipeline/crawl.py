@@ -30,6 +30,7 @@ status and the run report come from report.py (judge, report_data), stored in ru
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -39,8 +40,10 @@ from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from .. import discover, frontier, store
-from ..config import Config, Source
+from ..config import Config, FetchConfig, Source
 from ..errors import ConfigError, FetchError, ScraperError, StorageError
 from ..fetch import Fetcher, make_client
 from ..lockfile import hold_lock
@@ -140,10 +143,11 @@ async def _crawl(
         report.exit_status = 1  # until the run finishes
         batch = store.WriteBatch(db, max_units=BATCH_PAGES, max_seconds=BATCH_SECONDS, pause=BATCH_PAUSE)
         try:
-            async with make_client(cfg.fetch) as client:
+            async with contextlib.AsyncExitStack() as stack:
+                fetchers = await _source_fetchers(cfg, sources, stack)
                 with Extractor(cfg, processes=default_processes(cfg.crawl.workers)) as extractor:
-                    crawler = _Crawler(cfg, batch, Fetcher(cfg.fetch, client), extractor, report, on_event)
-                    crawler.dry_run = dry_run
+                    crawler = _Crawler(cfg, batch, fetchers[""], extractor, report, on_event)
+                    crawler.fetchers, crawler.dry_run = fetchers, dry_run
                     await crawler.run(sources, max_pages)
             report.exit_status, report.exit_reason = judge(report, cfg.crawl.max_failure_ratio)
         finally:
@@ -157,6 +161,28 @@ async def _crawl(
     finally:
         db.close()
     return report
+
+
+async def _source_fetchers(
+    cfg: Config, sources: list[Source], stack: contextlib.AsyncExitStack
+) -> dict[str, Fetcher]:
+    """A Fetcher per source name ("" for the fetch section's own settings), one client per proxy.
+
+    Agent, headers and cookies are sent per request, so sources share a client (and its
+    connection pool); a proxy belongs to the client, so each proxy gets its own.
+    """
+    clients: dict[str | None, httpx.AsyncClient] = {}
+
+    async def client_for(fetch: FetchConfig) -> httpx.AsyncClient:
+        if fetch.proxy not in clients:
+            clients[fetch.proxy] = await stack.enter_async_context(make_client(fetch))
+        return clients[fetch.proxy]
+
+    fetchers = {"": Fetcher(cfg.fetch, await client_for(cfg.fetch))}
+    for source in sources:
+        fetch = source.fetch_config(cfg.fetch)
+        fetchers[source.name] = Fetcher(fetch, await client_for(fetch))
+    return fetchers
 
 
 def _preview_db(path: str) -> Any:
@@ -181,6 +207,7 @@ class _Crawler(Outcomes):
     ) -> None:
         self.cfg, self.batch, self.db = cfg, batch, batch.db
         self.fetcher, self.extractor = fetcher, extractor
+        self.fetchers: dict[str, Fetcher] = {}  # per source name: its agent, headers, cookies, proxy
         self.report, self.on_event = report, on_event
         self.run_id = report.run_id or 0
         self.dry_run = False
@@ -316,12 +343,18 @@ class _Crawler(Outcomes):
         origin = origin_of(target.url)
         lane = self.lanes.get(origin)
         if lane is None:
-            lane = self.lanes[origin] = Lane(origin, self.cfg.crawl.per_host_delay)
+            delay = self.scopes[target.source].source.per_host_delay if target.source in self.scopes else None
+            lane = self.lanes[origin] = Lane(
+                origin, self.cfg.crawl.per_host_delay if delay is None else delay
+            )
         lane.queue.append(target)
         self.pending += 1
         if not lane.running:
             lane.running = True
             self._spawn(self._drive(lane))
+
+    def _fetcher(self, source: str) -> Fetcher:
+        return self.fetchers.get(source, self.fetcher)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -426,7 +459,7 @@ class _Crawler(Outcomes):
 
     async def _load_robots(self, lane: Lane, source: str) -> None:
         """Set the lane's policy and delay from robots.txt; queue the sitemaps it names."""
-        sitemaps = await load_robots(lane, self.cfg, self.batch, self.fetcher, self.limit)
+        sitemaps = await load_robots(lane, self.cfg, self.batch, self._fetcher(source), self.limit)
         if sitemaps and source in self.scopes:
             with self.batch.write():
                 added = frontier.add_seeds(self.db, source, sitemaps, "sitemap", now=now_utc())
@@ -439,14 +472,14 @@ class _Crawler(Outcomes):
         try:
             if target.kind in ("sitemap", "feed"):
                 sitemap = target.kind == "sitemap"
-                return await self.fetcher.fetch_bytes(
+                return await self._fetcher(target.source).fetch_bytes(
                     target.url,
                     accept=SITEMAP_ACCEPT if sitemap else FEED_ACCEPT,
                     max_bytes=SITEMAP_MAX_BYTES if sitemap else None,
                     etag=etag,
                     last_modified=modified,
                 )
-            return await self.fetcher.fetch(target.url, etag=etag, last_modified=modified)
+            return await self._fetcher(target.source).fetch(target.url, etag=etag, last_modified=modified)
         except Exception as exc:  # the failure boundary: _finish records it against the URL
             return exc
 

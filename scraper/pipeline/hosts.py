@@ -52,13 +52,17 @@ def _netloc(url: str) -> str:
 class Lane:
     """One host (origin): its queue, robots.txt policy and when the next request may start."""
 
-    __slots__ = ("delay", "origin", "policy", "queue", "ready_at", "running", "state", "timeouts", "why")
+    __slots__ = (
+        "base_delay", "delay", "origin", "policy", "queue", "ready_at", "running", "state", "timeouts", "why",
+    )  # fmt: skip
 
     def __init__(self, origin: str, delay: float) -> None:
+        """delay: the source's per_host_delay (else crawl.per_host_delay); Crawl-delay may raise it."""
         self.origin = origin
         self.queue: deque[Target] = deque()
         self.running = False
         self.ready_at = 0.0
+        self.base_delay = delay
         self.delay = delay
         self.policy: RobotsPolicy | None = None
         self.state = "unknown"  # unknown, ok, skip (robots.txt unreachable) or backoff (timeouts)
@@ -91,7 +95,7 @@ async def load_robots(
                 frontier.save_robots(batch.db, lane.origin, status, body, now=now)
             outcome = "failed" if error or status is None or status >= 500 or status == 429 else "listing"
             store.log_fetch(batch.db, lane.origin + "/robots.txt", status, error, now, outcome)
-    agent = cfg.fetch.user_agent.split("/", 1)[0].strip() or "*"
+    agent = fetcher.cfg.user_agent.split("/", 1)[0].strip() or "*"  # the source's own agent, if set
     policy = policy_from_response(status, body, agent)
     if policy is None:
         lane.why = f"robots.txt unreachable ({error or f'HTTP {status}'})"
@@ -99,9 +103,9 @@ async def load_robots(
         lane.state = "skip"
         return []
     lane.policy = policy
-    lane.delay = max(crawl.per_host_delay, policy.crawl_delay(crawl.max_crawl_delay) or 0.0)
+    lane.delay = max(lane.base_delay, policy.crawl_delay(crawl.max_crawl_delay) or 0.0)
     if cached is None:  # the robots.txt request itself counts: keep the delay after it too
-        lane.ready_at += lane.delay - crawl.per_host_delay
+        lane.ready_at += lane.delay - lane.base_delay
     return [canonicalize_url(url) for url in policy.sitemaps()]
 
 
@@ -117,4 +121,4 @@ async def _fetch_robots(
         except FetchError as exc:
             return exc.status, b"", str(exc)
         finally:
-            lane.ready_at = loop.time() + cfg.crawl.per_host_delay
+            lane.ready_at = loop.time() + lane.base_delay
