@@ -526,6 +526,7 @@ SELECT * FROM (
           AND (l.outcome IN ('failed', 'error') OR (l.outcome IS NULL AND NOT ({skips})))
           AND l.id = (SELECT max(m.id) FROM fetch_log m WHERE m.url = l.url)
           AND NOT EXISTS (SELECT 1 FROM frontier f WHERE f.url = l.url)
+          AND l.url NOT LIKE '%/robots.txt'  -- a crawl's robots.txt: under unreachable hosts
         ORDER BY l.id DESC LIMIT ?
     )
 ) ORDER BY last_fetch DESC LIMIT ?

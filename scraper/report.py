@@ -130,7 +130,8 @@ def format_failure_line(report: CrawlReport | dict[str, Any]) -> str | None:
             reasons[kind] = reasons.get(kind, 0) + n
     top = dict(sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:REASONS_IN_LINE])
     tail = f" (by reason: {_reasons(top)})" if top else ""
-    return f"crawl run {data['run_id']} exit status {data['exit_status']}: {data['exit_reason']}{tail}"
+    run = "crawl dry run" if data.get("dry_run") else f"crawl run {data['run_id']}"
+    return f"{run} exit status {data['exit_status']}: {data['exit_reason']}{tail}"
 
 
 def _reasons(reasons: dict[str, int]) -> str:

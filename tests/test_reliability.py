@@ -330,6 +330,12 @@ def test_quiet_crawl_of_an_unreachable_host_prints_one_line_and_exits_1(
     [(url, error)] = query(db, "SELECT url, error FROM fetch_log")
     assert url == f"http://127.0.0.1:{port}/robots.txt"
     assert "ConnectError" in error
+    stats = json.loads(CliRunner().invoke(cli, ["--db", str(db), "stats", "--format", "json"]).stdout)
+    assert stats["failures"] == []  # a crawl's robots.txt is no ingest failure: it is an unreachable host
+    assert [row["origin"] for row in stats["unreachable"]] == [f"http://127.0.0.1:{port}"]
+    dry = CliRunner().invoke(cli, ["--config", str(config), "crawl", "-q", "--dry-run"])
+    assert dry.exit_code == 1
+    assert dry.stderr.startswith("crawl dry run exit status 1: ")  # not the throwaway db's "run 1"
 
 
 def test_quiet_crawl_with_failures_over_the_ratio_says_so_in_one_line(
