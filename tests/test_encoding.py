@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +161,105 @@ def test_header_utf16_that_does_not_decode_falls_through() -> None:
     assert wide_encoding(raw, "utf-16be") == "utf-16-be"
     _, used = decode_html(raw, "utf-16be")
     assert used != "utf-16-be"
+
+
+# Faithful reductions of undeclared legacy pages --------------------------------------------------------
+# A news page of a few KB: ASCII markup, scripts and links around a short article, with no BOM,
+# no header and no <meta> charset. Old CMSes cut multi-byte characters in half when they truncate
+# teasers, so the second variant of each page has one such cut (the zol.com.cn page below has two).
+
+ZOL_PAGE = Path(__file__).parent / "fixtures" / "pages" / "zol-bbs-gbk-undeclared" / "page.html"
+NEWS_TEXT = {
+    "zh": "新华社北京6月29日电 记者从国家统计局获悉，"
+    "今年前五个月，全国规模以上工业企业实现利润总额同比增长百分之八点三。"
+    "统计局工业司高级统计师表示，五月份工业生产继续恢复，企业利润较快增长，其中装备制造业利润增长明显。"
+    "专家认为，随着稳增长政策持续发力，市场需求逐步回暖，企业经营状况有望进一步改善。",
+    "zh-tw": "中央社記者台北二十九日電 行政院今天召開記者會，說明明年度總預算編列情形。"
+    "主計總處表示，明年度歲出規模約二兆八千億元，較今年增加百分之三點五，其中社會福利、教育科學文化與國防支出占比最高。"
+    "官員指出，政府將持續推動產業升級與公共建設，預算案將於下週送立法院審議。",
+    "ja": "東京都は二十九日、新型コロナウイルスの感染者が新たに確認されたと発表した。"
+    "都の担当者によると、感染者の多くは二十代から三十代の若い世代で、飲食店での会食を通じて感染が広がったとみられる。"
+    "都は引き続き、手洗いやマスクの着用など基本的な感染対策を徹底するよう呼びかけている。",
+    "ko": "서울시는 이십구일 올해 상반기 대중교통 이용객이 지난해보다 크게 늘었다고 밝혔다. "
+    "시 관계자는 지하철과 버스 이용객이 모두 증가했으며 특히 출퇴근 시간대 혼잡도가 높아졌다고 설명했다. "
+    "서울시는 혼잡 완화를 위해 배차 간격을 줄이고 노선을 조정하는 방안을 검토하고 있다.",
+    "ru": "Правительство России в понедельник утвердило план мероприятий "
+    "по поддержке малого и среднего бизнеса. "
+    "Как сообщили в пресс-службе кабинета министров, документ предусматривает снижение налоговой нагрузки, "
+    "льготные кредиты и упрощение отчётности для предпринимателей в регионах.",
+    "fr": "Le gouvernement a présenté mercredi un projet de loi visant à réduire "
+    "la consommation d'énergie des "
+    "bâtiments publics. Selon le ministère, les collectivités devront rénover leurs écoles et leurs hôpitaux "
+    "d'ici à 2030, une échéance jugée trop courte par plusieurs élus. « Ça coûte cher », a déclaré un maire.",
+}
+NAV = "".join(
+    f'<li class="nav-item"><a href="/section/{i}/index.html" class="nav-link">{word}</a></li>'
+    for i, word in enumerate(["Home", "News", "World", "Business", "Tech", "Sports", "Video"])
+)
+SCRIPT = (
+    "<script type=\"text/javascript\">var _hmt=_hmt||[];(function(){var hm=document.createElement('script');"
+    "hm.src='//hm.example.com/hm.js?0123456789abcdef';var s=document.getElementsByTagName('script')[0];"
+    "s.parentNode.insertBefore(hm,s);})();window.adConfig={slot:'top-banner',size:[728,90],lazy:true};</script>"
+)
+
+
+def news_page(text: str, head: str = "") -> str:
+    """A markup-heavy news page around one short article, with a teaser of it in a related-links box."""
+    return (
+        f"<!DOCTYPE html>\n<html><head>{head}<title>{text[:20]}</title>\n"
+        '<style type="text/css">body{margin:0;font:14px/1.6 Arial}.nav{background:#c00}</style>\n'
+        f'{SCRIPT}</head>\n<body><div id="top" class="nav"><ul>{NAV}</ul></div>\n{SCRIPT}\n'
+        f'<div class="article"><h1>{text[:20]}</h1><div class="info">2021-06-29 10:23</div>\n'
+        f'<div class="content"><p>{text}</p></div></div>\n'
+        f'<div class="related"><ul><li><a href="/a/1.html">{text[:40]}</a></li></ul></div>\n'
+        f'<div class="footer"><ul>{NAV}</ul><p>Copyright 2021 example.com</p></div>\n{SCRIPT}</body></html>\n'
+    )
+
+
+def cut_teaser(raw: bytes) -> bytes:
+    """The page with the last byte of its teaser dropped: a multi-byte character cut in half."""
+    end = raw.index(b'</a></li></ul></div>\n<div class="footer"')
+    return raw[: end - 1] + raw[end:]
+
+
+@pytest.mark.parametrize(
+    ("lang", "codec", "expected"),
+    [
+        ("zh", "gbk", "gb18030"),
+        ("zh-tw", "big5", "big5hkscs"),
+        ("ja", "shift_jis", "cp932"),
+        ("ko", "euc_kr", "cp949"),
+        ("zh", "utf-8", "utf-8"),
+        ("ru", "utf-8", "utf-8"),
+    ],
+)
+def test_undeclared_multibyte_page_with_a_cut_character(lang: str, codec: str, expected: str) -> None:
+    text, used = decode_html(cut_teaser(news_page(NEWS_TEXT[lang]).encode(codec)))
+    assert used == expected
+    assert NEWS_TEXT[lang] in text
+
+
+def test_the_zol_page_without_a_declaration_is_gbk() -> None:
+    text, used = decode_html(ZOL_PAGE.read_bytes())
+    assert used == "gb18030"
+    assert "《太行山上》主要讲述八路军总司令朱德率领刚刚改编完的八路军三个主力师东渡黄河" in text
+    assert text.count("\ufffd") == 2  # the two bytes that are not GBK, and nothing else
+
+
+@pytest.mark.parametrize("label", ["iso-8859-1", "windows-1251", "gb2312"])
+def test_utf8_bytes_beat_a_stale_legacy_label(label: str) -> None:
+    raw = news_page(NEWS_TEXT["fr"] + NEWS_TEXT["ru"], f'<meta charset="{label}">').encode("utf-8")
+    for body in (raw, raw.replace("à".encode(), "à".encode()[:1], 1)):  # clean, and with one cut character
+        text, used = decode_html(body)
+        assert used == "utf-8"
+        assert NEWS_TEXT["ru"] in text
+
+
+def test_a_label_that_leaves_bad_bytes_is_weighed_against_detection() -> None:
+    # Labelled Big5, but the bytes are GBK: Big5 leaves a handful of bad characters among mojibake.
+    text, used = decode_html(news_page(NEWS_TEXT["zh"], '<meta charset="big5">').encode("gbk"))
+    assert (used, NEWS_TEXT["zh"] in text) == ("gb18030", True)
+    # A right label over a cut character keeps its word, though GBK reads those bytes too.
+    raw = cut_teaser(news_page(NEWS_TEXT["ko"], '<meta charset="euc-kr">').encode("euc_kr"))
+    text, used = decode_html(raw)
+    assert (used, NEWS_TEXT["ko"] in text) == ("cp949", True)

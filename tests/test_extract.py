@@ -471,3 +471,49 @@ def test_ingest_does_not_store_a_menu_as_an_article(server, tmp_path):
     assert report.skips == [(url, f"no article at {url}: a listing page, links and no article text")]
     with sqlite3.connect(tmp_path / "articles.db") as conn:
         assert conn.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+
+
+# Language ------------------------------------------------------------------------------------------------
+
+EN_BODY = (
+    "<h1>Council approves new budget</h1><p>The city council approved the budget on Tuesday after a long "
+    "debate about schools, roads and the price of public transport for the coming year.</p>"
+)
+
+
+@pytest.mark.parametrize(
+    ("head", "html_attrs", "language"),
+    [
+        ('<meta http-equiv="Content-Language" content="utf-8">', "", "en"),  # a charset is not a language
+        ("", 'lang="iw"', "he"),  # deprecated subtag, BCP 47's preferred value
+        (
+            '<script type="application/ld+json">{"@type": "NewsArticle", "inLanguage": "fr-CA"}</script>',
+            "",
+            "fr",
+        ),
+        ("", 'lang="x-default"', "en"),  # not a language: detected
+    ],
+)
+def test_language_is_a_bcp47_primary_subtag(head, html_attrs, language):
+    html = f"<html {html_attrs}><head>{head}</head><body>{EN_BODY}</body></html>"
+    assert _meta(html).language == language
+
+
+def test_language_of_an_undeclared_page_is_detected():
+    html = """<html><body><h1>Der Stadtrat beschließt den Haushalt</h1><p>Der Stadtrat hat am Dienstag
+    nach einer langen Debatte über Schulen, Straßen und die Preise im Nahverkehr den Haushalt beschlossen.</p>
+    </body></html>"""
+    assert _meta(html).language == "de"
+
+
+def test_chinese_page_under_a_template_lang_en_is_chinese():
+    html = """<html lang="en"><head><title>国家统计局：前五个月工业企业利润同比增长</title></head><body>
+    <p>记者从国家统计局获悉，今年前五个月，全国规模以上工业企业实现利润总额同比增长。</p></body></html>"""
+    assert _meta(html).language == "zh"
+
+
+def test_the_zol_page_without_a_declaration_is_read_right():
+    raw = (PAGES / "zol-bbs-gbk-undeclared" / "page.html").read_bytes()
+    article = extract(raw, "http://bbs.zol.com.cn/index20050828/index_221_4487.shtml")
+    assert article.language == "zh"
+    assert "《太行山上》由《闪闪的红星》的编剧陆柱国执笔" in article.text

@@ -23,6 +23,8 @@ import lxml.html
 
 from ..config import Rules
 from . import authors, dates
+from .language import SAMPLE_CHARS as LANGUAGE_SAMPLE_CHARS
+from .language import declared_language, detect_language
 from .rules import select_text
 from .titles import find_title, squash, text_key
 
@@ -81,12 +83,6 @@ BREADCRUMB_CLASS_RE = re.compile(
 )
 # What pages wrap JSON-LD in for old parsers: HTML comments and (XHTML) CDATA sections, at either end.
 JSON_LD_WRAPPER_RE = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
-# Unicode ranges for the language guess when a page declares none.
-CJK_SCRIPTS = (
-    ("ja", re.compile(r"[\u3040-\u30ff]")),
-    ("ko", re.compile(r"[\uac00-\ud7af]")),
-    ("zh", re.compile(r"[\u4e00-\u9fff]")),
-)
 _SKIP_TEXT = frozenset(("script", "style", "noscript", "template"))
 
 
@@ -123,7 +119,7 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None, rules: Rules)
     objects = list(_json_ld_objects(tree))
     article = next((o for o in objects if _types(o) & ARTICLE_TYPES), {})
     page = next((o for o in objects if _types(o) & PAGE_TYPES), {})
-    language = _language(tree, meta)
+    language = _language(tree, meta, article or page)
     signals = _Signals(meta, article, page, objects, url, language)
     site_name = _site_name(signals, objects)
     if rules.title and (chosen := select_text(tree, rules.title)):
@@ -217,23 +213,33 @@ def _site_name(s: _Signals, objects: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def _language(tree: lxml.html.HtmlElement, meta: dict[str, str]) -> str | None:
-    declared = (
-        tree.get("lang")
-        or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
-        or _first(meta, LANGUAGE_META)
-    )
-    if declared:
-        primary = re.split(r"[-_,;\s]", declared.strip().lower())[0]
-        if re.fullmatch(r"[a-z]{2,3}", primary):
-            return primary
-    sample = "".join(_short_texts(tree, 10_000))[:5000]
-    letters = sum(c.isalpha() for c in sample) or 1
-    for lang, script in CJK_SCRIPTS:
-        share = len(script.findall(sample)) / letters
-        if share > (0.05 if lang != "zh" else 0.3):
-            return lang
-    return None
+def _language(tree: lxml.html.HtmlElement, meta: dict[str, str], ld: dict[str, Any]) -> str | None:
+    """The page's declared language when it is one, else the language of its text."""
+    in_language = ld.get("inLanguage")
+    if isinstance(in_language, dict):
+        in_language = in_language.get("alternateName") or in_language.get("name")
+    declared = [
+        tree.get("lang"),
+        tree.get("{http://www.w3.org/XML/1998/namespace}lang"),
+        in_language,
+        *(meta.get(key) for key in LANGUAGE_META),
+    ]
+    titles = tree.xpath("//title/text()")
+    if language := declared_language(declared, titles[0] if titles else None):
+        return language
+    return detect_language(_text_sample(tree, LANGUAGE_SAMPLE_CHARS))
+
+
+def _text_sample(tree: lxml.html.HtmlElement, chars: int) -> str:
+    """The page's visible text from the top, whitespace collapsed, about chars long."""
+    parts: list[str] = []
+    size = 0
+    for text in _short_texts(tree, 10_000):
+        parts.append(" ".join(text.split()))
+        size += len(parts[-1]) + 1
+        if size >= chars:
+            break
+    return " ".join(parts)[:chars]
 
 
 def _canonical_url(tree: lxml.html.HtmlElement, meta: dict[str, str], url: str | None) -> str | None:
