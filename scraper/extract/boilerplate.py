@@ -39,6 +39,8 @@ SWALLOWED_TAGS = frozenset({"p", "article", "main", "section", "h1", "h2"})
 # punctuation and few links, reads as prose: it rescues a <header> holding
 # the lede and a boilerplate-named wrapper holding the article.
 PROSE_PARAGRAPH_CHARS = 100
+# ... and "few links" means link text under this share of the paragraph's text.
+PROSE_MAX_LINK_DENSITY = 0.3
 
 # Page furniture by tag. Broken markup sometimes leaves a <header> or <nav>
 # unclosed so that it swallows the article: one that holds more than
@@ -285,7 +287,7 @@ PUNCTUATION_RE = re.compile(r"[,，、;；。！？!?]|\.\s")
 
 # Copyright, licence and registration lines in any language; a short
 # paragraph matching one is footer text even inside the main block.
-COPYRIGHT_RE = re.compile(
+COPYRIGHT_LINE_RE = re.compile(
     r"copyright\s*(?:©|\(c\)|&copy;)?\s*(?:\d{4})?|©|\(c\)\s*\d{4}|all rights reserved|"
     r"版权所有|版权声明|未经(?:授权|许可)?(?:禁止|不得|严禁)?(?:转载|复制)|禁止转载|"
     r"ICP备\s*\d+|ICP证\s*\d*|公网安备|网安备|增值电信业务经营许可证|违法和不良信息举报|"
@@ -460,6 +462,13 @@ FORUM_MAX_TEASERS = 15
 # block make a dated (or article-marked) page an article.
 LONG_PARAGRAPH_CHARS = 150
 ARTICLE_MIN_LONG_PARAGRAPHS = 2
+# ... a long paragraph has less link text than this share.
+LONG_PARAGRAPH_MAX_LINK_DENSITY = 0.2
+# A listing's teaser line: more link text than LISTING_TEASER_MIN_LINK_DENSITY, between
+# LISTING_TEASER_MIN_CHARS and LISTING_TEASER_MAX_CHARS characters (a linked headline).
+LISTING_TEASER_MIN_LINK_DENSITY = 0.8
+LISTING_TEASER_MIN_CHARS = 15
+LISTING_TEASER_MAX_CHARS = 150
 # Link density of the whole page body above which, without a long
 # paragraph run, the page is a listing.
 LISTING_LINK_DENSITY = 0.45
@@ -633,3 +642,21 @@ CLIMB_MIN_SCORE_SHARE = 0.6
 CARD_HEADING_LINK_SHARE = 0.8
 CARD_MAX_CHARS = 500
 CARD_GROUP_MAX_SHARE = 0.5
+
+# --- shared by the content steps: flatten.py, text.py, lines.py --------------------------------
+
+# Class/id strings are split into tokens on whitespace, "-" and "_".
+NAME_TOKEN_SPLIT_RE = re.compile(r"[\s_\-]+")
+# Headings: never scored as prose, never the last line of a text.
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# Inline emphasis kept in the cleaned HTML, by the tag it is rendered as.
+EMPHASIS_TAGS = {"em": "em", "i": "em", "strong": "strong", "b": "strong", "code": "code"}
+EMPTY_INLINE_RE = re.compile(r"<(em|strong|code)>\s*</\1>")
+# What a line is compared in: no punctuation or spaces (text.norm).
+NON_WORD_RE = re.compile(r"\W+")
+# A title form shorter than this (normalised) matches too many lines to strip one.
+TITLE_FORM_MIN_CHARS = 4
+# A line repeats the headline when it is the title cut to at least this share of it,
+# or the title with at most this growth (a site name added).
+HEADLINE_MIN_CUT_SHARE = 0.8
+HEADLINE_MAX_GROWTH = 1.5

@@ -15,7 +15,6 @@ headline and byline from its start, and render text and HTML.
 from __future__ import annotations
 
 import datetime as dt
-import html as html_lib
 import logging
 import re
 from collections.abc import Callable
@@ -26,16 +25,18 @@ from lxml import etree
 
 from ..config import Rules
 from . import boilerplate as bp
-from .dates import TEXT_DATE_RES
+from .boilerplate import HEADING_TAGS, NAME_TOKEN_SPLIT_RE
+from .dom import class_id, is_ancestor, is_inside, outermost
+from .flatten import Para, flatten
 from .kind import page_kind, read_hints
+from .lines import is_boilerplate_text, is_dateline, is_prose
 from .rules import drop_selected, remove_keeping_tail, select_all
+from .text import is_headline, normalise, title_forms, weighted_len
 
 logger = logging.getLogger(__name__)
 
-_SPLIT_TOKENS_RE = re.compile(r"[\s_\-]+")
 _BOILERPLATE_SUBSTRING_RE = re.compile("|".join(map(re.escape, bp.BOILERPLATE_SUBSTRINGS)))
 _WORD_RE = re.compile(r"\w")
-_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Containers whose own text is a paragraph: the score goes to their parent.
 _INLINE_PARAGRAPH_TAGS = frozenset(
     {"p", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "blockquote"}
@@ -62,9 +63,6 @@ _TAG_BASE_SCORE = {
 }
 # Ancestor score dividers: parent, grandparent, then readability's level * 3.
 _ANCESTOR_DIVIDERS = (1.0, 2.0, 6.0, 9.0, 12.0)
-# Inline emphasis kept in the cleaned HTML, by the tag it is rendered as.
-_EMPHASIS_TAGS = {"em": "em", "i": "em", "strong": "strong", "b": "strong", "code": "code"}
-_EMPTY_INLINE_RE = re.compile(r"<(em|strong|code)>\s*</\1>")
 # Blocks inside the main content that may be removed as link lists.
 _CLEANABLE_TAGS = frozenset({"div", "section", "ul", "ol", "dl", "table", "header", "figure", "span"})
 _CARD_HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6")
@@ -87,22 +85,6 @@ class Content:
     text: str
     html: str
     page_kind: str = "article"
-
-
-@dataclass(slots=True)
-class _Para:
-    """One paragraph of flattened text and where it came from."""
-
-    container: etree._Element
-    text: str
-    html: str
-    link_chars: int
-    quote: bool = False
-    weight: int = 0
-
-    @property
-    def link_density(self) -> float:
-        return self.link_chars / len(self.text) if self.text else 0.0
 
 
 @dataclass(slots=True)
@@ -136,32 +118,32 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
     dated = meta is not None and meta.published is not None
     if chosen:
         logger.debug("rules.body matched %d elements", len(chosen))
-        paras = [p for el in chosen for p in _flatten(el)]
+        paras = [p for el in chosen for p in flatten(el)]
         kind = page_kind(hints, paras, paras, dated, 0, 0)
     else:
         _drop_boilerplate_blocks(body)
-        all_paras = _flatten(body)
+        all_paras = flatten(body)
         stats = _collect_stats(all_paras, body)
         chosen, gallery, grouped = _choose_main(body, stats)
         if gallery is not None:
-            all_paras = [p for p in all_paras if not _inside(p.container, [gallery])]
+            all_paras = [p for p in all_paras if not is_inside(p.container, [gallery])]
             remove_keeping_tail(gallery)
-        main_paras = [p for p in all_paras if _inside(p.container, chosen)]
+        main_paras = [p for p in all_paras if is_inside(p.container, chosen)]
         # a group of cards: the kind is judged on one card, as if the best one alone were chosen
         card_paras = (
-            main_paras if grouped is None else [p for p in main_paras if _inside(p.container, [grouped])]
+            main_paras if grouped is None else [p for p in main_paras if is_inside(p.container, [grouped])]
         )
         datelines = sum(
             1
             for p in card_paras
             if len(p.text) <= bp.FURNITURE_LINE_MAX_CHARS
-            and _is_dateline(p.text)
+            and is_dateline(p.text)
             and not bp.REVISION_LINE_RE.match(p.text)
         )
         times = sum(1 for _ in body.iter("time"))
         kind = page_kind(hints, all_paras, card_paras, dated, times, datelines)
         best = chosen
-        lead: list[_Para] = []
+        lead: list[Para] = []
         # a group of cards is judged as a listing is: it must hold most of the page
         shape = kind if grouped is None else "listing"
         if _is_partial_block(main_paras, _outside_complementary(all_paras, chosen, kind), shape):
@@ -173,7 +155,7 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
             _drop_link_lists(chosen, stats, best)
         if kind == "article":
             _drop_teaser_cards(chosen, best)
-        paras = lead + [p for el in chosen for p in _flatten(el)]
+        paras = lead + [p for el in chosen for p in flatten(el)]
     paras = _strip_lead(_filter_paragraphs(paras), meta)
     return Content(_render_text(paras), _render_html(paras), kind)
 
@@ -221,10 +203,10 @@ def _drop_credits(body: etree._Element) -> None:
     doomed = []
     for el in body.iter(etree.Element):
         itemprop = el.get("itemprop")
-        names = _names(el).lower()
+        names = class_id(el).lower()
         if not itemprop and not (names and _CREDIT_HINT_RE.search(names)):
             continue  # a substring search settles most elements before the token split
-        tokens = set(_SPLIT_TOKENS_RE.split(names))
+        tokens = set(NAME_TOKEN_SPLIT_RE.split(names))
         if not (
             tokens & bp.CREDIT_TOKENS
             or (itemprop and itemprop in bp.CREDIT_ITEMPROPS)
@@ -245,7 +227,7 @@ def _in_figure(el: etree._Element) -> bool:
             return True
         if a.tag in ("body", "article", "main"):
             return False
-        if bp.CAPTION_NAME_RE.search(_names(a)):
+        if bp.CAPTION_NAME_RE.search(class_id(a)):
             return True
     return False
 
@@ -265,17 +247,12 @@ def _holds_prose(el: etree._Element) -> bool:
     """True when a paragraph inside reads as prose (a lede, an article), not as a link or label."""
     for p in el.iter("p"):
         text = " ".join(p.text_content().split())
-        if _weighted_len(text) < bp.PROSE_PARAGRAPH_CHARS or not bp.PUNCTUATION_RE.search(text):
+        if weighted_len(text) < bp.PROSE_PARAGRAPH_CHARS or not bp.PUNCTUATION_RE.search(text):
             continue
         links = sum(len(a.text_content()) for a in p.iter("a"))
-        if links < 0.3 * len(text):
+        if links < bp.PROSE_MAX_LINK_DENSITY * len(text):
             return True
     return False
-
-
-def _names(el: etree._Element) -> str:
-    """An element's class and id, space-separated ("" when it has neither)."""
-    return " ".join(v for v in (el.get("class"), el.get("id")) if v)
 
 
 def _is_boilerplate_name(el: etree._Element) -> bool:
@@ -288,7 +265,7 @@ def _is_boilerplate_names(names: str | None) -> bool:
     if not names:
         return False
     names = names.lower()
-    if any(t in bp.BOILERPLATE_TOKENS for t in _SPLIT_TOKENS_RE.split(names)):
+    if any(t in bp.BOILERPLATE_TOKENS for t in NAME_TOKEN_SPLIT_RE.split(names)):
         return True
     return _BOILERPLATE_SUBSTRING_RE.search(names) is not None
 
@@ -299,11 +276,11 @@ def _is_heading_anchor(el: etree._Element) -> bool:
     Documentation generators and Markdown renderers give each section the slug
     of its heading (readability mercurial); the words are prose, not a widget's name.
     """
-    heading = next(el.iter(*_HEADING_TAGS), None)
+    heading = next(el.iter(*HEADING_TAGS), None)
     if heading is None:
         return False
     words = set(re.findall(r"\w+", heading.text_content().casefold()))
-    tokens = [t for t in _SPLIT_TOKENS_RE.split(el.get("id", "").casefold()) if t and not t.isdigit()]
+    tokens = [t for t in NAME_TOKEN_SPLIT_RE.split(el.get("id", "").casefold()) if t and not t.isdigit()]
     return len(tokens) >= 2 and all(t in words for t in tokens)
 
 
@@ -357,7 +334,7 @@ def _drop_boilerplate_blocks(body: etree._Element) -> None:
     prose = _prose_weights(body)
     prose_total = max(1, prose.get(body, 0))
     hidden = [el for el in matched if _is_hidden(el)]
-    hidden_prose = sum(prose.get(el, 0) for el in _outermost(hidden))
+    hidden_prose = sum(prose.get(el, 0) for el in outermost(hidden))
     # hidden text is not read when the page shows prose of its own; a page whose
     # article a script reveals has all its prose hidden, and keeps its largest block
     shows_prose = prose_total - hidden_prose > bp.VISIBLE_PROSE_SHARE * prose_total
@@ -373,7 +350,7 @@ def _drop_boilerplate_blocks(body: etree._Element) -> None:
             continue
         removed.add(el)
         doomed.append(el)
-    consent = [el for el in doomed if bp.CONSENT_NAME_RE.search(_names(el))]
+    consent = [el for el in doomed if bp.CONSENT_NAME_RE.search(class_id(el))]
     prose_total = max(1, prose_total - sum(prose.get(el, 0) for el in consent))
     gone = sum(prose.get(el, 0) for el in doomed) - sum(prose.get(el, 0) for el in consent)
     other = prose_total - gone
@@ -389,16 +366,10 @@ def _drop_boilerplate_blocks(body: etree._Element) -> None:
         remove_keeping_tail(el)
 
 
-def _outermost(elements: list[etree._Element]) -> list[etree._Element]:
-    """The elements not inside another one of them (document order in, document order out)."""
-    inside = set(elements)
-    return [el for el in elements if not any(a in inside for a in el.iterancestors())]
-
-
 def _keeps_boilerplate_block(el: etree._Element, share: float, prose_share: float) -> bool:
     if _is_chart_label(el):
         return False
-    names = _names(el)
+    names = class_id(el)
     if bp.CONSENT_NAME_RE.search(names) and next(el.iter("h1", "article", "main"), None) is None:
         return False
     if share > bp.BOILERPLATE_KEEP_ANY_SHARE:
@@ -417,8 +388,8 @@ def _keeps_boilerplate_block(el: etree._Element, share: float, prose_share: floa
 def _prose_weights(body: etree._Element) -> dict[etree._Element, int]:
     """CJK-weighted characters of prose paragraphs under each element (long, few links)."""
     weights: dict[etree._Element, int] = {}
-    for para in _flatten(body):
-        if para.weight < bp.PROSE_PARAGRAPH_CHARS or para.link_density > 0.3:
+    for para in flatten(body):
+        if not is_prose(para, at_limit=True):
             continue
         node: etree._Element | None = para.container
         while node is not None:
@@ -432,132 +403,10 @@ def _prose_weights(body: etree._Element) -> dict[etree._Element, int]:
 # --- step 2: flattening ------------------------------------------------------------------------
 
 
-def _weighted_len(text: str) -> int:
-    """Length with each CJK character counted as CJK_WEIGHT Latin characters."""
-    return len(text) + (bp.CJK_WEIGHT - 1) * len(bp.CJK_RE.findall(text))
-
-
-class _Flattener:
-    """Turns a subtree into paragraphs, one per block element, <br> or table cell."""
-
-    def __init__(self, root: etree._Element) -> None:
-        self.root = root
-        self.paras: list[_Para] = []
-        self.stack: list[etree._Element] = [root]
-        self.text: list[str] = []
-        self.html: list[str] = []
-        self.link_chars = 0
-        self.href: str | None = None
-        self.link_depth = 0
-        self.link_open = False
-        self.quote_depth = 0
-        self.emphasis: list[str] = []
-
-    def run(self) -> list[_Para]:
-        for event, el in etree.iterwalk(self.root, events=("start", "end")):
-            tag = el.tag if isinstance(el.tag, str) else ""
-            if event == "start":
-                self._start(el, tag)
-            else:
-                self._end(el, tag)
-        self._flush()
-        return self.paras
-
-    def _start(self, el: etree._Element, tag: str) -> None:
-        if tag in bp.BLOCK_TAGS or tag == "br":
-            self._flush()
-            if tag != "br" and el is not self.root:
-                self.stack.append(el)
-            if tag == "blockquote":
-                self.quote_depth += 1
-        elif tag == "a":
-            self.link_depth += 1
-            if self.link_depth == 1:
-                self.href = el.get("href")
-        elif tag in _EMPHASIS_TAGS:
-            self._close_link()
-            self.emphasis.append(_EMPHASIS_TAGS[tag])
-            self.html.append(f"<{_EMPHASIS_TAGS[tag]}>")
-        if el.text and tag:
-            self._add(el.text)
-
-    def _end(self, el: etree._Element, tag: str) -> None:
-        if tag in bp.BLOCK_TAGS and el is not self.root:
-            self._flush()
-            if self.stack[-1] is el:
-                self.stack.pop()
-            if tag == "blockquote":
-                self.quote_depth -= 1
-        elif tag == "a":
-            self.link_depth -= 1
-            if self.link_depth == 0:
-                self._close_link()
-                self.href = None
-        elif tag in _EMPHASIS_TAGS and self.emphasis:
-            self._close_link()
-            self.html.append(f"</{self.emphasis.pop()}>")
-        if el.tail and el is not self.root:
-            self._add(el.tail)
-
-    def _close_link(self) -> None:
-        if self.link_open:
-            self.html.append("</a>")
-            self.link_open = False
-
-    def _add(self, text: str) -> None:
-        if self.link_depth > 0:
-            self.link_chars += len(text.strip())
-            if self.href and not self.link_open:
-                self.html.append(f'<a href="{html_lib.escape(self.href, quote=True)}">')
-                self.link_open = True
-        self.text.append(text)
-        self.html.append(html_lib.escape(text, quote=False))
-
-    def _flush(self) -> None:
-        self._close_link()
-        raw = "".join(self.text)
-        if raw.strip():
-            text = " ".join(raw.split())
-            closing = "".join(f"</{t}>" for t in reversed(self.emphasis))
-            markup = "".join(self.html) + closing
-            if self.stack[-1].tag != "pre":  # code keeps its line breaks and indentation
-                markup = " ".join(markup.split())
-            markup = _EMPTY_INLINE_RE.sub("", markup)
-            self.paras.append(
-                _Para(
-                    container=self.stack[-1],
-                    text=text,
-                    html=markup,
-                    link_chars=min(self.link_chars, len(text)),
-                    quote=self.quote_depth > 0,
-                    weight=_weighted_len(text),
-                )
-            )
-        self.text = []
-        self.html = [f"<{t}>" for t in self.emphasis]
-        self.link_chars = 0
-
-
-def _flatten(root: etree._Element) -> list[_Para]:
-    return _Flattener(root).run()
-
-
 # --- step 3: scoring and choosing the main block ------------------------------------------------
 
 
-def _is_boilerplate_text(text: str) -> bool:
-    if len(text) <= bp.COPYRIGHT_MAX_CHARS and bp.COPYRIGHT_RE.search(text):
-        return True
-    if bp.PARTNER_LIST_RE.match(text):
-        return True
-    if len(text) <= bp.PROMO_MAX_CHARS and bp.PROMO_RE.search(text):
-        return True
-    if len(text) <= bp.PAGER_MAX_CHARS and bp.PAGER_RE.search(text):
-        return True
-    return bool(bp.FURNITURE_RE.match(text))
-
-
-def _collect_stats(paras: list[_Para], body: etree._Element) -> dict[etree._Element, _Stats]:
+def _collect_stats(paras: list[Para], body: etree._Element) -> dict[etree._Element, _Stats]:
     """Sum text and link characters up the tree, and give each prose paragraph's score to its containers."""
     stats: dict[etree._Element, _Stats] = {}
     text_divs: dict[etree._Element, bool] = {}
@@ -572,11 +421,11 @@ def _collect_stats(paras: list[_Para], body: etree._Element) -> dict[etree._Elem
             if node is body:
                 break
             node = node.getparent()
-        if para.weight < bp.MIN_PARAGRAPH_CHARS or para.link_density > bp.MAX_LINK_DENSITY:
+        if not is_prose(para, bp.MIN_PARAGRAPH_CHARS, bp.MAX_LINK_DENSITY, at_limit=True):
             continue
-        if para.container.tag in _HEADING_TAGS:
+        if para.container.tag in HEADING_TAGS:
             continue
-        if _is_boilerplate_text(para.text):
+        if is_boilerplate_text(para.text):
             continue
         punctuation = len(bp.PUNCTUATION_RE.findall(para.text))
         score = 1.0 + punctuation + min(para.weight / 100.0, 3.0)
@@ -688,7 +537,7 @@ def _best_outside(
     for el, score in candidates[1 : bp.GALLERY_MAX_CANDIDATES]:
         if score < bp.GALLERY_MIN_SCORE_SHARE * top_score:
             break
-        if el is not gallery and not _is_ancestor(gallery, el):
+        if el is not gallery and not is_ancestor(gallery, el):
             return el, score
     return None
 
@@ -716,7 +565,7 @@ def _shared_ancestor(
         return None
     node = top.getparent()
     while node is not None and node is not body:
-        if sum(1 for el in close if _is_ancestor(node, el)) >= 2:
+        if sum(1 for el in close if is_ancestor(node, el)) >= 2:
             return node
         node = node.getparent()
     return None
@@ -745,14 +594,10 @@ def _repeated_ancestor(
         return None
     node = top.getparent()
     while node is not None and node is not body:
-        if all(_is_ancestor(node, el) for el in copies):
+        if all(is_ancestor(node, el) for el in copies):
             return node
         node = node.getparent()
     return None
-
-
-def _is_ancestor(ancestor: etree._Element, el: etree._Element) -> bool:
-    return any(a is ancestor for a in el.iterancestors())
 
 
 def _climb(top: etree._Element, stats: dict[etree._Element, _Stats], body: etree._Element) -> etree._Element:
@@ -826,8 +671,8 @@ def _is_landmark_sibling(el: etree._Element) -> bool:
     """A sidebar, navigation or footer beside the text: never part of it, whatever it scores."""
     if el.tag in bp.SIBLING_NEVER_TAGS or el.get("role") in bp.SIBLING_NEVER_ROLES or _is_complementary(el):
         return True
-    names = _names(el).lower()
-    return bool(set(_SPLIT_TOKENS_RE.split(names)) & bp.SIBLING_NEVER_TOKENS)
+    names = class_id(el).lower()
+    return bool(set(NAME_TOKEN_SPLIT_RE.split(names)) & bp.SIBLING_NEVER_TOKENS)
 
 
 def _is_same_component(first: str | None, second: str | None) -> bool:
@@ -859,7 +704,7 @@ def _is_prose_sibling(el: etree._Element, st: _Stats) -> bool:
     return 0 < st.chars <= 80 and st.link_chars == 0 and bool(re.search(r"[.。！？!?]$", text))
 
 
-def _is_partial_block(main_paras: list[_Para], all_paras: list[_Para], kind: str) -> bool:
+def _is_partial_block(main_paras: list[Para], all_paras: list[Para], kind: str) -> bool:
     """The chosen block holds too little of the page's prose: the page is its main content.
 
     A listing's or a service page's text is every teaser and section, not the one
@@ -871,7 +716,7 @@ def _is_partial_block(main_paras: list[_Para], all_paras: list[_Para], kind: str
     return share < bp.PARTIAL_BLOCK_SHARE_OTHER
 
 
-def _outside_complementary(paras: list[_Para], chosen: list[etree._Element], kind: str) -> list[_Para]:
+def _outside_complementary(paras: list[Para], chosen: list[etree._Element], kind: str) -> list[Para]:
     """The paragraphs not in a sidebar or an <aside> (unless the chosen block is in it too).
 
     A blog's text widgets and feed summaries are prose, but not the page's: a short
@@ -889,8 +734,8 @@ def _drop_complementary(body: etree._Element, best: list[etree._Element]) -> Non
     """Remove the sidebars and <aside>s that do not hold the best block, before the whole page is taken."""
     keep = {a for el in best for a in (el, *el.iterancestors())}
     doomed = [el for el in body.iter(etree.Element) if el not in keep and _is_complementary(el)]
-    for el in _outermost(doomed):
-        if not any(_is_ancestor(el, b) for b in best):
+    for el in outermost(doomed):
+        if not any(is_ancestor(el, b) for b in best):
             remove_keeping_tail(el)
 
 
@@ -915,7 +760,7 @@ def _complementary_region(
         node = node.getparent()
     region = found
     for n in reversed(chain):  # from the top down: the nodes above the region are in none
-        seen[n] = region if region is not None and (n is region or _is_ancestor(region, n)) else None
+        seen[n] = region if region is not None and (n is region or is_ancestor(region, n)) else None
     return found
 
 
@@ -923,7 +768,7 @@ def _is_complementary(el: etree._Element) -> bool:
     """An <aside>, role=complementary, or a block named as a sidebar (not a layout "with-sidebar")."""
     if el.tag == "aside" or el.get("role") == "complementary":
         return True
-    names = _names(el)
+    names = class_id(el)
     return bool(names) and any(
         bp.SIDEBAR_NAME_RE.search(t) and not bp.SIDEBAR_LAYOUT_NAME_RE.search(t) for t in names.split()
     )
@@ -932,33 +777,33 @@ def _is_complementary(el: etree._Element) -> bool:
 def _is_complementary_or_discussion(el: etree._Element) -> bool:
     if _is_complementary(el):
         return True
-    names = _names(el)
+    names = class_id(el)
     return bool(names) and bp.DISCUSSION_NAME_RE.search(names) is not None
 
 
-def _prose_chars(paras: list[_Para]) -> int:
-    return sum(p.weight for p in paras if p.weight >= bp.PARTIAL_PROSE_CHARS and p.link_density < 0.3)
+def _prose_chars(paras: list[Para]) -> int:
+    return sum(p.weight for p in paras if is_prose(p, bp.PARTIAL_PROSE_CHARS))
 
 
 def _lead_paragraphs(
-    all_paras: list[_Para], chosen: list[etree._Element], meta: PageMeta | None
-) -> list[_Para]:
+    all_paras: list[Para], chosen: list[etree._Element], meta: PageMeta | None
+) -> list[Para]:
     """The standfirst and opening paragraphs between the headline and the chosen block.
 
     Sites put the lede in its own container ("p.lead", "div.intro", "h2.article-deck")
     beside or above the body block, which the scoring does not reach. Prose lines
     after the page's headline and before the block are taken, when the gap is short.
     """
-    start = next((i for i, p in enumerate(all_paras) if _inside(p.container, chosen)), None)
+    start = next((i for i, p in enumerate(all_paras) if is_inside(p.container, chosen)), None)
     if start is None:
         return []
-    titles = _title_forms(meta.title) if meta and meta.title else ()
+    titles = title_forms(meta.title) if meta and meta.title else ()
     window = range(start - 1, max(-1, start - 1 - bp.LEAD_MAX_GAP_PARAGRAPHS), -1)
     # the <h1> first: a sticky bar repeating the title sits between it and the text
     headline = next((i for i in window if all_paras[i].container.tag == "h1"), None)
     if headline is None:
         headline = next(
-            (i for i in window if any(_is_headline(_norm(all_paras[i].text), t) for t in titles)), None
+            (i for i in window if any(is_headline(normalise(all_paras[i].text), t) for t in titles)), None
         )
     if headline is None:
         headline = _header_before(all_paras, start, chosen)
@@ -967,7 +812,7 @@ def _lead_paragraphs(
     return [p for p in all_paras[headline + 1 : start] if _is_lead_prose(p)]
 
 
-def _header_before(all_paras: list[_Para], start: int, chosen: list[etree._Element]) -> int | None:
+def _header_before(all_paras: list[Para], start: int, chosen: list[etree._Element]) -> int | None:
     """The index before the article's header that ends just above the block, when it has no headline.
 
     A header beside the body block is not merged into it (it holds the kicker, the
@@ -983,29 +828,25 @@ def _header_before(all_paras: list[_Para], start: int, chosen: list[etree._Eleme
         ),
         None,
     )
-    if header is None or any(_is_ancestor(header, el) for el in chosen):
+    if header is None or any(is_ancestor(header, el) for el in chosen):
         return None
-    first = next(i for i, p in enumerate(all_paras) if _inside(p.container, [header]))
+    first = next(i for i, p in enumerate(all_paras) if is_inside(p.container, [header]))
     return first - 1 if start - first <= bp.LEAD_MAX_GAP_PARAGRAPHS else None
 
 
 def _is_header(el: etree._Element) -> bool:
-    names = _names(el).lower()
-    return el.tag == "header" or "header" in _SPLIT_TOKENS_RE.split(names)
+    names = class_id(el).lower()
+    return el.tag == "header" or "header" in NAME_TOKEN_SPLIT_RE.split(names)
 
 
-def _is_lead_prose(para: _Para) -> bool:
-    if para.link_density > 0.3 or para.weight < bp.LEAD_MIN_CHARS or para.container.tag == "h1":
+def _is_lead_prose(para: Para) -> bool:
+    if not is_prose(para, bp.LEAD_MIN_CHARS, at_limit=True) or para.container.tag == "h1":
         return False
     if any(a.tag in ("figure", "figcaption") for a in para.container.iterancestors()):
         return False
-    if para.container.tag in ("figure", "figcaption") or _is_boilerplate_text(para.text):
+    if para.container.tag in ("figure", "figcaption") or is_boilerplate_text(para.text):
         return False
     return para.weight >= bp.PROSE_PARAGRAPH_CHARS or bool(bp.SENTENCE_END_RE.search(para.text))
-
-
-def _inside(el: etree._Element, roots: list[etree._Element]) -> bool:
-    return any(el is r for r in roots) or any(a is r for a in el.iterancestors() for r in roots)
 
 
 # --- step 4: cleaning inside the main block -----------------------------------------------------
@@ -1052,7 +893,7 @@ def _drop_teaser_cards(chosen: list[etree._Element], best: list[etree._Element])
     groups = _card_groups(chosen, keep)
     if not groups:
         return
-    paras = [p for el in chosen for p in _flatten(el)]
+    paras = [p for el in chosen for p in flatten(el)]
     total = sum(p.weight for p in paras)
     doomed: list[etree._Element] = []
     weight = 0
@@ -1061,9 +902,9 @@ def _drop_teaser_cards(chosen: list[etree._Element], best: list[etree._Element])
             continue
         if any(len(" ".join(c.text_content().split())) > bp.CARD_MAX_CHARS for c in cards):
             continue
-        inside = [i for i, p in enumerate(paras) if _inside(p.container, cards)]
+        inside = [i for i, p in enumerate(paras) if is_inside(p.container, cards)]
         in_cards = set(inside)
-        prose = [i for i, p in enumerate(paras) if _is_prose(p) and i not in in_cards]
+        prose = [i for i, p in enumerate(paras) if is_prose(p) and i not in in_cards]
         if inside and prose and inside[0] > prose[0] and inside[-1] > prose[-1]:
             doomed.extend(cards)
             weight += sum(paras[i].weight for i in inside)
@@ -1073,10 +914,6 @@ def _drop_teaser_cards(chosen: list[etree._Element], best: list[etree._Element])
         if el.getparent() is not None:
             logger.debug("teaser card <%s class=%r>", el.tag, el.get("class"))
             remove_keeping_tail(el)
-
-
-def _is_prose(para: _Para) -> bool:
-    return para.weight >= bp.PROSE_PARAGRAPH_CHARS and para.link_density < 0.3
 
 
 def _card_groups(
@@ -1120,19 +957,19 @@ def _is_linked_heading(heading: etree._Element) -> bool:
     return bool(href) and not href.startswith(("#", "javascript:", "mailto:"))
 
 
-def _filter_paragraphs(paras: list[_Para]) -> list[_Para]:
+def _filter_paragraphs(paras: list[Para]) -> list[Para]:
     """Drop copyright, sharing, dateline, credit and teaser lines, link-only lines, and "related" boxes."""
     kept = []
     skipping = False
     # Dates on many lines are data (a listing's items, a thread's posts), not datelines.
-    datelines = sum(1 for p in paras if len(p.text) <= bp.FURNITURE_LINE_MAX_CHARS and _is_dateline(p.text))
+    datelines = sum(1 for p in paras if len(p.text) <= bp.FURNITURE_LINE_MAX_CHARS and is_dateline(p.text))
     check_dates = datelines <= bp.DATELINE_MAX_LINES
     for para in paras:
         if skipping:
             if _is_teaser_tail(para):
                 continue
             skipping = False
-        if _is_boilerplate_text(para.text) or _is_furniture_line(para, check_dates):
+        if is_boilerplate_text(para.text) or _is_furniture_line(para, check_dates):
             continue
         if bp.RELATED_HEADING_RE.match(para.text):
             skipping = True
@@ -1142,13 +979,13 @@ def _filter_paragraphs(paras: list[_Para]) -> list[_Para]:
             continue
         kept.append(para)
     kept = _drop_trailing_links(_drop_lead_captions(kept))
-    if any(p.container.tag not in _HEADING_TAGS for p in kept):
-        while kept[-1].container.tag in _HEADING_TAGS:
+    if any(p.container.tag not in HEADING_TAGS for p in kept):
+        while kept[-1].container.tag in HEADING_TAGS:
             kept.pop()  # a heading with nothing under it ends the page: "Related posts", "Comments"
     return kept
 
 
-def _drop_trailing_links(paras: list[_Para]) -> list[_Para]:
+def _drop_trailing_links(paras: list[Para]) -> list[Para]:
     """Drop the link-only lines after the last prose paragraph: teasers to other pages, not the article."""
     prose = [i for i, p in enumerate(paras) if p.weight >= bp.PROSE_PARAGRAPH_CHARS]
     if not prose:
@@ -1161,7 +998,7 @@ def _drop_trailing_links(paras: list[_Para]) -> list[_Para]:
     ]
 
 
-def _drop_lead_captions(paras: list[_Para]) -> list[_Para]:
+def _drop_lead_captions(paras: list[Para]) -> list[Para]:
     """Drop the captions that come before the first prose paragraph: the lead image's, not the text's."""
     prose = (i for i, p in enumerate(paras) if p.weight >= bp.PROSE_PARAGRAPH_CHARS and not _is_caption(p))
     first_prose = next(prose, len(paras))
@@ -1170,29 +1007,29 @@ def _drop_lead_captions(paras: list[_Para]) -> list[_Para]:
     ]
 
 
-def _is_lead_figure(para: _Para) -> bool:
+def _is_lead_figure(para: Para) -> bool:
     """In a container named as the page's lead image: its caption is not the text's."""
     for el in (para.container, *para.container.iterancestors()):
         if el.tag in ("body", "article", "main"):
             return False
-        names = _names(el)
+        names = class_id(el)
         if names and bp.LEAD_FIGURE_NAME_RE.search(names):
             return True
     return False
 
 
-def _is_caption(para: _Para) -> bool:
-    if para.container.tag in _HEADING_TAGS:
+def _is_caption(para: Para) -> bool:
+    if para.container.tag in HEADING_TAGS:
         return False  # a standfirst styled with a "caption-s5" utility class
     for el in (para.container, *para.container.iterancestors()):
         if el.tag in ("body", "article", "main", "figure"):
             return False
-        if el.tag == "figcaption" or bp.CAPTION_NAME_RE.search(_names(el)):
+        if el.tag == "figcaption" or bp.CAPTION_NAME_RE.search(class_id(el)):
             return len(el.text_content()) <= bp.CAPTION_MAX_CHARS
     return False
 
 
-def _is_furniture_line(para: _Para, check_dates: bool) -> bool:
+def _is_furniture_line(para: Para, check_dates: bool) -> bool:
     """A short line that is a dateline, an image credit or a teaser link, in any of our languages."""
     text = para.text
     if len(text) > bp.FURNITURE_LINE_MAX_CHARS:
@@ -1205,34 +1042,19 @@ def _is_furniture_line(para: _Para, check_dates: bool) -> bool:
     in_figure = any(a.tag in ("figure", "figcaption") for a in para.container.iterancestors())
     if not in_figure and para.container.tag not in ("figure", "figcaption") and bp.CREDIT_RE.search(text):
         return True
-    return check_dates and _is_dateline(text)
+    return check_dates and is_dateline(text)
 
 
-def _is_dateline(text: str) -> bool:
-    """A line of dates and their labels only: "Pubblicato il 19 Febbraio 2020 Ultima modifica …"."""
-    rest = text
-    for regex in TEXT_DATE_RES:
-        rest = regex.sub(" ", rest)
-    if rest == text:
-        return False
-    rest = bp.DATELINE_WORDS_RE.sub(" ", rest)
-    return len(bp.WORD_RE.findall(rest)) <= bp.DATELINE_MAX_OTHER_WORDS
-
-
-def _is_teaser_tail(para: _Para) -> bool:
+def _is_teaser_tail(para: Para) -> bool:
     """Under a "Related articles" heading: teaser titles and links, until prose starts again."""
     if para.link_density > bp.MAX_LINK_DENSITY:
         return True
     return para.weight < bp.TEASER_MAX_CHARS and not bp.SENTENCE_END_RE.search(para.text)
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"\W+", "", text).casefold()
-
-
-def _strip_lead(paras: list[_Para], meta: PageMeta | None) -> list[_Para]:
+def _strip_lead(paras: list[Para], meta: PageMeta | None) -> list[Para]:
     """Drop the headline and the byline/dateline lines that open the block."""
-    titles = _title_forms(meta.title) if meta and meta.title else ()
+    titles = title_forms(meta.title) if meta and meta.title else ()
     published = meta.published if meta else None
     date_texts = _date_spellings(published)
     out = list(paras)
@@ -1250,17 +1072,10 @@ def _strip_lead(paras: list[_Para], meta: PageMeta | None) -> list[_Para]:
     return out
 
 
-def _title_forms(title: str) -> tuple[str, ...]:
-    """The normalised title, and its longest part when a site name is attached to it."""
-    parts = [_norm(p) for p in bp.TITLE_SEPARATOR_RE.split(title)]
-    longest = max(parts, key=len, default="")
-    return tuple(t for t in dict.fromkeys((_norm(title), longest)) if len(t) >= 4)
-
-
-def _is_lead_furniture(para: _Para, titles: tuple[str, ...], date_texts: tuple[str, ...]) -> bool:
+def _is_lead_furniture(para: Para, titles: tuple[str, ...], date_texts: tuple[str, ...]) -> bool:
     text = para.text
-    norm = _norm(text)
-    if any(_is_headline(norm, title) for title in titles):
+    norm = normalise(text)
+    if any(is_headline(norm, title) for title in titles):
         return True
     if len(text) > bp.BYLINE_MAX_CHARS:
         return False
@@ -1269,17 +1084,6 @@ def _is_lead_furniture(para: _Para, titles: tuple[str, ...], date_texts: tuple[s
     if has_date and (has_byline or len(text) < 60):
         return True
     return has_byline and len(text) < 80 and para.container.tag != "p" and not text.endswith((".", "。"))
-
-
-def _is_headline(norm: str, title: str) -> bool:
-    """The paragraph repeats the title, possibly cut, or with a site name added."""
-    if not norm:
-        return False
-    if norm == title:
-        return True
-    if norm in title:
-        return len(norm) >= 0.8 * len(title)
-    return title in norm and len(norm) <= 1.5 * len(title)
 
 
 def _date_spellings(published: dt.date | dt.datetime | None) -> tuple[str, ...]:
@@ -1297,9 +1101,9 @@ def _date_spellings(published: dt.date | dt.datetime | None) -> tuple[str, ...]:
 # --- step 5: page kind and rendering ------------------------------------------------------------
 
 
-def _rows(paras: list[_Para]) -> list[_Para]:
+def _rows(paras: list[Para]) -> list[Para]:
     """Join the cells of one table row into one paragraph when each cell holds one line."""
-    out: list[_Para] = []
+    out: list[Para] = []
     i = 0
     while i < len(paras):
         para = paras[i]
@@ -1318,7 +1122,7 @@ def _rows(paras: list[_Para]) -> list[_Para]:
         cells = [p.container for p in paras[i:j]]
         if len(cells) > 1 and len(set(map(id, cells))) == len(cells):
             out.append(
-                _Para(
+                Para(
                     container=row,
                     text=" ".join(p.text for p in paras[i:j]),
                     html="<tr>" + "".join(f"<td>{p.html}</td>" for p in paras[i:j]) + "</tr>",
@@ -1333,11 +1137,11 @@ def _rows(paras: list[_Para]) -> list[_Para]:
     return out
 
 
-def _render_text(paras: list[_Para]) -> str:
+def _render_text(paras: list[Para]) -> str:
     return "\n\n".join(p.text for p in _rows(paras))
 
 
-def _html_tag(para: _Para) -> str:
+def _html_tag(para: Para) -> str:
     tag = str(para.container.tag)
     if tag in ("h1", "h2"):
         return "h2"
@@ -1350,7 +1154,7 @@ def _html_tag(para: _Para) -> str:
     return "p"
 
 
-def _render_html(paras: list[_Para]) -> str:
+def _render_html(paras: list[Para]) -> str:
     """Cleaned HTML: p, h2-h4, ul/ol/li, blockquote, pre, table rows and links."""
     parts: list[str] = []
     open_group: tuple[str, etree._Element | None] | None = None
