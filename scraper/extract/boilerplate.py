@@ -660,3 +660,41 @@ TITLE_FORM_MIN_CHARS = 4
 # or the title with at most this growth (a site name added).
 HEADLINE_MIN_CUT_SHARE = 0.8
 HEADLINE_MAX_GROWTH = 1.5
+
+# --- moved from content.py (to be sorted under the step headings) ------------------------------
+
+# Any BOILERPLATE_SUBSTRINGS entry, as one search.
+BOILERPLATE_SUBSTRING_RE = re.compile("|".join(map(re.escape, BOILERPLATE_SUBSTRINGS)))
+# A word character beside an inline element: it sits in running text.
+RUNNING_TEXT_WORD_RE = re.compile(r"\w")
+# Any credit token, as a substring (a superset of the token test in clean.drop_credits).
+CREDIT_HINT_RE = re.compile("|".join(sorted(CREDIT_TOKENS | FIGURE_CREDIT_TOKENS)))
+# Containers whose own text is a paragraph: the score goes to their parent.
+INLINE_PARAGRAPH_TAGS = frozenset(
+    {"p", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "blockquote"}
+)
+# Readability's base scores for a candidate container by tag.
+TAG_BASE_SCORE = {
+    "div": 5.0,
+    "article": 5.0,
+    "section": 3.0,
+    "main": 5.0,
+    "td": 3.0,
+    "pre": 3.0,
+    "blockquote": 3.0,
+    "ol": -3.0,
+    "ul": -3.0,
+    "dl": -3.0,
+    "li": -3.0,
+    "form": -3.0,
+    "address": -3.0,
+    "th": -5.0,
+    "h1": -5.0,
+    "h2": -5.0,
+    "h3": -5.0,
+}
+# Ancestor score dividers: parent, grandparent, then readability's level * 3.
+ANCESTOR_DIVIDERS = (1.0, 2.0, 6.0, 9.0, 12.0)
+# Blocks inside the main content that may be removed as link lists.
+CLEANABLE_TAGS = frozenset({"div", "section", "ul", "ol", "dl", "table", "header", "figure", "span"})
+CARD_HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6")
