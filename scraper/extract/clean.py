@@ -129,7 +129,7 @@ def _is_heading_anchor(el: etree._Element) -> bool:
         return False
     words = set(re.findall(r"\w+", heading.text_content().casefold()))
     tokens = [t for t in NAME_TOKEN_SPLIT_RE.split(el.get("id", "").casefold()) if t and not t.isdigit()]
-    return len(tokens) >= 2 and all(t in words for t in tokens)
+    return len(tokens) >= bp.HEADING_ANCHOR_MIN_TOKENS and all(t in words for t in tokens)
 
 
 def _is_in_running_text(el: etree._Element) -> bool:

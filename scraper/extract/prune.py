@@ -41,7 +41,7 @@ def drop_link_lists(
             if el is root or el in keep:
                 continue
             st = stats.get(el)
-            if st is None or st.chars == 0 or st.punctuation >= 10:
+            if st is None or st.chars == 0 or st.punctuation >= bp.LINK_BLOCK_PROSE_PUNCTUATION:
                 continue
             ld = st.link_density
             if ld > bp.MAX_LINK_DENSITY or (
@@ -72,7 +72,7 @@ def drop_teaser_cards(chosen: list[etree._Element], best: list[etree._Element]) 
     doomed: list[etree._Element] = []
     weight = 0
     for cards in groups.values():
-        if len(cards) < 2 and next(cards[0].iter("img", "picture"), None) is None:
+        if len(cards) < bp.CARD_GROUP_MIN_CARDS and next(cards[0].iter("img", "picture"), None) is None:
             continue
         if any(len(" ".join(c.text_content().split())) > bp.CARD_MAX_CHARS for c in cards):
             continue
@@ -149,7 +149,7 @@ def filter_paragraphs(paras: list[Para]) -> list[Para]:
             skipping = True
             continue
         separators = len(bp.LINK_LIST_SEPARATOR_RE.findall(para.text))
-        if separators >= 3 and para.link_density > bp.MAX_LINK_DENSITY:
+        if separators >= bp.LINK_LIST_MIN_SEPARATORS and para.link_density > bp.MAX_LINK_DENSITY:
             continue
         kept.append(para)
     kept = _drop_trailing_links(_drop_lead_captions(kept))
@@ -254,9 +254,14 @@ def _is_lead_furniture(para: Para, titles: tuple[str, ...], date_texts: tuple[st
         return False
     has_date = bool(bp.DATE_RE.search(text)) or any(d in text for d in date_texts)
     has_byline = bool(bp.BYLINE_RE.search(text))
-    if has_date and (has_byline or len(text) < 60):
+    if has_date and (has_byline or len(text) < bp.LEAD_DATELINE_MAX_CHARS):
         return True
-    return has_byline and len(text) < 80 and para.container.tag != "p" and not text.endswith((".", "。"))
+    return (
+        has_byline
+        and len(text) < bp.LEAD_BYLINE_SHORT_CHARS
+        and para.container.tag != "p"
+        and not text.endswith((".", "。"))
+    )
 
 
 def _date_spellings(published: dt.date | dt.datetime | None) -> tuple[str, ...]:

@@ -9,7 +9,6 @@ takes its good siblings; photo galleries and sidebars give way to the page's own
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -60,7 +59,7 @@ def collect_stats(paras: list[Para], body: etree._Element) -> dict[etree._Elemen
         if is_boilerplate_text(para.text):
             continue
         punctuation = len(bp.PUNCTUATION_RE.findall(para.text))
-        score = 1.0 + punctuation + min(para.weight / 100.0, 3.0)
+        score = 1.0 + punctuation + min(para.weight / bp.LENGTH_BONUS_CHARS, bp.LENGTH_BONUS_MAX)
         first = para.container
         if first.tag in bp.INLINE_PARAGRAPH_TAGS or (first.tag == "div" and _is_text_div(first, text_divs)):
             first = first.getparent()
@@ -144,7 +143,7 @@ def choose_main(
         if main and main[0][1] >= bp.COMPLEMENTARY_MIN_SCORE_SHARE * top_score:
             top, top_score = main[0]
             candidates = main
-    shared = _shared_ancestor(top, top_score, candidates[1:5], body)
+    shared = _shared_ancestor(top, top_score, candidates[1 : 1 + bp.SHARED_ANCESTOR_CANDIDATES], body)
     grouped = None
     if shared is None:
         shared = _repeated_ancestor(top, top_score, candidates[1 : bp.GALLERY_MAX_CANDIDATES], body)
@@ -192,12 +191,12 @@ def _shared_ancestor(
     body: etree._Element,
 ) -> etree._Element | None:
     """Readability: when 3+ near-top candidates sit under one ancestor, the text is split; take it."""
-    close = [el for el, score in others if score >= 0.75 * top_score]
-    if len(close) < 2:
+    close = [el for el, score in others if score >= bp.SHARED_ANCESTOR_MIN_SCORE_SHARE * top_score]
+    if len(close) < bp.SHARED_ANCESTOR_MIN_OTHERS:
         return None
     node = top.getparent()
     while node is not None and node is not body:
-        if sum(1 for el in close if is_ancestor(node, el)) >= 2:
+        if sum(1 for el in close if is_ancestor(node, el)) >= bp.SHARED_ANCESTOR_MIN_OTHERS:
             return node
         node = node.getparent()
     return None
@@ -222,7 +221,7 @@ def _repeated_ancestor(
         for el, score in others
         if el.tag == top.tag and el.get("class") == name and score >= bp.REPEATED_MIN_SCORE_SHARE * top_score
     ]
-    if len(copies) < 2:
+    if len(copies) < bp.REPEATED_MIN_COPIES:
         return None
     node = top.getparent()
     while node is not None and node is not body:
@@ -236,7 +235,7 @@ def _climb(top: etree._Element, stats: dict[etree._Element, Stats], body: etree.
     """Move up while a parent scores higher, and past wrappers that hold only this child."""
     st = stats.get(top)
     last = final_score(st) if st else 0.0
-    threshold = last / 3.0
+    threshold = last / bp.CLIMB_STOP_DIVISOR
     parent = top.getparent()
     while parent is not None and parent is not body:
         pst = stats.get(parent)
@@ -288,7 +287,8 @@ def _with_siblings(
         st = stats.get(sibling)
         if st is None:
             continue
-        bonus = top_score * 0.2 if top_class and sibling.get("class") == top_class else 0.0
+        same_class = top_class and sibling.get("class") == top_class
+        bonus = top_score * bp.SIBLING_CLASS_BONUS_SHARE if same_class else 0.0
         # another part of the same component, whose text may sit too deep to score at its level
         if sibling.tag == top.tag and _is_same_component(top_class, sibling.get("class")):
             good = _best_score(sibling, stats) + bonus >= threshold
@@ -331,6 +331,10 @@ def _best_score(el: etree._Element, stats: dict[etree._Element, Stats]) -> float
 
 def _is_prose_sibling(el: etree._Element, st: Stats) -> bool:
     text = " ".join(el.text_content().split())
-    if st.chars > 80 and st.link_density < 0.25:
+    if st.chars > bp.SIBLING_PROSE_CHARS and st.link_density < bp.SIBLING_PROSE_MAX_LINK_DENSITY:
         return True
-    return 0 < st.chars <= 80 and st.link_chars == 0 and bool(re.search(r"[.。！？!?]$", text))
+    return (
+        0 < st.chars <= bp.SIBLING_PROSE_CHARS
+        and st.link_chars == 0
+        and bool(bp.SIBLING_SENTENCE_END_RE.search(text))
+    )
