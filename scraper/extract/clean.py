@@ -92,7 +92,12 @@ def _drop_never_content(tree: etree._Element) -> None:
 
 
 def _holds_prose(el: etree._Element) -> bool:
-    """True when a paragraph inside reads as prose (a lede, an article), not as a link or label."""
+    """True when a <p> inside reads as prose (a lede, an article), not as a link or label.
+
+    Not lines.is_prose(): this runs before flattening, on raw <p> elements, and also asks
+    for clause punctuation; its link share counts untrimmed link text against the
+    whitespace-collapsed text. Kept apart because merging changes which headers stay.
+    """
     for p in el.iter("p"):
         text = " ".join(p.text_content().split())
         if weighted_len(text) < bp.PROSE_PARAGRAPH_CHARS or not bp.PUNCTUATION_RE.search(text):

@@ -51,6 +51,7 @@ class _Flattener:
         self.emphasis: list[str] = []
 
     def run(self) -> list[Para]:
+        """Walk the subtree once and return its paragraphs."""
         for event, el in etree.iterwalk(self.root, events=("start", "end")):
             tag = el.tag if isinstance(el.tag, str) else ""
             if event == "start":

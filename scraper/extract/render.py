@@ -60,6 +60,7 @@ def _rows(paras: list[Para]) -> list[Para]:
 
 
 def render_text(paras: list[Para]) -> str:
+    """Plain text: one paragraph (or table row) a block, separated by a blank line."""
     return "\n\n".join(p.text for p in _rows(paras))
 
 

@@ -34,6 +34,7 @@ class Stats:
 
     @property
     def link_density(self) -> float:
+        """Share of the subtree's (weighted) text that is link text."""
         return self.link_chars / self.chars if self.chars else 0.0
 
 
@@ -110,6 +111,7 @@ def _initial_score(el: etree._Element) -> float:
 
 
 def final_score(st: Stats) -> float:
+    """The score discounted by the share of link text (readability)."""
     return st.score * (1.0 - st.link_density)
 
 
@@ -330,6 +332,11 @@ def _best_score(el: etree._Element, stats: dict[etree._Element, Stats]) -> float
 
 
 def _is_prose_sibling(el: etree._Element, st: Stats) -> bool:
+    """Readability's test for a <p> sibling: long with few links, or short, link-free and a sentence.
+
+    Not lines.is_prose(): it reads a subtree's Stats (more than, not at least, its
+    threshold) and lets a short sentence in; its thresholds are readability's.
+    """
     text = " ".join(el.text_content().split())
     if st.chars > bp.SIBLING_PROSE_CHARS and st.link_density < bp.SIBLING_PROSE_MAX_LINK_DENSITY:
         return True
