@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
+from .boilerplate import HIDDEN_TAGS
 from .titles import squash, text_key, visible_text
 
 # JSON-LD types that name an organisation, not a person: an author of this type is the outlet.
@@ -229,7 +230,6 @@ AUTHOR_SIGNOFF_RE = re.compile(
     r"\s*(?:[\u4e00-\u9fff]{2,6}报道)?\s*[）)]\s*$"
 )
 CJK_RE = re.compile(r"[\u4e00-\u9fff]")
-_SKIP_TEXT = frozenset(("script", "style", "noscript", "template"))
 _MAX_BYLINES = 40
 
 
@@ -268,7 +268,7 @@ class _Page:
         if self._bylines is None:
             self._bylines = []
             for el in self.tree.xpath("//body//*[@class or @id]"):
-                if el.tag in _SKIP_TEXT or not _is_byline_element(el) or _in_excluded(el):
+                if el.tag in HIDDEN_TAGS or not _is_byline_element(el) or _in_excluded(el):
                     continue
                 name, strong = _clean(visible_text(el)[:300])
                 if name:
@@ -436,7 +436,7 @@ def _visible_lines(ctx: _Page, language: str | None) -> Iterator[_Candidate]:
     nodes = ctx.tree.xpath("//body//text()[normalize-space()]")
     for i, node in enumerate(nodes):
         parent = node.getparent()
-        if parent is None or parent.tag in _SKIP_TEXT or len(node) > 120:
+        if parent is None or parent.tag in HIDDEN_TAGS or len(node) > 120:
             continue
         text = str(node)
         if LONE_BY_RE.match(text):

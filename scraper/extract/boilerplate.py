@@ -1,12 +1,239 @@
-"""Boilerplate heuristics as data: tags, class/id tokens and text patterns.
+"""Extraction heuristics as data: tags, class/id tokens, text patterns and thresholds.
 
-Input: nothing; content.py reads these constants. Tuning extraction should
-mostly mean editing this file. Every constant says why it is here.
+Input: nothing. Read by the content steps (clean.py, score.py, extent.py, prune.py, and
+their shared helpers flatten.py, text.py, lines.py), by kind.py, and for the few
+definitions the metadata step shares with them (hidden tags, schema.org types) by
+metadata.py, titles.py, authors.py and dates.py. One heading per step that reads a
+constant; a constant more than one step reads is under "shared". Tuning extraction
+should mostly mean editing this file. Every constant says why it is here.
 """
 
 from __future__ import annotations
 
 import re
+
+# === shared by several content steps: flatten.py, text.py, lines.py and callers ==========================
+
+# Tags that end a text paragraph when the text is flattened.
+BLOCK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "blockquote",
+        "body",
+        "center",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "html",
+        "li",
+        "main",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+        "caption",
+    }
+)
+
+# Headings: never scored as prose, never the last line of a text.
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# Inline emphasis kept in the cleaned HTML, by the tag it is rendered as.
+EMPHASIS_TAGS = {"em": "em", "i": "em", "strong": "strong", "b": "strong", "code": "code"}
+EMPTY_INLINE_RE = re.compile(r"<(em|strong|code)>\s*</\1>")
+
+# Class/id strings are split into tokens on whitespace, "-" and "_".
+NAME_TOKEN_SPLIT_RE = re.compile(r"[\s_\-]+")
+
+# One CJK character carries about as much as this many Latin characters
+# (a Chinese word is ~1.5 characters, an English word ~6 with its space).
+CJK_WEIGHT = 3
+
+CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+
+# Clause punctuation, ASCII and CJK: readability counts commas as a sign of prose.
+PUNCTUATION_RE = re.compile(r"[,，、;；。！？!?]|\.\s")
+
+# The end of a sentence, closing quotes and brackets allowed.
+SENTENCE_END_RE = re.compile(r"[.!?。！？…]\s*[\"'”’»)]?\s*$")
+
+# A paragraph of at least this many CJK-weighted characters, with clause
+# punctuation and few links, reads as prose: it rescues a <header> holding
+# the lede and a boilerplate-named wrapper holding the article.
+PROSE_PARAGRAPH_CHARS = 100
+# ... and "few links" means link text under this share of the paragraph's text.
+PROSE_MAX_LINK_DENSITY = 0.3
+
+# Link density above which a block inside the main content is a link list (step 4),
+# and above which a paragraph gives no score to its containers (step 3).
+MAX_LINK_DENSITY = 0.5
+# ... and above which a short block (under LINK_BLOCK_SHORT_CHARS) is one.
+MAX_LINK_DENSITY_SHORT = 0.3
+LINK_BLOCK_SHORT_CHARS = 200
+
+# Class/id hints scored for main-block selection (readability's weights); a boilerplate-
+# named block whose name also reads as content (POSITIVE_RE) may be kept in step 1.
+POSITIVE_RE = re.compile(
+    r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story|"
+    r"trs_editor|zhengwen|neirong|detail|artibody|con_txt|news_txt",
+    re.IGNORECASE,
+)
+NEGATIVE_RE = re.compile(
+    r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|foot|footer|footnote|"
+    r"gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|"
+    r"sponsor|shopping|tags|tool|widget|nav|menu|breadcrumb|copyright|cookie|subscribe|newsletter|"
+    r"popular|recommend|hot|partner|login|signup",
+    re.IGNORECASE,
+)
+CLASS_WEIGHT = 25
+
+# A caption is an element named so ("wp-caption-text", "media__caption",
+# "post-image-credits", "legend") or a <figcaption>; one that comes before
+# the article's first prose paragraph belongs to the lead image over the
+# headline (trafilatura set: td-post-featured-image, header figures), which
+# the article text leaves out, while captions inside the text stay.
+# A caption is a few lines (with its label and credit, up to 460 characters
+# on readability's nytimes pages); a longer element named so is a video's or
+# a gallery's description (zdf "item-caption", 1,100).
+CAPTION_NAME_RE = re.compile(r"caption|credit|legend|img-meta|image-meta", re.IGNORECASE)
+CAPTION_MAX_CHARS = 600
+
+# Separators between a headline and the site name in <title>: "Headline - Site", "标题_网站".
+TITLE_SEPARATOR_RE = re.compile(r"\s[-|–—:·]\s|[_|｜–—]")
+
+# What a line is compared in: no punctuation or spaces (text.norm).
+NON_WORD_RE = re.compile(r"\W+")
+# A title form shorter than this (normalised) matches too many lines to strip one.
+TITLE_FORM_MIN_CHARS = 4
+# A line repeats the headline when it is the title cut to at least this share of it,
+# or the title with at most this growth (a site name added).
+HEADLINE_MIN_CUT_SHARE = 0.8
+HEADLINE_MAX_GROWTH = 1.5
+
+# Copyright, licence and registration lines in any language; a short
+# paragraph matching one is footer text even inside the main block.
+COPYRIGHT_LINE_RE = re.compile(
+    r"copyright\s*(?:©|\(c\)|&copy;)?\s*(?:\d{4})?|©|\(c\)\s*\d{4}|all rights reserved|"
+    r"版权所有|版权声明|未经(?:授权|许可)?(?:禁止|不得|严禁)?(?:转载|复制)|禁止转载|"
+    r"ICP备\s*\d+|ICP证\s*\d*|公网安备|网安备|增值电信业务经营许可证|违法和不良信息举报|"
+    r"tous droits réservés|alle rechte vorbehalten|todos los derechos reservados|"
+    r"tutti i diritti riservati|všechna práva vyhrazena|wszelkie prawa zastrzeżone|"
+    r"全著作権所有|無断転載|무단\s*전재|저작권",
+    re.IGNORECASE,
+)
+# Copyright lines longer than this are prose that mentions copyright, and stay.
+COPYRIGHT_MAX_CHARS = 300
+
+# "Partners: A | B | C", "友情链接：…": a link list written as one line.
+PARTNER_LIST_RE = re.compile(
+    r"^\s*(?:partners?|our partners|links|friends|合作伙伴|友情链接|合作媒体|相关链接)\s*[:：]", re.IGNORECASE
+)
+
+# Short lines that belong to sharing and reading furniture, not to the article.
+FURNITURE_RE = re.compile(
+    r"^(?:share(?: this(?: article| story| post)?)?|share on \w+|tweet|print|email|"
+    r"read more|continue reading|advertisement|sponsored|related(?: articles| posts| stories)?|"
+    r"you may also like|recommended|more from|sign up|subscribe(?: now)?|"
+    # comment-section labels and prompts left after the article (trafilatura set: "Leave a Comment",
+    # "Kommentare schreiben", "0 Comments", "Keine Kommentare"), and reading aids' labels
+    r"leave a (?:comment|reply)|(?:post|add|write) a comment|(?:no |keine |\d+ )?(?:comments?|kommentare?)|"
+    r"kommentar(?:e)? (?:schreiben|verfassen|hinterlassen)|schreibe(?:n sie)? einen kommentar|"
+    r"deja un comentario|laisser un commentaire|lascia un commento|"
+    r"table of contents|inhaltsverzeichnis|about the author|über den autor|"
+    r"print recipe|rezept drucken|"
+    r"分享到|分享|打印|关闭|返回顶部|相关新闻|相关阅读|相关文章|推荐阅读|热门推荐|责任编辑[:：].{0,12}|编辑[:：].{0,12})"
+    r"[:：.!]?$",
+    re.IGNORECASE,
+)
+
+# Calls to action and widget labels in an article's flow: paywall and
+# subscription notes, "follow us"/"download our app" lines, rating and
+# sharing prompts, loading placeholders, advertising labels (trafilatura set
+# "without" snippets). Only lines up to PROMO_MAX_CHARS.
+PROMO_RE = re.compile(
+    r"^to (?:view|read|continue reading) (?:the|this) (?:full )?(?:story|article)\b.{0,40}\bsubscri|"
+    r"\bsubscribe (?:now )?(?:to|for) (?:our|the)\b|\balready a subscriber\b|"
+    r"\bfollow (?:us|the [\w ]{1,30}) on (?:twitter|facebook|instagram|telegram|whatsapp|linkedin)\b|"
+    r"\bdownload (?:the|our) [\w ]{0,30}\bapps?\b|\bnever miss\b.{0,40}\b(?:sign|subscri)|"
+    r"\bsign up (?:for|to) (?:our|the) [\w ]{0,20}newsletter\b|"
+    r"^war (?:der|dieser) (?:artikel|beitrag) (?:nützlich|hilfreich)|"
+    r"^möchten sie (?:den|diesen) (?:artikel|beitrag) teilen|^hier können sie den artikel bewerten|"
+    r"^\(?noch keine bewertungen\)?$|^(?:wird geladen|loading|cargando|chargement)\W*$|"
+    r"^\*?(?:werbung|anzeige)\b\W|^\W*anzeige\W*$|"
+    r"\bcanal de telegram\b|\búnete a nuestr|\bsuscríbete\b|\bsíguenos en\b|"
+    # comment forms for logged-out readers, "if you liked this" and shop/app/membership
+    # prompts (trafilatura set "without" snippets, several sites each)
+    r"\b(?:must|need to) be logged in to\b|\b(?:eingeloggt|angemeldet) sein,? um\b|"
+    r"\bsie sind (?:aktuell |derzeit )?nicht (?:eingeloggt|angemeldet)\b|^keine kommentare\b|"
+    r"^if you (?:enjoyed|liked) (?:reading )?this\b|"
+    r"^(?:hat|gefällt) (?:dir|ihnen) (?:unser|dieser|der)\b.{0,40}\?|"
+    r"^lust auf mehr\?|\b(?:hazte|hágase) (?:miembro|socio)\b|\bnuestro canal de youtube\b|"
+    r"\bbesuchen sie unseren [\w-]{0,20}shop\b|\bzapraszamy (?:też )?do subskrypcji\b|"
+    r"\bwe want to hear what you think\b|\b(?:straight|directly) to your (?:phone|inbox)\b|"
+    r"\bsubmit your letter to the editor\b",
+    re.IGNORECASE,
+)
+PROMO_MAX_CHARS = 200
+
+# Pager lines ("第1页/共1页 << 上一页 | 下一页 >>", "Previous page | Next page").
+PAGER_RE = re.compile(
+    r"第\s*\d+\s*页|上一页|下一页|上一篇|下一篇|\b(?:next|previous|prev)\s+(?:page|post|article)\b", re.I
+)
+PAGER_MAX_CHARS = 80
+
+# Lines no longer than this are tested against the furniture patterns below
+# (datelines, image credits, teaser links); longer ones are prose.
+FURNITURE_LINE_MAX_CHARS = 160
+
+# Words that label a dateline, removed before counting what else a date line says:
+# "Published on", "Updated", "Pubblicato il … Ultima modifica", "Aktualisiert am … um … Uhr",
+# "Publié le … mis à jour", "Publicado el …", "opublikowano:", and times ("12:02", "3:15 pm").
+DATELINE_WORDS_RE = re.compile(
+    r"\b\d{1,2}[:.h]\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?|"
+    r"\b(?:published|updated|posted|last|modified|created|on|at|am|um|uhr|stand|aktualisiert|"
+    r"veröffentlicht|veröffentlichung|erschienen|zuletzt|geändert|publiziert|pubblicato|il|ultima|modifica|aggiornato|alle|ore|"
+    r"publié|publie|le|mis|à|jour|publicado|actualizado|el|a|las|atualizado|em|às|gepubliceerd|"
+    r"bijgewerkt|op|opublikowano|zaktualizowano|data|date|datum|fecha|cet|cest|gmt|utc|est|edt|pst|pdt)\b",
+    re.IGNORECASE,
+)
+# A dateline that says the page was revised ("Updated July 9, 2025", "Ultima modifica …",
+# "Mis à jour le …") belongs to an article's furniture (author and reviewer cards repeat
+# it); it never stamps a forum post, so it does not count towards FORUM_MIN_DATELINES.
+REVISION_LINE_RE = re.compile(
+    r"^\W*(?:last\s+)?(?:updated|modified|revised|reviewed|aktualisiert|zuletzt|geändert|mis à jour|"
+    r"actualizado|atualizado|aggiornato|ultima modifica|bijgewerkt|zaktualizowano|更新)",
+    re.IGNORECASE,
+)
+
+# A word (two letters or more, no digits), as the dateline test counts them.
+WORD_RE = re.compile(r"[^\W\d_]{2,}")
+# A line with a date and at most this many other words (an author's name) is a dateline.
+DATELINE_MAX_OTHER_WORDS = 3
+
+# === step 1, cleaning (clean.py) =========================================================================
 
 # Elements that never hold article text; removed with their subtree before scoring.
 # (form is handled apart: ASP.NET pages wrap the whole body in one <form>.)
@@ -34,11 +261,6 @@ DROP_TAGS = frozenset(
 # some CMS themes (wcxb dev_0044), so one holding SWALLOWED_TAGS and prose stays.
 WIDGET_TAGS = frozenset({"button", "select", "object", "dialog", "menu", "map"})
 SWALLOWED_TAGS = frozenset({"p", "article", "main", "section", "h1", "h2"})
-
-# A paragraph of at least this many CJK-weighted characters, with clause
-# punctuation and few links, reads as prose: it rescues a <header> holding
-# the lede and a boilerplate-named wrapper holding the article.
-PROSE_PARAGRAPH_CHARS = 100
 
 # Page furniture by tag. Broken markup sometimes leaves a <header> or <nav>
 # unclosed so that it swallows the article: one that holds more than
@@ -175,6 +397,9 @@ BOILERPLATE_SUBSTRINGS = (
     "print-button",
 )
 
+# Any BOILERPLATE_SUBSTRINGS entry, as one search.
+BOILERPLATE_SUBSTRING_RE = re.compile("|".join(map(re.escape, BOILERPLATE_SUBSTRINGS)))
+
 # A block matched by class/id is kept when it holds more than this share of
 # the page's text and its class/id also reads as content ("content has-sidebar"),
 # or more than BOILERPLATE_KEEP_ANY_SHARE whatever its name: a real sidebar or
@@ -210,193 +435,6 @@ FORUM_MAX_OTHER_PROSE = 3000
 # Inline styles that hide an element: invisible text is not article text.
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
-# Class/id hints scored for main-block selection (readability's weights).
-POSITIVE_RE = re.compile(
-    r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story|"
-    r"trs_editor|zhengwen|neirong|detail|artibody|con_txt|news_txt",
-    re.IGNORECASE,
-)
-NEGATIVE_RE = re.compile(
-    r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|foot|footer|footnote|"
-    r"gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|"
-    r"sponsor|shopping|tags|tool|widget|nav|menu|breadcrumb|copyright|cookie|subscribe|newsletter|"
-    r"popular|recommend|hot|partner|login|signup",
-    re.IGNORECASE,
-)
-CLASS_WEIGHT = 25
-
-# Tags that end a text paragraph when the text is flattened.
-BLOCK_TAGS = frozenset(
-    {
-        "address",
-        "article",
-        "blockquote",
-        "body",
-        "center",
-        "dd",
-        "details",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "html",
-        "li",
-        "main",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "summary",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "ul",
-        "caption",
-    }
-)
-
-# A paragraph needs this many (CJK-weighted) characters to score at all
-# (readability uses 25 Latin characters).
-MIN_PARAGRAPH_CHARS = 25
-
-# One CJK character carries about as much as this many Latin characters
-# (a Chinese word is ~1.5 characters, an English word ~6 with its space).
-CJK_WEIGHT = 3
-
-CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
-
-# Clause punctuation, ASCII and CJK: readability counts commas as a sign of prose.
-PUNCTUATION_RE = re.compile(r"[,，、;；。！？!?]|\.\s")
-
-# Copyright, licence and registration lines in any language; a short
-# paragraph matching one is footer text even inside the main block.
-COPYRIGHT_RE = re.compile(
-    r"copyright\s*(?:©|\(c\)|&copy;)?\s*(?:\d{4})?|©|\(c\)\s*\d{4}|all rights reserved|"
-    r"版权所有|版权声明|未经(?:授权|许可)?(?:禁止|不得|严禁)?(?:转载|复制)|禁止转载|"
-    r"ICP备\s*\d+|ICP证\s*\d*|公网安备|网安备|增值电信业务经营许可证|违法和不良信息举报|"
-    r"tous droits réservés|alle rechte vorbehalten|todos los derechos reservados|"
-    r"tutti i diritti riservati|všechna práva vyhrazena|wszelkie prawa zastrzeżone|"
-    r"全著作権所有|無断転載|무단\s*전재|저작권",
-    re.IGNORECASE,
-)
-# Copyright lines longer than this are prose that mentions copyright, and stay.
-COPYRIGHT_MAX_CHARS = 300
-
-# "Partners: A | B | C", "友情链接：…": a link list written as one line.
-PARTNER_LIST_RE = re.compile(
-    r"^\s*(?:partners?|our partners|links|friends|合作伙伴|友情链接|合作媒体|相关链接)\s*[:：]", re.IGNORECASE
-)
-# Separators of inline link lists ("A | B | C", "A · B · C").
-LINK_LIST_SEPARATOR_RE = re.compile(r"\s[|·•/]\s|｜|丨")
-
-# Short lines that belong to sharing and reading furniture, not to the article.
-FURNITURE_RE = re.compile(
-    r"^(?:share(?: this(?: article| story| post)?)?|share on \w+|tweet|print|email|"
-    r"read more|continue reading|advertisement|sponsored|related(?: articles| posts| stories)?|"
-    r"you may also like|recommended|more from|sign up|subscribe(?: now)?|"
-    # comment-section labels and prompts left after the article (trafilatura set: "Leave a Comment",
-    # "Kommentare schreiben", "0 Comments", "Keine Kommentare"), and reading aids' labels
-    r"leave a (?:comment|reply)|(?:post|add|write) a comment|(?:no |keine |\d+ )?(?:comments?|kommentare?)|"
-    r"kommentar(?:e)? (?:schreiben|verfassen|hinterlassen)|schreibe(?:n sie)? einen kommentar|"
-    r"deja un comentario|laisser un commentaire|lascia un commento|"
-    r"table of contents|inhaltsverzeichnis|about the author|über den autor|"
-    r"print recipe|rezept drucken|"
-    r"分享到|分享|打印|关闭|返回顶部|相关新闻|相关阅读|相关文章|推荐阅读|热门推荐|责任编辑[:：].{0,12}|编辑[:：].{0,12})"
-    r"[:：.!]?$",
-    re.IGNORECASE,
-)
-
-# Calls to action and widget labels in an article's flow: paywall and
-# subscription notes, "follow us"/"download our app" lines, rating and
-# sharing prompts, loading placeholders, advertising labels (trafilatura set
-# "without" snippets). Only lines up to PROMO_MAX_CHARS.
-PROMO_RE = re.compile(
-    r"^to (?:view|read|continue reading) (?:the|this) (?:full )?(?:story|article)\b.{0,40}\bsubscri|"
-    r"\bsubscribe (?:now )?(?:to|for) (?:our|the)\b|\balready a subscriber\b|"
-    r"\bfollow (?:us|the [\w ]{1,30}) on (?:twitter|facebook|instagram|telegram|whatsapp|linkedin)\b|"
-    r"\bdownload (?:the|our) [\w ]{0,30}\bapps?\b|\bnever miss\b.{0,40}\b(?:sign|subscri)|"
-    r"\bsign up (?:for|to) (?:our|the) [\w ]{0,20}newsletter\b|"
-    r"^war (?:der|dieser) (?:artikel|beitrag) (?:nützlich|hilfreich)|"
-    r"^möchten sie (?:den|diesen) (?:artikel|beitrag) teilen|^hier können sie den artikel bewerten|"
-    r"^\(?noch keine bewertungen\)?$|^(?:wird geladen|loading|cargando|chargement)\W*$|"
-    r"^\*?(?:werbung|anzeige)\b\W|^\W*anzeige\W*$|"
-    r"\bcanal de telegram\b|\búnete a nuestr|\bsuscríbete\b|\bsíguenos en\b|"
-    # comment forms for logged-out readers, "if you liked this" and shop/app/membership
-    # prompts (trafilatura set "without" snippets, several sites each)
-    r"\b(?:must|need to) be logged in to\b|\b(?:eingeloggt|angemeldet) sein,? um\b|"
-    r"\bsie sind (?:aktuell |derzeit )?nicht (?:eingeloggt|angemeldet)\b|^keine kommentare\b|"
-    r"^if you (?:enjoyed|liked) (?:reading )?this\b|"
-    r"^(?:hat|gefällt) (?:dir|ihnen) (?:unser|dieser|der)\b.{0,40}\?|"
-    r"^lust auf mehr\?|\b(?:hazte|hágase) (?:miembro|socio)\b|\bnuestro canal de youtube\b|"
-    r"\bbesuchen sie unseren [\w-]{0,20}shop\b|\bzapraszamy (?:też )?do subskrypcji\b|"
-    r"\bwe want to hear what you think\b|\b(?:straight|directly) to your (?:phone|inbox)\b|"
-    r"\bsubmit your letter to the editor\b",
-    re.IGNORECASE,
-)
-PROMO_MAX_CHARS = 200
-
-# Lines after an article's last prose paragraph that are (almost) all link
-# text are teasers to other pages ("Hier geht es zur …", a related headline);
-# list items stay (reference lists, tables of links that are the content).
-TRAILING_LINK_DENSITY = 0.9
-
-# Pager lines ("第1页/共1页 << 上一页 | 下一页 >>", "Previous page | Next page").
-PAGER_RE = re.compile(
-    r"第\s*\d+\s*页|上一页|下一页|上一篇|下一篇|\b(?:next|previous|prev)\s+(?:page|post|article)\b", re.I
-)
-PAGER_MAX_CHARS = 80
-
-# Separators between a headline and the site name in <title>: "Headline - Site", "标题_网站".
-TITLE_SEPARATOR_RE = re.compile(r"\s[-|–—:·]\s|[_|｜–—]")
-
-# The byline / dateline line under a headline: "Source:", "来源：", "By …", "作者：".
-BYLINE_RE = re.compile(
-    r"(?:^|[·|｜丨/]\s*|\s\s)(?:(?:source|sources|by|author|posted|published|updated|written by)\b|"
-    r"来源|作者|发布时间|发布日期|时间|日期|编辑|责编|记者|浏览|阅读|点击|稿源)\s*[:：]?",
-    re.IGNORECASE,
-)
-# Date-like text in a byline line: 2021-06-29, 2021/6/29, 2021年6月29日, June 29, 2021, 29 June 2021.
-DATE_RE = re.compile(
-    r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}|"
-    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}|"
-    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d{4}",
-    re.IGNORECASE,
-)
-# A byline line is short; longer text under the headline is the lede.
-BYLINE_MAX_CHARS = 160
-# How many leading paragraphs may be headline, byline or dateline furniture.
-LEAD_SCAN_PARAGRAPHS = 5
-
-# Link density above which a block inside the main content is a link list.
-MAX_LINK_DENSITY = 0.5
-# ... and above which a short block (under LINK_BLOCK_SHORT_CHARS) is one.
-MAX_LINK_DENSITY_SHORT = 0.3
-LINK_BLOCK_SHORT_CHARS = 200
-
-# Sibling merging: a sibling of the winner joins it when its score reaches
-# this share of the winner's (readability uses 0.2, floor 10).
-SIBLING_SCORE_SHARE = 0.2
-SIBLING_MIN_SCORE = 10.0
-# Siblings never merged into the text: complementary and navigation landmarks
-# (an <aside>, a sidebar, a <nav>, the page's <footer>) hold their own prose.
-SIBLING_NEVER_TAGS = frozenset({"aside", "nav", "footer", "header"})
-SIBLING_NEVER_TOKENS = frozenset({"header", "side", "aside", "infobox"})
-SIBLING_NEVER_ROLES = frozenset({"complementary", "navigation", "contentinfo", "banner", "search"})
 # Hidden blocks (hidden attribute, display:none, visibility:hidden) are removed,
 # whatever they hold, when more than this share of the page's prose is visible:
 # the reader sees that text, not the hidden one (readability visibility-hidden).
@@ -412,81 +450,19 @@ POSITIONED_LABEL_RE = re.compile(
     re.IGNORECASE,
 )
 CHART_LABEL_MAX_CHARS = 200
-# A best block inside a photo gallery (class/id) gives way to the best block
-# outside it among the next GALLERY_MAX_CANDIDATES, when that one scores at least
-# GALLERY_MIN_SCORE_SHARE of it: fifty captions outscore the article they
-# illustrate (readability bug-1255978).
-GALLERY_NAME_RE = re.compile(r"gallery|slideshow|carousel|lightbox", re.IGNORECASE)
-GALLERY_MAX_CANDIDATES = 20
-GALLERY_MIN_SCORE_SHARE = 0.3
+
 # Inline elements: one with words on both sides in its block is part of a
 # sentence, never removed for a boilerplate-like name (a glossary "popup" link).
 INLINE_TAGS = frozenset(
     {"a", "span", "em", "strong", "b", "i", "u", "abbr", "cite", "dfn", "mark", "q", "small", "font"}
 )
-# A sibling with the winner's tag and this share of its class tokens is another
-# part of the same component ("row layout margin-v--small" beside "row layout
-# margin-v--medium"): it is judged by the best block inside it, however deep
-# (quanta-1 splits its body over three "acf-content" blocks). At 0.5,
-# "content-element el_a" took its "el_b" teaser list (wcxb dev_0392).
-SAME_COMPONENT_CLASS_SHARE = 0.6
 
-# Page kind (kind.py): JSON-LD types that name the kind of page outright.
-ARTICLE_LD_TYPES = frozenset(
-    {
-        "Article",
-        "NewsArticle",
-        "BlogPosting",
-        "Report",
-        "ScholarlyArticle",
-        "TechArticle",
-        "OpinionNewsArticle",
-        "AnalysisNewsArticle",
-        "ReportageNewsArticle",
-        "LiveBlogPosting",
-        "Recipe",
-        "HowTo",
-    }
-)
-FORUM_LD_TYPES = frozenset({"DiscussionForumPosting", "QAPage", "SocialMediaPosting"})
-PRODUCT_LD_TYPES = frozenset({"Product", "Offer", "AggregateOffer", "IndividualProduct", "ProductGroup"})
-LISTING_LD_TYPES = frozenset({"ItemList", "CollectionPage", "SearchResultsPage", "OfferCatalog"})
-# A thread: this many <time> elements left after boilerplate removal, or date
-# lines in the main block, and fewer teaser links than a listing has.
-FORUM_MIN_POSTS = 4
-FORUM_MIN_DATELINES = 3
-FORUM_MAX_TEASERS = 15
-# A "long" paragraph in CJK-weighted characters, and how many in the main
-# block make a dated (or article-marked) page an article.
-LONG_PARAGRAPH_CHARS = 150
-ARTICLE_MIN_LONG_PARAGRAPHS = 2
-# Link density of the whole page body above which, without a long
-# paragraph run, the page is a listing.
-LISTING_LINK_DENSITY = 0.45
-# Teaser blocks (a short item around one link) that make a listing.
-LISTING_MIN_TEASERS = 8
+# A word character beside an inline element: it sits in running text.
+RUNNING_TEXT_WORD_RE = re.compile(r"\w")
 
-# Lines no longer than this are tested against the furniture patterns below
-# (datelines, image credits, teaser links); longer ones are prose.
-FURNITURE_LINE_MAX_CHARS = 160
-
-# Containers whose short lines are data, never datelines or credits.
-LIST_CELL_TAGS = frozenset({"li", "td", "th", "dd", "dt", "tr"})
-
-# Image credits and captions' credit tails (outside <figure>: Readability keeps
-# figure captions with their credits, and so do we): "Foto: Sascha Klahn", "Bild: Jahr Media",
-# "Photograph by …", "(Credit: Clayton Aldern / Grist)", "(crédito: …)", "… Getty Images",
-# "(Quelle: Hume/Unsplash/DJV)", "(mlharing / iStock.com)" (trafilatura set "without" snippets).
-CREDIT_RE = re.compile(
-    r"^\(?(?:foto|fotos|bild|bilder|titelbild|beitragsbild|symbolbild|abbildung|grafik|photo|photos|"
-    r"photograph|image|images|picture|credit|credits|crédito|crédit|créditos|fuente|quelle|zdjęcie|"
-    r"fot\.)(?:\s+(?:by|von|de|di))?\s*[:©]|"
-    r"^(?:photograph|photo|picture|image)\s+by\b|"
-    r"\((?:foto|bild|photo|credit|crédito|quelle|fuente|source|symbolbild)\s*:[^)]*\)\s*$|"
-    r"(?:getty images|istock(?:photo)?(?:\.com)?|shutterstock|unsplash|picture[- ]alliance|"
-    r"imago(?: images)?|dpa|afp|reuters|associated press)\s*\)?\s*$",
-    re.IGNORECASE,
-)
+# An id is a heading's slug (a topic, not a widget's name) when it has at least this many
+# word tokens, all in the heading (readability mercurial).
+HEADING_ANCHOR_MIN_TOKENS = 2
 
 # Image credits marked up as their own element: whole class/id tokens (split on
 # space, "-", "_") or microdata naming the photographer or rights holder
@@ -501,88 +477,103 @@ CREDIT_ITEMPROPS = frozenset({"creator", "copyrightHolder", "copyrightNotice", "
 # A credit element is a name or two; a longer one is a caption or a licence text.
 CREDIT_MAX_CHARS = 120
 
-# Teaser links set inside an article: "Lea: …", "MIRA: …", "LE PUEDE INTERESAR: …",
-# "Read more: …", "Czytaj też: …", "Lesen Sie auch: …", ">> Headline <<".
-TEASER_PREFIX_RE = re.compile(
-    r"^(?:>>|►|▶)|^(?:lea|lee|mira|mire|ver|vea|lea más|lee más|lea además|vea también|ver también|"
-    r"mira también|puedes ver|le puede interesar|te puede interesar|"
-    r"también (?:te puede interesar|lee)|lea también|read more|read also|also read|see also|related|"
-    r"more on this|recommended|czytaj (?:też|także|również|więcej)|zobacz (?:też|także)|dowiedz się więcej|"
-    r"lesen sie (?:auch|hier|mehr)|auch lesen|mehr dazu|mehr zum thema|siehe auch|"
-    r"auch interessant|weiterlesen|"
-    r"leggi anche|vedi anche|à lire aussi|lire aussi|voir aussi|leia (?:também|mais)|veja também|"
-    r"lees ook|zie ook)\s*[:：]",
-    re.IGNORECASE,
-)
+# Any credit token, as a substring (a superset of the token test in clean.drop_credits).
+CREDIT_HINT_RE = re.compile("|".join(sorted(CREDIT_TOKENS | FIGURE_CREDIT_TOKENS)))
 
-# A caption is an element named so ("wp-caption-text", "media__caption",
-# "post-image-credits", "legend") or a <figcaption>; one that comes before
-# the article's first prose paragraph belongs to the lead image over the
-# headline (trafilatura set: td-post-featured-image, header figures), which
-# the article text leaves out, while captions inside the text stay.
-# A caption is a few lines (with its label and credit, up to 460 characters
-# on readability's nytimes pages); a longer element named so is a video's or
-# a gallery's description (zdf "item-caption", 1,100).
-CAPTION_NAME_RE = re.compile(r"caption|credit|legend|img-meta|image-meta", re.IGNORECASE)
-CAPTION_MAX_CHARS = 600
+# === step 3, scoring and extent (score.py, extent.py) ====================================================
 
-# The lead image's container, named so ("td-post-featured-image",
-# "entry-featured-media", "wp-post-thumbnail", "media-primary", "hero-image",
-# "article-lead-image", "aufmacher"): its caption is dropped wherever it sits,
-# like the captions before the first prose paragraph.
-LEAD_FIGURE_NAME_RE = re.compile(
-    r"featured|post-?thumb|hero|media-primary|lead-?(?:image|media|photo|figure)|top-?image|aufmacher",
-    re.IGNORECASE,
-)
+# A paragraph needs this many (CJK-weighted) characters to score at all
+# (readability uses 25 Latin characters).
+MIN_PARAGRAPH_CHARS = 25
 
-# Headings of related-article and more-reading boxes; the short teaser lines
-# under one are dropped with it until prose starts again.
-RELATED_HEADING_RE = re.compile(
-    r"^(?:related(?: articles| posts| stories| content| news)?|more (?:stories|articles|news|from \w+)|"
-    r"you (?:may|might) also like|read (?:more|next|also)|also read|see also|most (?:read|popular)|"
-    r"recommended(?: for you)?|further reading|latest (?:news|articles|posts)|"
-    r"mehr (?:zum thema|themen|dazu|artikel|news)|auch interessant|"
-    r"das könnte (?:dich|sie) auch interessieren|"
-    r"lesen sie auch(?: die(?:sen| folgenden) (?:artikel|beiträge?))?|"
-    r"weitere (?:artikel|beiträge|themen|informationen|news)|zum weiterlesen|schon gelesen|"
-    r"das (?:thema |könnte )?(?:könnte )?(?:dich|sie) auch interessieren|verwandte beiträge|"
-    r"vorschau auf den nächsten artikel|mehr zum thema(?: auf [\w.-]+)?|"
-    r"neueste (?:artikel|beiträge)|aktuellste beiträge|ähnliche (?:artikel|beiträge)|verwandte artikel|"
-    r"notas relacionadas|noticias relacionadas|te puede interesar|le puede interesar|más noticias|"
-    r"articles? (?:liés|similaires)|à lire aussi|sur le même sujet|leggi anche|articoli correlati|"
-    r"czytaj (?:też|także|również)|zobacz (?:też|także)|polecane|"
-    r"相关(?:新闻|阅读|文章|推荐)|推荐阅读|热门(?:推荐|文章|新闻)|延伸阅读)\s*[:：?!.]?$",
-    re.IGNORECASE,
+# Containers whose own text is a paragraph: the score goes to their parent.
+INLINE_PARAGRAPH_TAGS = frozenset(
+    {"p", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "blockquote"}
 )
-# A teaser line under such a heading is shorter than this and does not end a sentence.
-TEASER_MAX_CHARS = 150
-SENTENCE_END_RE = re.compile(r"[.!?。！？…]\s*[\"'”’»)]?\s*$")
+# Readability's base scores for a candidate container by tag.
+TAG_BASE_SCORE = {
+    "div": 5.0,
+    "article": 5.0,
+    "section": 3.0,
+    "main": 5.0,
+    "td": 3.0,
+    "pre": 3.0,
+    "blockquote": 3.0,
+    "ol": -3.0,
+    "ul": -3.0,
+    "dl": -3.0,
+    "li": -3.0,
+    "form": -3.0,
+    "address": -3.0,
+    "th": -5.0,
+    "h1": -5.0,
+    "h2": -5.0,
+    "h3": -5.0,
+}
+# Ancestor score dividers: parent, grandparent, then readability's level * 3.
+ANCESTOR_DIVIDERS = (1.0, 2.0, 6.0, 9.0, 12.0)
 
-# Words that label a dateline, removed before counting what else a date line says:
-# "Published on", "Updated", "Pubblicato il … Ultima modifica", "Aktualisiert am … um … Uhr",
-# "Publié le … mis à jour", "Publicado el …", "opublikowano:", and times ("12:02", "3:15 pm").
-DATELINE_WORDS_RE = re.compile(
-    r"\b\d{1,2}[:.h]\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?|"
-    r"\b(?:published|updated|posted|last|modified|created|on|at|am|um|uhr|stand|aktualisiert|"
-    r"veröffentlicht|veröffentlichung|erschienen|zuletzt|geändert|publiziert|pubblicato|il|ultima|modifica|aggiornato|alle|ore|"
-    r"publié|publie|le|mis|à|jour|publicado|actualizado|el|a|las|atualizado|em|às|gepubliceerd|"
-    r"bijgewerkt|op|opublikowano|zaktualizowano|data|date|datum|fecha|cet|cest|gmt|utc|est|edt|pst|pdt)\b",
-    re.IGNORECASE,
-)
-# A dateline that says the page was revised ("Updated July 9, 2025", "Ultima modifica …",
-# "Mis à jour le …") belongs to an article's furniture (author and reviewer cards repeat
-# it); it never stamps a forum post, so it does not count towards FORUM_MIN_DATELINES.
-REVISION_LINE_RE = re.compile(
-    r"^\W*(?:last\s+)?(?:updated|modified|revised|reviewed|aktualisiert|zuletzt|geändert|mis à jour|"
-    r"actualizado|atualizado|aggiornato|ultima modifica|bijgewerkt|zaktualizowano|更新)",
-    re.IGNORECASE,
-)
-WORD_RE = re.compile(r"[^\W\d_]{2,}")
-# A line with a date and at most this many other words (an author's name) is a dateline.
-DATELINE_MAX_OTHER_WORDS = 3
-# More dateline-like lines than this in one text are data (listing items with
-# dates, forum posts), and stay.
-DATELINE_MAX_LINES = 2
+# Readability's length bonus: one point per LENGTH_BONUS_CHARS weighted characters of a
+# paragraph, at most LENGTH_BONUS_MAX.
+LENGTH_BONUS_CHARS = 100.0
+LENGTH_BONUS_MAX = 3.0
+
+# Sibling merging: a sibling of the winner joins it when its score reaches
+# this share of the winner's (readability uses 0.2, floor 10).
+SIBLING_SCORE_SHARE = 0.2
+SIBLING_MIN_SCORE = 10.0
+# Siblings never merged into the text: complementary and navigation landmarks
+# (an <aside>, a sidebar, a <nav>, the page's <footer>) hold their own prose.
+SIBLING_NEVER_TAGS = frozenset({"aside", "nav", "footer", "header"})
+SIBLING_NEVER_TOKENS = frozenset({"header", "side", "aside", "infobox"})
+SIBLING_NEVER_ROLES = frozenset({"complementary", "navigation", "contentinfo", "banner", "search"})
+
+# A sibling with the winner's class gets this share of the winner's score as a bonus (readability).
+SIBLING_CLASS_BONUS_SHARE = 0.2
+
+# A <p> sibling joins as prose when it holds more than SIBLING_PROSE_CHARS weighted
+# characters with less link text than SIBLING_PROSE_MAX_LINK_DENSITY, or fewer without
+# links ending a sentence (SIBLING_SENTENCE_END_RE; readability's rule).
+SIBLING_PROSE_CHARS = 80
+SIBLING_PROSE_MAX_LINK_DENSITY = 0.25
+SIBLING_SENTENCE_END_RE = re.compile(r"[.。！？!?]$")
+
+# A best block inside a photo gallery (class/id) gives way to the best block
+# outside it among the next GALLERY_MAX_CANDIDATES, when that one scores at least
+# GALLERY_MIN_SCORE_SHARE of it: fifty captions outscore the article they
+# illustrate (readability bug-1255978).
+GALLERY_NAME_RE = re.compile(r"gallery|slideshow|carousel|lightbox", re.IGNORECASE)
+GALLERY_MAX_CANDIDATES = 20
+GALLERY_MIN_SCORE_SHARE = 0.3
+
+# A sibling with the winner's tag and this share of its class tokens is another
+# part of the same component ("row layout margin-v--small" beside "row layout
+# margin-v--medium"): it is judged by the best block inside it, however deep
+# (quanta-1 splits its body over three "acf-content" blocks). At 0.5,
+# "content-element el_a" took its "el_b" teaser list (wcxb dev_0392).
+SAME_COMPONENT_CLASS_SHARE = 0.6
+
+# Readability: when SHARED_ANCESTOR_MIN_OTHERS of the next SHARED_ANCESTOR_CANDIDATES
+# candidates score at least SHARED_ANCESTOR_MIN_SCORE_SHARE of the top one and sit under
+# one ancestor with it, the text is split over them and the ancestor is the block.
+SHARED_ANCESTOR_CANDIDATES = 4
+SHARED_ANCESTOR_MIN_OTHERS = 2
+SHARED_ANCESTOR_MIN_SCORE_SHARE = 0.75
+
+# The best block is not traded for an ancestor holding more than CLIMB_MAX_GROWTH
+# times its text and scoring under CLIMB_MIN_SCORE_SHARE of it: a weaker wrapper
+# around the article plus the page's teasers and widgets (readability yahoo-3).
+CLIMB_MAX_GROWTH = 3.0
+# Copies of the top block's component (same tag and class: a landing page's
+# cards) scoring at least this share of it make their common ancestor the block.
+REPEATED_MIN_SCORE_SHARE = 0.5
+CLIMB_MIN_SCORE_SHARE = 0.6
+
+# ... and at least this many such copies besides the top block.
+REPEATED_MIN_COPIES = 2
+
+# Readability: moving up stops at a scored parent under the best score divided by this.
+CLIMB_STOP_DIVISOR = 3.0
 
 # When the chosen block holds less than this share of the page's prose (paragraphs
 # of PARTIAL_PROSE_CHARS or more, few links), the page is its main content: the
@@ -615,14 +606,26 @@ SIDEBAR_LAYOUT_NAME_RE = re.compile(
 LEAD_MAX_GAP_PARAGRAPHS = 8
 LEAD_MIN_CHARS = 30
 
-# The best block is not traded for an ancestor holding more than CLIMB_MAX_GROWTH
-# times its text and scoring under CLIMB_MIN_SCORE_SHARE of it: a weaker wrapper
-# around the article plus the page's teasers and widgets (readability yahoo-3).
-CLIMB_MAX_GROWTH = 3.0
-# Copies of the top block's component (same tag and class: a landing page's
-# cards) scoring at least this share of it make their common ancestor the block.
-REPEATED_MIN_SCORE_SHARE = 0.5
-CLIMB_MIN_SCORE_SHARE = 0.6
+# === step 4, pruning (prune.py) ==========================================================================
+
+# Blocks inside the main content that may be removed as link lists.
+CLEANABLE_TAGS = frozenset({"div", "section", "ul", "ol", "dl", "table", "header", "figure", "span"})
+
+# A block with at least this many clause punctuation marks is prose, never a link list.
+LINK_BLOCK_PROSE_PUNCTUATION = 10
+
+# Separators of inline link lists ("A | B | C", "A · B · C").
+LINK_LIST_SEPARATOR_RE = re.compile(r"\s[|·•/]\s|｜|丨")
+
+# A line with at least this many link-list separators and mostly link text is a link list.
+LINK_LIST_MIN_SEPARATORS = 3
+
+# Lines after an article's last prose paragraph that are (almost) all link
+# text are teasers to other pages ("Hier geht es zur …", a related headline);
+# list items stay (reference lists, tables of links that are the content).
+TRAILING_LINK_DENSITY = 0.9
+
+CARD_HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6")
 
 # Teaser cards inside the main block (related-article grids, "more from" boxes): a
 # heading whose text is at least CARD_HEADING_LINK_SHARE link text, in a block of at
@@ -633,3 +636,172 @@ CLIMB_MIN_SCORE_SHARE = 0.6
 CARD_HEADING_LINK_SHARE = 0.8
 CARD_MAX_CHARS = 500
 CARD_GROUP_MAX_SHARE = 0.5
+
+# A lone teaser card counts only with an image; from this many cards on, without.
+CARD_GROUP_MIN_CARDS = 2
+
+# Containers whose short lines are data, never datelines or credits.
+LIST_CELL_TAGS = frozenset({"li", "td", "th", "dd", "dt", "tr"})
+
+# Image credits and captions' credit tails (outside <figure>: Readability keeps
+# figure captions with their credits, and so do we): "Foto: Sascha Klahn", "Bild: Jahr Media",
+# "Photograph by …", "(Credit: Clayton Aldern / Grist)", "(crédito: …)", "… Getty Images",
+# "(Quelle: Hume/Unsplash/DJV)", "(mlharing / iStock.com)" (trafilatura set "without" snippets).
+CREDIT_RE = re.compile(
+    r"^\(?(?:foto|fotos|bild|bilder|titelbild|beitragsbild|symbolbild|abbildung|grafik|photo|photos|"
+    r"photograph|image|images|picture|credit|credits|crédito|crédit|créditos|fuente|quelle|zdjęcie|"
+    r"fot\.)(?:\s+(?:by|von|de|di))?\s*[:©]|"
+    r"^(?:photograph|photo|picture|image)\s+by\b|"
+    r"\((?:foto|bild|photo|credit|crédito|quelle|fuente|source|symbolbild)\s*:[^)]*\)\s*$|"
+    r"(?:getty images|istock(?:photo)?(?:\.com)?|shutterstock|unsplash|picture[- ]alliance|"
+    r"imago(?: images)?|dpa|afp|reuters|associated press)\s*\)?\s*$",
+    re.IGNORECASE,
+)
+
+# Teaser links set inside an article: "Lea: …", "MIRA: …", "LE PUEDE INTERESAR: …",
+# "Read more: …", "Czytaj też: …", "Lesen Sie auch: …", ">> Headline <<".
+TEASER_PREFIX_RE = re.compile(
+    r"^(?:>>|►|▶)|^(?:lea|lee|mira|mire|ver|vea|lea más|lee más|lea además|vea también|ver también|"
+    r"mira también|puedes ver|le puede interesar|te puede interesar|"
+    r"también (?:te puede interesar|lee)|lea también|read more|read also|also read|see also|related|"
+    r"more on this|recommended|czytaj (?:też|także|również|więcej)|zobacz (?:też|także)|dowiedz się więcej|"
+    r"lesen sie (?:auch|hier|mehr)|auch lesen|mehr dazu|mehr zum thema|siehe auch|"
+    r"auch interessant|weiterlesen|"
+    r"leggi anche|vedi anche|à lire aussi|lire aussi|voir aussi|leia (?:também|mais)|veja também|"
+    r"lees ook|zie ook)\s*[:：]",
+    re.IGNORECASE,
+)
+
+# The lead image's container, named so ("td-post-featured-image",
+# "entry-featured-media", "wp-post-thumbnail", "media-primary", "hero-image",
+# "article-lead-image", "aufmacher"): its caption is dropped wherever it sits,
+# like the captions before the first prose paragraph.
+LEAD_FIGURE_NAME_RE = re.compile(
+    r"featured|post-?thumb|hero|media-primary|lead-?(?:image|media|photo|figure)|top-?image|aufmacher",
+    re.IGNORECASE,
+)
+
+# Headings of related-article and more-reading boxes; the short teaser lines
+# under one are dropped with it until prose starts again.
+RELATED_HEADING_RE = re.compile(
+    r"^(?:related(?: articles| posts| stories| content| news)?|more (?:stories|articles|news|from \w+)|"
+    r"you (?:may|might) also like|read (?:more|next|also)|also read|see also|most (?:read|popular)|"
+    r"recommended(?: for you)?|further reading|latest (?:news|articles|posts)|"
+    r"mehr (?:zum thema|themen|dazu|artikel|news)|auch interessant|"
+    r"das könnte (?:dich|sie) auch interessieren|"
+    r"lesen sie auch(?: die(?:sen| folgenden) (?:artikel|beiträge?))?|"
+    r"weitere (?:artikel|beiträge|themen|informationen|news)|zum weiterlesen|schon gelesen|"
+    r"das (?:thema |könnte )?(?:könnte )?(?:dich|sie) auch interessieren|verwandte beiträge|"
+    r"vorschau auf den nächsten artikel|mehr zum thema(?: auf [\w.-]+)?|"
+    r"neueste (?:artikel|beiträge)|aktuellste beiträge|ähnliche (?:artikel|beiträge)|verwandte artikel|"
+    r"notas relacionadas|noticias relacionadas|te puede interesar|le puede interesar|más noticias|"
+    r"articles? (?:liés|similaires)|à lire aussi|sur le même sujet|leggi anche|articoli correlati|"
+    r"czytaj (?:też|także|również)|zobacz (?:też|także)|polecane|"
+    r"相关(?:新闻|阅读|文章|推荐)|推荐阅读|热门(?:推荐|文章|新闻)|延伸阅读)\s*[:：?!.]?$",
+    re.IGNORECASE,
+)
+# A teaser line under such a heading is shorter than this and does not end a sentence.
+TEASER_MAX_CHARS = 150
+
+# More dateline-like lines than this in one text are data (listing items with
+# dates, forum posts), and stay.
+DATELINE_MAX_LINES = 2
+
+# The byline / dateline line under a headline: "Source:", "来源：", "By …", "作者：".
+BYLINE_RE = re.compile(
+    r"(?:^|[·|｜丨/]\s*|\s\s)(?:(?:source|sources|by|author|posted|published|updated|written by)\b|"
+    r"来源|作者|发布时间|发布日期|时间|日期|编辑|责编|记者|浏览|阅读|点击|稿源)\s*[:：]?",
+    re.IGNORECASE,
+)
+# Date-like text in a byline line: 2021-06-29, 2021/6/29, 2021年6月29日, June 29, 2021, 29 June 2021.
+DATE_RE = re.compile(
+    r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}|"
+    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d{4}",
+    re.IGNORECASE,
+)
+# A byline line is short; longer text under the headline is the lede.
+BYLINE_MAX_CHARS = 160
+# How many leading paragraphs may be headline, byline or dateline furniture.
+LEAD_SCAN_PARAGRAPHS = 5
+
+# Opening lines: one with a date shorter than LEAD_DATELINE_MAX_CHARS is a dateline; a byline
+# shorter than LEAD_BYLINE_SHORT_CHARS outside a <p>, not ending a sentence, is a byline.
+LEAD_DATELINE_MAX_CHARS = 60
+LEAD_BYLINE_SHORT_CHARS = 80
+
+# === page kind (kind.py) =================================================================================
+
+# A thread: this many <time> elements left after boilerplate removal, or date
+# lines in the main block, and fewer teaser links than a listing has.
+FORUM_MIN_POSTS = 4
+FORUM_MIN_DATELINES = 3
+FORUM_MAX_TEASERS = 15
+# A "long" paragraph in CJK-weighted characters, and how many in the main
+# block make a dated (or article-marked) page an article.
+LONG_PARAGRAPH_CHARS = 150
+ARTICLE_MIN_LONG_PARAGRAPHS = 2
+# ... a long paragraph has less link text than this share.
+LONG_PARAGRAPH_MAX_LINK_DENSITY = 0.2
+# A listing's teaser line: more link text than LISTING_TEASER_MIN_LINK_DENSITY, between
+# LISTING_TEASER_MIN_CHARS and LISTING_TEASER_MAX_CHARS characters (a linked headline).
+LISTING_TEASER_MIN_LINK_DENSITY = 0.8
+LISTING_TEASER_MIN_CHARS = 15
+LISTING_TEASER_MAX_CHARS = 150
+# Link density of the whole page body above which, without a long
+# paragraph run, the page is a listing.
+LISTING_LINK_DENSITY = 0.45
+# Teaser blocks (a short item around one link) that make a listing.
+LISTING_MIN_TEASERS = 8
+
+# === schema.org types (kind.py, metadata.py) =============================================================
+
+# Page kind (kind.py): JSON-LD types that name the kind of page outright.
+ARTICLE_LD_TYPES = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "BlogPosting",
+        "Report",
+        "ScholarlyArticle",
+        "TechArticle",
+        "OpinionNewsArticle",
+        "AnalysisNewsArticle",
+        "ReportageNewsArticle",
+        "LiveBlogPosting",
+        "Recipe",
+        "HowTo",
+    }
+)
+FORUM_LD_TYPES = frozenset({"DiscussionForumPosting", "QAPage", "SocialMediaPosting"})
+PRODUCT_LD_TYPES = frozenset({"Product", "Offer", "AggregateOffer", "IndividualProduct", "ProductGroup"})
+LISTING_LD_TYPES = frozenset({"ItemList", "CollectionPage", "SearchResultsPage", "OfferCatalog"})
+# Types whose headline, date and author describe the page's own work but that do not
+# make the page an article for page_kind(): the metadata step reads these as well as
+# the article and forum types (METADATA_LD_TYPES).
+OTHER_WORK_LD_TYPES = frozenset(
+    {
+        "BackgroundNewsArticle",
+        "ReviewNewsArticle",
+        "AskPublicNewsArticle",
+        "Review",
+        "VideoObject",
+        "PodcastEpisode",
+    }
+)
+# JSON-LD types whose headline/date/author describe the article itself (metadata.py
+# matches them lower-cased).
+METADATA_LD_TYPES = frozenset(t.lower() for t in ARTICLE_LD_TYPES | FORUM_LD_TYPES | OTHER_WORK_LD_TYPES)
+
+
+# === metadata step (metadata.py, titles.py, authors.py, dates.py) ========================================
+
+# Elements whose text a reader never sees: a heading, a byline or a source line
+# is read outside them.
+HIDDEN_TAGS = frozenset(("script", "style", "noscript", "template"))
+
+# A copyright mark or word anywhere in a line: the years on such a line are not the
+# article's date (dates.py). Not COPYRIGHT_LINE_RE (the content steps' footer-line
+# test): this one also matches a bare "(c)" and "&copy;" and none of the
+# licence and registration lines; merging them changes which lines are skipped.
+COPYRIGHT_MARK_RE = re.compile(r"©|&copy;|\(c\)|copyright|版权所有|all rights reserved", re.IGNORECASE)

@@ -14,6 +14,8 @@ import itertools
 import re
 from typing import Any
 
+from .boilerplate import COPYRIGHT_MARK_RE
+
 # Years outside this window are page furniture (copyright lines, ids), not publication dates.
 MIN_YEAR = 1990
 MAX_YEAR = dt.datetime.now(dt.timezone.utc).year + 1
@@ -271,8 +273,6 @@ SOURCE_TAIL_RE = re.compile(
     r"(?:source|来源|來源|出处|quelle|fuente)\s*[:：](?:(?!published|posted|date|发布|發布|日期|时间|時間).)*",
     re.IGNORECASE,
 )
-# Copyright lines carry years that are not the article's date.
-COPYRIGHT_RE = re.compile(r"©|&copy;|\(c\)|copyright|版权所有|all rights reserved", re.IGNORECASE)
 # class/id tokens of elements that print the article date or its byline/meta line.
 DATE_CLASS_RE = re.compile(
     r"date|time|publish|posted|dateline|byline|article-?meta|post-?meta|entry-?meta|article-?info|meta-?info|"
@@ -375,7 +375,7 @@ def _near_headline(tree: Any, lang: str | None) -> dt.date | None:
         seen += len(text)
         if seen > HEADLINE_WINDOW:
             return None
-        if len(text) > BYLINE_MAX_CHARS or COPYRIGHT_RE.search(text):
+        if len(text) > BYLINE_MAX_CHARS or COPYRIGHT_MARK_RE.search(text):
             continue
         found = find_single_dates(SOURCE_TAIL_RE.sub("", text), lang)
         if found:
@@ -495,14 +495,16 @@ def _last_resort(tree: Any) -> dt.date | None:
     nodes = tree.xpath("//body//text()[contains(., '年')][not(ancestor::script)][not(ancestor::style)]")
     for node in nodes:
         line = " ".join(str(node).split())
-        if len(line) <= BYLINE_MAX_CHARS and not COPYRIGHT_RE.search(line) and (found := year_month(line)):
+        if len(line) > BYLINE_MAX_CHARS or COPYRIGHT_MARK_RE.search(line):
+            continue
+        if found := year_month(line):
             return found
     return None
 
 
 def published_in_line(text: str, lang: str | None = None) -> dt.date | None:
     """The publication day in a visible line; copyright, issue and "updated" dates are skipped."""
-    if COPYRIGHT_RE.search(text):
+    if COPYRIGHT_MARK_RE.search(text):
         return None
     text = SOURCE_TAIL_RE.sub("", text)
     for start, day in find_single_dates(text, lang):

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from . import boilerplate as bp
+from .lines import is_prose
 
 _LD_TYPE_RE = re.compile(r'"@type"\s*:\s*\[?\s*"([^"]+)"')
 
@@ -155,8 +156,15 @@ def page_kind(
     article_markup = hints.og_type == "article" or bool(types & bp.ARTICLE_LD_TYPES)
     if (types & bp.PRODUCT_LD_TYPES or hints.og_type.startswith("product")) and not article_markup:
         return "product"
-    long_paras = sum(1 for p in main_paras if p.weight >= bp.LONG_PARAGRAPH_CHARS and p.link_density < 0.2)
-    teasers = sum(1 for p in all_paras if p.link_density > 0.8 and 15 <= len(p.text) <= 150)
+    long_paras = sum(
+        1 for p in main_paras if is_prose(p, bp.LONG_PARAGRAPH_CHARS, bp.LONG_PARAGRAPH_MAX_LINK_DENSITY)
+    )
+    teasers = sum(
+        1
+        for p in all_paras
+        if p.link_density > bp.LISTING_TEASER_MIN_LINK_DENSITY
+        and bp.LISTING_TEASER_MIN_CHARS <= len(p.text) <= bp.LISTING_TEASER_MAX_CHARS
+    )
     if (
         (time_elements >= bp.FORUM_MIN_POSTS or datelines >= bp.FORUM_MIN_DATELINES)
         and not types & bp.ARTICLE_LD_TYPES

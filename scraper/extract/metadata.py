@@ -23,6 +23,7 @@ import lxml.html
 
 from ..config import Rules
 from . import authors, dates
+from .boilerplate import HIDDEN_TAGS, METADATA_LD_TYPES
 from .language import SAMPLE_CHARS as LANGUAGE_SAMPLE_CHARS
 from .language import declared_language, detect_language
 from .rules import select_text
@@ -30,32 +31,6 @@ from .titles import find_title, squash, text_key
 
 logger = logging.getLogger(__name__)
 
-# JSON-LD types whose headline/date/author describe the article itself (schema.org Article subtypes).
-ARTICLE_TYPES = frozenset(
-    [
-        "article",
-        "newsarticle",
-        "reportagenewsarticle",
-        "analysisnewsarticle",
-        "opinionnewsarticle",
-        "backgroundnewsarticle",
-        "reviewnewsarticle",
-        "askpublicnewsarticle",
-        "blogposting",
-        "liveblogposting",
-        "socialmediaposting",
-        "techarticle",
-        "scholarlyarticle",
-        "report",
-        "review",
-        "discussionforumposting",
-        "qapage",
-        "recipe",
-        "howto",
-        "videoobject",
-        "podcastepisode",
-    ]
-)
 # Page-level JSON-LD types: a fallback for dates and names when no Article object exists.
 PAGE_TYPES = frozenset(("webpage", "itempage", "collectionpage", "aboutpage", "profilepage"))
 SITE_NAME_META = ("og:site_name", "application-name", "apple-mobile-web-app-title", "twitter:site")
@@ -83,7 +58,6 @@ BREADCRUMB_CLASS_RE = re.compile(
 )
 # What pages wrap JSON-LD in for old parsers: HTML comments and (XHTML) CDATA sections, at either end.
 JSON_LD_WRAPPER_RE = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
-_SKIP_TEXT = frozenset(("script", "style", "noscript", "template"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +91,7 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None, rules: Rules)
     """Title, date, author and the rest of a page's metadata; never mutates the tree."""
     meta = _meta_tags(tree)
     objects = list(_json_ld_objects(tree))
-    article = next((o for o in objects if _types(o) & ARTICLE_TYPES), {})
+    article = next((o for o in objects if _types(o) & METADATA_LD_TYPES), {})
     page = next((o for o in objects if _types(o) & PAGE_TYPES), {})
     language = _language(tree, meta, article or page)
     signals = _Signals(meta, article, page, objects, url, language)
@@ -155,7 +129,7 @@ def _source(tree: lxml.html.HtmlElement, rules: Rules) -> str | None:
         return _source_value(match.group("value")) if match else squash(chosen)
     for node in tree.xpath("//body//text()[contains(., ':') or contains(., '：')]"):
         parent = node.getparent()
-        if parent is None or parent.tag in _SKIP_TEXT or len(node) > 300:
+        if parent is None or parent.tag in HIDDEN_TAGS or len(node) > 300:
             continue
         match = SOURCE_RE.search(node)
         if match is None:
@@ -333,12 +307,12 @@ def _first(meta: dict[str, str], keys: tuple[str, ...]) -> str | None:
 def _body_iter(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
     """Body elements that have a class or id (the only ones the class-name rules can match)."""
     for el in tree.xpath("//body//*[@class or @id]"):
-        if el.tag not in _SKIP_TEXT:
+        if el.tag not in HIDDEN_TAGS:
             yield el
 
 
 def _short_texts(tree: lxml.html.HtmlElement, limit: int) -> Iterator[str]:
     for node in tree.xpath("//body//text()[normalize-space()]"):
         parent = node.getparent()
-        if parent is not None and parent.tag not in _SKIP_TEXT and len(node) <= limit:
+        if parent is not None and parent.tag not in HIDDEN_TAGS and len(node) <= limit:
             yield str(node)

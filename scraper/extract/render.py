@@ -1,8 +1,10 @@
-"""Rendering: the cleaned HTML of the main content -> Markdown.
+"""Content step 5, rendering: the text's paragraphs -> plain text and cleaned HTML; that HTML -> Markdown.
 
-Input: the HTML that content.py renders (p, h2-h4, ul/ol/li, blockquote, pre,
-table/tr/td, a, em, strong, code). Output: CommonMark-style Markdown with
-headings, lists, pipe tables, links and emphasis. Pure function, no I/O.
+Input: the paragraphs the content steps keep (flatten.Para), or the cleaned HTML
+render_html() wrote (p, h2-h4, ul/ol/li, blockquote, pre, table/tr/td, a, em,
+strong, code). Output: plain text (paragraphs separated by a blank line), cleaned
+HTML, or CommonMark-style Markdown with headings, lists, pipe tables, links and
+emphasis. Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -12,11 +14,93 @@ import re
 from lxml import etree
 from lxml import html as lxml_html
 
-__all__ = ["to_markdown"]
+from .flatten import Para
+
+__all__ = ["render_html", "render_text", "to_markdown"]
 
 # Characters that would start Markdown syntax inside running text.
 _ESCAPE_RE = re.compile(r"([\\`*_\[\]<>|])")
 _HEADING_LEVEL = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+
+
+def _rows(paras: list[Para]) -> list[Para]:
+    """Join the cells of one table row into one paragraph when each cell holds one line."""
+    out: list[Para] = []
+    i = 0
+    while i < len(paras):
+        para = paras[i]
+        row = para.container.getparent() if para.container.tag in ("td", "th") else None
+        if row is None:
+            out.append(para)
+            i += 1
+            continue
+        j = i
+        while (
+            j < len(paras)
+            and paras[j].container.tag in ("td", "th")
+            and paras[j].container.getparent() is row
+        ):
+            j += 1
+        cells = [p.container for p in paras[i:j]]
+        if len(cells) > 1 and len(set(map(id, cells))) == len(cells):
+            out.append(
+                Para(
+                    container=row,
+                    text=" ".join(p.text for p in paras[i:j]),
+                    html="<tr>" + "".join(f"<td>{p.html}</td>" for p in paras[i:j]) + "</tr>",
+                    link_chars=sum(p.link_chars for p in paras[i:j]),
+                    quote=para.quote,
+                    weight=sum(p.weight for p in paras[i:j]),
+                )
+            )
+        else:
+            out.extend(paras[i:j])
+        i = j
+    return out
+
+
+def render_text(paras: list[Para]) -> str:
+    """Plain text: one paragraph (or table row) a block, separated by a blank line."""
+    return "\n\n".join(p.text for p in _rows(paras))
+
+
+def _html_tag(para: Para) -> str:
+    tag = str(para.container.tag)
+    if tag in ("h1", "h2"):
+        return "h2"
+    if tag == "h3":
+        return "h3"
+    if tag in ("h4", "h5", "h6"):
+        return "h4"
+    if tag in ("li", "pre", "tr"):
+        return tag
+    return "p"
+
+
+def render_html(paras: list[Para]) -> str:
+    """Cleaned HTML: p, h2-h4, ul/ol/li, blockquote, pre, table rows and links."""
+    parts: list[str] = []
+    open_group: tuple[str, etree._Element | None] | None = None
+    for para in _rows(paras):
+        tag = _html_tag(para)
+        group: tuple[str, etree._Element | None] | None = None
+        if tag == "li":
+            parent = para.container.getparent()
+            group = ("ol" if parent is not None and parent.tag == "ol" else "ul", parent)
+        elif tag == "tr":
+            group = ("table", para.container.getparent())
+        elif para.quote:
+            group = ("blockquote", None)
+        if open_group is not None and (group is None or group != open_group):
+            parts.append(f"</{open_group[0]}>")
+            open_group = None
+        if group is not None and open_group is None:
+            parts.append(f"<{group[0]}>")
+            open_group = group
+        parts.append(para.html if tag == "tr" else f"<{tag}>{para.html}</{tag}>")
+    if open_group is not None:
+        parts.append(f"</{open_group[0]}>")
+    return "\n".join(parts)
 
 
 def to_markdown(html: str) -> str:

@@ -16,6 +16,8 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
+from .boilerplate import HIDDEN_TAGS
+
 logger = logging.getLogger(__name__)
 
 # A heading's text, whether it is the site's logo, its (kicker, rest) split, whether it is h1-like.
@@ -43,8 +45,6 @@ TITLE_H1_AGREEMENT = 0.6
 # declared titles is still the headline: the page retitled the story for search engines
 # (measured: +13 pages on trafilatura, +7 on wcxb-dev, -1 on readability-testpages).
 TITLE_H1_MIN_AGREEMENT = 0.2
-# Elements whose text a heading does not show.
-HIDDEN_TAGS = frozenset(("script", "style", "noscript", "template"))
 # Elements that break a heading's line: their text is set apart by a space.
 BREAKING_TAGS = frozenset(
     {"br", "p", "div", "li", "ul", "ol", "section", "header", "table", "tr", "td", "h1", "h2", "h3", "h4"}
