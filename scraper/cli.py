@@ -444,7 +444,7 @@ def show(state: State, key: str, fmt: str) -> None:
 @click.argument("urls", nargs=-1, metavar="[URL]...")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
 @click.option("--max-pages", type=click.IntRange(1), help="Pages per source this run (overrides max_pages).")
-@click.option("--dry-run", is_flag=True, help="Discover and list article URLs on stdout; store nothing.")
+@click.option("--dry-run", is_flag=True, help="List what the next run would fetch (stdout); writes nothing.")
 @click.option("--allow-private", is_flag=True, help="Allow URLs on loopback and private networks.")
 @click.option(
     "--sitemap", "sitemaps", multiple=True, metavar="URL", help="Crawl by URL: a sitemap (repeatable)."
@@ -477,8 +477,11 @@ def crawl(
     """Crawl every configured source once (or the URLs given): discover, fetch politely, store what is new.
 
     The cron job. Progress goes to stderr (a live line on a terminal, one line
-    per URL otherwise, errors only with -q), then a summary. Exits 1 when more
-    than crawl.max_failure_ratio of fetches failed, 75 when another crawl runs.
+    per URL otherwise), then the run report; with -q, one line and only when
+    the run failed. Exits 0 when every source was reached and failures stayed
+    under crawl.max_failure_ratio; 1 when a source was unreachable, failures
+    went over the ratio or a bug was met; 75 when another crawl runs; 130 or
+    143 after SIGINT or SIGTERM (the run is recorded either way).
 
     With URLs (or --sitemap/--feed) no configured source is crawled: each host
     of the URLs becomes a source named after it (without "www."), and the
