@@ -17,7 +17,7 @@ from lxml import etree
 from . import boilerplate as bp
 from .boilerplate import HEADING_TAGS, NAME_TOKEN_SPLIT_RE
 from .dom import NAME_CACHE_SIZE, class_id, name_matcher, outermost
-from .flatten import Para, flatten, reflatten, spans_around
+from .flatten import flatten
 from .lines import is_prose
 from .rules import remove_keeping_tail
 from .text import weighted_len
@@ -168,13 +168,12 @@ def _is_hidden(el: etree._Element) -> bool:
     return bool(style and bp.HIDDEN_STYLE_RE.search(style))
 
 
-def drop_boilerplate_blocks(body: etree._Element) -> list[Para]:
+def drop_boilerplate_blocks(body: etree._Element) -> None:
     """Remove blocks named like boilerplate or hidden, unless they hold the page's main text.
 
     A block is kept when it holds more than half the page's text, or most of its prose
     (a "with-sidebar-layout" wrapper around the article). Comment blocks are kept only
-    when the page has no other prose (a forum thread). Returns flatten(body) as it is
-    after the removal, from the one flattening the prose test needed (speed only).
+    when the page has no other prose (a forum thread).
     """
     matched = [
         el
@@ -187,10 +186,9 @@ def drop_boilerplate_blocks(body: etree._Element) -> list[Para]:
         )
     ]
     if not matched:
-        return flatten(body)
+        return
     total = max(1, len(body.text_content()))
-    paras = flatten(body)
-    prose = _prose_weights(paras, body)
+    prose = _prose_weights(body)
     prose_total = max(1, prose.get(body, 0))
     hidden = [el for el in matched if _is_hidden(el)]
     hidden_prose = sum(prose.get(el, 0) for el in outermost(hidden))
@@ -220,11 +218,9 @@ def drop_boilerplate_blocks(body: etree._Element) -> list[Para]:
     ):
         # Everything that reads as prose is named "comment": a forum thread, not an article's comments.
         doomed = [el for el in doomed if prose.get(el, 0) == 0 or el in consent]
-    spans = spans_around(paras, body, doomed)
     for el in doomed:
         logger.debug("boilerplate block <%s class=%r id=%r>", el.tag, el.get("class"), el.get("id"))
         remove_keeping_tail(el)
-    return reflatten(paras, body, spans)
 
 
 def _keeps_boilerplate_block(el: etree._Element, share: float, prose_share: float) -> bool:
@@ -246,10 +242,10 @@ def _keeps_boilerplate_block(el: etree._Element, share: float, prose_share: floa
     )
 
 
-def _prose_weights(paras: list[Para], body: etree._Element) -> dict[etree._Element, int]:
+def _prose_weights(body: etree._Element) -> dict[etree._Element, int]:
     """CJK-weighted characters of prose paragraphs under each element (long, few links)."""
     weights: dict[etree._Element, int] = {}
-    for para in paras:
+    for para in flatten(body):
         if not is_prose(para, at_limit=True):
             continue
         node: etree._Element | None = para.container

@@ -90,7 +90,8 @@ def _main_paragraphs(
     body: etree._Element, hints: PageHints, title: str | None, dated: bool
 ) -> tuple[list[Para], str]:
     """Steps 1 to 4 without per-site rules: the main block's paragraphs and the page kind."""
-    all_paras = drop_boilerplate_blocks(body)
+    drop_boilerplate_blocks(body)
+    all_paras = flatten(body)
     stats = collect_stats(all_paras, body)
     chosen, gallery, grouped = choose_main(body, stats)
     if gallery is not None:

@@ -37,7 +37,7 @@ class Para:
 class _Flattener:
     """Turns a subtree into paragraphs, one per block element, <br> or table cell."""
 
-    def __init__(self, root: etree._Element, context: etree._Element | None = None) -> None:
+    def __init__(self, root: etree._Element) -> None:
         self.root = root
         self.paras: list[Para] = []
         self.stack: list[etree._Element] = [root]
@@ -49,25 +49,6 @@ class _Flattener:
         self.link_open = False
         self.quote_depth = 0
         self.emphasis: list[str] = []
-        if context is not None:
-            self._enter(root, context)
-
-    def _enter(self, block: etree._Element, context: etree._Element) -> None:
-        """Start inside the links, quotes and emphasis that hold the block, up to context included."""
-        outer: list[etree._Element] = []
-        for ancestor in block.iterancestors():
-            outer.append(ancestor)
-            if ancestor is context:
-                break
-        for el in reversed(outer):
-            if el.tag == "blockquote":
-                self.quote_depth += 1
-            elif el.tag == "a":
-                self.link_depth += 1
-                if self.link_depth == 1:
-                    self.href = el.get("href")
-            elif el.tag in EMPHASIS_TAGS:
-                self.emphasis.append(EMPHASIS_TAGS[el.tag])
 
     def run(self) -> list[Para]:
         """Walk the subtree once and return its paragraphs."""
@@ -158,51 +139,3 @@ class _Flattener:
 def flatten(root: etree._Element) -> list[Para]:
     """The paragraphs of a subtree, in document order."""
     return _Flattener(root).run()
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """The run of a root's paragraphs that one block element gives: paras[start:end]."""
-
-    block: etree._Element
-    start: int
-    end: int
-
-
-def spans_around(paras: list[Para], root: etree._Element, doomed: list[etree._Element]) -> list[Span] | None:
-    """Where removing the doomed elements changes root's paragraphs, read before removing them.
-
-    Each element's paragraphs, and the text beside it that its removal joins, lie in the
-    nearest block element holding it: only those blocks need flattening again (their runs
-    in paras, from flatten(root)). None when that block is root itself.
-    """
-    blocks: set[etree._Element] = set()
-    for el in doomed:
-        block = el.getparent()
-        while block is not None and block is not root and block.tag not in BLOCK_TAGS:
-            block = block.getparent()
-        if block is None or block is root:
-            return None
-        blocks.add(block)
-    spans = []
-    for block in blocks:
-        if any(a in blocks for a in block.iterancestors()):
-            continue
-        inside = set(block.iter())
-        hits = [i for i, p in enumerate(paras) if p.container in inside]
-        if hits:  # a block without text has none after a removal either
-            spans.append(Span(block, hits[0], hits[-1] + 1))
-    return sorted(spans, key=lambda s: s.start)
-
-
-def reflatten(paras: list[Para], root: etree._Element, spans: list[Span] | None) -> list[Para]:
-    """Root's paragraphs after a removal: paras with each span's block flattened again (spans_around())."""
-    if spans is None:
-        return flatten(root)
-    out: list[Para] = []
-    done = 0
-    for span in spans:
-        out += paras[done : span.start]
-        out += _Flattener(span.block, root).run()
-        done = span.end
-    return out + paras[done:]
