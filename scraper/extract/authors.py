@@ -12,6 +12,7 @@ Elements inside comment threads, reviews and related-article teasers are never r
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 import lxml.html
 
 from .boilerplate import HIDDEN_TAGS
+from .dom import NAME_CACHE_SIZE
 from .titles import squash, text_key, visible_text
 
 # JSON-LD types that name an organisation, not a person: an author of this type is the outlet.
@@ -509,7 +511,11 @@ def _render(names: list[str], ctx: _Page) -> str:
 
 
 def _is_byline_element(el: lxml.html.HtmlElement) -> bool:
-    names = f"{el.get('class', '')} {el.get('id', '')}"
+    return _is_byline_names(f"{el.get('class', '')} {el.get('id', '')}")
+
+
+@functools.lru_cache(maxsize=NAME_CACHE_SIZE)
+def _is_byline_names(names: str) -> bool:
     if not BYLINE_CLASS_RE.search(names):  # one search settles most elements
         return False
     return any(BYLINE_CLASS_RE.search(t) and not AUTHOR_BOX_RE.search(t) for t in names.split())
@@ -539,11 +545,15 @@ def _in_excluded(el: lxml.html.HtmlElement) -> bool:
     while node is not None and node.tag != "body":
         if node.tag == "nav" or node.get("role") in ("menu", "navigation", "menubar"):
             return True
-        tokens = f"{node.get('class', '')} {node.get('id', '')}".split()
-        if any(NOT_ARTICLE_RE.search(t) for t in tokens):
+        if _is_not_article_names(f"{node.get('class', '')} {node.get('id', '')}"):
             return True
         node = node.getparent()
     return False
+
+
+@functools.lru_cache(maxsize=NAME_CACHE_SIZE)
+def _is_not_article_names(names: str) -> bool:
+    return any(NOT_ARTICLE_RE.search(t) for t in names.split())
 
 
 def _outlet_keys(site_name: str | None, url: str | None) -> frozenset[str]:

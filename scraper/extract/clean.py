@@ -8,6 +8,7 @@ blocks are kept on a forum thread, whose prose they are.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 
@@ -15,13 +16,15 @@ from lxml import etree
 
 from . import boilerplate as bp
 from .boilerplate import HEADING_TAGS, NAME_TOKEN_SPLIT_RE
-from .dom import class_id, outermost
+from .dom import NAME_CACHE_SIZE, class_id, name_matcher, outermost
 from .flatten import flatten
 from .lines import is_prose
 from .rules import remove_keeping_tail
 from .text import weighted_len
 
 logger = logging.getLogger(__name__)
+
+_has_credit_hint = name_matcher(bp.CREDIT_HINT_RE)
 
 
 def drop_tags(tree: etree._Element) -> None:
@@ -52,7 +55,7 @@ def drop_credits(body: etree._Element) -> None:
     for el in body.iter(etree.Element):
         itemprop = el.get("itemprop")
         names = class_id(el).lower()
-        if not itemprop and not (names and bp.CREDIT_HINT_RE.search(names)):
+        if not itemprop and not (names and _has_credit_hint(names)):
             continue  # a substring search settles most elements before the token split
         tokens = set(NAME_TOKEN_SPLIT_RE.split(names))
         if not (
@@ -114,6 +117,7 @@ def _is_boilerplate_name(el: etree._Element) -> bool:
     return _is_boilerplate_names(el.get("id")) and not _is_heading_anchor(el)
 
 
+@functools.lru_cache(maxsize=NAME_CACHE_SIZE)
 def _is_boilerplate_names(names: str | None) -> bool:
     if not names:
         return False

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from .boilerplate import COPYRIGHT_MARK_RE
+from .dom import name_matcher
 
 # Years outside this window are page furniture (copyright lines, ids), not publication dates.
 MIN_YEAR = 1990
@@ -100,6 +101,8 @@ URL_MONTH_NAME_RE = re.compile(
 )
 # Text dates tried in this order; year-first is unambiguous so it goes first.
 TEXT_DATE_RES = (YMD_RE, CJK_YMD_RE, MDY_NAME_RE, DMY_NAME_RE, YMD_NAME_RE, DMY_RE, DMY_SHORT_RE)
+# Every text date above holds a digit: a line without one skips the seven searches (speed only).
+DIGIT_RE = re.compile(r"\d")
 # What joins the two ends of a period ("12/01/2004 - 01/01/2005", "2021年6月1日至6月30日"): an
 # archive link or an event's dates, not the day the page was published.
 RANGE_JOIN_RE = re.compile(r"\s*(?:[-–—~～至到]|to|bis|au|al)\s*", re.IGNORECASE)
@@ -156,6 +159,8 @@ def find_single_dates(text: str, lang: str | None = None) -> list[tuple[int, dt.
 
 def _date_spans(text: str, lang: str | None) -> list[tuple[int, int, dt.date]]:
     hits: list[tuple[int, int, dt.date]] = []
+    if not DIGIT_RE.search(text):
+        return hits
     for regex in TEXT_DATE_RES:
         for match in regex.finditer(text):
             if any(s < match.end() and match.start() < e for s, e, _ in hits):
@@ -314,6 +319,8 @@ SCRIPT_MODIFIED_RE = re.compile(
 OTHER_ITEMS_RE = re.compile(
     r"comment|related|footer|sidebar|recommend|widget|popular|reply|replies|more-", re.IGNORECASE
 )
+_is_date_zone_name = name_matcher(DATE_CLASS_RE)
+_is_other_items_name = name_matcher(OTHER_ITEMS_RE)
 
 
 def find_published(
@@ -461,7 +468,7 @@ def _from_zones(tree: Any, lang: str | None) -> dt.date | None:
         if el.tag in ("script", "style"):
             continue
         token = f"{el.get('class', '')} {el.get('id', '')}"
-        if len(token) > 1 and DATE_CLASS_RE.search(token) and not _in_other_item(el):
+        if len(token) > 1 and _is_date_zone_name(token) and not _in_other_item(el):
             text = " ".join(" ".join(el.itertext()).split()[:60])
             if (found := published_in_line(text, lang)) is not None:
                 return found
@@ -521,6 +528,6 @@ def _label_before(el: Any) -> str:
 def _in_other_item(el: Any) -> bool:
     for ancestor in el.iterancestors():
         token = f"{ancestor.get('class', '')} {ancestor.get('id', '')}"
-        if ancestor.tag in ("footer", "aside") or (token.strip() and OTHER_ITEMS_RE.search(token)):
+        if ancestor.tag in ("footer", "aside") or (token.strip() and _is_other_items_name(token)):
             return True
     return False

@@ -1,12 +1,30 @@
 """Tree helpers shared by the content steps: class/id names, ancestry, containment.
 
 Input: lxml elements. Output: plain values; nothing here changes the tree.
-Settings: none.
+Settings: NAME_CACHE_SIZE.
 """
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Callable
+
 from lxml import etree
+
+# Class/id strings remembered per name test: a page repeats a few hundred names over thousands of
+# elements, and sites repeat them across pages (speed only; a bound keeps memory flat).
+NAME_CACHE_SIZE = 8192
+
+
+def name_matcher(regex: re.Pattern[str]) -> Callable[[str], bool]:
+    """regex.search(names) as a yes or no, remembered per class/id string."""
+
+    @functools.lru_cache(maxsize=NAME_CACHE_SIZE)
+    def matches(names: str) -> bool:
+        return regex.search(names) is not None
+
+    return matches
 
 
 def class_id(el: etree._Element) -> str:

@@ -23,7 +23,7 @@ from .boilerplate import (
     PROSE_PARAGRAPH_CHARS,
     WORD_RE,
 )
-from .dates import TEXT_DATE_RES
+from .dates import DIGIT_RE, TEXT_DATE_RES
 
 
 class Measured(Protocol):
@@ -71,6 +71,8 @@ def is_boilerplate_text(text: str) -> bool:
 
 def is_dateline(text: str) -> bool:
     """A line of dates and their labels only: "Pubblicato il 19 Febbraio 2020 Ultima modifica …"."""
+    if not DIGIT_RE.search(text):
+        return False
     rest = text
     for regex in TEXT_DATE_RES:
         rest = regex.sub(" ", rest)

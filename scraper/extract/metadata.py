@@ -24,6 +24,7 @@ import lxml.html
 from ..config import Rules
 from . import authors, dates
 from .boilerplate import HIDDEN_TAGS, METADATA_LD_TYPES
+from .dom import name_matcher
 from .language import SAMPLE_CHARS as LANGUAGE_SAMPLE_CHARS
 from .language import declared_language, detect_language
 from .rules import select_text
@@ -56,6 +57,7 @@ SOURCE_JUNK_RE = re.compile(r"[=<>\[\]{}@]|https?://|\.(?:js|css|png|jpe?g)\b", 
 BREADCRUMB_CLASS_RE = re.compile(
     r"breadcrumb|crumbs|bread|location|position|daohang|dqwz|curpos", re.IGNORECASE
 )
+_is_breadcrumb_name = name_matcher(BREADCRUMB_CLASS_RE)
 # What pages wrap JSON-LD in for old parsers: HTML comments and (XHTML) CDATA sections, at either end.
 JSON_LD_WRAPPER_RE = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
 
@@ -159,7 +161,7 @@ def _section(tree: lxml.html.HtmlElement, s: _Signals, title: str | None) -> str
         return declared
     for el in _body_iter(tree):
         token = f"{el.get('class', '')} {el.get('id', '')}"
-        if not BREADCRUMB_CLASS_RE.search(token):
+        if not _is_breadcrumb_name(token):
             continue
         items = [squash(a.text_content()) for a in el.iterfind(".//a")]
         items = [i for i in items if i and len(i) < 40]

@@ -174,10 +174,18 @@ def _drop_trailing_links(paras: list[Para]) -> list[Para]:
 
 def _drop_lead_captions(paras: list[Para]) -> list[Para]:
     """Drop the captions that come before the first prose paragraph: the lead image's, not the text's."""
-    prose = (i for i, p in enumerate(paras) if p.weight >= bp.PROSE_PARAGRAPH_CHARS and not _is_caption(p))
+    captions: dict[etree._Element, bool] = {}  # one ancestor walk per container, not per line
+
+    def is_caption(para: Para) -> bool:
+        known = captions.get(para.container)
+        if known is None:
+            known = captions[para.container] = _is_caption(para)
+        return known
+
+    prose = (i for i, p in enumerate(paras) if p.weight >= bp.PROSE_PARAGRAPH_CHARS and not is_caption(p))
     first_prose = next(prose, len(paras))
     return [
-        p for i, p in enumerate(paras) if not _is_caption(p) or (i >= first_prose and not _is_lead_figure(p))
+        p for i, p in enumerate(paras) if not is_caption(p) or (i >= first_prose and not _is_lead_figure(p))
     ]
 
 

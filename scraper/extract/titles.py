@@ -336,4 +336,4 @@ def squash(text: str) -> str:
 
 def text_key(text: str) -> str:
     """Text reduced to lower-case letters and digits, for comparing titles and names."""
-    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())
+    return "".join(filter(str.isalnum, unicodedata.normalize("NFKC", text).casefold()))
