@@ -5,6 +5,7 @@ Run by hand (comparators come from the `bench` extra, never from runtime deps):
     pip install -e '.[bench]'
     python benchmarks/extract_bench.py ../shared/data/wcxb-dev/manifest.jsonl [--limit N]
         [--extractor scraper --extractor trafilatura ...] [--group-by page_type]
+    python benchmarks/extract_bench.py --lodo ../shared/data/*/manifest.jsonl
 
 Each extractor runs in its own subprocess over the same decoded pages, so peak
 memory (max RSS of that process) is its own. Scores follow
@@ -12,6 +13,13 @@ memory (max RSS of that process) is its own. Scores follow
 (4-token shingles, macro P/R), the per-CJK-character variant, trafilatura's
 with/without snippet rates, title exact match (NFKC, whitespace), same-day
 date, and author (case-folded word match). Speed is the extractor call only.
+
+--lodo scores the fitted part (the learned paragraph scorer, scraper/extract/model/)
+leave-one-dataset-out: per set, our extractor with the rules only, with the shipped
+model (plain: fitted on every dev set), and with a model fitted without that set
+(benchmarks/train_block_model.py writes it to the temp directory; it is passed in
+SCRAPER_BLOCK_MODEL), beside trafilatura in the same run. A set the model is never
+trained on (gne-zh, no truth) is held out already: its LODO run is the plain one.
 """
 
 from __future__ import annotations
@@ -223,14 +231,16 @@ def _day(value: Any) -> str | None:
     return parsed.date().isoformat() if parsed.year != 1 else None
 
 
-def run_worker(name: str, manifests: list[str], limit: int | None) -> tuple[list[dict[str, Any]], float]:
-    """Run one extractor in a subprocess; returns its results and its peak RSS in MiB."""
+def run_worker(
+    name: str, manifests: list[str], limit: int | None, env: dict[str, str] | None = None
+) -> tuple[list[dict[str, Any]], float]:
+    """Run one extractor in a subprocess (env added to ours); returns its results and peak RSS in MiB."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
         out = tmp.name
     cmd = [sys.executable, __file__, "--worker", name, "--out", out, *manifests]
     if limit:
         cmd += ["--limit", str(limit)]
-    proc = subprocess.Popen(cmd)
+    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})})
     _, status, usage = os.wait4(proc.pid, 0)
     if status != 0:
         raise SystemExit(f"{name}: worker exited with status {status}")
@@ -390,6 +400,36 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+def run_lodo(manifests: list[str], limit: int | None, json_out: str | None) -> None:
+    """Per set: rules only, shipped model, model fitted without the set, trafilatura; one table each."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import train_block_model as tbm
+
+    everything: dict[str, Any] = {}
+    for manifest in manifests:
+        name = Path(manifest).parent.name
+        pages = load_pages([manifest], limit)
+        variants = [
+            ("scraper rules", "scraper", {"SCRAPER_BLOCK_MODEL": "off"}),
+            ("scraper plain", "scraper", {"SCRAPER_BLOCK_MODEL": str(tbm.MODEL_PATH)}),
+        ]
+        if name in tbm.TRAIN_SETS:
+            fold = tbm.fold_model(Path(manifest).parent.parent, name)
+            variants.append(("scraper LODO", "scraper", {"SCRAPER_BLOCK_MODEL": str(fold)}))
+        variants.append(("trafilatura", "trafilatura", {}))
+        scores: dict[str, dict[str, Any]] = {}
+        rss: dict[str, float] = {}
+        for label, adapter, env in variants:
+            print(f"{name}: running {label} over {len(pages)} pages...", file=sys.stderr)
+            results, rss[label] = run_worker(adapter, [manifest], limit, env)
+            scores[label] = score(pages, results)
+        print(render(scores, rss, f"{name} ({len(pages)} pages), leave-one-dataset-out"))
+        print()
+        everything[name] = {"scores": scores, "rss_mib": rss}
+    if json_out:
+        Path(json_out).write_text(json.dumps(everything, indent=2))
+
+
 def main() -> None:
     """Parse arguments; run the workers or the whole comparison."""
     parser = argparse.ArgumentParser(
@@ -400,11 +440,17 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="only the first N pages of each manifest")
     parser.add_argument("--group-by", help="also score per value of this manifest field (e.g. page_type)")
     parser.add_argument("--json", help="write all scores here")
+    parser.add_argument(
+        "--lodo", action="store_true", help="the fitted model leave-one-dataset-out (see above)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.manifests, args.limit, args.out)
+        return
+    if args.lodo:
+        run_lodo(args.manifests, args.limit, args.json)
         return
     pages = load_pages(args.manifests, args.limit)
     scores: dict[str, dict[str, Any]] = {}

@@ -730,6 +730,24 @@ LEAD_SCAN_PARAGRAPHS = 5
 LEAD_DATELINE_MAX_CHARS = 60
 LEAD_BYLINE_SHORT_CHARS = 80
 
+# === learned paragraph scorer (features.py, model/) =====================================================
+
+# Class/id tokens and words are hashed into this many buckets each: enough for the
+# common names (content, related, share, newsletter, caption) to rarely collide,
+# small enough that the model file stays a few kilobytes.
+MODEL_NAME_BUCKETS = 64
+MODEL_WORD_BUCKETS = 128
+# How many ancestors above a paragraph's container lend their class/id tokens
+# (a sharing box is often a div around a ul around the li holding the line).
+MODEL_ANCESTOR_LEVELS = 3
+# Every word of a short line is a feature ("Like Loading...", "Sign up for our newsletter");
+# of a longer paragraph only its first words, truncated, so prose does not flood the buckets.
+MODEL_SHORT_WORDS = 8
+MODEL_LEAD_WORDS = 3
+MODEL_WORD_CHARS = 12
+# Punctuation marks per 100 characters, capped: a list of numbers is not more prose than prose.
+MODEL_PUNCTUATION_CAP = 10.0
+
 # === page kind (kind.py) =================================================================================
 
 # A thread: this many <time> elements left after boilerplate removal, or date

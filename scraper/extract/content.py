@@ -12,7 +12,8 @@ heuristics (tags, class/id tokens, text patterns, thresholds) in boilerplate.py:
    little of the page's prose (listings, service pages), else add the standfirst
    between the headline and the block;
 4. prune.py: clean link lists and teaser cards inside it, drop furniture lines,
-   strip the headline and byline from its start;
+   strip the headline and byline from its start; model/: the learned paragraph
+   scorer may overrule the line filters where it is confident (off unless enabled);
 5. render.py: render text and HTML. Page kind (kind.py) is judged after step 3.
 """
 
@@ -33,6 +34,7 @@ from .extent import drop_complementary, is_partial_block, lead_paragraphs, outsi
 from .flatten import Para, flatten
 from .kind import PageHints, page_kind, read_hints
 from .lines import is_dateline
+from .model import refine_paragraphs
 from .prune import drop_link_lists, drop_teaser_cards, filter_paragraphs, strip_lead
 from .render import render_html, render_text
 from .rules import drop_selected, remove_keeping_tail, select_all
@@ -82,7 +84,7 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
         kind = page_kind(hints, paras, paras, published is not None, 0, 0)
     else:
         paras, kind = _main_paragraphs(body, hints, title, published is not None)
-    paras = strip_lead(filter_paragraphs(paras), title, published)
+    paras = strip_lead(refine_paragraphs(paras, filter_paragraphs(paras), kind), title, published)
     return Content(render_text(paras), render_html(paras), kind)
 
 
