@@ -8,6 +8,7 @@ import datetime as dt
 import email.utils
 import gc
 import re
+import socket
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable, Iterable
@@ -31,6 +32,7 @@ from scraper.fetch import (
     sniff_binary,
 )
 from scraper.models import Page
+from scraper.pipeline.steps import reason_kind
 from tests.server import ETAG, GBK_WORD, WIDE_TEXT, FixtureServer
 
 T = TypeVar("T")
@@ -544,6 +546,35 @@ def test_unresolvable_host_is_a_fetch_error(fetch_config: FetchConfig) -> None:
     with pytest.raises(FetchError, match=r"cannot resolve nowhere\.test.*after 2 attempts") as info:
         fetch(cfg, "http://nowhere.test/", resolve=resolve)
     assert not isinstance(info.value, BlockedAddress)
+
+
+def test_a_host_name_that_does_not_exist_is_not_retried(fetch_config: FetchConfig) -> None:
+    # Before: a name DNS does not know was asked three times (seconds each without network).
+    cfg = dataclasses.replace(fetch_config, allow_private_addresses=False, retries=2)
+    asked: list[str] = []
+
+    async def resolve(host: str) -> list[str]:
+        asked.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    with pytest.raises(FetchError, match=r"cannot resolve nowhere\.test: .*; check the host name") as info:
+        fetch(cfg, "http://nowhere.test/", resolve=resolve)
+    assert asked == ["nowhere.test"]
+    assert info.value.attempts == 1
+    assert reason_kind(info.value) == "DNS"
+
+
+def test_a_dns_server_that_does_not_answer_is_retried(fetch_config: FetchConfig) -> None:
+    cfg = dataclasses.replace(fetch_config, allow_private_addresses=False, retries=1)
+    asked: list[str] = []
+
+    async def resolve(host: str) -> list[str]:
+        asked.append(host)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    with pytest.raises(FetchError, match="after 2 attempts"):
+        fetch(cfg, "http://nowhere.test/", resolve=resolve)
+    assert asked == ["nowhere.test", "nowhere.test"]
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ import email.utils
 import inspect
 import logging
 import re
+import socket
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -73,6 +74,11 @@ _BACKOFF_START = (
     "multiplier" if "multiplier" in inspect.signature(wait_exponential_jitter).parameters else "initial"
 )
 
+# getaddrinfo's answers for a name that does not exist (as opposed to EAI_AGAIN, a DNS server that
+# did not answer): not retried. Without network, each of 3 attempts cost a second or more.
+NO_SUCH_HOST_ERRNOS = frozenset(
+    code for code in (getattr(socket, "EAI_NONAME", None), getattr(socket, "EAI_NODATA", None)) if code
+)
 # scrapy's RETRY_HTTP_CODES: timeouts, rate limits and server-side failures that often pass.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -301,6 +307,12 @@ class Fetcher:
             return
         try:
             await check_address(current, self._resolve)
+        except socket.gaierror as exc:
+            if exc.errno not in NO_SUCH_HOST_ERRNOS:
+                raise httpx.ConnectError(f"cannot resolve {urlsplit(current).hostname}: {exc}") from exc
+            host = urlsplit(current).hostname
+            message = f"GET {shown_url(url)} failed: cannot resolve {host}: {exc}; check the host name"
+            raise FetchError(url, message) from exc  # the name does not exist: asking again will not help
         except OSError as exc:
             raise httpx.ConnectError(f"cannot resolve {urlsplit(current).hostname}: {exc}") from exc
         except (ValueError, OverflowError) as exc:  # UnicodeError: getaddrinfo's IDNA codec refused the name
