@@ -146,8 +146,8 @@ async def _crawl(
             async with contextlib.AsyncExitStack() as stack:
                 fetchers = await _source_fetchers(cfg, sources, stack)
                 with Extractor(cfg, processes=default_processes(cfg.crawl.workers)) as extractor:
-                    crawler = _Crawler(cfg, batch, fetchers[""], extractor, report, on_event)
-                    crawler.fetchers, crawler.dry_run = fetchers, dry_run
+                    crawler = _Crawler(cfg, batch, fetchers, extractor, report, on_event)
+                    crawler.dry_run = dry_run
                     await crawler.run(sources, max_pages)
             report.exit_status, report.exit_reason = judge(report, cfg.crawl.max_failure_ratio)
         finally:
@@ -200,14 +200,14 @@ class _Crawler(Outcomes):
         self,
         cfg: Config,
         batch: store.WriteBatch,
-        fetcher: Fetcher,
+        fetchers: dict[str, Fetcher],
         extractor: Extractor,
         report: CrawlReport,
         on_event: Callback | None,
     ) -> None:
+        """fetchers: one per source name (its agent, headers, cookies, proxy), "" for the fetch section."""
         self.cfg, self.batch, self.db = cfg, batch, batch.db
-        self.fetcher, self.extractor = fetcher, extractor
-        self.fetchers: dict[str, Fetcher] = {}  # per source name: its agent, headers, cookies, proxy
+        self.fetchers, self.extractor = fetchers, extractor
         self.report, self.on_event = report, on_event
         self.run_id = report.run_id or 0
         self.dry_run = False
@@ -354,7 +354,7 @@ class _Crawler(Outcomes):
             self._spawn(self._drive(lane))
 
     def _fetcher(self, source: str) -> Fetcher:
-        return self.fetchers.get(source, self.fetcher)
+        return self.fetchers.get(source, self.fetchers[""])
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)

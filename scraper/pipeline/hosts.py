@@ -90,10 +90,11 @@ async def load_robots(
         status, body = cached
     else:
         status, body, error = await _fetch_robots(lane, cfg, fetcher, limit)
+        answered = status is not None and status < 500 and status != 429  # an answer that means something
         with batch.write():
-            if status is not None and status < 500 and status != 429:
+            if answered and status is not None:  # (mypy: answered implies a status)
                 frontier.save_robots(batch.db, lane.origin, status, body, now=now)
-            outcome = "failed" if error or status is None or status >= 500 or status == 429 else "listing"
+            outcome = "listing" if answered else "failed"
             store.log_fetch(batch.db, lane.origin + "/robots.txt", status, error, now, outcome)
     agent = fetcher.cfg.user_agent.split("/", 1)[0].strip() or "*"  # the source's own agent, if set
     policy = policy_from_response(status, body, agent)
