@@ -90,7 +90,6 @@ class Extractor:
         self.cfg = cfg
         self.processes = processes
         self.time_limit = cfg.extract.time_limit
-        self.replaced = 0  # pools replaced after a page went over the time limit
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._busy: asyncio.Semaphore | None = None
         size = max(1, processes) * PAGES_PER_WORKER
@@ -177,7 +176,6 @@ class Extractor:
     def _replace(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
         """Kill a pool whose worker is stuck on a page and start a new one in its place."""
         if pool is self._pool:
-            self.replaced += 1
             try:
                 self._pool = self._start_pool()
             except (OSError, ValueError, NotImplementedError) as exc:
