@@ -1,37 +1,22 @@
-"""Frontier policy: which URL of which source to fetch when; when a URL that keeps failing is parked.
+"""The frontier's old address, kept for callers: policy in crawl/frontier.py, SQL in store/frontier.py."""
 
-Input: a Target that failed again. Output: when it is due again, written through store.frontier,
-which owns the `frontier` and `robots_cache` SQL (its names are re-exported here). Settings: none
-(the pipeline passes recheck times).
-
-States: queued (due at next_due), fetched, failed (with reason and attempts), skipped (with reason),
-parked (failed MAX_ATTEMPTS times in a row, or met a bug: retried after park_interval(), which
-doubles with each further failure). A parked seed, sitemap or feed the config names is still tried
-every run (add_seeds makes it due): the user asked for it, and parking it would silently empty the
-source. Discovered URLs stay parked until their next_due.
-Seeds, sitemaps, feeds and listing pages stay due (next_due is their last fetch), so every run
-fetches them again, conditionally; the pipeline keeps one run from fetching a URL twice. Articles
-fall due again after crawl.recheck_after.
-"""
-
-from __future__ import annotations
-
-import datetime as dt
-
-import sqlite_utils
-
-from .models import Target
-from .store.frontier import (
+from .crawl.frontier import (
     KINDS,
+    MAX_ATTEMPTS,
+    PARK_FIRST,
+    PARK_MAX,
     ROBOTS_TTL,
     STATES,
+    TRANSIENT_STATUSES,
     add_seeds,
     add_urls,
     cached_robots,
     due,
     mark_failed,
     mark_fetched,
-    mark_parked,
+    park,
+    park_interval,
+    record_failure,
     save_robots,
 )
 
@@ -42,6 +27,7 @@ __all__ = [
     "PARK_MAX",
     "ROBOTS_TTL",
     "STATES",
+    "TRANSIENT_STATUSES",
     "add_seeds",
     "add_urls",
     "cached_robots",
@@ -50,45 +36,6 @@ __all__ = [
     "mark_fetched",
     "park",
     "park_interval",
+    "record_failure",
     "save_robots",
 ]
-
-# A URL that failed this many fetches in a row is parked: a transient failure (5xx, timeout) gets
-# that many runs to pass, and an hourly cron stops paying for a dead URL after the third.
-MAX_ATTEMPTS = 3
-# A parked URL is tried again after PARK_FIRST, then after twice as long at each further failure,
-# at most PARK_MAX apart: a page that comes back is found within a month, and a dead one costs
-# about one request a month.
-PARK_FIRST = dt.timedelta(days=1)
-PARK_MAX = dt.timedelta(days=30)
-
-
-def park_interval(attempts: int) -> dt.timedelta:
-    """How long a URL that has failed `attempts` fetches in a row stays parked."""
-    doublings = min(max(0, attempts - MAX_ATTEMPTS), 5)  # 2**5 days passes PARK_MAX already
-    return min(PARK_MAX, PARK_FIRST * (1 << doublings))
-
-
-def park(
-    db: sqlite_utils.Database,
-    target: Target,
-    reason: str,
-    *,
-    now: dt.datetime,
-    run_id: int,
-    bug: bool,
-    at_least: dt.datetime | None = None,
-) -> dt.datetime:
-    """Park a URL that keeps failing (or met a bug) with its reason; returns when it is due again.
-
-    A bug parks at once: counted as MAX_ATTEMPTS failures, so the same page does not break every run.
-    at_least: never due before this (a permanent failure's recheck time, when later than the park's).
-    """
-    attempts = target.attempts + 1
-    if bug:
-        attempts = max(attempts, MAX_ATTEMPTS)
-    next_due = now + park_interval(attempts)
-    if at_least is not None:
-        next_due = max(next_due, at_least)
-    mark_parked(db, target, reason, attempts=attempts, now=now, next_due=next_due, run_id=run_id)
-    return next_due
