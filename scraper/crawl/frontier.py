@@ -49,6 +49,7 @@ __all__ = [
     "due",
     "mark_failed",
     "mark_fetched",
+    "next_due_after",
     "park",
     "park_interval",
     "record_failure",
@@ -66,6 +67,13 @@ PARK_MAX = dt.timedelta(days=30)
 # A failure that may pass (network, 5xx, 408, 429) is retried on the next runs; after
 # MAX_ATTEMPTS in a row the URL is parked.
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def next_due_after(
+    page_kind: str | None, skipped: bool, *, now: dt.datetime, recheck: dt.datetime
+) -> dt.datetime:
+    """When a fetched page is due again: a listing at once (each run looks for new links), else at recheck."""
+    return now if page_kind != "article" and not skipped else recheck
 
 
 def park_interval(attempts: int) -> dt.timedelta:

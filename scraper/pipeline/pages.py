@@ -92,8 +92,9 @@ class Pages(Outcomes):
             saved = store.write_article(self.db, prepared) if prepared is not None else None
             if page.status == 304 and target.article_id is not None:
                 store.touch_article(self.db, target.article_id, now)
-            stays_due = page_kind != "article" and skipped is None
-            next_due = now if stays_due else self._recheck(now)
+            next_due = frontier.next_due_after(
+                page_kind, skipped is not None, now=now, recheck=self._recheck(now)
+            )
             if skipped is not None:
                 frontier.mark_failed(
                     self.db, target, "skipped", skipped, now=now, run_id=self.run_id, next_due=next_due
