@@ -6,6 +6,7 @@ its text. Output: a yes or no. Settings: boilerplate.py, "shared" heading.
 
 from __future__ import annotations
 
+import functools
 from typing import Protocol
 
 from .boilerplate import (
@@ -56,9 +57,11 @@ def is_prose(
     return para.link_density < max_link_density
 
 
+# Block scoring and the paragraph filter test the same lines: remember the last pages' answers.
+@functools.lru_cache(maxsize=4096)
 def is_boilerplate_text(text: str) -> bool:
     """A copyright, partner-list, promotion, pager or sharing line."""
-    if len(text) <= COPYRIGHT_MAX_CHARS and COPYRIGHT_LINE_RE.search(text):
+    if len(text) <= COPYRIGHT_MAX_CHARS and COPYRIGHT_LINE_RE.search(text.lower()):
         return True
     if PARTNER_LIST_RE.match(text):
         return True
@@ -69,6 +72,7 @@ def is_boilerplate_text(text: str) -> bool:
     return bool(FURNITURE_RE.match(text))
 
 
+@functools.lru_cache(maxsize=4096)
 def is_dateline(text: str) -> bool:
     """A line of dates and their labels only: "Pubblicato il 19 Febbraio 2020 Ultima modifica …"."""
     if not DIGIT_RE.search(text):
