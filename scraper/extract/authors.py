@@ -197,6 +197,11 @@ PLACEHOLDER_RE = re.compile(
     r"unknown|undefined|null|none|n/?a|page\.[\w.]+)$",
     re.IGNORECASE,
 )
+# Role words of a Chinese credit line: a line that is only one labels a name and is never one.
+# "出版社" (publisher) follows a "作者" option in Sina's book search form (cwced-zh-dev e3f3b532,
+# book.sina.com.cn). The other labels (作者, 记者, 编辑, 责任编辑, 来源) are byline prefixes above,
+# removed before this test, so they never come out alone.
+ZH_ROLE_WORDS = frozenset(("出版社",))
 # Byline text that is not a name: markup, code, e-mail fields, legal notices, widget labels.
 AUTHOR_JUNK_RE = re.compile(
     r"[@{}<>=©$]|function\s*\(|email|版权|声明|授权|欢迎|该作者|文章|name,|comment|share|cookie",
@@ -353,6 +358,8 @@ def _clean(text: str) -> tuple[str | None, bool]:
     if not 2 <= len(text) <= 80 or sum(c.isdigit() for c in text) > 4 or text.count(" ") > 8:
         return None, False
     if AUTHOR_JUNK_RE.search(text) or PLACEHOLDER_RE.match(text) or not re.search(r"[^\W\d_]{2}", text):
+        return None, False
+    if text in ZH_ROLE_WORDS:
         return None, False
     return text, bool(prefixed)
 
