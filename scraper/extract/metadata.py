@@ -25,8 +25,7 @@ from ..config import Rules
 from . import authors, dates
 from .boilerplate import HIDDEN_TAGS, METADATA_LD_TYPES
 from .dom import NamedElements
-from .language import SAMPLE_CHARS as LANGUAGE_SAMPLE_CHARS
-from .language import declared_language, detect_language
+from .language import SAMPLE_BYTES, declared_language, detect_language
 from .rules import select_text
 from .titles import find_title, squash, text_key
 
@@ -206,7 +205,7 @@ def _language(tree: lxml.html.HtmlElement, meta: dict[str, str], ld: dict[str, A
     title = next((str(text) for t in tree.iter("title") for text in t.xpath("text()")), None)
     if language := declared_language(declared, title):
         return language
-    return detect_language(_text_sample(tree, LANGUAGE_SAMPLE_CHARS))
+    return detect_language(_text_sample(tree, SAMPLE_BYTES))  # as many characters hold at least as many bytes
 
 
 def _text_sample(tree: lxml.html.HtmlElement, chars: int) -> str:
