@@ -900,3 +900,21 @@ def test_a_thread_is_dated_by_its_opening_post_not_its_last_reply():
     article = extract(page(posts, head=head), "https://forum.example.com/threads/bus-routes.123/")
     assert article.page_kind == "forum"
     assert str(article.published)[:10] == "2024-03-03"
+
+
+# ---- block choice (issue 10): customer reviews are not a product's text ----
+
+
+@pytest.mark.parametrize("section", ["product-reviews-accordion", "customer_review-R2WO9R59YX9HYB"])
+def test_a_product_description_wins_over_its_longer_customer_reviews(section):
+    reviews = "".join(f"<div class='review-card'><p>{text}</p></div>" for text in (PROSE, PROSE_2, PROSE_3))
+    html = page(
+        "<div class='product'><h1>Trail pack</h1><div class='description'><p>Keep your day's gear "
+        "within easy reach in this pack, with pockets galore for quick access to all your "
+        "essentials.</p><p>Ripstop nylon main body fabric has a durable water repellent finish.</p>"
+        f"</div></div><div class='{section}'>{reviews}</div>",
+        head="<title>Trail pack</title><meta property='og:type' content='product'>",
+    )
+    text = run(html).text
+    assert "pockets galore" in text
+    assert PROSE not in text

@@ -606,6 +606,12 @@ SIDEBAR_LAYOUT_NAME_RE = re.compile(
     r"with|has|no-|one-|two-|layout|lay-|wrap|container|main|content|page|body|toggle|trigger", re.IGNORECASE
 )
 
+# A shop's customer reviews (class/id naming "reviews" or a "customer review") are
+# prose that outscores the product's own description: the best block inside them
+# gives way like a sidebar's (wcxb product pages: Amazon "customer_review-…",
+# IKEA "pipf-seo-reviews", REI "product-reviews-accordion", Judge.me "gm-reviews-section").
+REVIEW_SECTION_NAME_RE = re.compile(r"reviews|customer[-_]review", re.IGNORECASE)
+
 # The lede: prose lines between the headline and the chosen block are taken when
 # the headline is at most this many paragraphs before it (a standfirst in "p.lead"
 # or "h2.article-deck" beside the body block: trafilatura set, 60+ pages).
