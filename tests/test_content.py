@@ -956,3 +956,57 @@ def test_a_related_reports_box_and_the_legal_notices_closing_a_chinese_page_are_
     assert ZH_3 in text
     for gone in ("相关报道", "受贿", "著作权声明", "合作方"):
         assert gone not in text
+
+
+# --- leaks at the edges of English articles ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        "We may earn a commission when you buy through links on our site.",
+        "This post may contain affiliate links. Read my full disclosure.",
+        "As an Amazon Associate I earn from qualifying purchases.",
+    ],
+)
+def test_an_affiliate_disclosure_is_dropped(notice):
+    html = page(f"<article><p><em>{notice}</em></p><p>{PROSE}</p><p>{PROSE_2}</p><p>{PROSE_3}</p></article>")
+    text = run(html).text
+    assert PROSE in text
+    assert notice not in text
+
+
+def test_prose_about_affiliate_programs_stays():
+    line = "Affiliate programs: streamers earn a commission when viewers buy games via affiliate links."
+    html = page(f"<article><p>{PROSE}</p><p>{line}</p><p>{PROSE_2}</p><p>Like this:</p></article>")
+    text = run(html).text
+    assert line in text
+    assert "Like this" not in text
+
+
+def test_the_wordpress_likes_widget_text_is_dropped():
+    # WordPress.com (Jetpack) likes: the widget's iframe is gone, its label and placeholder stay as text
+    likes = (
+        "<div class='sharedaddy sd-block sd-like jetpack-likes-widget-wrapper'>"
+        "<h3 class='sd-title'>Like this:</h3><div class='likes-widget-placeholder'>"
+        "<span class='button'><span>Like</span></span> <span class='loading'>Loading…</span></div></div>"
+    )
+    text = run(page(f"<article><p>{PROSE}</p><p>{PROSE_2}</p>{likes}</article>")).text
+    assert PROSE_2 in text
+    assert "Like" not in text
+    assert "Loading" not in text
+
+
+@pytest.mark.parametrize(
+    "name", ["optin-box", "mc4wp-form-fields", "inline-sign-up", "emailSignupForm", "klaviyo-form-x1"]
+)
+def test_a_newsletter_box_named_by_its_plugin_is_dropped(name):
+    box = (
+        f"<div class='{name}'><h3>The weekly briefing</h3>"
+        "<p>Join 20,000 readers who get our best reporting, every Friday, for free.</p></div>"
+    )
+    html = page(f"<article><p>{PROSE}</p><p>{PROSE_2}</p>{box}<p>{PROSE_3}</p></article>")
+    text = run(html).text
+    assert PROSE_3 in text
+    assert "20,000 readers" not in text
+    assert "weekly briefing" not in text
