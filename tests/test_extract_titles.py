@@ -185,3 +185,13 @@ def test_title_model_env_names_the_file_or_turns_it_off(tmp_path, monkeypatch):
     finally:
         monkeypatch.undo()
         load_title_model.cache_clear()
+
+
+def test_the_h1_opening_title_beats_a_longer_section_heading_title_also_names():
+    # wcxb-dev dev_0672 (MDN): <title>Flexbox - Learn web development | MDN</title>, a sidebar
+    # heading "Learn web development" and the article's <h1>Flexbox</h1>.
+    html = _page(
+        "<title>Flexbox - Learn web development | MDN</title>",
+        "<nav><h2>Learn web development</h2></nav><main><h1>Flexbox</h1><p>Text.</p></main>",
+    )
+    assert _title(html) == "Flexbox"

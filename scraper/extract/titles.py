@@ -154,7 +154,13 @@ def _title(
         return rest, "kicker element"
     matches = [h for h in headings if text_key(h) in agreed]
     if matches:
-        return max(matches, key=len), "heading=title"
+        # The article's own heading that opens <title> before a sidebar's or a section's that
+        # <title> also names: "Flexbox - Learn web development | MDN" has both as headings.
+        # A heading that a declared title (og:title, JSON-LD) names outright comes first.
+        first = text_key(segments[0]) if segments else ""
+        main = {text for text, logo, _, is_main in parts if is_main and text_key(text) == first}
+        named = {text_key(t) for t in declared} | {text_key(clean_title(t, names, host)) for t in declared}
+        return max(matches, key=lambda h: (text_key(h) in named, h in main, len(h))), "heading=title"
     if kicked := _without_kicker(headings, [clean_title(t, names, host) for t in (*declared, raw)]):
         return kicked, "kicker"
     h1s = [text for text, logo in found if text in headings and text in h1_texts]
