@@ -14,11 +14,12 @@ memory (max RSS of that process) is its own. Scores follow
 with/without snippet rates, title exact match (NFKC, whitespace), same-day
 date, and author (case-folded word match). Speed is the extractor call only.
 
---lodo scores the fitted part (the learned paragraph scorer, scraper/extract/model/)
-leave-one-dataset-out: per set, our extractor with the rules only, with the shipped
-model (plain: fitted on every dev set), and with a model fitted without that set
-(benchmarks/train_block_model.py writes it to the temp directory; it is passed in
-SCRAPER_BLOCK_MODEL), beside trafilatura in the same run. A set the model is never
+--lodo scores the fitted parts (the learned paragraph scorer and the title chooser,
+scraper/extract/model/) leave-one-dataset-out: per set, our extractor with the rules only,
+with the shipped models (plain: fitted on every dev set), and with models fitted without
+that set (benchmarks/train_block_model.py and train_title_model.py write them to the temp
+directory; they are passed in SCRAPER_BLOCK_MODEL and SCRAPER_TITLE_MODEL), beside
+trafilatura in the same run. A set the model is never
 trained on (gne-zh, no truth) is held out already: its LODO run is the plain one.
 """
 
@@ -404,18 +405,31 @@ def run_lodo(manifests: list[str], limit: int | None, json_out: str | None) -> N
     """Per set: rules only, shipped model, model fitted without the set, trafilatura; one table each."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import train_block_model as tbm
+    import train_title_model as ttm
 
     everything: dict[str, Any] = {}
     for manifest in manifests:
         name = Path(manifest).parent.name
         pages = load_pages([manifest], limit)
+        data = Path(manifest).parent.parent
         variants = [
-            ("scraper rules", "scraper", {"SCRAPER_BLOCK_MODEL": "off"}),
-            ("scraper plain", "scraper", {"SCRAPER_BLOCK_MODEL": str(tbm.MODEL_PATH)}),
+            ("scraper rules", "scraper", {"SCRAPER_BLOCK_MODEL": "off", "SCRAPER_TITLE_MODEL": "off"}),
+            (
+                "scraper plain",
+                "scraper",
+                {"SCRAPER_BLOCK_MODEL": str(tbm.MODEL_PATH), "SCRAPER_TITLE_MODEL": str(ttm.MODEL_PATH)},
+            ),
         ]
-        if name in tbm.TRAIN_SETS:
-            fold = tbm.fold_model(Path(manifest).parent.parent, name)
-            variants.append(("scraper LODO", "scraper", {"SCRAPER_BLOCK_MODEL": str(fold)}))
+        if name in tbm.TRAIN_SETS or name in ttm.TRAIN_SETS:
+            env = {
+                "SCRAPER_BLOCK_MODEL": str(
+                    tbm.fold_model(data, name) if name in tbm.TRAIN_SETS else tbm.MODEL_PATH
+                ),
+                "SCRAPER_TITLE_MODEL": str(
+                    ttm.fold_model(data, name) if name in ttm.TRAIN_SETS else ttm.MODEL_PATH
+                ),
+            }
+            variants.append(("scraper LODO", "scraper", env))
         variants.append(("trafilatura", "trafilatura", {}))
         scores: dict[str, dict[str, Any]] = {}
         rss: dict[str, float] = {}

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from scraper.config import Rules
+from scraper.extract import extract
 from scraper.extract.metadata import extract_metadata
+from scraper.extract.model.title import TITLE_MODEL_ENV, load_title_model, read_title_model
 from scraper.extract.parse import parse_html
+from scraper.extract.title_features import FEATURE_NAMES, TITLE_FEATURE_VERSION, page_rows
 
 
 def _title(html: str, url: str | None = "https://example.com/news/a.html") -> str | None:
@@ -100,3 +106,92 @@ def test_declared_title_ends_at_a_pipe_once_the_site_name_is_gone():
 def test_declared_title_keeps_a_dash_subtitle():
     html = _page('<meta property="og:title" content="Qualità Oro - Perfect Symphony, 250g Dose">', "<p>x</p>")
     assert _title(html) == "Qualità Oro - Perfect Symphony, 250g Dose"
+
+
+# Headingless old pages and forum subjects (issue 10) ------------------------------------------------
+
+TITLE_FIXTURES = Path(__file__).parent / "fixtures" / "titles"
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+
+
+def test_headingless_page_titled_with_a_ui_word_takes_its_emphasised_line():
+    # cwced-zh-dev beijingspring.com: <title>显示</title>, no heading, a centred bold headline.
+    html = (TITLE_FIXTURES / "beijingspring-headingless.html").read_text(encoding="utf-8")
+    url = "http://beijingspring.com/wj/ShowAnnounce.asp?boardID=2&RootID=65"
+    assert extract(html, url).title == "犬儒病(上)"
+
+
+@pytest.mark.parametrize("word", ["显示", "打印", "关闭", "Print", "Close"])
+def test_a_ui_word_is_never_the_title(word):
+    html = _page(
+        f"<title>{word}</title>", "<p>" + "Some text of the article, long enough to read. " * 4 + "</p>"
+    )
+    assert _title(html) is None
+
+
+def test_a_start_page_word_gives_way_to_an_emphasised_line():
+    html = _page("<title>Home</title>", "<p align=center><b>Der Titel</b></p><p>" + "Text. " * 30 + "</p>")
+    assert _title(html) == "Der Titel"
+
+
+def test_an_emphasised_line_after_the_text_began_is_not_the_title():
+    html = _page("<title>显示</title>", "<p>" + "正文的第一段，足够长。" * 10 + "</p><p><b>相关文章</b></p>")
+    assert _title(html) is None
+
+
+def test_forum_subject_label_is_not_part_of_the_title():
+    # cwced-zh-dev bbs.zol.com.cn: <h1><img> 主题: 【…】【…】 【…】</h1>, no <title>.
+    raw = (PAGES / "zol-bbs-gbk-undeclared" / "page.html").read_bytes()
+    article = extract(raw, "http://bbs.zol.com.cn/index20050828/index_221_4487.shtml")
+    assert article.title == "【2005年中国革命历史巨作】【太行山上】 【DVDSCR-RMVB】"
+
+
+# The learned title chooser (model/title.py) -----------------------------------------------------------
+
+
+def _write_model(path: Path, weights: dict[str, float]) -> Path:
+    row = [weights.get(name, 0.0) for name in FEATURE_NAMES]
+    data = {"feature_version": TITLE_FEATURE_VERSION, "enabled": True, "weights": row}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_the_title_model_picks_its_highest_scoring_candidate(tmp_path):
+    model = read_title_model(_write_model(tmp_path / "m.json", {"src_h2": 5.0}))
+    html = _page("<title>Headline - Site</title>", "<h1>Headline</h1><h2>Second heading</h2>")
+    tree = parse_html(html)
+    assert tree is not None
+    cands, rows = page_rows(tree, "https://example.com/a", {}, None, None, "Headline")
+    assert cands[model.best(rows)].text == "Second heading"
+
+
+def test_a_model_trained_on_other_features_is_refused(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"feature_version": -1, "weights": [0.0]}), encoding="utf-8")
+    with pytest.raises(ValueError, match="other features"):
+        read_title_model(path)
+
+
+def test_title_model_env_names_the_file_or_turns_it_off(tmp_path, monkeypatch):
+    path = _write_model(tmp_path / "m.json", {"src_h2": 5.0})
+    html = _page("<title>Headline - Site</title>", "<h1>Headline</h1><h2>Second heading</h2>")
+    try:
+        monkeypatch.setenv(TITLE_MODEL_ENV, str(path))
+        load_title_model.cache_clear()
+        assert _title(html) == "Second heading"
+        monkeypatch.setenv(TITLE_MODEL_ENV, "off")
+        load_title_model.cache_clear()
+        assert _title(html) == "Headline"
+    finally:
+        monkeypatch.undo()
+        load_title_model.cache_clear()
+
+
+def test_the_h1_opening_title_beats_a_longer_section_heading_title_also_names():
+    # wcxb-dev dev_0672 (MDN): <title>Flexbox - Learn web development | MDN</title>, a sidebar
+    # heading "Learn web development" and the article's <h1>Flexbox</h1>.
+    html = _page(
+        "<title>Flexbox - Learn web development | MDN</title>",
+        "<nav><h2>Learn web development</h2></nav><main><h1>Flexbox</h1><p>Text.</p></main>",
+    )
+    assert _title(html) == "Flexbox"

@@ -902,3 +902,30 @@ HIDDEN_TAGS = frozenset(("script", "style", "noscript", "template"))
 # test): this one also matches a bare "(c)" and "&copy;" and none of the
 # licence and registration lines; merging them changes which lines are skipped.
 COPYRIGHT_MARK_RE = re.compile(r"©|&copy;|\(c\)|copyright|版权所有|all rights reserved", re.IGNORECASE)
+
+# === titles (titles.py, title_features.py, model/title.json) =============================================
+
+# Headings offered to the title chooser: the headline is among a page's first h1/h2 elements;
+# later ones are teasers and widget titles.
+TITLE_CANDIDATE_HEADINGS = 20
+# Words of a page's chrome that old CMSs and forum scripts put in <title> instead of the headline
+# (cwced-zh-dev beijingspring.com essays: <title>显示</title>): never a title. Not "Document":
+# readability-testpages data-url-image is titled so, and Readability keeps it.
+TITLE_UI_WORDS = frozenset(
+    (
+        *("显示", "打印", "关闭", "返回", "首页", "正文", "无标题文档", "无标题", "查看", "浏览", "详细内容"),
+        *("print", "close", "untitled", "untitled document", "show", "view", "display", "index"),
+        *("new page 1", "back"),
+    )
+)
+# A start page's name: a better line replaces it when the page has one, but a page that is only a
+# menu is named so (tests/fixtures/pages/nav-only-menu, issue 9: a listing titled "Home").
+TITLE_START_PAGE_WORDS = frozenset(("home", "homepage", "首页", "startseite", "accueil", "inicio"))
+# A headingless page's title is a short emphasised line (bold, big or centred) before the text
+# (cwced-zh-dev beijingspring.com "犬儒病(上)": 6 characters); a longer one is a lead paragraph.
+TITLE_EMPHASIS_MAX_CHARS = 60
+# A run of text this long means the article has begun: an emphasised line after it is not the title.
+TITLE_EMPHASIS_TEXT_CHARS = 80
+# A label a forum script prints before a thread's subject in its heading
+# (cwced-zh-dev bbs.zol.com.cn: "<h1>主题: 【2005年中国革命历史巨作】【太行山上】</h1>").
+TITLE_LABEL_RE = re.compile(r"^(?:主题|标题|帖子主题|subject|topic|thread)\s*[:：]\s*", re.IGNORECASE)

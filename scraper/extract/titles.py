@@ -16,7 +16,14 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
-from .boilerplate import HIDDEN_TAGS
+from .boilerplate import (
+    HIDDEN_TAGS,
+    TITLE_EMPHASIS_MAX_CHARS,
+    TITLE_EMPHASIS_TEXT_CHARS,
+    TITLE_LABEL_RE,
+    TITLE_START_PAGE_WORDS,
+    TITLE_UI_WORDS,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +101,25 @@ def find_title(
 ) -> str | None:
     """The headline: a heading agreeing with the declared titles, else a declared title sans site name."""
     title, source = _title(tree, url, meta, headline, site_name)
+    key = text_key(title or "")
+    if not key or key in UI_WORD_KEYS or key in START_PAGE_KEYS:
+        line = _emphasised_line(tree)
+        if line or key not in START_PAGE_KEYS:
+            title, source = line, "emphasised line"
+    from .model.title import load_title_model  # title_features imports this module
+
+    if (model := load_title_model()) is not None:
+        from .title_features import page_rows
+
+        cands, rows = page_rows(tree, url, meta, headline, site_name, title)
+        if cands:
+            title, source = cands[model.best(rows)].text, "model"
     logger.debug("title from %s: %r", source, title)
+    return finish_title(title)
+
+
+def finish_title(title: str | None) -> str | None:
+    """A chosen title as it is stored: entities decoded, permalink marks and extra spaces dropped."""
     if title is None:
         return None
     if ENTITY_RE.search(title):
@@ -120,7 +145,7 @@ def _title(
     segments = [p for p in TITLE_SEPARATOR_RE.split(raw) if text_key(p)] if raw else []
     parts = _heading_parts(tree, url)
     found = [(text, logo) for text, logo, _, _ in parts]
-    h1_texts = {heading_text(h) for h in tree.iterfind(".//h1")}
+    h1_texts = {TITLE_LABEL_RE.sub("", heading_text(h)) for h in tree.iterfind(".//h1")}
     name_keys = {text_key(n) for n in names} | {text_key(text) for text, logo in found if logo}
     headings = [text for text, logo in found if not logo and text_key(text) not in name_keys]
     agreed = {text_key(t) for t in (*declared, raw) for t in (t, clean_title(t, names, host))}
@@ -129,7 +154,13 @@ def _title(
         return rest, "kicker element"
     matches = [h for h in headings if text_key(h) in agreed]
     if matches:
-        return max(matches, key=len), "heading=title"
+        # The article's own heading that opens <title> before a sidebar's or a section's that
+        # <title> also names: "Flexbox - Learn web development | MDN" has both as headings.
+        # A heading that a declared title (og:title, JSON-LD) names outright comes first.
+        first = text_key(segments[0]) if segments else ""
+        main = {text for text, logo, _, is_main in parts if is_main and text_key(text) == first}
+        named = {text_key(t) for t in declared} | {text_key(clean_title(t, names, host)) for t in declared}
+        return max(matches, key=lambda h: (text_key(h) in named, h in main, len(h))), "heading=title"
     if kicked := _without_kicker(headings, [clean_title(t, names, host) for t in (*declared, raw)]):
         return kicked, "kicker"
     h1s = [text for text, logo in found if text in headings and text in h1_texts]
@@ -148,6 +179,34 @@ def _title(
     if raw:
         return _title_from_segments(raw, segments, names, host), "<title>"
     return (h1s[0] if h1s else None), "first h1"
+
+
+def _emphasised_line(tree: lxml.html.HtmlElement) -> str | None:
+    """A headingless page's title: the first short bold, large or centred line before the text.
+
+    Old pages (FrontPage, forum scripts) print the headline as <p align=center><strong>...</strong>
+    and leave <title> generic (cwced-zh-dev beijingspring.com: <title>显示</title>).
+    """
+    body = tree.find("body")
+    for el in body.iter() if body is not None else ():
+        if not isinstance(el.tag, str) or el.tag in HIDDEN_TAGS:
+            continue
+        if _is_emphasis(el):
+            text = heading_text(el)
+            if 0 < len(text) <= TITLE_EMPHASIS_MAX_CHARS and text_key(text) not in NOT_TITLE_KEYS:
+                return text
+        if max(len((el.text or "").strip()), len((el.tail or "").strip())) >= TITLE_EMPHASIS_TEXT_CHARS:
+            return None  # the text has begun: a bold line after it is not the title
+    return None
+
+
+def _is_emphasis(el: lxml.html.HtmlElement) -> bool:
+    """Bold, enlarged or centred: how a page without headings marks its headline."""
+    if el.tag in ("strong", "b", "center", "h2", "h3"):
+        return True
+    if el.tag == "font" and el.get("size", "").lstrip("+").isdigit():
+        return int(el.get("size", "").lstrip("+")) >= 4 or el.get("size", "").startswith("+")
+    return el.get("align", "").lower() == "center" and el.tag in ("p", "div")
 
 
 def _headline_after_kicker(
@@ -215,7 +274,7 @@ def _heading_parts(tree: lxml.html.HtmlElement, url: str | None) -> list[Heading
     )[:60]
     headings = []
     for el in found:
-        text = heading_text(el)
+        text = TITLE_LABEL_RE.sub("", heading_text(el))
         if 0 < len(text) <= 300:
             main = el.tag == "h1" or el.get("itemprop") == "headline"
             headings.append((text, _is_logo(el, url), _kicker_split(el), main))
@@ -337,3 +396,8 @@ def squash(text: str) -> str:
 def text_key(text: str) -> str:
     """Text reduced to lower-case letters and digits, for comparing titles and names."""
     return "".join(filter(str.isalnum, unicodedata.normalize("NFKC", text).casefold()))
+
+
+UI_WORD_KEYS = frozenset(text_key(w) for w in TITLE_UI_WORDS)
+START_PAGE_KEYS = frozenset(text_key(w) for w in TITLE_START_PAGE_WORDS)
+NOT_TITLE_KEYS = UI_WORD_KEYS | START_PAGE_KEYS
