@@ -626,11 +626,9 @@ def migrate(state: State) -> None:
         raise RunFailed(str(exc)) from exc
     finally:
         store.INDEX_PROGRESS.reset(token)
-        if shown is not None:
-            click.echo("", err=True)
     click.echo(f"{cfg.storage.path}: schema version {version}")
 
 
 def _index_progress(done: int, total: int) -> None:
     """One redrawn stderr line while a migration rebuilds the full-text index."""
-    click.echo(f"\rindexing articles: {done:,} of {total:,}", err=True, nl=False)
+    click.echo(f"\rindexing articles: {done:,} of {total:,}", err=True, nl=done >= total)

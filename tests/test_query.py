@@ -553,3 +553,18 @@ def test_python_api_rejects_a_bad_date_and_an_unknown_filter(corpus_db):
     with pytest.raises(ValueError, match="until"):
         corpus.search("trade", until="tomorrow")
     assert {a["title"] for a in corpus.articles(since="2021-07-01")} >= {"Harvest report"}
+
+
+def test_a_search_matching_many_articles_ranks_only_the_newest(tmp_path, monkeypatch):
+    """Past MAX_RANKED matches only the newest are scored (bm25 of every match is too slow at 1M)."""
+    from scraper.store import read
+
+    path = tmp_path / "many.db"
+    _small_corpus(
+        path, [(f"https://m.example/{i}", f"Story {i}", f"Harbour news number {i}.") for i in range(5)]
+    )
+    monkeypatch.setattr(read, "MAX_RANKED", 2)
+    assert sorted(titles(search(path, "harbour"))) == ["Story 3", "Story 4"]
+    # a filter turns the bound off: the newest matches might all be filtered out
+    assert len(search(path, "harbour", filters=Filters(since="2000-01-01"))) == 0
+    assert len(search(path, "harbour", filters=Filters(site=("s",)))) == 5

@@ -29,6 +29,9 @@ _FTS_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 # bm25 weights for the articles_fts columns (title, text): a title match weighs ten body matches.
 _TITLE_WEIGHT, _TEXT_WEIGHT = TITLE_WEIGHT, 1.0
 QUERY_SECONDS = 10.0
+# A search matching more articles ranks only the newest this many (by id, the order they were
+# stored); 10,000 keep a common word near 30 ms on 2 cores (benchmarks/query_bench.py).
+MAX_RANKED = 10_000
 # Snippets mark matches with these; a short-term snippet starts a little before the first match.
 _MARK_OPEN, _MARK_CLOSE = "[", "]"
 _SNIPPET_LEAD, _SNIPPET_CHARS = 40, 160
@@ -140,9 +143,13 @@ def search_articles(
             where.append(clause)
             params += args
         match = " ".join(_fts_phrase(index_text(t) or t) for t in terms if not is_single_cjk(t))
-    sql, args = _ranked_sql(match, where, params) if match else _recent_sql(where, params)
     conn = connect_readonly(path)
     try:
+        if match:
+            bound = None if where else _newest_candidates(conn, match)
+            sql, args = _ranked_sql(match, where, params, bound)
+        else:
+            sql, args = _recent_sql(where, params)
         rows = conn.execute(sql, [*args, limit, offset]).fetchall()
     except sqlite3.OperationalError as exc:
         raise _query_error(exc, text, raw) from exc
@@ -162,22 +169,40 @@ def _contains_sql(term: str) -> tuple[str, list[Any]]:
     return "(a.title LIKE ? ESCAPE '\\' OR a.text LIKE ? ESCAPE '\\')", [pattern, pattern]
 
 
-def _ranked_sql(match: str, where: list[str], params: list[Any]) -> tuple[str, list[Any]]:
+def _newest_candidates(conn: sqlite3.Connection, match: str) -> int | None:
+    """A bound on the ids bm25 scores: the MAX_RANKED newest matches, when there are more.
+
+    bm25 costs 3-12 us per match (benchmarks/query_bench.py), so a common word in a million
+    articles would take seconds; FTS5 walks a doclist by rowid almost for free, so the id of the
+    MAX_RANKED-th newest match is found first and ranking stops there. Only for unfiltered
+    searches: with filters, the newest matches might all be filtered out.
+    """
+    bound = conn.execute(
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        [match, MAX_RANKED - 1],
+    ).fetchone()
+    return int(bound[0]) if bound else None
+
+
+def _ranked_sql(match: str, where: list[str], params: list[Any], bound: int | None) -> tuple[str, list[Any]]:
     """bm25-ranked ids first, then metadata and text for that page of ids only.
 
     The index holds CJK text as bigrams, not as stored, so FTS5's snippet() would mark the
     wrong characters: snippets are cut in Python from the `limit` texts (_describe). The
-    ranking step joins articles only when there are filters.
+    ranking step joins articles only when there are filters; CROSS JOIN keeps `top` the outer
+    loop (with a plain JOIN SQLite scanned articles: 80 ms on 20k articles for a 16-hit word).
     """
     join = " JOIN articles a ON a.id = articles_fts.rowid" if where else ""
     extra = "".join(f" AND {w}" for w in where)
+    if bound is not None:
+        extra, params = extra + " AND articles_fts.rowid >= ?", [*params, bound]
     sql = (
         "WITH top AS ("
         f"SELECT articles_fts.rowid AS id, -bm25(articles_fts, {_TITLE_WEIGHT}, {_TEXT_WEIGHT}) AS score "
         f"FROM articles_fts{join} WHERE articles_fts MATCH ?{extra} "
         "ORDER BY score DESC, id LIMIT ? OFFSET ?) "
         "SELECT a.id, a.url, a.title, a.published, a.site, a.author, a.language, a.text, top.score "
-        "FROM top JOIN articles a ON a.id = top.id ORDER BY top.score DESC, top.id"
+        "FROM top CROSS JOIN articles a ON a.id = top.id ORDER BY top.score DESC, top.id"
     )
     return sql, [match, *params]
 
@@ -199,27 +224,44 @@ def _raw_words(text: str) -> list[str]:
 
 
 def _terms_pattern(terms: list[str]) -> re.Pattern[str] | None:
-    """One regex for the terms as the index matches them: CJK anywhere, other words whole."""
-    parts = []
-    for term in sorted(terms, key=len, reverse=True):
-        escaped = r"\s+".join(re.escape(w) for w in term.split())
-        parts.append(escaped if CJK_RUN_RE.fullmatch(term.replace(" ", "")) else rf"(?<!\w){escaped}(?!\w)")
+    """One regex for the terms, longest first; _whole() keeps the matches the index would make.
+
+    No lookbehind in the pattern: it would stop re from skipping ahead to a term's first
+    characters (1 ms per 8,000-character text, against 0.05 ms without; benchmarks/query_bench.py).
+    """
+    parts = [r"\s+".join(re.escape(w) for w in t.split()) for t in sorted(terms, key=len, reverse=True)]
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() and CJK_RUN_RE.match(char) is None
+
+
+def _whole(match: re.Match[str]) -> bool:
+    """A match the index makes: CJK anywhere, other words only whole ("AI" not inside "said")."""
+    text, start, end = match.string, match.start(), match.end()
+    if CJK_RUN_RE.match(match[0]):
+        return True
+    return not (start > 0 and _is_word_char(text[start - 1])) and not (
+        end < len(text) and _is_word_char(text[end])
+    )
+
+
+def _first(pattern: re.Pattern[str] | None, value: str | None) -> re.Match[str] | None:
+    if pattern is None or not value:
+        return None
+    return next((m for m in pattern.finditer(value) if _whole(m)), None)
 
 
 def _describe(row: dict[str, Any], pattern: re.Pattern[str] | None) -> dict[str, Any]:
     """The row with a snippet (terms marked) instead of its text, and the fields that hold a term."""
     text = row.pop("text") or ""
-    fields = [
-        name
-        for name, value in (("title", row["title"]), ("text", text))
-        if pattern and value and pattern.search(value)
-    ]
-    found = pattern.search(text) if pattern else None
+    found = _first(pattern, text)
+    fields = [name for name, hit in (("title", _first(pattern, row["title"])), ("text", found)) if hit]
     start = max(0, found.start() - _SNIPPET_LEAD) if found else 0
     window = " ".join(text[start : start + _SNIPPET_CHARS].split())
     if pattern is not None:
-        window = pattern.sub(lambda m: f"{_MARK_OPEN}{m[0]}{_MARK_CLOSE}", window)
+        window = pattern.sub(lambda m: f"{_MARK_OPEN}{m[0]}{_MARK_CLOSE}" if _whole(m) else m[0], window)
     prefix = "…" if start else ""
     suffix = "…" if start + _SNIPPET_CHARS < len(text) else ""
     score = row.pop("score")
