@@ -568,3 +568,9 @@ def test_a_search_matching_many_articles_ranks_only_the_newest(tmp_path, monkeyp
     # a filter turns the bound off: the newest matches might all be filtered out
     assert len(search(path, "harbour", filters=Filters(since="2000-01-01"))) == 0
     assert len(search(path, "harbour", filters=Filters(site=("s",)))) == 5
+
+
+def test_raw_mode_reads_chinese_as_the_index_holds_it(corpus_db):
+    found = titles(search(corpus_db, '"国际交流" OR 吞吐量', raw=True))
+    assert sorted(found) == ["上海港口吞吐量创新高", "北京举行国际交流活动"]
+    assert titles(search(corpus_db, "title:港口", raw=True)) == ["上海港口吞吐量创新高"]

@@ -135,7 +135,8 @@ def search_articles(
     where, params = filters.sql()
     short: list[str] = []
     if raw:
-        match = text
+        # CJK runs are never FTS5 syntax: as bigrams, a quoted run is a phrase, a bare one their AND
+        match = index_text(text) or text
     else:
         short = [t for t in terms if is_single_cjk(t)]
         for term in short:
