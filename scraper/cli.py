@@ -321,6 +321,8 @@ def _filter_options(func: Any) -> Any:
             click.option("--site", multiple=True, help="Only this site (repeatable)."),
             _day_option("--since", "Published on or after this day (YYYY-MM-DD)."),
             _day_option("--until", "Published on or before this day (YYYY-MM-DD)."),
+            click.option("--author", help="Author contains this text."),
+            click.option("--lang", help="Language code, e.g. en or zh."),
         ]
     ):
         func = option(func)
@@ -330,8 +332,6 @@ def _filter_options(func: Any) -> Any:
 @cli.command()
 @click.argument("text")
 @_filter_options
-@click.option("--author", help="Author contains this text.")
-@click.option("--lang", help="Language code, e.g. en or zh.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Rows to show.")
 @click.option("--offset", default=0, type=click.IntRange(0), help="Skip this many rows (paging).")
 @click.option("--raw", is_flag=True, help="Pass FTS5 syntax through (AND, OR, NEAR, prefix*, column:).")
@@ -391,6 +391,7 @@ def export(state: State, /, fmt: str, out: str, **filters: Any) -> None:
     \b
     Example:
       scraper export --since 2021-06-01 --site bjreview -o june.jsonl
+      scraper export --lang zh --author 新华 -o zh.jsonl
       scraper export --format csv > corpus.csv
     """
     cfg = state.config()
@@ -615,10 +616,19 @@ def migrate(state: State) -> None:
       scraper --db data/articles.db migrate
     """
     cfg = state.config()
+    shown = _index_progress if state.verbosity >= 0 and sys.stderr.isatty() else None
+    token = store.INDEX_PROGRESS.set(shown)
     try:
         db = store.open_db(cfg.storage.path)
         version = store.schema_version(db)
         db.close()
     except ScraperError as exc:
         raise RunFailed(str(exc)) from exc
+    finally:
+        store.INDEX_PROGRESS.reset(token)
     click.echo(f"{cfg.storage.path}: schema version {version}")
+
+
+def _index_progress(done: int, total: int) -> None:
+    """One redrawn stderr line while a migration rebuilds the full-text index."""
+    click.echo(f"\rindexing articles: {done:,} of {total:,}", err=True, nl=done >= total)

@@ -77,6 +77,9 @@ def _write_table(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     width = shutil.get_terminal_size((120, 20)).columns
     count = 0
     for row in rows:
+        if count == 0:
+            header = [name.ljust(size) for name, size in _TABLE_COLUMNS]
+            stream.write("  ".join(header)[:width].rstrip() + "\n")
         cells = []
         for name, size in _TABLE_COLUMNS:
             value = "" if row.get(name) is None else str(row[name])

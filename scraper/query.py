@@ -157,7 +157,22 @@ class Corpus:
         return count_articles(self.path)
 
 
+_FILTER_NAMES = ("site", "since", "until", "author", "lang")
+
+
 def _filters(values: dict[str, Any]) -> Filters:
+    """Filters from keyword arguments, checked: an unknown name or a bad date is a ValueError naming it."""
+    unknown = sorted(set(values) - set(_FILTER_NAMES))
+    if unknown:
+        raise ValueError(
+            f"unknown filter {', '.join(map(repr, unknown))}; filters are {', '.join(_FILTER_NAMES)}"
+        )
+    for name in ("since", "until"):
+        if values.get(name) is not None:
+            try:
+                values[name] = parse_day(str(values[name]))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
     site = values.pop("site", ())
     return Filters(site=(site,) if isinstance(site, str) else tuple(site), **values)
 

@@ -8,6 +8,7 @@ database file that store.save_article wrote.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import socket
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from scraper.models import Article
 pytest.importorskip("datasette")
 
 METADATA = Path(__file__).resolve().parents[1] / "datasette" / "metadata.yml"
+PLUGINS = METADATA.parent / "plugins"
 NOW = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 CORPUS = [
     # (url, site, published, language, title, text)
@@ -41,7 +43,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def datasette_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def datasette_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # The file name is the database name the metadata file configures.
     path = tmp_path_factory.mktemp("datasette") / "articles.db"
     db = store.open_db(path)
@@ -54,8 +56,17 @@ def datasette_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     first = Article(title=CORPUS[0][4], text=CORPUS[0][5], url=CORPUS[0][0])
     store.save_article(db, first, url="https://a.example/print/1", site="alpha", fetched_at=NOW)
     db.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def datasette_url(datasette_db: Path) -> Iterator[str]:
+    path = datasette_db
     port = _free_port()
-    command = [sys.executable, "-m", "datasette", "serve", str(path), "--metadata", str(METADATA)]
+    command = [
+        *(sys.executable, "-m", "datasette", "serve", str(path)),
+        *("--metadata", str(METADATA), "--plugins-dir", str(PLUGINS)),
+    ]
     log = path.with_suffix(".log")
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -97,6 +108,13 @@ def get_json(url: str, path: str, **params: str) -> dict:
         ("trade", {"Trade talks resume", "Harvest report"}),
         ("国际交流", {"北京举行国际交流活动"}),
         ("council", {"Local elections"}),
+        # two-character Chinese words: one bigram of the index
+        ("代表", {"北京举行国际交流活动"}),
+        ("活动", {"北京举行国际交流活动"}),
+        ("交流 代表", {"北京举行国际交流活动"}),
+        ("北京举行", {"北京举行国际交流活动"}),
+        # words, not substrings
+        ("rad", set()),
     ],
 )
 def test_search_box_uses_the_fts_index(datasette_url, query, expected):
@@ -131,3 +149,14 @@ def test_canned_queries_run(datasette_url):
     assert {(row["day"], row["site"]) for row in per_day} == {(c[2], c[1]) for c in CORPUS}
     duplicated = get_json(datasette_url, "/articles/most_duplicated_stories.json", _shape="array")
     assert [(row["title"], row["urls"]) for row in duplicated] == [("Trade talks resume", 2)]
+
+
+def test_sqlite_utils_search_finds_two_character_chinese(datasette_db):
+    """`sqlite-utils search` sends the raw text, with no plugin: a two-character word is one token."""
+    for query, expected in (
+        ("代表", ["北京举行国际交流活动"]),
+        ("trade", ["Trade talks resume", "Harvest report"]),
+    ):
+        command = [sys.executable, "-m", "sqlite_utils", "search", str(datasette_db), "articles", query]
+        done = subprocess.run([*command, "-c", "title"], capture_output=True, text=True, check=True)
+        assert [row["title"] for row in json.loads(done.stdout)] == expected

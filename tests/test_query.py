@@ -282,7 +282,9 @@ def test_short_terms_inside_sentences_and_any_case(corpus_db):
     assert titles(search(corpus_db, "文化")) == ["北京举行国际交流活动"]
     assert titles(search(corpus_db, "贸易 上海")) == ["上海港口吞吐量创新高"]
     assert titles(search(corpus_db, "GENEVA")) == ["Trade talks resume"]
-    assert "Trade talks resume" in titles(search(corpus_db, "tA"))  # LIKE ignores ASCII case
+    assert titles(search(corpus_db, "geneva")) == ["Trade talks resume"]
+    # a short Latin term is a word: "ta" is not found inside "talks", nor "AI" inside "said"
+    assert search(corpus_db, "tA") == []
     assert search(corpus_db, "港口", filters=Filters(site=("alpha",))) == []
 
 
@@ -457,3 +459,118 @@ def test_empty_search_exits_2(corpus_db, text):
     result = run("--db", str(corpus_db), "search", text)
     assert result.exit_code == 2
     assert "nothing to search for" in result.output
+
+
+# -- the word and bigram index (issue 13) ----------------------------------------------------
+
+
+def _small_corpus(path, rows):
+    db = store.open_db(path)
+    for url, title, text in rows:
+        store.save_article(db, Article(title=title, text=text, url=url), url=url, site="s", fetched_at=NOW)
+    db.close()
+
+
+def test_two_character_chinese_ranks_the_title_match_first(tmp_path):
+    path = tmp_path / "zh.db"
+    _small_corpus(
+        path,
+        [
+            ("https://z.example/1", "新闻", "我们讨论了外交部的政策和其他外交问题，外交很重要。"),
+            ("https://z.example/2", "投身外交(3)", "他的一生都在为国家工作。"),
+            ("https://z.example/3", "天气", "今天北京晴。"),
+        ],
+    )
+    found = search(path, "外交")
+    assert titles(found) == ["投身外交(3)", "新闻"]
+    assert found[0]["score"] > found[1]["score"] > 0
+    assert [row["matched"] for row in found] == ["title", "text"]
+    assert "[外交]" in found[1]["snippet"]
+
+
+def test_short_latin_terms_match_words_not_substrings(tmp_path):
+    path = tmp_path / "ai.db"
+    _small_corpus(
+        path,
+        [
+            ("https://l.example/1", "Budget", "The minister said the plan was final."),
+            ("https://l.example/2", "New rules for AI", "Lawmakers passed the act."),
+        ],
+    )
+    assert titles(search(path, "AI")) == ["New rules for AI"]
+    assert titles(search(path, "ai")) == ["New rules for AI"]
+    (row,) = search(path, "said")
+    assert row["matched"] == "text"
+    assert "[said]" in row["snippet"]
+
+
+def test_migrate_moves_a_trigram_database_to_the_word_index(tmp_path):
+    """A database at schema 5 (trigram index) is reindexed from its stored text by `migrate`."""
+    import sqlite_utils
+
+    from scraper.store.schema import MIGRATION_STEPS, MIGRATIONS
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    MIGRATIONS.apply(old, stop_before=f"0006{MIGRATION_STEPS[5].__name__}")
+    assert "trigram" in old["articles_fts"].schema
+    old["articles"].insert({"url": "https://o.example/1", "title": "投身外交(3)", "text": "AI said it."})
+    old.close()
+    assert MIGRATIONS.pending(sqlite_utils.Database(path))
+    result = run("--db", str(path), "migrate")
+    assert result.exit_code == 0, result.output
+    assert titles(search(path, "外交")) == ["投身外交(3)"]
+    assert titles(search(path, "ai")) == ["投身外交(3)"]
+    assert search(path, "sai") == []
+
+
+# -- small things a user hits (issue 13) -----------------------------------------------------
+
+
+def test_table_format_has_a_header(corpus_db):
+    lines = run("--db", str(corpus_db), "search", "trade").stdout.splitlines()
+    assert lines[0].split() == ["id", "published", "site", "title"]
+    assert "Trade talks resume" in lines[1]
+
+
+def test_export_filters_by_language_and_author(corpus_db):
+    result = run("--db", str(corpus_db), "export", "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows
+    assert {row["language"] for row in rows} == {"zh"}
+    result = run("--db", str(corpus_db), "export", "--author", "jane")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {row["title"] for row in rows} == {"Harvest report", "Local elections"}
+
+
+def test_python_api_rejects_a_bad_date_and_an_unknown_filter(corpus_db):
+    corpus = open_corpus(corpus_db)
+    with pytest.raises(ValueError, match=r"since.*'June 1'"):
+        list(corpus.articles(since="June 1"))
+    with pytest.raises(ValueError, match="unknown filter 'language'"):
+        list(corpus.articles(language="en"))
+    with pytest.raises(ValueError, match="until"):
+        corpus.search("trade", until="tomorrow")
+    assert {a["title"] for a in corpus.articles(since="2021-07-01")} >= {"Harvest report"}
+
+
+def test_a_search_matching_many_articles_ranks_only_the_newest(tmp_path, monkeypatch):
+    """Past MAX_RANKED matches only the newest are scored (bm25 of every match is too slow at 1M)."""
+    from scraper.store import read
+
+    path = tmp_path / "many.db"
+    _small_corpus(
+        path, [(f"https://m.example/{i}", f"Story {i}", f"Harbour news number {i}.") for i in range(5)]
+    )
+    monkeypatch.setattr(read, "MAX_RANKED", 2)
+    assert sorted(titles(search(path, "harbour"))) == ["Story 3", "Story 4"]
+    # a filter turns the bound off: the newest matches might all be filtered out
+    assert len(search(path, "harbour", filters=Filters(since="2000-01-01"))) == 0
+    assert len(search(path, "harbour", filters=Filters(site=("s",)))) == 5
+
+
+def test_raw_mode_reads_chinese_as_the_index_holds_it(corpus_db):
+    found = titles(search(corpus_db, '"国际交流" OR 吞吐量', raw=True))
+    assert sorted(found) == ["上海港口吞吐量创新高", "北京举行国际交流活动"]
+    assert titles(search(corpus_db, "title:港口", raw=True)) == ["上海港口吞吐量创新高"]

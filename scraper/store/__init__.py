@@ -33,11 +33,12 @@ from .runs import (
     start_run,
     write_run_counts,
 )
-from .schema import MIGRATION_SET, MIGRATION_STEPS, MIGRATIONS, SCHEMA_VERSION, schema_version
+from .schema import INDEX_PROGRESS, MIGRATION_SET, MIGRATION_STEPS, MIGRATIONS, SCHEMA_VERSION, schema_version
 
 __all__ = [
     "BUSY_TIMEOUT_S",
     "CRAWL_STATE_TABLES",
+    "INDEX_PROGRESS",
     "MIGRATIONS",
     "MIGRATION_SET",
     "MIGRATION_STEPS",

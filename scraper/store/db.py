@@ -22,6 +22,7 @@ from urllib.parse import quote
 import sqlite_utils
 
 from ..errors import StorageError
+from .fts import register_function
 from .schema import MIGRATIONS, SCHEMA_VERSION, applied_unknown, schema_version
 
 logger = logging.getLogger(__name__)
@@ -150,6 +151,9 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+    # the articles_fts triggers call it (store/fts.py); on a read-only connection a write then
+    # fails for being read-only, not for a missing function
+    register_function(conn)
     conn.isolation_level = None
     return conn
 
@@ -177,6 +181,7 @@ def connect_readonly(
     if snapshot and not file.with_name(file.name + "-wal").exists():
         base += "&immutable=1"
     conn = sqlite3.connect(base, uri=True, timeout=timeout, check_same_thread=False)
+    register_function(conn)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return conn
@@ -185,6 +190,7 @@ def connect_readonly(
         if not any(text in str(exc).lower() for text in _READONLY_MESSAGES):
             raise
     conn = sqlite3.connect(base + "&immutable=1", uri=True, timeout=timeout, check_same_thread=False)
+    register_function(conn)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.Error:

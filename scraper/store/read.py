@@ -3,9 +3,8 @@
 Input: a database path, filters, and search terms already parsed by scraper/query.py. Output:
 plain dict rows (or an iterator of them); crawl stats are in store/stats.py. Settings: none.
 The database is opened read-only, ATTACH is denied and each statement has a time limit, so no
-query can change the corpus or hang a shell. The trigram index needs at least three characters;
-a shorter term (a two-character Chinese word) is matched with LIKE on the rows the other filters
-leave.
+query can change the corpus or hang a shell. The index holds words and CJK bigrams
+(store/fts.py); a one-character CJK term is matched with LIKE on the rows the other filters leave.
 """
 
 from __future__ import annotations
@@ -22,11 +21,17 @@ from typing import Any
 from ..errors import QueryError, StorageError
 from ..urls import canonicalize_url
 from .db import connect_readonly as connect_readonly_file
+from .fts import CJK_RUN_RE, index_text, is_single_cjk
+from .schema import TITLE_WEIGHT
 
-MIN_TRIGRAM = 3
+# FTS5 query words that are syntax, not text (dropped when raw query words are marked in snippets)
+_FTS_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 # bm25 weights for the articles_fts columns (title, text): a title match weighs ten body matches.
-_TITLE_WEIGHT, _TEXT_WEIGHT = 10.0, 1.0
+_TITLE_WEIGHT, _TEXT_WEIGHT = TITLE_WEIGHT, 1.0
 QUERY_SECONDS = 10.0
+# A search matching more articles ranks only the newest this many (by id, the order they were
+# stored); 10,000 keep a common word near 30 ms on 2 cores (benchmarks/query_bench.py).
+MAX_RANKED = 10_000
 # Snippets mark matches with these; a short-term snippet starts a little before the first match.
 _MARK_OPEN, _MARK_CLOSE = "[", "]"
 _SNIPPET_LEAD, _SNIPPET_CHARS = 40, 160
@@ -118,8 +123,10 @@ def search_articles(
 ) -> list[dict[str, Any]]:
     """Articles matching every term (or, raw, the FTS5 query `text`), best first.
 
-    Ranked by bm25 with the title weighted above the text; terms shorter than MIN_TRIGRAM are
-    matched with LIKE, newest first when no term is long enough to rank.
+    Ranked by bm25 with the title weighted above the text. A term is a word (or phrase) of the
+    word index, a CJK term a phrase of bigrams (store/fts.py); only a one-character CJK term is
+    matched with LIKE, newest first when no other term can rank. Each row says which fields
+    (`matched`: "title", "text" or "title, text") hold a term.
 
     Raises:
         QueryError: raw FTS5 syntax the database rejects, or the time limit passed.
@@ -128,27 +135,33 @@ def search_articles(
     where, params = filters.sql()
     short: list[str] = []
     if raw:
-        match = text
+        # CJK runs are never FTS5 syntax: as bigrams, a quoted run is a phrase, a bare one their AND
+        match = index_text(text) or text
     else:
-        short = [t for t in terms if len(t) < MIN_TRIGRAM]
+        short = [t for t in terms if is_single_cjk(t)]
         for term in short:
             clause, args = _contains_sql(term)
             where.append(clause)
             params += args
-        match = " ".join(_fts_phrase(t) for t in terms if len(t) >= MIN_TRIGRAM)
-    sql, args = _ranked_sql(match, where, params) if match else _recent_sql(where, params, short)
+        match = " ".join(_fts_phrase(index_text(t) or t) for t in terms if not is_single_cjk(t))
     conn = connect_readonly(path)
     try:
-        rows = conn.execute(sql, [*args, limit, offset, *([match] if match else [])]).fetchall()
+        if match:
+            bound = None if where else _newest_candidates(conn, match)
+            sql, args = _ranked_sql(match, where, params, bound)
+        else:
+            sql, args = _recent_sql(where, params)
+        rows = conn.execute(sql, [*args, limit, offset]).fetchall()
     except sqlite3.OperationalError as exc:
         raise _query_error(exc, text, raw) from exc
     finally:
         conn.close()
-    return [_highlight(dict(r), short) for r in rows]
+    pattern = _terms_pattern(_raw_words(text) if raw else terms)
+    return [_describe(dict(r), pattern) for r in rows]
 
 
 def _contains_sql(term: str) -> tuple[str, list[Any]]:
-    """A term too short for the trigram index: LIKE on title and text (ASCII case ignored).
+    """A one-character CJK term, which no bigram holds whole: LIKE on title and text.
 
     This reads every candidate row's text; instr() was measured slower than LIKE
     (benchmarks/query_bench.py: 1.26 s against 0.88 s over 100k texts).
@@ -157,54 +170,105 @@ def _contains_sql(term: str) -> tuple[str, list[Any]]:
     return "(a.title LIKE ? ESCAPE '\\' OR a.text LIKE ? ESCAPE '\\')", [pattern, pattern]
 
 
-def _ranked_sql(match: str, where: list[str], params: list[Any]) -> tuple[str, list[Any]]:
-    """bm25-ranked ids first, then metadata and snippets for that page of ids only.
+def _newest_candidates(conn: sqlite3.Connection, match: str) -> int | None:
+    """A bound on the ids bm25 scores: the MAX_RANKED newest matches, when there are more.
 
-    snippet() re-tokenizes the whole text, so it runs on the `limit` ranked rows
-    only, each looked up by rowid (CROSS JOIN keeps `top` the outer loop; a
-    plain JOIN made SQLite enumerate every match a second time). The ranking
-    step joins articles only when there are filters.
+    bm25 costs 3-12 us per match (benchmarks/query_bench.py), so a common word in a million
+    articles would take seconds; FTS5 walks a doclist by rowid almost for free, so the id of the
+    MAX_RANKED-th newest match is found first and ranking stops there. Only for unfiltered
+    searches: with filters, the newest matches might all be filtered out.
+    """
+    bound = conn.execute(
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        [match, MAX_RANKED - 1],
+    ).fetchone()
+    return int(bound[0]) if bound else None
+
+
+def _ranked_sql(match: str, where: list[str], params: list[Any], bound: int | None) -> tuple[str, list[Any]]:
+    """bm25-ranked ids first, then metadata and text for that page of ids only.
+
+    The index holds CJK text as bigrams, not as stored, so FTS5's snippet() would mark the
+    wrong characters: snippets are cut in Python from the `limit` texts (_describe). The
+    ranking step joins articles only when there are filters; CROSS JOIN keeps `top` the outer
+    loop (with a plain JOIN SQLite scanned articles: 80 ms on 20k articles for a 16-hit word).
     """
     join = " JOIN articles a ON a.id = articles_fts.rowid" if where else ""
     extra = "".join(f" AND {w}" for w in where)
+    if bound is not None:
+        extra, params = extra + " AND articles_fts.rowid >= ?", [*params, bound]
     sql = (
         "WITH top AS ("
         f"SELECT articles_fts.rowid AS id, -bm25(articles_fts, {_TITLE_WEIGHT}, {_TEXT_WEIGHT}) AS score "
         f"FROM articles_fts{join} WHERE articles_fts MATCH ?{extra} "
         "ORDER BY score DESC, id LIMIT ? OFFSET ?) "
-        "SELECT a.id, a.url, a.title, a.published, a.site, a.author, a.language, "
-        f"snippet(articles_fts, 1, '{_MARK_OPEN}', '{_MARK_CLOSE}', '…', 64) AS snippet, top.score "
-        "FROM top CROSS JOIN articles_fts ON articles_fts.rowid = top.id JOIN articles a ON a.id = top.id "
-        "WHERE articles_fts MATCH ? ORDER BY top.score DESC, top.id"
+        "SELECT a.id, a.url, a.title, a.published, a.site, a.author, a.language, a.text, top.score "
+        "FROM top CROSS JOIN articles a ON a.id = top.id ORDER BY top.score DESC, top.id"
     )
     return sql, [match, *params]
 
 
-def _recent_sql(where: list[str], params: list[Any], short: list[str]) -> tuple[str, list[Any]]:
-    """Only short terms: newest matches first; the snippet starts at the first match."""
+def _recent_sql(where: list[str], params: list[Any]) -> tuple[str, list[Any]]:
+    """Only one-character CJK terms: newest matches first."""
     extra = "".join(f" AND {w}" for w in where)
     sql = (
-        "SELECT a.id, a.url, a.title, a.published, a.site, a.author, a.language, "
-        f"substr(a.text, max(1, instr(lower(a.text), lower(?)) - {_SNIPPET_LEAD}), {_SNIPPET_CHARS}) "
-        "AS snippet, "
+        "SELECT a.id, a.url, a.title, a.published, a.site, a.author, a.language, a.text, "
         f"0.0 AS score FROM articles a WHERE 1{extra} ORDER BY a.published DESC, a.id LIMIT ? OFFSET ?"
     )
-    return sql, [short[0], *params]
+    return sql, params
 
 
-def _highlight(row: dict[str, Any], terms: list[str]) -> dict[str, Any]:
-    """Mark the short terms (matched without FTS) in the snippet, outside existing marks."""
-    snippet = row.get("snippet")
-    if not terms or not snippet:
-        return row
-    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
-    parts = re.split(f"({re.escape(_MARK_OPEN)}.*?{re.escape(_MARK_CLOSE)})", snippet)
-    row["snippet"] = "".join(
-        part
-        if part.startswith(_MARK_OPEN)
-        else pattern.sub(lambda m: f"{_MARK_OPEN}{m[0]}{_MARK_CLOSE}", part)
-        for part in parts
+def _raw_words(text: str) -> list[str]:
+    """The words of a raw FTS5 query, for snippets: operators, columns and syntax dropped."""
+    words = re.findall(r"\w+", text)
+    return [w for w in words if w not in _FTS_OPERATORS]
+
+
+def _terms_pattern(terms: list[str]) -> re.Pattern[str] | None:
+    """One regex for the terms, longest first; _whole() keeps the matches the index would make.
+
+    No lookbehind in the pattern: it would stop re from skipping ahead to a term's first
+    characters (1 ms per 8,000-character text, against 0.05 ms without; benchmarks/query_bench.py).
+    """
+    parts = [r"\s+".join(re.escape(w) for w in t.split()) for t in sorted(terms, key=len, reverse=True)]
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() and CJK_RUN_RE.match(char) is None
+
+
+def _whole(match: re.Match[str]) -> bool:
+    """A match the index makes: CJK anywhere, other words only whole ("AI" not inside "said")."""
+    text, start, end = match.string, match.start(), match.end()
+    if CJK_RUN_RE.match(match[0]):
+        return True
+    return not (start > 0 and _is_word_char(text[start - 1])) and not (
+        end < len(text) and _is_word_char(text[end])
     )
+
+
+def _first(pattern: re.Pattern[str] | None, value: str | None) -> re.Match[str] | None:
+    if pattern is None or not value:
+        return None
+    return next((m for m in pattern.finditer(value) if _whole(m)), None)
+
+
+def _describe(row: dict[str, Any], pattern: re.Pattern[str] | None) -> dict[str, Any]:
+    """The row with a snippet (terms marked) instead of its text, and the fields that hold a term."""
+    text = row.pop("text") or ""
+    found = _first(pattern, text)
+    fields = [name for name, hit in (("title", _first(pattern, row["title"])), ("text", found)) if hit]
+    start = max(0, found.start() - _SNIPPET_LEAD) if found else 0
+    window = " ".join(text[start : start + _SNIPPET_CHARS].split())
+    if pattern is not None:
+        window = pattern.sub(lambda m: f"{_MARK_OPEN}{m[0]}{_MARK_CLOSE}" if _whole(m) else m[0], window)
+    prefix = "…" if start else ""
+    suffix = "…" if start + _SNIPPET_CHARS < len(text) else ""
+    score = row.pop("score")
+    row["snippet"] = prefix + window + suffix if window else None
+    row["score"] = score
+    row["matched"] = ", ".join(fields) or None
     return row
 
 
