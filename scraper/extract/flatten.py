@@ -135,25 +135,28 @@ class _Flattener:
         self.html.append(text)
 
     def _flush(self) -> None:
-        self._close_link()
-        raw = "".join(self.text)
-        if raw.strip():
-            text = " ".join(raw.split())
-            self.html.extend(Tag(f"</{t}>") for t in reversed(self.emphasis))
-            self.paras.append(
-                Para(
-                    container=self.stack[-1],
-                    text=text,
-                    link_chars=min(self.link_chars, len(text)),
-                    quote=self.quote_depth > 0,
-                    weight=weighted_len(text),
-                    pieces=self.html,
-                    keep_breaks=self.stack[-1].tag == "pre",
+        # Only _add() opens links and counts link text: with no text since the last flush there is
+        # nothing to close or count (three flushes in four on real pages).
+        if self.text:
+            self._close_link()
+            raw = "".join(self.text)
+            if not raw.isspace():
+                text = " ".join(raw.split())
+                self.html.extend(Tag(f"</{t}>") for t in reversed(self.emphasis))
+                self.paras.append(
+                    Para(
+                        container=self.stack[-1],
+                        text=text,
+                        link_chars=min(self.link_chars, len(text)),
+                        quote=self.quote_depth > 0,
+                        weight=weighted_len(text),
+                        pieces=self.html,
+                        keep_breaks=self.stack[-1].tag == "pre",
+                    )
                 )
-            )
-        self.text = []
-        self.html = [Tag(f"<{t}>") for t in self.emphasis]
-        self.link_chars = 0
+            self.text = []
+            self.link_chars = 0
+        self.html = [Tag(f"<{t}>") for t in self.emphasis] if self.emphasis else []
 
 
 def flatten(root: etree._Element) -> list[Para]:
