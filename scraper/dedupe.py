@@ -15,6 +15,8 @@ import operator
 import re
 import unicodedata
 
+import numpy as np
+
 from .urls import canonicalize_url
 
 # Scripts written without spaces between words: each character is one token.
@@ -101,3 +103,46 @@ _DIGEST = operator.methodcaller("digest")
 def simhash_distance(a: int, b: int) -> int:
     """How many of the 64 bits differ between two simhash fingerprints (signed or unsigned)."""
     return ((a ^ b) & _MASK64).bit_count()
+
+
+# ---- near duplicates: sampled shingles ("anchors") ------------------------------------------
+# A text's anchors are the hashes of its NEAR_SHINGLE-token shingles whose low NEAR_SAMPLE_BITS
+# bits are zero: about 1 shingle in 16, chosen by content, so two texts sharing a passage share
+# that passage's anchors wherever it sits (a teaser inside the full article, a moved paragraph).
+# Shared anchors over the smaller text's anchors estimate how much of it the other text holds.
+NEAR_SHINGLE = 5
+NEAR_SAMPLE_BITS = 4
+# Long texts keep their smallest anchors only: a 5 MB text must not write 60,000 index rows.
+NEAR_MAX_ANCHORS = 256
+_FMIX_1 = np.uint64(0xFF51AFD7ED558CCD)
+_FMIX_2 = np.uint64(0xC4CEB9FE1A85EC53)
+_SHINGLE_PRIME = np.uint64(0x100000001B3)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _token_hash(token: str) -> int:
+    return int.from_bytes(_HASHER(token.encode()).digest(), "little")
+
+
+def near_anchors(text: str) -> list[int]:
+    """The text's anchors, sorted, as signed 64-bit integers (SQLite's INTEGER); [] without tokens."""
+    tokens = TOKEN_RE.findall(normalize_text(text))
+    if not tokens:
+        return []
+    hashes = np.fromiter(map(_token_hash, tokens), dtype=np.uint64, count=len(tokens))
+    width = min(NEAR_SHINGLE, len(tokens))
+    count = len(tokens) - width + 1
+    with np.errstate(over="ignore"):
+        shingles = hashes[:count].copy()
+        for offset in range(1, width):
+            shingles = shingles * _SHINGLE_PRIME + hashes[offset : offset + count]
+        # murmur3's finaliser: the low bits the sample reads depend on every bit of the shingle
+        shingles ^= shingles >> np.uint64(33)
+        shingles *= _FMIX_1
+        shingles ^= shingles >> np.uint64(33)
+        shingles *= _FMIX_2
+        shingles ^= shingles >> np.uint64(33)
+    sampled = np.unique(shingles[(shingles & np.uint64((1 << NEAR_SAMPLE_BITS) - 1)) == 0])
+    if len(sampled) == 0:
+        sampled = shingles[shingles.argmin() : shingles.argmin() + 1]  # a short text keeps its smallest
+    return sorted(sampled[:NEAR_MAX_ANCHORS].view(np.int64).tolist())
