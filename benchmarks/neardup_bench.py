@@ -65,7 +65,7 @@ def load_texts(data: Path) -> tuple[list[list[str]], list[list[str]]]:
             rec = json.loads(line)
             if rec.get("page_type", "article") == "article" and rec.get("body"):
                 out.append([p.strip() for p in rec["body"].split("\n") if p.strip()])
-    from scraper.extract import extract  # noqa: PLC0415
+    from scraper.extract import extract
 
     for line in (data / "gne-zh" / "manifest.jsonl").read_text(encoding="utf-8").split("\n"):
         if not line.strip():
@@ -74,7 +74,7 @@ def load_texts(data: Path) -> tuple[list[list[str]], list[list[str]]]:
         raw = gzip.decompress((data / "gne-zh" / rec["html"]).read_bytes())
         try:
             text = extract(raw.decode("utf-8", "replace"), rec.get("url")).text
-        except Exception:  # noqa: BLE001 - a page the extractor refuses is not a text here
+        except Exception:
             continue
         chinese.append([p.strip() for p in text.split("\n") if p.strip()])
 
@@ -128,7 +128,9 @@ def positive(kind: str, paras: list[str], other: list[str], rng: random.Random, 
     raise ValueError(kind)
 
 
-def negative(kind: str, a: list[str], b: list[str], rng: random.Random, zh: bool) -> tuple[list[str], list[str]]:
+def negative(
+    kind: str, a: list[str], b: list[str], rng: random.Random, zh: bool
+) -> tuple[list[str], list[str]]:
     """Two different texts that a careless dedupe would merge."""
     head, tail = (TEMPLATE_HEAD_ZH, TEMPLATE_TAIL_ZH) if zh else (TEMPLATE_HEAD, TEMPLATE_TAIL)
     if kind == "same_template":
@@ -138,6 +140,7 @@ def negative(kind: str, a: list[str], b: list[str], rng: random.Random, zh: bool
         i = rng.randrange(len(b) + 1)
         return [head, *a, tail], [head, *b[:i], shared, *b[i:], tail]
     if kind == "briefs":
+
         def brief(paras: list[str]) -> str:
             text = " ".join(paras)
             return "".join(text[:60]) if zh else " ".join(text.split()[:40])
@@ -168,7 +171,10 @@ def scores(a: str, b: str) -> dict[str, float]:
 
 METHODS: dict[str, list[tuple[str, Callable[[dict[str, float]], bool]]]] = {
     "anchors": [
-        (f"containment>={c} and >={m} anchors", lambda s, c=c, m=m: s["anchors"] >= c and s["anchors_min"] >= m)
+        (
+            f"containment>={c} and >={m} anchors",
+            lambda s, c=c, m=m: s["anchors"] >= c and s["anchors_min"] >= m,
+        )
         for c in (0.5, 0.6, 0.7)
         for m in (3, 5)
     ],
@@ -196,7 +202,13 @@ def run(texts: list[list[str]], zh: bool, pairs: int, rng: random.Random) -> Non
             rows.append(scores(joiner.join(x), joiner.join(y)))
         results[kind] = rows
     print(f"\n## {'Chinese' if zh else 'English'}: {len(texts)} texts, {pairs} pairs per kind\n")
-    print("| method | " + " | ".join(f"R {k}" for k in POSITIVE) + " | " + " | ".join(f"FPR {k}" for k in NEGATIVE) + " | min P |")
+    print(
+        "| method | "
+        + " | ".join(f"R {k}" for k in POSITIVE)
+        + " | "
+        + " | ".join(f"FPR {k}" for k in NEGATIVE)
+        + " | min P |"
+    )
     print("|---|" + "---:|" * (len(POSITIVE) + len(NEGATIVE) + 1))
     for family in METHODS.values():
         for label, decide in family:
@@ -209,7 +221,9 @@ def run(texts: list[list[str]], zh: bool, pairs: int, rng: random.Random) -> Non
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--pairs", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
