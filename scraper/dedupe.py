@@ -15,8 +15,6 @@ import operator
 import re
 import unicodedata
 
-import numpy as np
-
 from .urls import canonicalize_url
 
 # Scripts written without spaces between words: each character is one token.
@@ -114,9 +112,9 @@ NEAR_SHINGLE = 5
 NEAR_SAMPLE_BITS = 3
 # Long texts keep their first anchors only: a 5 MB text must not write 100,000 index rows.
 NEAR_MAX_ANCHORS = 256
-_FMIX_1 = np.uint64(0xFF51AFD7ED558CCD)
-_FMIX_2 = np.uint64(0xC4CEB9FE1A85EC53)
-_SHINGLE_PRIME = np.uint64(0x100000001B3)
+_FMIX_1 = 0xFF51AFD7ED558CCD  # murmur3's finaliser constants
+_FMIX_2 = 0xC4CEB9FE1A85EC53
+_SHINGLE_PRIME = 0x100000001B3
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -126,22 +124,26 @@ def _token_hash(token: str) -> int:
 
 def near_anchors(text: str) -> list[int]:
     """The text's anchors, sorted, as signed 64-bit integers (SQLite's INTEGER); [] without tokens."""
+    import numpy as np  # here: numpy costs 0.1 s at import; search and stats never need it
+
     tokens = TOKEN_RE.findall(normalize_text(text))
     if not tokens:
         return []
+    prime, shift = np.uint64(_SHINGLE_PRIME), np.uint64(33)
+    fmix_1, fmix_2 = np.uint64(_FMIX_1), np.uint64(_FMIX_2)
     hashes = np.fromiter(map(_token_hash, tokens), dtype=np.uint64, count=len(tokens))
     width = min(NEAR_SHINGLE, len(tokens))
     count = len(tokens) - width + 1
     with np.errstate(over="ignore"):
         shingles = hashes[:count].copy()
         for offset in range(1, width):
-            shingles = shingles * _SHINGLE_PRIME + hashes[offset : offset + count]
+            shingles = shingles * prime + hashes[offset : offset + count]
         # murmur3's finaliser: the low bits the sample reads depend on every bit of the shingle
-        shingles ^= shingles >> np.uint64(33)
-        shingles *= _FMIX_1
-        shingles ^= shingles >> np.uint64(33)
-        shingles *= _FMIX_2
-        shingles ^= shingles >> np.uint64(33)
+        shingles ^= shingles >> shift
+        shingles *= fmix_1
+        shingles ^= shingles >> shift
+        shingles *= fmix_2
+        shingles ^= shingles >> shift
     sampled = shingles[(shingles & np.uint64((1 << NEAR_SAMPLE_BITS) - 1)) == 0]
     if len(sampled) == 0:
         sampled = shingles[shingles.argmin() : shingles.argmin() + 1]  # a short text keeps its smallest
