@@ -1,6 +1,6 @@
 """Dedupe keys for articles: url_key, content_hash, word counts and near-duplicate fingerprints.
 
-Input: an article's URL or text. Output: strings and integers that store.py keeps
+Input: an article's URL or text. Output: strings and integers that store/ keeps
 in the database. Pure functions, no database access and no settings.
 
 CJK text has no spaces between words, so word_count() and simhash() count each

@@ -900,3 +900,131 @@ def test_a_thread_is_dated_by_its_opening_post_not_its_last_reply():
     article = extract(page(posts, head=head), "https://forum.example.com/threads/bus-routes.123/")
     assert article.page_kind == "forum"
     assert str(article.published)[:10] == "2024-03-03"
+
+
+# ---- block choice (issue 10): customer reviews are not a product's text ----
+
+
+@pytest.mark.parametrize("section", ["product-reviews-accordion", "customer_review-R2WO9R59YX9HYB"])
+def test_a_product_description_wins_over_its_longer_customer_reviews(section):
+    reviews = "".join(f"<div class='review-card'><p>{text}</p></div>" for text in (PROSE, PROSE_2, PROSE_3))
+    html = page(
+        "<div class='product'><h1>Trail pack</h1><div class='description'><p>Keep your day's gear "
+        "within easy reach in this pack, with pockets galore for quick access to all your "
+        "essentials.</p><p>Ripstop nylon main body fabric has a durable water repellent finish.</p>"
+        f"</div></div><div class='{section}'>{reviews}</div>",
+        head="<title>Trail pack</title><meta property='og:type' content='product'>",
+    )
+    text = run(html).text
+    assert "pockets galore" in text
+    assert PROSE not in text
+
+
+# --- leaks at the edges of Chinese news pages (cwced-zh-dev) ----------------------------------
+
+
+def test_a_chinese_mail_signup_promo_opening_the_text_is_dropped():
+    # book.sina.com.cn: a red linked line before the chapter text
+    promo = "<p><a href='http://tech.example.com/mail.shtml'>立刻注册新浪免费邮箱，激活1G空间</a></p>"
+    text = run(page(f"<div id='content'>{promo}<p>{ZH_1}</p><p>{ZH_2}</p><p>{ZH_3}</p></div>")).text
+    assert ZH_1 in text
+    assert "免费邮箱" not in text
+
+
+def test_chinese_source_comment_and_editor_lines_after_the_text_are_dropped():
+    tail = (
+        "<p>来源：新闻晨报</p><p>转自《北京科技报》</p><p>发表评论</p><p>打印本页</p>"
+        "<p>扫一扫在手机打开当前页</p><p>【编辑:刘欢】 返回搜狐，查看更多</p>"
+    )
+    text = run(page(f"<div id='content'><p>{ZH_1}</p><p>{ZH_2}</p><p>{ZH_3}</p>{tail}</div>")).text
+    assert ZH_3 in text
+    for gone in ("来源", "北京科技报", "发表评论", "打印本页", "扫一扫", "编辑", "返回搜狐"):
+        assert gone not in text
+
+
+@pytest.mark.parametrize(
+    "byline", ["光明日报记者 王建宏 张文攀", "本报实习生 刘国栋 周炜", "新京报记者 彭冲 山东冠县报道"]
+)
+def test_a_chinese_reporters_line_is_dropped(byline):
+    body = f"<div id='content'><p>{ZH_1}</p><p>{ZH_2}</p><p>{byline}</p><p>{ZH_3}</p></div>"
+    text = run(page(body)).text
+    assert ZH_3 in text
+    assert byline not in text
+
+
+def test_a_related_reports_box_and_the_legal_notices_closing_a_chinese_page_are_dropped():
+    # cn.news.yahoo.com: "相关报道：" with dated teasers, then two notices with their prose
+    teasers = "".join(f"<p>·夫妻勾结受贿近37万 原局长被判{n}年（2005-04-01 15:57PM）</p>" for n in range(4))
+    notice = (
+        "<p>雅虎中国著作权声明</p><p>雅虎中国的所有内容均由其内容合作方根据协议提供。根据有关规定，"
+        "未经内容合作方书面许可，任何单位或个人不得转载、摘编或以其他方式使用上述内容。</p>"
+        "<p>雅虎中国传输内容声明</p><p>雅虎中国在网上传输的所有内容均由内容合作方提供，"
+        "该等内容合作方负责其所发布的内容的真实性、准确性和合法性。</p>"
+    )
+    more = (
+        "<p>据介绍，新线路沿途设置二十六个站点，覆盖三所中学和两家社区医院，日均客流预计超过两万人次。</p>"
+        "<p>市交通局负责人说，线路开通后将根据客流情况及时调整发车间隔，并同步优化周边道路的信号配时。</p>"
+        "<p>此外，部分站点还将试点设置电子站牌，乘客可以实时查询车辆到站时间，减少候车时间和不确定性。</p>"
+    )
+    body = (
+        f"<div id='content'><p>{ZH_1}</p><p>{ZH_2}</p><p>{ZH_3}</p>{more}"
+        f"<p>相关报道：</p>{teasers}{notice}</div>"
+    )
+    text = run(page(body)).text
+    assert ZH_3 in text
+    for gone in ("相关报道", "受贿", "著作权声明", "合作方"):
+        assert gone not in text
+
+
+# --- leaks at the edges of English articles ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        "We may earn a commission when you buy through links on our site.",
+        "This post may contain affiliate links. Read my full disclosure.",
+        "As an Amazon Associate I earn from qualifying purchases.",
+    ],
+)
+def test_an_affiliate_disclosure_is_dropped(notice):
+    html = page(f"<article><p><em>{notice}</em></p><p>{PROSE}</p><p>{PROSE_2}</p><p>{PROSE_3}</p></article>")
+    text = run(html).text
+    assert PROSE in text
+    assert notice not in text
+
+
+def test_prose_about_affiliate_programs_stays():
+    line = "Affiliate programs: streamers earn a commission when viewers buy games via affiliate links."
+    html = page(f"<article><p>{PROSE}</p><p>{line}</p><p>{PROSE_2}</p><p>Like this:</p></article>")
+    text = run(html).text
+    assert line in text
+    assert "Like this" not in text
+
+
+def test_the_wordpress_likes_widget_text_is_dropped():
+    # WordPress.com (Jetpack) likes: the widget's iframe is gone, its label and placeholder stay as text
+    likes = (
+        "<div class='sharedaddy sd-block sd-like jetpack-likes-widget-wrapper'>"
+        "<h3 class='sd-title'>Like this:</h3><div class='likes-widget-placeholder'>"
+        "<span class='button'><span>Like</span></span> <span class='loading'>Loading…</span></div></div>"
+    )
+    text = run(page(f"<article><p>{PROSE}</p><p>{PROSE_2}</p>{likes}</article>")).text
+    assert PROSE_2 in text
+    assert "Like" not in text
+    assert "Loading" not in text
+
+
+@pytest.mark.parametrize(
+    "name", ["optin-box", "mc4wp-form-fields", "inline-sign-up", "emailSignupForm", "klaviyo-form-x1"]
+)
+def test_a_newsletter_box_named_by_its_plugin_is_dropped(name):
+    box = (
+        f"<div class='{name}'><h3>The weekly briefing</h3>"
+        "<p>Join 20,000 readers who get our best reporting, every Friday, for free.</p></div>"
+    )
+    html = page(f"<article><p>{PROSE}</p><p>{PROSE_2}</p>{box}<p>{PROSE_3}</p></article>")
+    text = run(html).text
+    assert PROSE_3 in text
+    assert "20,000 readers" not in text
+    assert "weekly briefing" not in text

@@ -300,7 +300,7 @@ def test_max_items_counts_distinct_items():
     ],
 )
 def test_broken_feeds_give_nothing_and_never_raise(data, caplog):
-    with caplog.at_level(logging.WARNING, logger="scraper.discover"):
+    with caplog.at_level(logging.WARNING, logger="scraper.crawl.discover"):
         assert parse_feed(data, "https://e.com/feed") == []
 
 
@@ -443,7 +443,7 @@ def test_malformed_sitemap_is_read_as_far_as_possible():
     ],
 )
 def test_broken_sitemaps_give_nothing_and_never_raise(data, caplog):
-    with caplog.at_level(logging.WARNING, logger="scraper.discover"):
+    with caplog.at_level(logging.WARNING, logger="scraper.crawl.discover"):
         sitemap = parse_sitemap(data, "https://www.example.com/s.xml")
     assert sitemap.urls == []
     assert sitemap.sitemaps == []

@@ -232,3 +232,24 @@ def test_a_navigation_link_after_the_headline_is_not_a_name():
         "<p>张三李四王五的文章正文。</p>"
     )
     assert _author('<meta http-equiv="content-language" content="zh">', body) is None
+
+
+def test_a_role_word_after_a_writer_label_is_not_a_name():
+    """Sina's book pages (book.sina.com.cn, cwced-zh-dev e3f3b532): the search form lists "作者" and
+    then "出版社" (publisher) as options; the writer is the line under the headline."""
+    html = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">'
+        "<title>新浪读书_投身外交(3)</title></head><body><table>"
+        "<tr><td class=title14 align=center><font color=red><b>投身外交(3)</b></font></td></tr>"
+        "<tr><td class=l15 align=center>罗银胜 </td></tr>"
+        "<tr><td class=l15 align=center><br><b>连载：<a href=/nzt/index.shtml>乔冠华才情人生</a>"
+        " &nbsp;&nbsp;出版社：团结出版社 &nbsp;&nbsp;作者：<a href=/nzt/index.shtml>罗银胜</a></b></td></tr>"
+        "<tr><td class=l17><p>\u3000\u3000对外宣传，也是乔冠华开国之初外交生涯的组成部分。</p></td></tr>"
+        '</table><form><select name="name"><option selected value="serial">图书</option>'
+        '<option value="writer">作者</option><option value="publish">出版社</option>'
+        '<option value="class">分类</option></select></form></body></html>'
+    )
+    tree = parse_html(html)
+    assert tree is not None
+    url = "http://book.sina.com.cn/longbook/1097399113_qiaoguanhua/41.shtml"
+    assert extract_metadata(tree, url, Rules()).author == "罗银胜"

@@ -24,8 +24,8 @@ from urllib.parse import quote
 import pytest
 from click.testing import CliRunner
 
-from scraper import discover
 from scraper.cli import cli
+from scraper.crawl import discover
 from scraper.urls import canonicalize_url
 from tests.server import FixtureServer
 

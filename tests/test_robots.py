@@ -150,7 +150,7 @@ def test_5xx_429_and_network_errors_mean_skip_the_host(status):
 
 
 def test_unfollowed_redirect_counts_as_unavailable(caplog):
-    with caplog.at_level(logging.WARNING, logger="scraper.robots"):
+    with caplog.at_level(logging.WARNING, logger="scraper.crawl.robots"):
         policy = policy_from_response(301, b"", "scraper")
     assert policy is not None
     assert policy.allowed(SITE + "/x")
@@ -163,7 +163,7 @@ def test_only_the_first_500_kib_are_read(caplog):
     tail = b"Disallow: /late\n"
     body = head + padding + tail
     assert len(head + padding) > MAX_ROBOTS_BYTES
-    with caplog.at_level(logging.WARNING, logger="scraper.robots"):
+    with caplog.at_level(logging.WARNING, logger="scraper.crawl.robots"):
         policy = policy_from_response(200, body, "scraper")
     assert policy is not None
     assert not policy.allowed(SITE + "/early/x")

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import lxml.html
 
 from .boilerplate import HIDDEN_TAGS
-from .dom import NAME_CACHE_SIZE
+from .dom import NAME_CACHE_SIZE, NamedElements
 from .titles import squash, text_key, visible_text
 
 # JSON-LD types that name an organisation, not a person: an author of this type is the outlet.
@@ -197,6 +197,11 @@ PLACEHOLDER_RE = re.compile(
     r"unknown|undefined|null|none|n/?a|page\.[\w.]+)$",
     re.IGNORECASE,
 )
+# Role words of a Chinese credit line: a line that is only one labels a name and is never one.
+# "出版社" (publisher) follows a "作者" option in Sina's book search form (cwced-zh-dev e3f3b532,
+# book.sina.com.cn). The other labels (作者, 记者, 编辑, 责任编辑, 来源) are byline prefixes above,
+# removed before this test, so they never come out alone.
+ZH_ROLE_WORDS = frozenset(("出版社",))
 # Byline text that is not a name: markup, code, e-mail fields, legal notices, widget labels.
 AUTHOR_JUNK_RE = re.compile(
     r"[@{}<>=©$]|function\s*\(|email|版权|声明|授权|欢迎|该作者|文章|name,|comment|share|cookie",
@@ -232,6 +237,10 @@ AUTHOR_SIGNOFF_RE = re.compile(
     r"\s*(?:[\u4e00-\u9fff]{2,6}报道)?\s*[）)]\s*$"
 )
 CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+# What every label test of a visible line needs: a leading byline word (LONE_BY_RE, VISIBLE_BY_RE)
+# or a character of a Chinese label (ZH_WRITER_RE, ZH_LABEL_END_RE, ZH_EDITOR_RE). A line
+# without one skips those five searches (speed only).
+LINE_HINT_RE = re.compile(r"^\s*(?i:by|von|par|por)|[作记撰执文编责]")
 _MAX_BYLINES = 40
 
 
@@ -254,8 +263,10 @@ class _Page:
         site_name: str | None,
         url: str | None,
         title: str | None = None,
+        named: NamedElements | None = None,
     ) -> None:
         self.tree = tree
+        self.named = named or NamedElements(tree)
         self.meta = meta
         self.title = title
         publishers = [meta.get(k, "") for k in PUBLISHER_META]
@@ -269,8 +280,8 @@ class _Page:
         """(name, had a "By") of byline-classed elements outside comments and teasers, in page order."""
         if self._bylines is None:
             self._bylines = []
-            for el in self.tree.xpath("//body//*[@class or @id]"):
-                if el.tag in HIDDEN_TAGS or not _is_byline_element(el) or _in_excluded(el):
+            for el, names in self.named.matching(BYLINE_CLASS_RE):
+                if el.tag in HIDDEN_TAGS or not _is_byline_names(names) or _in_excluded(el):
                     continue
                 name, strong = _clean(visible_text(el)[:300])
                 if name:
@@ -295,6 +306,7 @@ def find_author(
     url: str | None,
     language: str | None,
     title: str | None = None,
+    named: NamedElements | None = None,
 ) -> str | None:
     """The article's author names as one string, or None when the page names nobody.
 
@@ -303,7 +315,7 @@ def find_author(
     byline-classed element is too weak to overrule the site's own metadata (nor, on Chinese
     pages, a later "作者：" or "记者" label).
     """
-    ctx = _Page(tree, meta, site_name, url, title)
+    ctx = _Page(tree, meta, site_name, url, title, named)
     outlet: list[str] | None = None
     weak: list[str] | None = None
     for cand in _candidates(ctx, article, page, objects, language):
@@ -346,6 +358,8 @@ def _clean(text: str) -> tuple[str | None, bool]:
     if not 2 <= len(text) <= 80 or sum(c.isdigit() for c in text) > 4 or text.count(" ") > 8:
         return None, False
     if AUTHOR_JUNK_RE.search(text) or PLACEHOLDER_RE.match(text) or not re.search(r"[^\W\d_]{2}", text):
+        return None, False
+    if text in ZH_ROLE_WORDS:
         return None, False
     return text, bool(prefixed)
 
@@ -441,6 +455,17 @@ def _visible_lines(ctx: _Page, language: str | None) -> Iterator[_Candidate]:
         if parent is None or parent.tag in HIDDEN_TAGS or len(node) > 120:
             continue
         text = str(node)
+        if not LINE_HINT_RE.search(text):
+            # No label test below can match: only the headline one is left, and it needs a
+            # Chinese name in the next node (speed: text_key() on every node was the cost).
+            if (
+                i + 1 < len(nodes)
+                and CJK_RE.search(nodes[i + 1])
+                and _is_headline(text, title_key)
+                and (name := _bare_name(nodes[i + 1]))
+            ):
+                yield _Candidate([name], False)
+            continue
         if LONE_BY_RE.match(text):
             if name := _name_after(parent if node.is_text else parent.getparent()):
                 yield _Candidate([name], True)
@@ -452,14 +477,8 @@ def _visible_lines(ctx: _Page, language: str | None) -> Iterator[_Candidate]:
         if match := ZH_WRITER_RE.search(text):
             yield _Candidate([_cjk_name(squash(match.group("zh")))], True)
         elif (ZH_LABEL_END_RE.search(text) or _is_headline(text, title_key)) and i + 1 < len(nodes):
-            following = squash(str(nodes[i + 1]))
-            # a link there is the navigation's ("首页"), not a name
-            if (
-                ZH_BARE_NAME_RE.match(following)
-                and clean_author(following)  # not "版权所有"
-                and not nodes[i + 1].getparent().xpath("ancestor-or-self::a")
-            ):
-                yield _Candidate([following], not _is_headline(text, title_key))
+            if name := _bare_name(nodes[i + 1]):
+                yield _Candidate([name], not _is_headline(text, title_key))
         elif editor is None and (match := ZH_EDITOR_RE.search(text)):
             editor = _cjk_name(squash(match.group("zh")))
     if language == "zh":
@@ -473,6 +492,18 @@ def _visible_lines(ctx: _Page, language: str | None) -> Iterator[_Candidate]:
 
 
 # ---- helpers -------------------------------------------------------------------------------------
+
+
+def _bare_name(node: Any) -> str | None:
+    """A text node that is a Chinese name alone, outside links (a link is the navigation's: "首页")."""
+    following = squash(str(node))
+    if (
+        ZH_BARE_NAME_RE.match(following)
+        and clean_author(following)  # not "版权所有"
+        and not node.getparent().xpath("ancestor-or-self::a")
+    ):
+        return following
+    return None
 
 
 def _is_headline(text: str, title_key: str) -> bool:
@@ -508,10 +539,6 @@ def _render(names: list[str], ctx: _Page) -> str:
         if len(names) <= len(parts) <= 8 and all(_name_like(p) for p in parts):
             return byline
     return ", ".join(names)
-
-
-def _is_byline_element(el: lxml.html.HtmlElement) -> bool:
-    return _is_byline_names(f"{el.get('class', '')} {el.get('id', '')}")
 
 
 @functools.lru_cache(maxsize=NAME_CACHE_SIZE)

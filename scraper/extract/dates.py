@@ -12,10 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from collections.abc import Iterator
 from typing import Any
 
+from lxml import etree
+
 from .boilerplate import COPYRIGHT_MARK_RE
-from .dom import name_matcher
+from .dom import NamedElements, name_matcher
 
 # Years outside this window are page furniture (copyright lines, ids), not publication dates.
 MIN_YEAR = 1990
@@ -289,22 +292,30 @@ DATE_CLASS_RE = re.compile(
 HEADLINE_WINDOW = 800
 # A byline or dateline is short; a date inside a longer text node is one the story talks about.
 BYLINE_MAX_CHARS = 100
-# Text nodes from the first <h1> on, in document order, outside scripts and styles.
-NEAR_HEADLINE_XPATH = (
-    "following::text()[normalize-space()][not(ancestor::script)][not(ancestor::style)][position() <= 80]"
-)
+# How many text nodes after the first <h1> are read for its date (outside scripts and styles).
+NEAR_HEADLINE_NODES = 80
+# What XPath's normalize-space() strips: a text node of only these is not a line.
+XPATH_SPACE = " \t\r\n"
 # Machine-readable dates in the markup: microdata, RDFa, <time datetime>.
 MARKUP_DATES_XPATH = (
     "//*[@itemprop='datePublished' or @itemprop='dateModified' or @property][@content]/@content"
     " | //time/@datetime"
 )
-# Elements whose microdata or RDFa names the publication date ("schema:dateCreated" is Drupal's RDFa).
-PUBLISHED_MARKUP_XPATH = (
-    "//*[@itemprop='datePublished' or @itemprop='dateCreated' or @pubdate"
-    " or @property='schema:datePublished' or @property='schema:dateCreated' or @property='datePublished'"
-    " or @property='dc:date' or @property='dc:created' or @property='dcterms:created'"
-    " or @property='dcterms:issued']"
+# Elements whose microdata or RDFa names the publication date ("schema:dateCreated" is Drupal's RDFa):
+# an itemprop, a pubdate attribute, or an RDFa property with one of these values.
+PUBLISHED_ITEMPROPS = frozenset(("datePublished", "dateCreated"))
+PUBLISHED_PROPERTIES = frozenset(
+    (
+        "schema:datePublished",
+        "schema:dateCreated",
+        "datePublished",
+        "dc:date",
+        "dc:created",
+        "dcterms:created",
+        "dcterms:issued",
+    )
 )
+MARKUP_CANDIDATES_XPATH = "//*[@itemprop or @pubdate or @property]"
 # Dates that app state and framework data in <script> carry (Next.js __NEXT_DATA__, Nuxt,
 # window.__INITIAL_STATE__): the same names as JSON-LD plus common camel/snake-case variants.
 SCRIPT_PUBLISHED_RE = re.compile(
@@ -330,6 +341,7 @@ def find_published(
     ld: dict[str, Any],
     lang: str | None,
     selector: str | None = None,
+    named: NamedElements | None = None,
 ) -> dt.date | dt.datetime | None:
     """The publication date of the article in a parsed page (read only), or None."""
     if selector:
@@ -337,6 +349,7 @@ def find_published(
             value = el.get("datetime") or el.get("content") or el.text_content()
             if found := parse_iso(value):
                 return found
+    named = named or NamedElements(tree)
     declared = _declared(tree, meta, ld)
     url_day = parse_url_date(url) if url else None
     printed = _near_headline(tree, lang)
@@ -351,13 +364,15 @@ def find_published(
     if declared is not None:
         # Metadata is often in UTC while the URL and the byline print the local day: when one of
         # them is within a day of the metadata (or is its day/month swap), the printed day wins.
-        for local in (url_day, _from_zones(tree, lang)):
-            if local is not None and _same_moment(declared, local):
-                return local
+        if url_day is not None and _same_moment(declared, url_day):
+            return url_day
+        zone_day = _from_zones(named, lang)  # read only here: the zone scan is the costly part
+        if zone_day is not None and _same_moment(declared, zone_day):
+            return zone_day
         return declared
     return (
         url_day
-        or _from_zones(tree, lang)
+        or _from_zones(named, lang)
         or _from_lines(tree, lang)
         or _from_scripts(tree, SCRIPT_PUBLISHED_RE)
         or _modified(meta, ld)
@@ -377,8 +392,8 @@ def _near_headline(tree: Any, lang: str | None) -> dt.date | None:
     if opening and opening[0][0] == 0:
         return opening[0][1]
     seen = len(headline)
-    for node in h1.xpath(NEAR_HEADLINE_XPATH):
-        text = " ".join(str(node).split())
+    for node in itertools.islice(_texts_after(h1), NEAR_HEADLINE_NODES):
+        text = " ".join(node.split())
         seen += len(text)
         if seen > HEADLINE_WINDOW:
             return None
@@ -394,10 +409,10 @@ def _is_machine_date(day: dt.date, tree: Any, meta: dict[str, str], ld: dict[str
     """Whether any machine-readable date (published or modified, in any form) falls on this day."""
     values = [ld.get(key) for key in ("datePublished", "dateCreated", "dateModified", "uploadDate")]
     values += [meta.get(key) for key in (*PUBLISHED_META, *MODIFIED_META)]
-    values += tree.xpath(MARKUP_DATES_XPATH)
-    for value in values:
-        if isinstance(value, str) and value and _as_day(parse_iso(value)) == day:
-            return True
+    if any(isinstance(v, str) and v and _as_day(parse_iso(v)) == day for v in values):
+        return True  # the head answers: the markup and script scans below are not needed
+    if any(_as_day(parse_iso(value)) == day for value in tree.xpath(MARKUP_DATES_XPATH) if value):
+        return True
     scripts = " ".join(tree.xpath("//script/text()"))
     return any(
         _as_day(parse_iso(m.group(1))) == day
@@ -447,7 +462,11 @@ def _swapped(one: dt.date, other: dt.date) -> bool:
 
 def _from_markup(tree: Any) -> dt.date | dt.datetime | None:
     """Microdata and <time> elements, skipping ones that say "updated" or sit in comments."""
-    for el in tree.xpath(PUBLISHED_MARKUP_XPATH):
+    # XPath tests a long "or" of attribute values slowly on every element: select the few
+    # elements with any of the three attributes, then test their values here (speed only).
+    for el in tree.xpath(MARKUP_CANDIDATES_XPATH):
+        if not _is_published_markup(el):
+            continue
         value = el.get("content") or el.get("datetime") or el.text_content()
         if found := parse_iso(value):
             return found
@@ -462,12 +481,11 @@ def _from_markup(tree: Any) -> dt.date | dt.datetime | None:
     return None
 
 
-def _from_zones(tree: Any, lang: str | None) -> dt.date | None:
+def _from_zones(named: NamedElements, lang: str | None) -> dt.date | None:
     """The first date printed in an element whose class or id names a date, byline or meta line."""
-    for el in tree.xpath("//body//*[@class or @id]"):
+    for el, token in named.items():  # in turn, not named.matching(): the first date ends the scan
         if el.tag in ("script", "style"):
             continue
-        token = f"{el.get('class', '')} {el.get('id', '')}"
         if len(token) > 1 and _is_date_zone_name(token) and not _in_other_item(el):
             text = " ".join(" ".join(el.itertext()).split()[:60])
             if (found := published_in_line(text, lang)) is not None:
@@ -518,6 +536,44 @@ def published_in_line(text: str, lang: str | None = None) -> dt.date | None:
         if not UPDATED_RE.search(text[max(0, start - 30) : start]):
             return day
     return None
+
+
+def _is_published_markup(el: Any) -> bool:
+    return (
+        el.get("itemprop") in PUBLISHED_ITEMPROPS
+        or el.get("pubdate") is not None
+        or el.get("property") in PUBLISHED_PROPERTIES
+    )
+
+
+def _texts_after(el: Any) -> Iterator[str]:
+    """The text nodes after el in document order (not its own), outside scripts and styles.
+
+    What `following::text()[normalize-space()][not(ancestor::script)][not(ancestor::style)]`
+    selects, read lazily: the XPath walks the rest of the page before the first node is used.
+    """
+    node = el
+    while node is not None:
+        if _is_line(node.tail):
+            yield node.tail
+        for sibling in node.itersiblings():
+            hidden = 0
+            for event, item in etree.iterwalk(sibling, events=("start", "end")):
+                skip = item.tag in ("script", "style")
+                if event == "start":
+                    hidden += skip
+                    if not hidden and isinstance(item.tag, str) and _is_line(item.text):
+                        yield item.text
+                else:
+                    hidden -= skip
+                    if not hidden and _is_line(item.tail):
+                        yield item.tail
+        node = node.getparent()
+
+
+def _is_line(text: str | None) -> bool:
+    """A text node XPath's normalize-space() keeps."""
+    return bool(text and text.strip(XPATH_SPACE))
 
 
 def _label_before(el: Any) -> str:

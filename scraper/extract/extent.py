@@ -48,9 +48,9 @@ def outside_complementary(paras: list[Para], chosen: list[etree._Element], kind:
 
 
 def drop_complementary(body: etree._Element, best: list[etree._Element]) -> None:
-    """Remove the sidebars and <aside>s that do not hold the best block, before the whole page is taken."""
+    """Remove sidebars, <aside>s and review sections not holding the best block (the whole page is taken)."""
     keep = {a for el in best for a in (el, *el.iterancestors())}
-    doomed = [el for el in body.iter(etree.Element) if el not in keep and is_complementary(el)]
+    doomed = [el for el in body.iter(etree.Element) if el not in keep and _is_complementary_or_reviews(el)]
     for el in outermost(doomed):
         if not any(is_ancestor(el, b) for b in best):
             remove_keeping_tail(el)
@@ -89,6 +89,16 @@ def is_complementary(el: etree._Element) -> bool:
     return bool(names) and any(
         bp.SIDEBAR_NAME_RE.search(t) and not bp.SIDEBAR_LAYOUT_NAME_RE.search(t) for t in names.split()
     )
+
+
+def is_review_section(el: etree._Element) -> bool:
+    """A block of customer reviews (class/id), as product pages and shops put below the product."""
+    names = class_id(el)
+    return bool(names) and bp.REVIEW_SECTION_NAME_RE.search(names) is not None
+
+
+def _is_complementary_or_reviews(el: etree._Element) -> bool:
+    return is_complementary(el) or is_review_section(el)
 
 
 def _is_complementary_or_discussion(el: etree._Element) -> bool:

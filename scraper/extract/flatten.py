@@ -9,7 +9,7 @@ Every step measures text through these records, so a paragraph means the same ev
 from __future__ import annotations
 
 import html as html_lib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -17,16 +17,39 @@ from .boilerplate import BLOCK_TAGS, EMPHASIS_TAGS, EMPTY_INLINE_RE
 from .text import weighted_len
 
 
+class Tag(str):
+    """A piece of inline markup in Para.pieces, written out as it is (text pieces are escaped)."""
+
+    __slots__ = ()
+
+
 @dataclass(slots=True)
 class Para:
-    """One paragraph of flattened text and where it came from."""
+    """One paragraph of flattened text and where it came from.
+
+    Its HTML is kept as pieces and joined on first use: most paragraphs are only measured,
+    and building every paragraph's markup was 40 % of flattening a page.
+    """
 
     container: etree._Element
     text: str
-    html: str
     link_chars: int
     quote: bool = False
     weight: int = 0
+    pieces: list[str] = field(default_factory=list)
+    keep_breaks: bool = False  # a <pre> paragraph keeps its line breaks and indentation
+    _html: str | None = None
+
+    @property
+    def html(self) -> str:
+        """The paragraph's inline HTML: text escaped, emphasis and links kept, empty emphasis gone."""
+        if self._html is None:
+            escape = html_lib.escape
+            markup = "".join(p if isinstance(p, Tag) else escape(p, quote=False) for p in self.pieces)
+            if not self.keep_breaks:
+                markup = " ".join(markup.split())
+            self._html = EMPTY_INLINE_RE.sub("", markup)
+        return self._html
 
     @property
     def link_density(self) -> float:
@@ -75,7 +98,7 @@ class _Flattener:
         elif tag in EMPHASIS_TAGS:
             self._close_link()
             self.emphasis.append(EMPHASIS_TAGS[tag])
-            self.html.append(f"<{EMPHASIS_TAGS[tag]}>")
+            self.html.append(Tag(f"<{EMPHASIS_TAGS[tag]}>"))
         if el.text and tag:
             self._add(el.text)
 
@@ -93,46 +116,43 @@ class _Flattener:
                 self.href = None
         elif tag in EMPHASIS_TAGS and self.emphasis:
             self._close_link()
-            self.html.append(f"</{self.emphasis.pop()}>")
+            self.html.append(Tag(f"</{self.emphasis.pop()}>"))
         if el.tail and el is not self.root:
             self._add(el.tail)
 
     def _close_link(self) -> None:
         if self.link_open:
-            self.html.append("</a>")
+            self.html.append(Tag("</a>"))
             self.link_open = False
 
     def _add(self, text: str) -> None:
         if self.link_depth > 0:
             self.link_chars += len(text.strip())
             if self.href and not self.link_open:
-                self.html.append(f'<a href="{html_lib.escape(self.href, quote=True)}">')
+                self.html.append(Tag(f'<a href="{html_lib.escape(self.href, quote=True)}">'))
                 self.link_open = True
         self.text.append(text)
-        self.html.append(html_lib.escape(text, quote=False))
+        self.html.append(text)
 
     def _flush(self) -> None:
         self._close_link()
         raw = "".join(self.text)
         if raw.strip():
             text = " ".join(raw.split())
-            closing = "".join(f"</{t}>" for t in reversed(self.emphasis))
-            markup = "".join(self.html) + closing
-            if self.stack[-1].tag != "pre":  # code keeps its line breaks and indentation
-                markup = " ".join(markup.split())
-            markup = EMPTY_INLINE_RE.sub("", markup)
+            self.html.extend(Tag(f"</{t}>") for t in reversed(self.emphasis))
             self.paras.append(
                 Para(
                     container=self.stack[-1],
                     text=text,
-                    html=markup,
                     link_chars=min(self.link_chars, len(text)),
                     quote=self.quote_depth > 0,
                     weight=weighted_len(text),
+                    pieces=self.html,
+                    keep_breaks=self.stack[-1].tag == "pre",
                 )
             )
         self.text = []
-        self.html = [f"<{t}>" for t in self.emphasis]
+        self.html = [Tag(f"<{t}>") for t in self.emphasis]
         self.link_chars = 0
 
 

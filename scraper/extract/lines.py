@@ -6,6 +6,7 @@ its text. Output: a yes or no. Settings: boilerplate.py, "shared" heading.
 
 from __future__ import annotations
 
+import functools
 from typing import Protocol
 
 from .boilerplate import (
@@ -13,6 +14,8 @@ from .boilerplate import (
     COPYRIGHT_MAX_CHARS,
     DATELINE_MAX_OTHER_WORDS,
     DATELINE_WORDS_RE,
+    DISCLOSURE_MAX_CHARS,
+    DISCLOSURE_RE,
     FURNITURE_RE,
     PAGER_MAX_CHARS,
     PAGER_RE,
@@ -56,19 +59,24 @@ def is_prose(
     return para.link_density < max_link_density
 
 
+# Block scoring and the paragraph filter test the same lines: remember the last pages' answers.
+@functools.lru_cache(maxsize=4096)
 def is_boilerplate_text(text: str) -> bool:
-    """A copyright, partner-list, promotion, pager or sharing line."""
-    if len(text) <= COPYRIGHT_MAX_CHARS and COPYRIGHT_LINE_RE.search(text):
+    """A copyright, partner-list, promotion, affiliate-disclosure, pager or sharing line."""
+    if len(text) <= COPYRIGHT_MAX_CHARS and COPYRIGHT_LINE_RE.search(text.lower()):
         return True
     if PARTNER_LIST_RE.match(text):
         return True
     if len(text) <= PROMO_MAX_CHARS and PROMO_RE.search(text):
+        return True
+    if len(text) <= DISCLOSURE_MAX_CHARS and DISCLOSURE_RE.search(text):
         return True
     if len(text) <= PAGER_MAX_CHARS and PAGER_RE.search(text):
         return True
     return bool(FURNITURE_RE.match(text))
 
 
+@functools.lru_cache(maxsize=4096)
 def is_dateline(text: str) -> bool:
     """A line of dates and their labels only: "Pubblicato il 19 Febbraio 2020 Ultima modifica …"."""
     if not DIGIT_RE.search(text):

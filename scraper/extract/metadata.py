@@ -24,9 +24,8 @@ import lxml.html
 from ..config import Rules
 from . import authors, dates
 from .boilerplate import HIDDEN_TAGS, METADATA_LD_TYPES
-from .dom import name_matcher
-from .language import SAMPLE_CHARS as LANGUAGE_SAMPLE_CHARS
-from .language import declared_language, detect_language
+from .dom import NamedElements
+from .language import SAMPLE_BYTES, declared_language, detect_language
 from .rules import select_text
 from .titles import find_title, squash, text_key
 
@@ -57,8 +56,10 @@ SOURCE_JUNK_RE = re.compile(r"[=<>\[\]{}@]|https?://|\.(?:js|css|png|jpe?g)\b", 
 BREADCRUMB_CLASS_RE = re.compile(
     r"breadcrumb|crumbs|bread|location|position|daohang|dqwz|curpos", re.IGNORECASE
 )
-_is_breadcrumb_name = name_matcher(BREADCRUMB_CLASS_RE)
 # What pages wrap JSON-LD in for old parsers: HTML comments and (XHTML) CDATA sections, at either end.
+# The case folding the XPath translate() calls these replace did: only these letters, as before.
+_CANONICAL_CASE = str.maketrans("CANOIL", "canoil")
+_LD_JSON_CASE = str.maketrans("LDJSON", "ldjson")
 JSON_LD_WRAPPER_RE = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
 
 
@@ -87,6 +88,7 @@ class _Signals:
     objects: list[dict[str, Any]]
     url: str | None
     language: str | None
+    named: NamedElements
 
 
 def extract_metadata(tree: lxml.html.HtmlElement, url: str | None, rules: Rules) -> Metadata:
@@ -96,7 +98,7 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None, rules: Rules)
     article = next((o for o in objects if _types(o) & METADATA_LD_TYPES), {})
     page = next((o for o in objects if _types(o) & PAGE_TYPES), {})
     language = _language(tree, meta, article or page)
-    signals = _Signals(meta, article, page, objects, url, language)
+    signals = _Signals(meta, article, page, objects, url, language, NamedElements(tree))
     site_name = _site_name(signals, objects)
     if rules.title and (chosen := select_text(tree, rules.title)):
         title: str | None = squash(chosen)
@@ -104,7 +106,7 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None, rules: Rules)
         title = find_title(tree, url, meta, _ld_text(article.get("headline")), site_name)
     return Metadata(
         title=title,
-        published=dates.find_published(tree, url, meta, article or page, language, rules.date),
+        published=dates.find_published(tree, url, meta, article or page, language, rules.date, signals.named),
         author=_author(tree, signals, site_name, title, rules),
         source=_source(tree, rules),
         section=_section(tree, signals, title),
@@ -121,7 +123,7 @@ def _author(
     if rules.author and (chosen := select_text(tree, rules.author)):
         return authors.clean_author(chosen)
     return authors.find_author(
-        tree, s.article, s.page, s.objects, s.meta, site_name, s.url, s.language, title
+        tree, s.article, s.page, s.objects, s.meta, site_name, s.url, s.language, title, s.named
     )
 
 
@@ -159,9 +161,8 @@ def _section(tree: lxml.html.HtmlElement, s: _Signals, title: str | None) -> str
     declared = _first(s.meta, SECTION_META) or _ld_text(s.article.get("articleSection"))
     if declared:
         return declared
-    for el in _body_iter(tree):
-        token = f"{el.get('class', '')} {el.get('id', '')}"
-        if not _is_breadcrumb_name(token):
+    for el, _ in s.named.matching(BREADCRUMB_CLASS_RE):
+        if el.tag in HIDDEN_TAGS:
             continue
         items = [squash(a.text_content()) for a in el.iterfind(".//a")]
         items = [i for i in items if i and len(i) < 40]
@@ -200,10 +201,11 @@ def _language(tree: lxml.html.HtmlElement, meta: dict[str, str], ld: dict[str, A
         in_language,
         *(meta.get(key) for key in LANGUAGE_META),
     ]
-    titles = tree.xpath("//title/text()")
-    if language := declared_language(declared, titles[0] if titles else None):
+    # the first of `//title/text()`, without walking the whole page for the rest
+    title = next((str(text) for t in tree.iter("title") for text in t.xpath("text()")), None)
+    if language := declared_language(declared, title):
         return language
-    return detect_language(_text_sample(tree, LANGUAGE_SAMPLE_CHARS))
+    return detect_language(_text_sample(tree, SAMPLE_BYTES))  # as many characters hold at least as many bytes
 
 
 def _text_sample(tree: lxml.html.HtmlElement, chars: int) -> str:
@@ -219,10 +221,15 @@ def _text_sample(tree: lxml.html.HtmlElement, chars: int) -> str:
 
 
 def _canonical_url(tree: lxml.html.HtmlElement, meta: dict[str, str], url: str | None) -> str | None:
-    links = tree.xpath(
-        '//link[@rel and @href][contains(concat(" ", translate(@rel, "CANOIL", "canoil"), " "),'
-        ' " canonical ")]/@href'
-    )
+    # <link rel=canonical>, read in a walk of the few <link> elements: an XPath with translate()
+    # on every element costs more than the rest of this function (speed only; same links).
+    links = [
+        link.get("href", "")
+        for link in tree.iter("link")
+        if link.get("href") is not None
+        and " canonical " in f" {link.get('rel', '').translate(_CANONICAL_CASE)} "
+        and link.get("rel") is not None
+    ]
     for href in [*links, meta.get("og:url", "")]:
         href = href.strip()
         if not href or href.startswith(("javascript:", "#")):
@@ -253,7 +260,9 @@ def _meta_tags(tree: lxml.html.HtmlElement) -> dict[str, str]:
 
 
 def _json_ld_objects(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
-    for script in tree.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
+    for script in tree.iter("script"):
+        if "ld+json" not in script.get("type", "").translate(_LD_JSON_CASE):
+            continue
         text = JSON_LD_WRAPPER_RE.sub("", script.text or "").strip().rstrip(";")
         try:
             data = json.loads(text, strict=False)
@@ -304,13 +313,6 @@ def _ld_names(value: Any) -> list[str]:
 
 def _first(meta: dict[str, str], keys: tuple[str, ...]) -> str | None:
     return next((meta[key] for key in keys if meta.get(key)), None)
-
-
-def _body_iter(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
-    """Body elements that have a class or id (the only ones the class-name rules can match)."""
-    for el in tree.xpath("//body//*[@class or @id]"):
-        if el.tag not in HIDDEN_TAGS:
-            yield el
 
 
 def _short_texts(tree: lxml.html.HtmlElement, limit: int) -> Iterator[str]:

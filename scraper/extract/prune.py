@@ -140,23 +140,40 @@ def filter_paragraphs(paras: list[Para]) -> list[Para]:
     check_dates = datelines <= bp.DATELINE_MAX_LINES
     for para in paras:
         if skipping:
-            if _is_teaser_tail(para):
-                continue
+            if _is_teaser_tail(para) and not bp.LEGAL_HEADING_RE.match(para.text):
+                continue  # a legal notice's heading stays for _drop_legal_tail(), which takes its text too
             skipping = False
         if is_boilerplate_text(para.text) or _is_furniture_line(para, check_dates):
             continue
-        if bp.RELATED_HEADING_RE.match(para.text):
+        if bp.RELATED_HEADING_RE.match(para.text) or bp.RELATED_LEAD_RE.match(para.text):
             skipping = True
             continue
         separators = len(bp.LINK_LIST_SEPARATOR_RE.findall(para.text))
         if separators >= bp.LINK_LIST_MIN_SEPARATORS and para.link_density > bp.MAX_LINK_DENSITY:
             continue
         kept.append(para)
-    kept = _drop_trailing_links(_drop_lead_captions(kept))
+    kept = _drop_legal_tail(_drop_trailing_links(_drop_lead_captions(kept)))
     if any(p.container.tag not in HEADING_TAGS for p in kept):
         while kept[-1].container.tag in HEADING_TAGS:
             kept.pop()  # a heading with nothing under it ends the page: "Related posts", "Comments"
     return kept
+
+
+def _drop_legal_tail(paras: list[Para]) -> list[Para]:
+    """Drop the legal notices that close the text (one after another): each heading and what follows."""
+    end = len(paras)
+    while True:
+        total = sum(p.weight for p in paras[:end])
+        tail = 0
+        for i in range(end - 1, 0, -1):
+            tail += paras[i].weight
+            if tail > bp.LEGAL_TAIL_MAX_SHARE * total:
+                return paras[:end]
+            if len(paras[i].text) <= bp.FURNITURE_LINE_MAX_CHARS and bp.LEGAL_HEADING_RE.match(paras[i].text):
+                end = i
+                break
+        else:
+            return paras[:end]
 
 
 def _drop_trailing_links(paras: list[Para]) -> list[Para]:
@@ -216,7 +233,7 @@ def _is_furniture_line(para: Para, check_dates: bool) -> bool:
     text = para.text
     if len(text) > bp.FURNITURE_LINE_MAX_CHARS:
         return False
-    if bp.TEASER_PREFIX_RE.match(text):
+    if bp.TEASER_PREFIX_RE.match(text) or bp.CJK_BYLINE_RE.match(text):
         return True
     if para.container.tag in bp.LIST_CELL_TAGS:
         # reference lists and tables print dates and sources as data ("Retrieved 6 May 2014")

@@ -47,10 +47,10 @@ def _rows(paras: list[Para]) -> list[Para]:
                 Para(
                     container=row,
                     text=" ".join(p.text for p in paras[i:j]),
-                    html="<tr>" + "".join(f"<td>{p.html}</td>" for p in paras[i:j]) + "</tr>",
                     link_chars=sum(p.link_chars for p in paras[i:j]),
                     quote=para.quote,
                     weight=sum(p.weight for p in paras[i:j]),
+                    _html="<tr>" + "".join(f"<td>{p.html}</td>" for p in paras[i:j]) + "</tr>",
                 )
             )
         else:

@@ -9,6 +9,7 @@ takes its good siblings; photo galleries and sidebars give way to the page's own
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -16,7 +17,7 @@ from lxml import etree
 from . import boilerplate as bp
 from .boilerplate import HEADING_TAGS, NAME_TOKEN_SPLIT_RE
 from .dom import class_id, is_ancestor
-from .extent import complementary_region, is_complementary
+from .extent import complementary_region, is_complementary, is_review_section
 from .flatten import Para
 from .lines import is_boilerplate_text, is_prose
 
@@ -136,15 +137,10 @@ def choose_main(
             gallery = None
         else:
             top, top_score = other
-    regions: dict[etree._Element, etree._Element | None] = {}
-    if complementary_region(top, regions) is not None:
-        # an <aside> or a sidebar is complementary content: it gives way to the page's own text
-        main = [
-            c for c in candidates[: bp.GALLERY_MAX_CANDIDATES] if complementary_region(c[0], regions) is None
-        ]
-        if main and main[0][1] >= bp.COMPLEMENTARY_MIN_SCORE_SHARE * top_score:
-            top, top_score = main[0]
-            candidates = main
+    # an <aside> or a sidebar is complementary content, and a shop's customer reviews are
+    # the readers' text: each gives way to the page's own text
+    for test in (is_complementary, is_review_section):
+        top, top_score, candidates = _outside_region(top, top_score, candidates, test)
     shared = _shared_ancestor(top, top_score, candidates[1 : 1 + bp.SHARED_ANCESTOR_CANDIDATES], body)
     grouped = None
     if shared is None:
@@ -154,6 +150,26 @@ def choose_main(
         top = shared
     top = _climb(top, stats, body)
     return _with_siblings(top, stats, body), gallery, grouped
+
+
+def _outside_region(
+    top: etree._Element,
+    top_score: float,
+    candidates: list[tuple[etree._Element, float]],
+    test: Callable[[etree._Element], bool],
+) -> tuple[etree._Element, float, list[tuple[etree._Element, float]]]:
+    """The best candidate outside every region the test names, when the top is in one and it scores well."""
+    regions: dict[etree._Element, etree._Element | None] = {}
+    if complementary_region(top, regions, test) is None:
+        return top, top_score, candidates
+    main = [
+        c
+        for c in candidates[: bp.GALLERY_MAX_CANDIDATES]
+        if complementary_region(c[0], regions, test) is None
+    ]
+    if main and main[0][1] >= bp.COMPLEMENTARY_MIN_SCORE_SHARE * top_score:
+        return main[0][0], main[0][1], main
+    return top, top_score, candidates
 
 
 def _best_outside(

@@ -13,9 +13,13 @@ StorageError and BaseException (KeyboardInterrupt, cancellation) still end the r
 stopped, and a worker process would cost every `scraper ingest URL` a process start (about a
 second); ingest is a one-off command that Ctrl-C ends. The crawl extracts in worker processes.
 
-    steps.py   per-page work shared by ingest and crawl (extract, analyse links, save, classify)
-    pool.py    the extraction process pool
-    crawl.py   run_crawl: frontier, robots.txt, per-host politeness, incremental re-fetching
+    steps.py     per-page work shared by ingest and crawl (extract, analyse links, save, classify)
+    pool.py      the extraction process pool
+    crawl.py     run_crawl: the run, its scheduler over host lanes, signals and budgets
+    pages.py     a crawl's fetched page, sitemap or feed: store the article, queue the links
+    outcomes.py  a crawl's per-URL bookkeeping: failures, bugs, counts, events
+What to fetch next (discovery, robots.txt, scope, host lanes, frontier policy) is scraper/crawl's;
+all SQL is scraper/store's.
 """
 
 from __future__ import annotations

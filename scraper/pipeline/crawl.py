@@ -15,23 +15,24 @@ while other pages download; each page's outcome, its article and the links it ad
 unit, and units are committed in batches of BATCH_PAGES (store.WriteBatch): a kill -9 loses whole
 pages only, which the next run fetches again. Articles are stored when their URL matches
 article_pattern (or, without one, when the extractor calls the page an article); other pages are
-followed and never stored.
+followed and never stored (pages.py). What to follow, robots.txt, lanes and when a URL is due again
+are scraper/crawl's; this module orders the steps and schedules them.
 
 Failure boundary: whatever one URL (page, robots.txt, sitemap, feed) raises while it is fetched,
 decoded, parsed, extracted or stored costs that URL only (outcomes.py records it): a ScraperError
 with its reason, anything else as outcome "error" (a bug: parked at once, traceback at -v, exit
-status 1). StorageError still stops the run. A URL failing frontier.MAX_ATTEMPTS times in a row is
-parked. Budgets: a host timing out HOST_MAX_TIMEOUTS times in a row is backed off for the rest of
-the run (its URLs stay due) and reported unreachable; crawl.max_run_time, SIGTERM and SIGINT stop
-the run cleanly (stop()); extract.time_limit bounds each page's extraction (pool.py). The exit
-status and the run report come from report.py (judge, report_data), stored in runs.report.
+status 1). StorageError still stops the run. A URL failing crawl.frontier.MAX_ATTEMPTS times in a
+row is parked. Budgets: a host timing out crawl.hosts.HOST_MAX_TIMEOUTS times in a row is backed off
+for the rest of the run (its URLs stay due) and reported unreachable; crawl.max_run_time, SIGTERM
+and SIGINT stop the run cleanly (stop()); extract.time_limit bounds each page's extraction
+(pool.py). The exit status and the run report come from report.py (judge, report_data), stored in
+runs.report.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import os
 import signal
@@ -42,19 +43,21 @@ from typing import Any
 
 import httpx
 
-from .. import discover, frontier, store
+from .. import store
 from ..config import Config, FetchConfig, Source
+from ..crawl import frontier
+from ..crawl.hosts import Lane, load_robots, origin_of
+from ..crawl.scope import Scope
 from ..errors import ConfigError, FetchError, ScraperError, StorageError
 from ..fetch import Fetcher, make_client
 from ..lockfile import hold_lock
 from ..models import CrawlReport, Page, Resource, RunReport, Target
 from ..report import SIGNAL_STATUS, judge, report_data
 from ..urls import canonicalize_url
-from .hosts import Lane, Scope, load_robots
-from .outcomes import Outcomes, origin_of
+from .pages import Pages
 from .pool import Extractor, default_processes
 from .results import UrlResult
-from .steps import Analysis, describe_bug, now_utc, reason_kind
+from .steps import describe_bug, now_utc, reason_kind
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +73,6 @@ BATCH_PAUSE = 0.1
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024
 SITEMAP_ACCEPT = "application/xml,text/xml;q=0.9,application/gzip;q=0.8,text/plain;q=0.5,*/*;q=0.1"
 FEED_ACCEPT = "application/rss+xml,application/atom+xml,application/feed+json,application/xml;q=0.9,*/*;q=0.1"
-# A host whose requests time out this many times in a row is backed off for the rest of the run: a
-# host dripping one byte a second costs fetch.deadline per URL, one URL after another, and would
-# make the run overlap the next cron slot.
-HOST_MAX_TIMEOUTS = 2
 
 
 def run_crawl(
@@ -193,7 +192,7 @@ def _preview_db(path: str) -> Any:
     return db
 
 
-class _Crawler(Outcomes):
+class _Crawler(Pages):
     """The scheduler of one run: lanes per host, a global request limit, a bounded processing queue."""
 
     def __init__(
@@ -396,14 +395,9 @@ class _Crawler(Outcomes):
             lane.running = False
 
     def _count_timeouts(self, lane: Lane, result: Page | Resource | Exception) -> None:
-        """Back a host off for the rest of the run after HOST_MAX_TIMEOUTS timeouts in a row."""
-        if not (isinstance(result, FetchError) and reason_kind(result) == "timeout"):
-            lane.timeouts = 0
-            return
-        lane.timeouts += 1
-        if lane.timeouts >= HOST_MAX_TIMEOUTS and lane.state == "ok":
-            lane.state = "backoff"
-            lane.why = f"host backed off after {lane.timeouts} timeouts"
+        """Back a host off for the rest of the run after too many timeouts in a row (see Lane)."""
+        timed_out = isinstance(result, FetchError) and reason_kind(result) == "timeout"
+        if lane.note_fetch(timed_out=timed_out):
             self.report.unreachable[lane.origin] = f"{lane.why} in a row ({result})"
             logger.info("%s: %s; its other URLs wait for the next run", lane.origin, lane.why)
 
@@ -459,7 +453,8 @@ class _Crawler(Outcomes):
 
     async def _load_robots(self, lane: Lane, source: str) -> None:
         """Set the lane's policy and delay from robots.txt; queue the sitemaps it names."""
-        sitemaps = await load_robots(lane, self.cfg, self.batch, self._fetcher(source), self.limit)
+        fetcher = self._fetcher(source)
+        sitemaps = await load_robots(lane, self.cfg, self.batch, fetcher, self.limit, now=now_utc())
         if sitemaps and source in self.scopes:
             with self.batch.write():
                 added = frontier.add_seeds(self.db, source, sitemaps, "sitemap", now=now_utc())
@@ -511,168 +506,6 @@ class _Crawler(Outcomes):
         else:
             self._count(target.source, "fetched")
             await self._process_page(target, result)
-
-    async def _process_page(self, target: Target, page: Page) -> None:
-        now = now_utc()
-        scope = self.scopes[target.source]
-        if page.status == 304:
-            is_article = target.page_kind == "article"
-            await self._commit(target, page, now, None, [], "article" if is_article else "listing")
-            if is_article:
-                self._count(target.source, "unchanged")
-            self._emit(target, "unchanged" if is_article else "listing", reason="HTTP 304 not modified")
-            return
-        want: bool | None = None
-        if target.kind == "seed":
-            want = False
-        elif scope.article is not None:
-            want = scope.is_article_url(page.final_url) or scope.is_article_url(target.url)
-        # Links are worth parsing when they may be followed: any link below max_depth, or a listing's
-        # pagination (same depth). An article at max_depth skips that parse (a third of its CPU).
-        depth, limit = target.depth, scope.source.max_depth
-        follow = depth < limit or (want is not True and depth <= limit)
-        analysis = await self.extractor.analyze(page, want, follow=follow)
-        links = self._links(target, analysis, listing=not want and analysis.article is None)
-        if analysis.failed:  # the extractor met a bug: counted apart, the page is skipped
-            self.report.sources[target.source].errors.append((target.url, analysis.reason or ""))
-        if analysis.article is None and (want or analysis.failed or analysis.over_time):
-            kind = (
-                "extraction time limit"
-                if analysis.over_time
-                else "extractor bug"
-                if analysis.failed
-                else None
-            )
-            await self._commit(target, page, now, None, links, None, skipped=analysis.reason, kind=kind)
-            return
-        await self._commit(target, page, now, analysis, links, "article" if analysis.article else "listing")
-
-    async def _commit(
-        self,
-        target: Target,
-        page: Page,
-        now: dt.datetime,
-        analysis: Analysis | None,
-        links: list[tuple[Target, bool]],
-        page_kind: str | None,
-        skipped: str | None = None,
-        kind: str | None = None,
-    ) -> None:
-        """Store the article (if any), update the frontier and queue links, as one write unit."""
-        while (pause := self.batch.pause_left()) > 0:
-            await asyncio.sleep(pause)
-        article = analysis.article if analysis is not None else None
-        with self.batch.write():
-            prepared = analysis.prepared if analysis is not None else None
-            saved = store.write_article(self.db, prepared) if prepared is not None else None
-            if page.status == 304 and target.article_id is not None:
-                store.touch_article(self.db, target.article_id, now)
-            stays_due = page_kind != "article" and skipped is None
-            next_due = now if stays_due else self._recheck(now)
-            if skipped is not None:
-                frontier.mark_failed(
-                    self.db, target, "skipped", skipped, now=now, run_id=self.run_id, next_due=next_due
-                )
-            else:
-                frontier.mark_fetched(
-                    self.db, target, now=now, run_id=self.run_id, next_due=next_due, page_kind=page_kind,
-                    article_id=saved.article_id if saved else None,
-                    etag=page.etag, last_modified=page.last_modified,
-                )  # fmt: skip
-            added = self._add_links(target.source, links, now)
-            outcome = "skipped" if skipped else saved.outcome.value if saved else None
-            outcome = outcome or ("unchanged" if page_kind == "article" else "listing")
-            store.log_fetch(self.db, target.url, page.status, skipped, now, outcome)
-        if skipped is not None:
-            self._count(target.source, "skipped")
-            self.report.sources[target.source].note(kind or "no article")
-            self.report.sources[target.source].skips.append((target.url, skipped))
-            self._log_outcome("skipped", target.url, skipped)
-            self._emit(target, "skipped", reason=skipped)
-        elif saved is not None:
-            self._count(target.source, saved.outcome.value)
-            self._emit(target, saved.outcome.value, title=article.title if article else None)
-        elif page.status != 304:
-            self._count(target.source, "listing")
-            self._emit(target, "listing")
-        for new in added:
-            self._schedule(new)
-
-    def _links(self, target: Target, analysis: Analysis, *, listing: bool) -> list[tuple[Target, bool]]:
-        """In-scope links as new Targets, one level deeper; a listing's pagination keeps its depth.
-
-        An article's "next post" link looks like pagination, but following it at the same depth
-        would walk a whole blog archive: on articles it is an ordinary link.
-        """
-        scope = self.scopes[target.source]
-        deeper = target.depth + 1
-        found: dict[str, Target] = {}
-        for url in analysis.feeds:
-            if scope.allows(url):
-                found.setdefault(
-                    canonicalize_url(url), Target(canonicalize_url(url), target.source, "feed", 0)
-                )
-        for url in analysis.pagination if listing else ():
-            if scope.allows(url):
-                key = canonicalize_url(url)
-                found.setdefault(key, Target(key, target.source, "page", target.depth))
-        if deeper <= scope.source.max_depth:
-            for url in analysis.links:
-                if scope.allows(url):
-                    key = canonicalize_url(url)
-                    found.setdefault(key, Target(key, target.source, "page", deeper))
-        return [(t, t.kind == "feed") for t in found.values() if t.url != target.url]
-
-    def _add_links(self, source: str, links: list[tuple[Target, bool]], now: dt.datetime) -> list[Target]:
-        added: list[Target] = []
-        for kind in ("feed", "page"):
-            pairs = [(t.url, t.depth) for t, _ in links if t.kind == kind]
-            if pairs:
-                added += frontier.add_urls(self.db, source, pairs, kind=kind, now=now, run_id=self.run_id)
-        self._count(source, "discovered", len(added))
-        return added
-
-    async def _process_listing_file(self, target: Target, found: Resource) -> None:
-        """A sitemap or feed: queue its URLs (sitemap indexes: their child sitemaps)."""
-        now = now_utc()
-        scope = self.scopes[target.source]
-        links: list[tuple[Target, bool]] = []
-        if found.status != 304:
-            if target.kind == "sitemap":
-                sitemap = await asyncio.to_thread(discover.parse_sitemap, found.body, found.final_url)
-                children = [
-                    Target(canonicalize_url(u), target.source, "sitemap", 0) for u in sitemap.sitemaps
-                ]
-                links += [(t, False) for t in children]
-                urls = [entry.loc for entry in sitemap.urls]
-            else:
-                urls = [
-                    item.url
-                    for item in await asyncio.to_thread(discover.parse_feed, found.body, found.final_url)
-                ]
-            links += [
-                (Target(canonicalize_url(u), target.source, "page", 1), False)
-                for u in urls
-                if scope.allows(u)
-            ]
-        with self.batch.write():
-            frontier.mark_fetched(
-                self.db, target, now=now, run_id=self.run_id, next_due=now,
-                etag=found.etag, last_modified=found.last_modified, page_kind=target.kind,
-            )  # fmt: skip
-            added = frontier.add_urls(
-                self.db, target.source, [(t.url, 0) for t, _ in links if t.kind == "sitemap"],
-                kind="sitemap", now=now, run_id=self.run_id,
-            )  # fmt: skip
-            added += frontier.add_urls(
-                self.db, target.source, [(t.url, t.depth) for t, _ in links if t.kind == "page"],
-                now=now, run_id=self.run_id,
-            )  # fmt: skip
-            store.log_fetch(self.db, target.url, found.status, None, now, "listing")
-        self._count(target.source, "discovered", len(added))
-        self._emit(target, "listing", reason=f"{target.kind}, {len(links)} URLs")
-        for new in added:
-            self._schedule(new)
 
 
 def _duration(seconds: float) -> str:

@@ -15,11 +15,12 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from .. import frontier, store
+from .. import store
 from ..config import Config
+from ..crawl import frontier
+from ..crawl.hosts import origin_of
 from ..errors import ScraperError
 from ..models import CrawlReport, Target
-from ..robots import robots_url
 from .results import UrlResult
 from .steps import describe_bug, failure_outcome, now_utc, reason_kind
 
@@ -27,9 +28,6 @@ logger = logging.getLogger(__name__)
 
 # run_sources is written this often during a run, so a killed run keeps its counts so far.
 COUNTS_EVERY_S = 5.0
-# A failure that may pass (network, 5xx, 408, 429) is retried on the next runs; after
-# frontier.MAX_ATTEMPTS in a row the URL is parked.
-TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # Failures of a start URL of these kinds mean the source's host cannot be reached at all.
 UNREACHABLE_KINDS = frozenset({"DNS", "connection", "timeout"})
 
@@ -50,20 +48,11 @@ class Outcomes:
         now = now_utc()
         outcome, status = failure_outcome(exc)
         kind, message = reason_kind(exc), str(exc)
-        transient = status is None or status in TRANSIENT_STATUSES
-        parked = outcome == "failed" and target.attempts + 1 >= frontier.MAX_ATTEMPTS
         with self.batch.write():
-            if parked:
-                later = None if transient else self._recheck(now)
-                frontier.park(
-                    self.db, target, message, now=now, run_id=self.run_id, bug=False, at_least=later
-                )
-            else:
-                retry_soon = outcome == "failed" and transient
-                next_due = now if retry_soon or target.kind != "page" else self._recheck(now)
-                frontier.mark_failed(
-                    self.db, target, outcome, message, now=now, run_id=self.run_id, next_due=next_due
-                )
+            parked = frontier.record_failure(
+                self.db, target, outcome, message,
+                status=status, now=now, run_id=self.run_id, recheck=self._recheck(now),
+            )  # fmt: skip
             store.log_fetch(self.db, target.url, status, message, now, outcome)
         self._log_outcome(outcome, target.url, message)
         self._count(target.source, outcome)
@@ -124,8 +113,3 @@ class Outcomes:
             logger.info("%s %s", outcome, target.url)
         if self.on_event is not None:
             self.on_event(UrlResult(target.url, outcome, title, reason, source=target.source))
-
-
-def origin_of(url: str) -> str:
-    """scheme://host[:port] of a URL: one politeness lane per origin."""
-    return robots_url(url).removesuffix("/robots.txt")

@@ -15,8 +15,9 @@ from dataclasses import dataclass, replace
 import sqlite_utils
 from lxml.html import HtmlElement
 
-from .. import discover, store
+from .. import store
 from ..config import Config, Rules
+from ..crawl import discover
 from ..errors import (
     BlockedAddress,
     ExtractError,

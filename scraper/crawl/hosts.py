@@ -1,52 +1,39 @@
-"""Per-source scope and per-host state for a crawl: which URLs a source may follow, and robots.txt.
+"""Host lanes and politeness: one Lane per origin, its robots.txt, its delay, its timeouts.
 
-Input: a Source; a host's robots.txt (cached in the database for 24 h, else fetched). Output: Scope
-tests, and a Lane per host with its policy, its delay (max of crawl.per_host_delay and the capped
-Crawl-delay) and whether the host is skipped this run (robots.txt unreachable: 5xx, 429, timeout).
+Input: a host's robots.txt (cached in the database for 24 h, else fetched) and the outcome of each
+fetch. Output: a Lane per host with its policy, its delay (max of crawl.per_host_delay and the
+capped Crawl-delay) and whether the host is skipped this run (robots.txt unreachable: 5xx, 429,
+timeout) or backed off (HOST_MAX_TIMEOUTS timeouts in a row). Settings: crawl (obey_robots,
+per_host_delay, max_crawl_delay).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
-import re
 from collections import deque
 
-from .. import discover, frontier, store
-from ..config import Config, Source
+from .. import store
+from ..config import Config
 from ..errors import FetchError
 from ..fetch import Fetcher
 from ..models import Target
-from ..robots import RobotsPolicy, policy_from_response
 from ..urls import canonicalize_url
-from .steps import now_utc
+from .robots import RobotsPolicy, policy_from_response, robots_url
 
 logger = logging.getLogger(__name__)
 
 ROBOTS_ACCEPT = "text/plain,*/*;q=0.1"
+# A host whose requests time out this many times in a row is backed off for the rest of the run: a
+# host dripping one byte a second costs fetch.deadline per URL, one URL after another, and would
+# make the run overlap the next cron slot.
+HOST_MAX_TIMEOUTS = 2
 
 
-class Scope:
-    """A source's compiled allow/deny/article patterns; allow defaults to its start URLs' hosts."""
-
-    def __init__(self, source: Source) -> None:
-        self.source = source
-        allow = source.allow or tuple(
-            "^https?://" + re.escape(_netloc(url)) + "(?:[/?]|$)" for url in source.start_urls
-        )
-        self.allow = [re.compile(p) for p in allow]
-        self.deny = [re.compile(p) for p in source.deny]
-        self.article = re.compile(source.article_pattern) if source.article_pattern else None
-
-    def allows(self, url: str) -> bool:
-        return discover.matches_scope(url, self.allow, self.deny)
-
-    def is_article_url(self, url: str) -> bool:
-        return self.article is not None and self.article.search(url) is not None
-
-
-def _netloc(url: str) -> str:
-    return canonicalize_url(url).split("/")[2]
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL: one politeness lane per origin."""
+    return robots_url(url).removesuffix("/robots.txt")
 
 
 class Lane:
@@ -69,9 +56,27 @@ class Lane:
         self.why = ""  # why the host is skipped or backed off this run
         self.timeouts = 0  # requests that timed out in a row
 
+    def note_fetch(self, *, timed_out: bool) -> bool:
+        """Count timeouts in a row; True when this one backs the host off for the rest of the run."""
+        if not timed_out:
+            self.timeouts = 0
+            return False
+        self.timeouts += 1
+        if self.timeouts >= HOST_MAX_TIMEOUTS and self.state == "ok":
+            self.state = "backoff"
+            self.why = f"host backed off after {self.timeouts} timeouts"
+            return True
+        return False
+
 
 async def load_robots(
-    lane: Lane, cfg: Config, batch: store.WriteBatch, fetcher: Fetcher, limit: asyncio.Semaphore
+    lane: Lane,
+    cfg: Config,
+    batch: store.WriteBatch,
+    fetcher: Fetcher,
+    limit: asyncio.Semaphore,
+    *,
+    now: dt.datetime,
 ) -> list[str]:
     """Set lane.state, policy and delay from robots.txt (RFC 9309); returns the sitemaps it names.
 
@@ -83,8 +88,7 @@ async def load_robots(
     lane.state = "ok"
     if not crawl.obey_robots:
         return []
-    now = now_utc()
-    cached = frontier.cached_robots(batch.db, lane.origin, now=now)
+    cached = store.frontier.cached_robots(batch.db, lane.origin, now=now)
     status: int | None
     if cached is not None:
         status, body = cached
@@ -93,7 +97,7 @@ async def load_robots(
         answered = status is not None and status < 500 and status != 429  # an answer that means something
         with batch.write():
             if answered and status is not None:  # (mypy: answered implies a status)
-                frontier.save_robots(batch.db, lane.origin, status, body, now=now)
+                store.frontier.save_robots(batch.db, lane.origin, status, body, now=now)
             outcome = "listing" if answered else "failed"
             store.log_fetch(batch.db, lane.origin + "/robots.txt", status, error, now, outcome)
     agent = fetcher.cfg.user_agent.split("/", 1)[0].strip() or "*"  # the source's own agent, if set

@@ -1,0 +1,203 @@
+"""Articles and their versions: save_article() picks the outcome and writes it in one transaction.
+
+Input: Articles from extract, with the URL that was fetched. Output: rows in `articles` (FTS5 over
+title and text), `article_urls` and `article_versions`, and a SaveResult per article. Settings:
+none. The duplicate decision lives here: same text at another URL is DUPLICATE, same URL and
+text UNCHANGED, same URL and new text UPDATED (the old text kept as a version), else INSERTED.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from ..dedupe import content_hash, simhash, url_key, word_count
+from ..models import Article, SaveResult, WriteOutcome
+from .db import iso, transaction
+
+# article_urls.kind, weakest claim first: a URL is re-pointed to another article
+# only by a claim at least as strong as the one it holds, so a 'canonical' row
+# (the URL in articles.url) never moves.
+URL_KINDS = ("exact-duplicate", "alias", "canonical")
+
+_ARTICLE_COLUMNS = (
+    "url, title, text, published, author, source, section, site, language,"
+    " content_hash, simhash, word_count, fetched_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedArticle:
+    """An article as the row save_article() writes, keys and hashes computed (CPU work, no SQL).
+
+    The crawl prepares rows in its extraction worker processes and writes them in the main one.
+    """
+
+    row: dict[str, Any]
+    fetched_key: str
+
+
+def prepare_article(article: Article, *, url: str, site: str, fetched_at: dt.datetime) -> PreparedArticle:
+    """The row and URL key save_article() would compute; same arguments as save_article()."""
+    return PreparedArticle(
+        _article_row(article, url_key(article.url or url), site, iso(fetched_at)), url_key(url)
+    )
+
+
+def write_article(db: sqlite_utils.Database, prepared: PreparedArticle) -> SaveResult:
+    """save_article() of a prepared row, inside the caller's transaction (transaction() or a WriteBatch)."""
+    return _save(db, dict(prepared.row), prepared.fetched_key)
+
+
+def touch_article(db: sqlite_utils.Database, article_id: int, at: dt.datetime) -> None:
+    """Move an article's last_seen (a 304 answer: unchanged), inside the caller's transaction."""
+    db.execute("UPDATE articles SET last_seen = max(last_seen, ?) WHERE id = ?", [iso(at), article_id])
+
+
+def save_article(
+    db: sqlite_utils.Database, article: Article, *, url: str, site: str, fetched_at: dt.datetime
+) -> SaveResult:
+    """Store one article and say what happened to it, in one transaction.
+
+    Args:
+        url: the URL that was fetched (final URL after redirects). The article's
+            canonical URL is `article.url or url`, both keyed with url_key().
+        site: the source name from config, else the host.
+        fetched_at: when the page was fetched; must be timezone-aware.
+
+    Returns:
+        A SaveResult: INSERTED, UPDATED, UNCHANGED (only last_seen touched), or
+        DUPLICATE (same text already stored under another URL; article_id is that article).
+
+    Raises:
+        StorageError: SQLite failed (locked past the busy timeout, disk full, corrupt file).
+    """
+    fetched_key = url_key(url)
+    canonical = url_key(article.url or url)
+    row = _article_row(article, canonical, site, iso(fetched_at))
+    with transaction(db, f"cannot save {canonical}"):
+        return _save(db, row, fetched_key)
+
+
+def _save(db: sqlite_utils.Database, row: dict[str, Any], fetched_key: str) -> SaveResult:
+    """Pick the outcome and write it; runs inside the caller's transaction."""
+    canonical, now = row["url"], row["fetched_at"]
+    existing = _find_article(db, canonical)
+    if existing is not None:
+        article_id, old_hash = existing
+        if old_hash == row["content_hash"]:
+            db.execute("UPDATE articles SET last_seen = max(last_seen, ?) WHERE id = ?", [now, article_id])
+            _link_urls(db, article_id, (canonical, fetched_key), now)
+            return SaveResult(WriteOutcome.UNCHANGED, article_id, canonical)
+        other = _find_by_hash(db, row["content_hash"])
+        if other is None:
+            _update_article(db, article_id, row)
+            _link_urls(db, article_id, (canonical, fetched_key), now)
+            return SaveResult(WriteOutcome.UPDATED, article_id, canonical)
+        # The new text is another article's text: keep this row as it was.
+        _link_duplicate(db, other, (canonical, fetched_key), now)
+        return SaveResult(WriteOutcome.DUPLICATE, other, canonical)
+    other = _find_by_hash(db, row["content_hash"])
+    if other is not None:
+        _link_duplicate(db, other, (canonical, fetched_key), now)
+        return SaveResult(WriteOutcome.DUPLICATE, other, canonical)
+    article_id = _insert_article(db, row)
+    _link_urls(db, article_id, (canonical, fetched_key), now)
+    return SaveResult(WriteOutcome.INSERTED, article_id, canonical)
+
+
+def _article_row(article: Article, canonical: str, site: str, now: str) -> dict[str, Any]:
+    return {
+        "url": canonical,
+        "title": article.title,
+        "text": article.text,
+        "published": article.published.isoformat() if article.published is not None else None,
+        "author": article.author,
+        "source": article.source,
+        "section": article.section,
+        "site": site,
+        "language": article.language,
+        "content_hash": content_hash(article.text),
+        "simhash": _signed64(simhash(article.text)),
+        "word_count": word_count(article.text),
+        "fetched_at": now,
+    }
+
+
+def _find_article(db: sqlite_utils.Database, canonical: str) -> tuple[int, str] | None:
+    """The (id, content_hash) of the article whose canonical URL, or alias, is `canonical`."""
+    found = db.execute("SELECT id, content_hash FROM articles WHERE url = ?", [canonical]).fetchone()
+    if found is None:
+        found = db.execute(
+            "SELECT a.id, a.content_hash FROM article_urls u JOIN articles a ON a.id = u.article_id"
+            " WHERE u.url = ? AND u.kind = 'alias'",
+            [canonical],
+        ).fetchone()
+    return None if found is None else (found[0], found[1])
+
+
+def _find_by_hash(db: sqlite_utils.Database, digest: str) -> int | None:
+    found = db.execute("SELECT id FROM articles WHERE content_hash = ?", [digest]).fetchone()
+    return None if found is None else int(found[0])
+
+
+def _insert_article(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
+    placeholders = ", ".join(f":{name.strip()}" for name in _ARTICLE_COLUMNS.split(","))
+    cursor = db.execute(
+        f"INSERT INTO articles ({_ARTICLE_COLUMNS}, first_seen, last_seen)"
+        f" VALUES ({placeholders}, :fetched_at, :fetched_at)",
+        row,
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def _update_article(db: sqlite_utils.Database, article_id: int, row: dict[str, Any]) -> None:
+    """Keep the old title and text in article_versions, then overwrite the row."""
+    db.execute(
+        "INSERT INTO article_versions (article_id, title, text, content_hash, fetched_at, replaced_at)"
+        " SELECT id, title, text, content_hash, fetched_at, ? FROM articles WHERE id = ?",
+        [row["fetched_at"], article_id],
+    )
+    assignments = ", ".join(f"{name} = :{name}" for name in row if name != "url")
+    db.execute(
+        f"UPDATE articles SET {assignments}, last_seen = max(last_seen, :fetched_at) WHERE id = :id",
+        {**row, "id": article_id},
+    )
+
+
+def _link_urls(db: sqlite_utils.Database, article_id: int, keys: tuple[str, str], now: str) -> None:
+    """Record the canonical key and the fetched key of an article that was found or inserted."""
+    owner = db.execute("SELECT url FROM articles WHERE id = ?", [article_id]).fetchone()[0]
+    for key in dict.fromkeys(keys):
+        _link_url(db, key, article_id, "canonical" if key == owner else "alias", now)
+
+
+def _link_duplicate(db: sqlite_utils.Database, article_id: int, keys: tuple[str, str], now: str) -> None:
+    for key in dict.fromkeys(keys):
+        _link_url(db, key, article_id, "exact-duplicate", now)
+
+
+def _link_url(db: sqlite_utils.Database, key: str, article_id: int, kind: str, now: str) -> None:
+    """Upsert one article_urls row; a weaker claim only touches last_seen (see URL_KINDS)."""
+    held = db.execute("SELECT kind FROM article_urls WHERE url = ?", [key]).fetchone()
+    if held is None:
+        db.execute(
+            "INSERT INTO article_urls (url, article_id, kind, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)",
+            [key, article_id, kind, now, now],
+        )
+    elif URL_KINDS.index(kind) >= URL_KINDS.index(held[0]):
+        db.execute(
+            "UPDATE article_urls SET article_id = ?, kind = ?, last_seen = max(last_seen, ?) WHERE url = ?",
+            [article_id, kind, now, key],
+        )
+    else:
+        db.execute("UPDATE article_urls SET last_seen = max(last_seen, ?) WHERE url = ?", [now, key])
+
+
+def _signed64(value: int) -> int:
+    """An unsigned 64-bit value as the signed integer SQLite can hold."""
+    return value - (1 << 64) if value >= 1 << 63 else value

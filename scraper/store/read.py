@@ -1,0 +1,329 @@
+"""Read-only queries over the corpus: full-text search, export rows, one article, counts.
+
+Input: a database path, filters, and search terms already parsed by scraper/query.py. Output:
+plain dict rows (or an iterator of them); crawl stats are in store/stats.py. Settings: none.
+The database is opened read-only, ATTACH is denied and each statement has a time limit, so no
+query can change the corpus or hang a shell. The trigram index needs at least three characters;
+a shorter term (a two-character Chinese word) is matched with LIKE on the rows the other filters
+leave.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import QueryError, StorageError
+from ..urls import canonicalize_url
+from .db import connect_readonly as connect_readonly_file
+
+MIN_TRIGRAM = 3
+# bm25 weights for the articles_fts columns (title, text): a title match weighs ten body matches.
+_TITLE_WEIGHT, _TEXT_WEIGHT = 10.0, 1.0
+QUERY_SECONDS = 10.0
+# Snippets mark matches with these; a short-term snippet starts a little before the first match.
+_MARK_OPEN, _MARK_CLOSE = "[", "]"
+_SNIPPET_LEAD, _SNIPPET_CHARS = 40, 160
+_PROGRESS_STEPS = 10_000
+_ARTICLE_COLUMNS = (
+    "a.id, a.url, a.title, a.published, a.author, a.source, a.section, a.site, a.language, "
+    "a.word_count, a.content_hash, a.fetched_at, a.first_seen, a.last_seen"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Row filters shared by search and export; None means no filter."""
+
+    site: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+    author: str | None = None
+    lang: str | None = None
+
+    def sql(self) -> tuple[list[str], list[Any]]:
+        """WHERE clauses on alias `a` and their parameters."""
+        where: list[str] = []
+        params: list[Any] = []
+        if self.site:
+            where.append(f"a.site IN ({', '.join('?' for _ in self.site)})")
+            params += list(self.site)
+        if self.since:
+            where.append("a.published >= ?")
+            params.append(self.since)
+        if self.until:
+            # 'YYYY-MM-DD' includes the whole day, datetimes included
+            where.append("substr(a.published, 1, 10) <= ?")
+            params.append(self.until[:10])
+        if self.author:
+            where.append("a.author LIKE ? ESCAPE '\\'")
+            params.append("%" + _escape_like(self.author) + "%")
+        if self.lang:
+            where.append("(a.language = ? OR a.language LIKE ?)")
+            params += [self.lang, self.lang + "-%"]
+        return where, params
+
+
+def connect_readonly(path: str | Path, *, seconds: float = QUERY_SECONDS) -> sqlite3.Connection:
+    """Open the database read-only, ATTACH denied, each statement limited to `seconds`.
+
+    Raises:
+        StorageError: the file is missing or not a database.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise StorageError(f"no database at {file}; run 'scraper ingest URL' first or pass --db PATH")
+    try:
+        conn = connect_readonly_file(file)  # also on a read-only file, directory or mount
+        conn.row_factory = sqlite3.Row
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"{file} is not a scraper database ({exc}); pass --db PATH") from exc
+    conn.set_authorizer(_deny_attach)
+    _set_deadline(conn, seconds)
+    return conn
+
+
+def _deny_attach(action: int, *_: Any) -> int:
+    return (
+        sqlite3.SQLITE_DENY if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH) else sqlite3.SQLITE_OK
+    )
+
+
+def _set_deadline(conn: sqlite3.Connection, seconds: float) -> None:
+    deadline = [time.monotonic() + seconds]
+
+    def check() -> int:
+        return 1 if time.monotonic() > deadline[0] else 0
+
+    conn.set_progress_handler(check, _PROGRESS_STEPS)
+    conn.execute("PRAGMA query_only = 1")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def search_articles(
+    path: str | Path, text: str, terms: list[str], *, filters: Filters, limit: int, offset: int, raw: bool
+) -> list[dict[str, Any]]:
+    """Articles matching every term (or, raw, the FTS5 query `text`), best first.
+
+    Ranked by bm25 with the title weighted above the text; terms shorter than MIN_TRIGRAM are
+    matched with LIKE, newest first when no term is long enough to rank.
+
+    Raises:
+        QueryError: raw FTS5 syntax the database rejects, or the time limit passed.
+        StorageError: the database is missing or unreadable.
+    """
+    where, params = filters.sql()
+    short: list[str] = []
+    if raw:
+        match = text
+    else:
+        short = [t for t in terms if len(t) < MIN_TRIGRAM]
+        for term in short:
+            clause, args = _contains_sql(term)
+            where.append(clause)
+            params += args
+        match = " ".join(_fts_phrase(t) for t in terms if len(t) >= MIN_TRIGRAM)
+    sql, args = _ranked_sql(match, where, params) if match else _recent_sql(where, params, short)
+    conn = connect_readonly(path)
+    try:
+        rows = conn.execute(sql, [*args, limit, offset, *([match] if match else [])]).fetchall()
+    except sqlite3.OperationalError as exc:
+        raise _query_error(exc, text, raw) from exc
+    finally:
+        conn.close()
+    return [_highlight(dict(r), short) for r in rows]
+
+
+def _contains_sql(term: str) -> tuple[str, list[Any]]:
+    """A term too short for the trigram index: LIKE on title and text (ASCII case ignored).
+
+    This reads every candidate row's text; instr() was measured slower than LIKE
+    (benchmarks/query_bench.py: 1.26 s against 0.88 s over 100k texts).
+    """
+    pattern = "%" + _escape_like(term) + "%"
+    return "(a.title LIKE ? ESCAPE '\\' OR a.text LIKE ? ESCAPE '\\')", [pattern, pattern]
+
+
+def _ranked_sql(match: str, where: list[str], params: list[Any]) -> tuple[str, list[Any]]:
+    """bm25-ranked ids first, then metadata and snippets for that page of ids only.
+
+    snippet() re-tokenizes the whole text, so it runs on the `limit` ranked rows
+    only, each looked up by rowid (CROSS JOIN keeps `top` the outer loop; a
+    plain JOIN made SQLite enumerate every match a second time). The ranking
+    step joins articles only when there are filters.
+    """
+    join = " JOIN articles a ON a.id = articles_fts.rowid" if where else ""
+    extra = "".join(f" AND {w}" for w in where)
+    sql = (
+        "WITH top AS ("
+        f"SELECT articles_fts.rowid AS id, -bm25(articles_fts, {_TITLE_WEIGHT}, {_TEXT_WEIGHT}) AS score "
+        f"FROM articles_fts{join} WHERE articles_fts MATCH ?{extra} "
+        "ORDER BY score DESC, id LIMIT ? OFFSET ?) "
+        "SELECT a.id, a.url, a.title, a.published, a.site, a.author, a.language, "
+        f"snippet(articles_fts, 1, '{_MARK_OPEN}', '{_MARK_CLOSE}', '…', 64) AS snippet, top.score "
+        "FROM top CROSS JOIN articles_fts ON articles_fts.rowid = top.id JOIN articles a ON a.id = top.id "
+        "WHERE articles_fts MATCH ? ORDER BY top.score DESC, top.id"
+    )
+    return sql, [match, *params]
+
+
+def _recent_sql(where: list[str], params: list[Any], short: list[str]) -> tuple[str, list[Any]]:
+    """Only short terms: newest matches first; the snippet starts at the first match."""
+    extra = "".join(f" AND {w}" for w in where)
+    sql = (
+        "SELECT a.id, a.url, a.title, a.published, a.site, a.author, a.language, "
+        f"substr(a.text, max(1, instr(lower(a.text), lower(?)) - {_SNIPPET_LEAD}), {_SNIPPET_CHARS}) "
+        "AS snippet, "
+        f"0.0 AS score FROM articles a WHERE 1{extra} ORDER BY a.published DESC, a.id LIMIT ? OFFSET ?"
+    )
+    return sql, [short[0], *params]
+
+
+def _highlight(row: dict[str, Any], terms: list[str]) -> dict[str, Any]:
+    """Mark the short terms (matched without FTS) in the snippet, outside existing marks."""
+    snippet = row.get("snippet")
+    if not terms or not snippet:
+        return row
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+    parts = re.split(f"({re.escape(_MARK_OPEN)}.*?{re.escape(_MARK_CLOSE)})", snippet)
+    row["snippet"] = "".join(
+        part
+        if part.startswith(_MARK_OPEN)
+        else pattern.sub(lambda m: f"{_MARK_OPEN}{m[0]}{_MARK_CLOSE}", part)
+        for part in parts
+    )
+    return row
+
+
+def _query_error(exc: sqlite3.OperationalError, text: str, raw: bool) -> Exception:
+    message = str(exc)
+    if message == "interrupted":
+        return QueryError(
+            f"search for {text!r} took longer than {QUERY_SECONDS:.0f} s; narrow it with filters"
+        )
+    if raw:
+        return QueryError(f"bad FTS5 query {text!r}: {message}; drop --raw to search plain words")
+    if "no such table" in message:
+        return StorageError(f"the database has no full-text index ({message}); run 'scraper migrate'")
+    return QueryError(f"search for {text!r} failed: {message}")
+
+
+def iter_articles(
+    path: str | Path, *, filters: Filters | None = None, batch: int = 500
+) -> Iterator[dict[str, Any]]:
+    """Every matching article with all metadata, its text and every URL it was seen at, oldest id first.
+
+    Rows are read in batches by id, so memory stays flat on any corpus size.
+    """
+    columns = (
+        f"{_ARTICLE_COLUMNS}, a.text, "
+        "(SELECT json_group_array(u.url) FROM article_urls u WHERE u.article_id = a.id) AS urls"
+    )
+    for row in _keyset_rows(path, columns, filters, batch):
+        item = dict(row)
+        item["urls"] = _json_list(item["urls"])
+        yield item
+
+
+def _keyset_rows(
+    path: str | Path, columns: str, filters: Filters | None, batch: int
+) -> Iterator[sqlite3.Row]:
+    """Rows of `articles a` in id order, read `batch` at a time after the last id seen.
+
+    `columns` must start with a.id. Paging by id instead of OFFSET keeps each batch an
+    index seek, so memory and per-batch time stay flat on any corpus size.
+    """
+    where, params = (filters or Filters()).sql()
+    extra = "".join(f" AND {w}" for w in where)
+    sql = f"SELECT {columns} FROM articles a WHERE a.id > ?{extra} ORDER BY a.id LIMIT ?"
+    conn = connect_readonly(path, seconds=3600)
+    last = 0
+    try:
+        while True:
+            rows = conn.execute(sql, [last, *params, batch]).fetchall()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1][0]
+    finally:
+        conn.close()
+
+
+# the columns of iter_articles(), in the same order, for SQLite's json_object()
+_EXPORT_FIELDS = (*(c.strip().removeprefix("a.") for c in _ARTICLE_COLUMNS.split(",")), "text")
+
+
+def iter_article_json(path: str | Path, *, filters: Filters | None = None, batch: int = 500) -> Iterator[str]:
+    """The rows of iter_articles() as JSON object texts, encoded by SQLite itself.
+
+    json_object() runs in C: on 100k articles of ~8k characters, Python's
+    json.dumps of the same dicts was half the export time (benchmarks/query_bench.py).
+    """
+    pairs = ", ".join(f"'{name}', a.{name}" for name in _EXPORT_FIELDS)
+    urls = "json((SELECT json_group_array(u.url) FROM article_urls u WHERE u.article_id = a.id))"
+    for row in _keyset_rows(path, f"a.id, json_object({pairs}, 'urls', {urls})", filters, batch):
+        yield row[1]
+
+
+def _json_list(value: str | None) -> list[Any]:
+    return list(json.loads(value)) if value else []
+
+
+def show(path: str | Path, key: str) -> dict[str, Any] | None:
+    """One article by id or by any URL it was seen at, with its URLs and earlier versions."""
+    conn = connect_readonly(path)
+    try:
+        if key.isdigit():
+            row = conn.execute(
+                f"SELECT {_ARTICLE_COLUMNS}, a.text FROM articles a WHERE a.id = ?", [int(key)]
+            )
+        else:
+            url = canonicalize_url(key)
+            row = conn.execute(
+                f"SELECT {_ARTICLE_COLUMNS}, a.text FROM articles a WHERE a.url = ? OR a.id = "
+                "(SELECT article_id FROM article_urls WHERE url = ?)",
+                [url, url],
+            )
+        found = row.fetchone()
+        if found is None:
+            return None
+        article = dict(found)
+        article["urls"] = [
+            dict(r)
+            for r in conn.execute(
+                "SELECT * FROM article_urls WHERE article_id = ? ORDER BY first_seen", [article["id"]]
+            )
+        ]
+        article["versions"] = [
+            dict(r)
+            for r in conn.execute(
+                "SELECT * FROM article_versions WHERE article_id = ? ORDER BY id", [article["id"]]
+            )
+        ]
+    finally:
+        conn.close()
+    return article
+
+
+def count_articles(path: str | Path, *, filters: Filters | None = None) -> int:
+    """How many articles the filters match."""
+    where, params = (filters or Filters()).sql()
+    conn = connect_readonly(path)
+    try:
+        sql = "SELECT count(*) FROM articles a" + (" WHERE " + " AND ".join(where) if where else "")
+        return int(conn.execute(sql, params).fetchone()[0])
+    finally:
+        conn.close()

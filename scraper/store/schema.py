@@ -1,0 +1,210 @@
+"""The corpus schema: one sqlite-utils Migrations set, applied by open_db().
+
+Tables: `articles` (with FTS5 over title and text), `article_urls`, `article_versions`,
+`fetch_log`, the crawl's `frontier` and `robots_cache`, and `runs` with `run_sources`.
+Migrations are recorded in `_sqlite_migrations`, so `sqlite-utils migrate` understands them too.
+To change the schema, write a function that takes the Database and append it to
+MIGRATION_STEPS; never edit (nor rename: its name is recorded) a step that has shipped.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "scraper"
+
+
+def _create_corpus(db: sqlite_utils.Database) -> None:
+    """Schema 1: articles with FTS, article_urls, article_versions, fetch_log."""
+    db.executescript(
+        textwrap.dedent("""
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            title TEXT,
+            text TEXT,
+            published TEXT,
+            author TEXT,
+            source TEXT,
+            section TEXT,
+            site TEXT,
+            language TEXT,
+            content_hash TEXT UNIQUE,
+            simhash INTEGER,
+            word_count INTEGER,
+            fetched_at TEXT,
+            first_seen TEXT,
+            last_seen TEXT
+        );
+        CREATE INDEX idx_articles_published ON articles (published);
+        CREATE INDEX idx_articles_site ON articles (site);
+        CREATE TABLE article_urls (
+            url TEXT PRIMARY KEY,
+            article_id INTEGER REFERENCES articles (id),
+            kind TEXT,
+            first_seen TEXT,
+            last_seen TEXT
+        );
+        CREATE INDEX idx_article_urls_article_id ON article_urls (article_id);
+        CREATE TABLE article_versions (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER REFERENCES articles (id),
+            title TEXT,
+            text TEXT,
+            content_hash TEXT,
+            fetched_at TEXT,
+            replaced_at TEXT
+        );
+        CREATE INDEX idx_article_versions_article_id ON article_versions (article_id);
+        CREATE TABLE fetch_log (
+            id INTEGER PRIMARY KEY,
+            url TEXT,
+            status INTEGER,
+            error TEXT,
+            at TEXT
+        );
+        CREATE INDEX idx_fetch_log_url ON fetch_log (url);
+        """)
+    )
+    # The trigram tokenizer indexes every 3-character window, so Chinese and
+    # Japanese text (no spaces) is findable by any substring of 3+ characters.
+    db.table("articles").enable_fts(["title", "text"], tokenize="trigram", create_triggers=True)
+
+
+def _add_facets(db: sqlite_utils.Database) -> None:
+    """Schema 2: articles.year (publication year) and indexes for the Datasette facets.
+
+    `year` is a VIRTUAL generated column: always consistent with `published`,
+    no space in the row, no change to the write path. Datasette 0.65 lists it
+    (it reads PRAGMA table_xinfo) and facets on it. The year and language
+    indexes let a facet count from an index instead of reading every row
+    (language sits after the long text, so a table scan reads all of it).
+    Generated columns need SQLite >= 3.31.
+    """
+    db.executescript(
+        textwrap.dedent("""
+        ALTER TABLE articles ADD COLUMN year INTEGER GENERATED ALWAYS AS (
+            CASE WHEN published GLOB '[0-9][0-9][0-9][0-9]*'
+                 THEN CAST(substr(published, 1, 4) AS INTEGER) END
+        ) VIRTUAL;
+        CREATE INDEX idx_articles_year ON articles (year);
+        CREATE INDEX idx_articles_language ON articles (language);
+        """)
+    )
+
+
+def _create_crawl(db: sqlite_utils.Database) -> None:
+    """Schema 3: the crawl frontier, the robots.txt cache, and the record of crawl runs.
+
+    store/frontier.py reads and writes `frontier` and `robots_cache`; store/runs.py writes `runs`
+    and `run_sources`. Times are ISO 8601 UTC text, so they compare as strings.
+    """
+    db.executescript(
+        textwrap.dedent("""
+        CREATE TABLE frontier (
+            url TEXT PRIMARY KEY,         -- canonical URL (url_key)
+            source TEXT NOT NULL,         -- the configured source that found it first
+            kind TEXT NOT NULL,           -- seed (a start URL), sitemap, feed or page
+            depth INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL,          -- queued, fetched, failed or skipped
+            reason TEXT,                  -- why failed or skipped
+            page_kind TEXT,               -- article or listing, once fetched
+            article_id INTEGER,
+            attempts INTEGER NOT NULL DEFAULT 0,  -- failed fetches in a row
+            etag TEXT,
+            last_modified TEXT,
+            discovered_at TEXT NOT NULL,
+            last_fetch TEXT,
+            next_due TEXT,                -- when to fetch it (again); NULL: never
+            last_run INTEGER              -- the run that last fetched or queued it
+        );
+        CREATE INDEX idx_frontier_due ON frontier (source, next_due);
+        CREATE INDEX idx_frontier_state ON frontier (source, state);
+        CREATE TABLE robots_cache (
+            origin TEXT PRIMARY KEY,      -- scheme://host[:port]
+            status INTEGER,
+            body BLOB,
+            fetched_at TEXT
+        );
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started TEXT NOT NULL,
+            finished TEXT,                -- NULL: still running, or killed
+            exit_status INTEGER,
+            pid INTEGER,
+            sources TEXT                  -- the source names crawled, comma-separated
+        );
+        CREATE TABLE run_sources (
+            run_id INTEGER NOT NULL REFERENCES runs (id),
+            source TEXT NOT NULL,
+            discovered INTEGER NOT NULL DEFAULT 0,
+            fetched INTEGER NOT NULL DEFAULT 0,
+            new INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            unchanged INTEGER NOT NULL DEFAULT 0,
+            duplicate INTEGER NOT NULL DEFAULT 0,
+            skipped INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (run_id, source)
+        );
+        """)
+    )
+
+
+def _add_run_report(db: sqlite_utils.Database) -> None:
+    """Schema 4: runs.report, the run report as a JSON object (see scraper/report.py), and runs.stopped.
+
+    frontier.state gains 'parked' (a URL that keeps failing, retried on a growing interval): the
+    column has no CHECK constraint, so that needs no change here.
+    """
+    db.executescript(
+        textwrap.dedent("""
+        ALTER TABLE runs ADD COLUMN report TEXT;   -- JSON: sources, unreachable, errors, stopped...
+        ALTER TABLE runs ADD COLUMN stopped TEXT;  -- why the run ended early (SIGTERM...); NULL: it did not
+        """)
+    )
+
+
+def _add_fetch_outcome(db: sqlite_utils.Database) -> None:
+    """Schema 5: fetch_log.outcome (new, updated, unchanged, duplicate, listing, skipped, failed, error).
+
+    Readers told a skip from a failure by the wording of its message, which broke when the wording
+    changed; rows written before this step keep NULL.
+    """
+    db.execute("ALTER TABLE fetch_log ADD COLUMN outcome TEXT")
+
+
+# Append new steps at the end; the position (1-based) is the schema version.
+MIGRATION_STEPS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    _create_corpus,
+    _add_facets,
+    _create_crawl,
+    _add_run_report,
+    _add_fetch_outcome,
+)
+SCHEMA_VERSION = len(MIGRATION_STEPS)
+
+
+def _migration_name(version: int, step: Callable[[sqlite_utils.Database], None]) -> str:
+    return f"{version:04d}{step.__name__}"
+
+
+MIGRATIONS = Migrations(MIGRATION_SET)
+for _version, _step in enumerate(MIGRATION_STEPS, start=1):
+    MIGRATIONS(name=_migration_name(_version, _step))(_step)
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    """The highest schema version applied to db (0 for an empty database)."""
+    versions = [int(m.name[:4]) for m in MIGRATIONS.applied(db) if m.name[:4].isdigit()]
+    return max(versions, default=0)
+
+
+def applied_unknown(db: sqlite_utils.Database) -> list[str]:
+    """The names of migrations applied to db that this code does not know (a newer scraper's)."""
+    known = {_migration_name(v, step) for v, step in enumerate(MIGRATION_STEPS, start=1)}
+    return [m.name for m in MIGRATIONS.applied(db) if m.name not in known]
