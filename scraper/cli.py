@@ -154,7 +154,7 @@ def _setup_logging(verbosity: int) -> None:
 def ingest(state: State, urls: tuple[str, ...], allow_private: bool) -> None:
     """Fetch URLs, extract their articles and store them; '-' reads URLs from stdin.
 
-    Prints one line per URL (new, updated, unchanged, duplicate, skipped or
+    Prints one line per URL (new, updated, unchanged, duplicate, near, skipped or
     failed, with the title or the reason), then a summary on stderr. Exits 1
     when any URL failed.
 
@@ -545,7 +545,7 @@ def _crawl_config(
 def _dry_run_printer(show: progress.Progress) -> pipeline.Callback:
     def print_article(result: pipeline.UrlResult) -> None:
         show(result)
-        if result.outcome in ("article", "new", "duplicate"):
+        if result.outcome in ("article", "new", "duplicate", "near"):
             click.echo(f"{result.source}\t{result.url}")
 
     return print_article
