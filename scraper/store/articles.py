@@ -137,7 +137,7 @@ def _save(db: sqlite_utils.Database, row: dict[str, Any], prepared: PreparedArti
         return SaveResult(WriteOutcome.NEAR, match[0], canonical)
     article_id = _insert_article(db, row)
     if prepared.anchors is not None:
-        near_index.write_anchors(db, article_id, prepared.anchors)
+        near_index.write_anchors(db, article_id, prepared.anchors, fresh=True)
     if match is not None:
         near_index.join_story(db, article_id, match[0])
     _link_urls(db, article_id, (canonical, fetched_key), now)

@@ -13,11 +13,12 @@ full anchor lists. Runs inside the caller's transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlite_utils
 
-from ..dedupe import NEAR_MIN_ANCHORS, near_similarity
+from ..dedupe import NEAR_MIN_ANCHORS, near_anchors, near_similarity
+from .db import transaction
 
 # An anchor shared by more articles than this is boilerplate (a template line, a stock phrase):
 # it is not counted in the lookup, which keeps a lookup's cost bounded however big the corpus.
@@ -73,9 +74,15 @@ def find_near(
     return best
 
 
-def write_anchors(db: sqlite_utils.Database, article_id: int, anchors: Sequence[int] | None) -> None:
-    """Replace an article's anchors in the index and its anchor_count (None: not indexed)."""
-    db.execute("DELETE FROM near_anchors WHERE article_id = ?", [article_id])
+def write_anchors(
+    db: sqlite_utils.Database, article_id: int, anchors: Sequence[int] | None, *, fresh: bool = False
+) -> None:
+    """Replace an article's anchors in the index and its anchor_count (None: not indexed).
+
+    fresh: the article has no anchors yet (just inserted): skip the delete.
+    """
+    if not fresh:
+        db.execute("DELETE FROM near_anchors WHERE article_id = ?", [article_id])
     if anchors is None:
         db.execute("UPDATE articles SET anchor_count = NULL WHERE id = ?", [article_id])
         return
@@ -101,3 +108,76 @@ def join_story(db: sqlite_utils.Database, article_id: int, match: int) -> int:
 def leave_story(db: sqlite_utils.Database, article_id: int) -> None:
     """Take an article out of its story (its new text no longer matches the story)."""
     db.execute("UPDATE articles SET story_id = NULL WHERE id = ? AND story_id IS NOT NULL", [article_id])
+
+
+# Articles re-indexed per transaction by rebuild(): a crawl beside it waits at most one batch.
+REBUILD_BATCH = 500
+
+
+def rebuild(
+    db: sqlite_utils.Database,
+    near: str,
+    threshold: float,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """Recompute every article's anchors and stories, oldest row first (`scraper dedupe --rebuild`).
+
+    A database from before schema 6 has none. link: a row that is a near-duplicate of an older
+    row is merged into it (its URLs become kind 'near' of the older row, its versions and frontier
+    rows move there, the row goes); group: it joins the older row's story; off: anchors are
+    dropped. Commits every REBUILD_BATCH articles. Returns counts: articles, indexed, linked, grouped.
+    on_progress(done, total) is called after each batch.
+
+    Raises:
+        StorageError: SQLite failed.
+    """
+    with transaction(db, "cannot rebuild the near-duplicate index"):
+        db.execute("DELETE FROM near_anchors")
+        db.execute("UPDATE articles SET story_id = NULL, anchor_count = NULL")
+    ids = [row[0] for row in db.execute("SELECT id FROM articles ORDER BY id")]
+    counts = {"articles": len(ids), "indexed": 0, "linked": 0, "grouped": 0}
+    for start in range(0, len(ids), REBUILD_BATCH):
+        chunk = ids[start : start + REBUILD_BATCH]
+        marks = ", ".join("?" for _ in chunk)
+        rows = db.execute(
+            f"SELECT id, text FROM articles WHERE id IN ({marks}) ORDER BY id", chunk
+        ).fetchall()
+        with transaction(db, "cannot rebuild the near-duplicate index"):
+            for article_id, text in rows:
+                _rebuild_one(db, article_id, text or "", near, threshold, counts)
+        if on_progress is not None:
+            on_progress(min(start + REBUILD_BATCH, len(ids)), len(ids))
+    return counts
+
+
+def _rebuild_one(
+    db: sqlite_utils.Database, article_id: int, text: str, near: str, threshold: float, counts: dict[str, int]
+) -> None:
+    if near == "off":
+        return
+    anchors = near_anchors(text)
+    match = find_near(db, anchors, threshold, exclude=article_id)
+    if match is not None and near == "link":
+        merge_into(db, article_id, match)
+        counts["linked"] += 1
+        return
+    write_anchors(db, article_id, anchors, fresh=True)
+    counts["indexed"] += 1
+    if match is not None:
+        join_story(db, article_id, match[0])
+        counts["grouped"] += 1
+
+
+def merge_into(db: sqlite_utils.Database, article_id: int, match: tuple[int, float]) -> None:
+    """Fold a stored near-duplicate row into the story it matches (dedupe.near: link, on rebuild)."""
+    target, similarity = match
+    site, published = db.execute("SELECT site, published FROM articles WHERE id = ?", [article_id]).fetchone()
+    db.execute(
+        "UPDATE article_urls SET article_id = ?, kind = 'near', similarity = ?, site = ?, published = ?"
+        " WHERE article_id = ?",
+        [target, round(similarity, 4), site, published, article_id],
+    )
+    db.execute("UPDATE article_versions SET article_id = ? WHERE article_id = ?", [target, article_id])
+    db.execute("UPDATE frontier SET article_id = ? WHERE article_id = ?", [target, article_id])
+    db.execute("DELETE FROM near_anchors WHERE article_id = ?", [article_id])
+    db.execute("DELETE FROM articles WHERE id = ?", [article_id])
