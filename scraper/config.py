@@ -420,6 +420,8 @@ def _convert_pairs(value: Any, file: str, key: str) -> tuple[tuple[str, str], ..
 
 
 def _convert_str(value: Any, file: str, key: str) -> str:
+    if key == "dedupe.near" and value is False:
+        return "off"  # YAML 1.1 reads an unquoted `off` as false
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{file}: {key} must be a non-empty string, got {_show(value)}")
     base = re.sub(r"\[\d+\]", "", key)
