@@ -29,7 +29,7 @@ URL_KINDS = ("near", "exact-duplicate", "alias", "canonical")
 
 _ARTICLE_COLUMNS = (
     "url, title, text, published, author, source, section, site, language,"
-    " content_hash, simhash, word_count, fetched_at"
+    " content_hash, simhash, word_count, fetched_at, anchor_count"
 )
 
 
@@ -110,6 +110,7 @@ def save_article(
 
 def _save(db: sqlite_utils.Database, row: dict[str, Any], prepared: PreparedArticle) -> SaveResult:
     """Pick the outcome and write it; runs inside the caller's transaction."""
+    row["anchor_count"] = None if prepared.anchors is None else len(prepared.anchors)
     canonical, now, fetched_key = row["url"], row["fetched_at"], prepared.fetched_key
     existing = _find_article(db, canonical)
     if existing is not None:

@@ -77,20 +77,19 @@ def find_near(
 def write_anchors(
     db: sqlite_utils.Database, article_id: int, anchors: Sequence[int] | None, *, fresh: bool = False
 ) -> None:
-    """Replace an article's anchors in the index and its anchor_count (None: not indexed).
+    """Replace an article's anchors in the index (None: not indexed).
 
+    The caller writes articles.anchor_count (len(anchors), or NULL) with the row: a separate
+    UPDATE of `articles` would re-index the row's title and text in FTS (its update trigger).
     fresh: the article has no anchors yet (just inserted): skip the delete.
     """
     if not fresh:
         db.execute("DELETE FROM near_anchors WHERE article_id = ?", [article_id])
-    if anchors is None:
-        db.execute("UPDATE articles SET anchor_count = NULL WHERE id = ?", [article_id])
-        return
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO near_anchors (anchor, article_id) VALUES (?, ?)",
-        [(anchor, article_id) for anchor in anchors],
-    )
-    db.execute("UPDATE articles SET anchor_count = ? WHERE id = ?", [len(anchors), article_id])
+    if anchors is not None:
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO near_anchors (anchor, article_id) VALUES (?, ?)",
+            [(anchor, article_id) for anchor in anchors],
+        )
 
 
 def join_story(db: sqlite_utils.Database, article_id: int, match: int) -> int:
@@ -133,7 +132,10 @@ def rebuild(
     """
     with transaction(db, "cannot rebuild the near-duplicate index"):
         db.execute("DELETE FROM near_anchors")
-        db.execute("UPDATE articles SET story_id = NULL, anchor_count = NULL")
+        db.execute(
+            "UPDATE articles SET story_id = NULL, anchor_count = NULL"
+            " WHERE story_id IS NOT NULL OR anchor_count IS NOT NULL"
+        )
     ids = [row[0] for row in db.execute("SELECT id FROM articles ORDER BY id")]
     counts = {"articles": len(ids), "indexed": 0, "linked": 0, "grouped": 0}
     for start in range(0, len(ids), REBUILD_BATCH):
@@ -162,6 +164,7 @@ def _rebuild_one(
         counts["linked"] += 1
         return
     write_anchors(db, article_id, anchors, fresh=True)
+    db.execute("UPDATE articles SET anchor_count = ? WHERE id = ?", [len(anchors), article_id])
     counts["indexed"] += 1
     if match is not None:
         join_story(db, article_id, match[0])
