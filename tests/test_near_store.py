@@ -120,3 +120,15 @@ def test_threshold_of_one_needs_the_whole_shorter_text(db):
     edited = "\n\n".join([*paragraphs[:-2], OTHER])  # the last two paragraphs replaced by another story's
     assert save(db, edited, "https://c.example/story").outcome == WriteOutcome.NEAR  # 0.7 by default
     assert save(db, edited, "https://b.example/story", near_threshold=1.0).outcome == WriteOutcome.INSERTED
+
+
+def test_full_article_after_its_teaser_keeps_its_own_row_in_the_teasers_story(db):
+    paragraphs = STORY.split("\n\n")
+    teaser = "\n\n".join(paragraphs[:2])
+    assert save(db, teaser, "https://a.example/teaser").outcome == WriteOutcome.INSERTED
+    full = save(db, STORY, "https://b.example/full")
+    assert full.outcome == WriteOutcome.INSERTED
+    assert db.execute("SELECT story_id FROM articles ORDER BY id").fetchall() == [(1,), (1,)]
+    # the teaser of a stored full article is a link
+    assert save(db, teaser, "https://c.example/teaser").outcome == WriteOutcome.DUPLICATE
+    assert save(db, teaser + " More.", "https://d.example/teaser").outcome == WriteOutcome.NEAR

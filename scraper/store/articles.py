@@ -133,7 +133,11 @@ def _save(db: sqlite_utils.Database, row: dict[str, Any], prepared: PreparedArti
         _link_duplicate(db, other, (canonical, fetched_key), now)
         return SaveResult(WriteOutcome.DUPLICATE, other, canonical)
     match = _find_near(db, prepared)
-    if match is not None and prepared.near == "link":
+    if (
+        match is not None
+        and prepared.near == "link"
+        and not near_index.adds_text(db, prepared.anchors, match[0])
+    ):
         _link_near(db, match, row, (canonical, fetched_key))
         return SaveResult(WriteOutcome.NEAR, match[0], canonical)
     article_id = _insert_article(db, row)

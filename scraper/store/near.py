@@ -26,6 +26,12 @@ NEAR_POSTINGS_CAP = 500
 # Candidates (most shared anchors first) verified against their full anchor list.
 NEAR_CANDIDATES = 5
 
+# In link mode a near duplicate with this many times the stored text's anchors or more is not linked
+# but stored as its own row in the same story: the full article that comes after its teaser (a
+# 3-paragraph teaser of an 8-paragraph article: 2.7 times) must not be lost. A corrected copy with
+# one paragraph more (about 1.15 times) or an outlet's editor's note stays a link.
+NEAR_LINK_MAX_GROWTH = 1.5
+
 # Shared anchors per stored article, over the new text's anchors whose posting lists are short.
 _LOOKUP_SQL = """
 WITH wanted(anchor) AS (SELECT value FROM json_each(:anchors)),
@@ -72,6 +78,12 @@ def find_near(
         if similarity >= threshold and (best is None or similarity > best[1]):
             best = (article_id, similarity)
     return best
+
+
+def adds_text(db: sqlite_utils.Database, anchors: Sequence[int] | None, match: int) -> bool:
+    """Whether a near duplicate holds much more text than the stored story (NEAR_LINK_MAX_GROWTH)."""
+    stored = db.execute("SELECT anchor_count FROM articles WHERE id = ?", [match]).fetchone()[0] or 0
+    return len(anchors or ()) >= NEAR_LINK_MAX_GROWTH * max(stored, 1)
 
 
 def write_anchors(
