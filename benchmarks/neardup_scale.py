@@ -99,8 +99,10 @@ class Corpus:
         return "\n\n".join(paras), False
 
 
-def run_index(corpus: Corpus, n: int, path: Path) -> dict[str, object]:
+def run_index(corpus: Corpus, n: int, path: Path, cache_mb: int = 0) -> dict[str, object]:
     db = open_db(path)
+    if cache_mb:
+        db.execute(f"PRAGMA cache_size = -{cache_mb * 1024}")
     lookups: list[float] = []
     timed = anchor_time = 0.0
     found = planted = false_new = 0
@@ -193,12 +195,15 @@ def main() -> None:
     parser.add_argument("--dup-share", type=float, default=0.1)
     parser.add_argument("--full", type=int, default=0, help="also time N full write_article() calls")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cache-mb", type=int, default=0, help="SQLite page cache (default: the store's)")
     parser.add_argument("--dir", type=Path, help="where the databases go (default: a temporary folder)")
     args = parser.parse_args()
     paragraphs = load_paragraphs(args.data)
     print(f"{len(paragraphs):,} distinct paragraphs", flush=True)
     folder = args.dir or Path(tempfile.mkdtemp(prefix="neardup-scale-"))
-    result = run_index(Corpus(paragraphs, args.seed, args.dup_share), args.articles, folder / "index.db")
+    result = run_index(
+        Corpus(paragraphs, args.seed, args.dup_share), args.articles, folder / "index.db", args.cache_mb
+    )
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for key, value in result.items():
         print(f"{key:>22}: {value:,.3f}" if isinstance(value, float) else f"{key:>22}: {value}")
