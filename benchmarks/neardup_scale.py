@@ -20,6 +20,15 @@ Timed apart:
              beside the same with dedupe.near off: the near-duplicate share of the whole write
 Printed: articles/s per 100k-article slice (the cost curve), lookup p50/p99/max, peak RSS,
 database bytes per article, and recall of the planted duplicates.
+
+Measured 2026-12-07 (2 cores, store page cache 128 MB, 10 % planted copies, seed 0):
+    1M articles: check+insert 1,294/s overall; per 100k slice 2,404 1,921 1,553 1,405 1,226 1,165
+    1,162 1,075 1,016 1,017/s; lookup p50 0.20 ms, p99 1.12 ms, max 104 ms; anchors 0.22 ms an
+    article (4,539/s, one core); 22.1M anchor rows, 1,118 bytes an article (index, article rows
+    without text); peak RSS 296 MB; planted copies found 0.986; 523 unplanted articles matched.
+    300k with SQLite's 2 MB cache: 1,619/s overall, 1,296/s over the last 100k, p99 0.77 ms.
+    The rate falls with size because each article's ~25 anchors dirty ~25 random pages of the
+    near_anchors B-tree: the 2,000/s target at 1M is not met.
 """
 
 from __future__ import annotations
