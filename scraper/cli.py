@@ -12,6 +12,8 @@ import dataclasses
 import json
 import logging
 import sys
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +156,7 @@ def _setup_logging(verbosity: int) -> None:
 def ingest(state: State, urls: tuple[str, ...], allow_private: bool) -> None:
     """Fetch URLs, extract their articles and store them; '-' reads URLs from stdin.
 
-    Prints one line per URL (new, updated, unchanged, duplicate, skipped or
+    Prints one line per URL (new, updated, unchanged, duplicate, near, skipped or
     failed, with the title or the reason), then a summary on stderr. Exits 1
     when any URL failed.
 
@@ -546,7 +548,7 @@ def _crawl_config(
 def _dry_run_printer(show: progress.Progress) -> pipeline.Callback:
     def print_article(result: pipeline.UrlResult) -> None:
         show(result)
-        if result.outcome in ("article", "new", "duplicate"):
+        if result.outcome in ("article", "new", "duplicate", "near"):
             click.echo(f"{result.source}\t{result.url}")
 
     return print_article
@@ -601,6 +603,100 @@ def stats(state: State, runs: int, failures: int, fmt: str) -> None:
     ):
         click.echo(f"{title}:")
         click.echo(output.plain_table(rows) if rows else "  (none)")
+
+
+def _story_since_option(func: Any) -> Any:
+    return _day_option("--since", "Only stories with a member first seen on or after this day (YYYY-MM-DD).")(
+        func
+    )
+
+
+@cli.command()
+@click.option("--site", multiple=True, help="Only stories with a member on this site (repeatable).")
+@_story_since_option
+@click.option("--min-size", default=2, show_default=True, type=click.IntRange(2), help="Fewest members.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1), help="Stories to show.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "jsonl", "csv"]),
+    default="table",
+    show_default=True,
+    help="A table, JSON, JSON lines or CSV.",
+)
+@shared_options
+@click.pass_obj
+def duplicates(
+    state: State, site: tuple[str, ...], since: str | None, min_size: int, limit: int, fmt: str
+) -> None:
+    """List stories told at several URLs (near duplicates), biggest first, with their first publisher.
+
+    \b
+    Example:
+      scraper duplicates --min-size 3
+      scraper duplicates --site chinadaily --since 2024-05-01 --format json
+    """
+    cfg = state.config()
+    try:
+        stories = query.duplicates(cfg.storage.path, sites=site, since=since, min_size=min_size)
+    except ScraperError as exc:
+        raise RunFailed(str(exc)) from exc
+    rows = [{**s, "sites": ",".join(s["sites"])} if fmt in ("table", "csv") else s for s in stories[:limit]]
+    if fmt == "table" and not rows:
+        click.echo(f"no story with {min_size} members or more", err=True)
+    elif fmt == "table":
+        click.echo(output.plain_table(rows))
+    else:
+        output.write_rows(rows, fmt, sys.stdout)
+
+
+@cli.command()
+@click.option("--rebuild", is_flag=True, help="Recompute every article's anchors and stories.")
+@shared_options
+@click.pass_obj
+def dedupe(state: State, rebuild: bool) -> None:
+    """Rebuild the near-duplicate index of an existing database (dedupe.near, dedupe.near_threshold).
+
+    Databases from before near-duplicate detection need it once. In link mode a stored row that
+    repeats an older row's story is folded into it (its URLs become 'near' URLs of the older row).
+
+    \b
+    Example:
+      scraper dedupe --rebuild
+    """
+    if not rebuild:
+        raise click.UsageError("nothing to do: pass --rebuild to recompute the near-duplicate index")
+    cfg = state.config()
+    bar = state.verbosity >= 0 and sys.stderr.isatty()
+    try:
+        db = store.open_db(cfg.storage.path)
+        try:
+            with (
+                click.progressbar(length=0, label="rebuilding", file=sys.stderr)
+                if bar
+                else nullcontext() as shown
+            ):
+                counts = store.rebuild_near(
+                    db, cfg.dedupe.near, cfg.dedupe.near_threshold, _bar_updater(shown) if bar else None
+                )
+        finally:
+            db.close()
+    except ScraperError as exc:
+        raise RunFailed(str(exc)) from exc
+    if state.verbosity >= 0:
+        click.echo(
+            f"{output.plural(counts['articles'], 'article')}: {counts['indexed']} indexed, "
+            f"{counts['linked']} folded into an older story, {counts['grouped']} grouped",
+            err=True,
+        )
+
+
+def _bar_updater(shown: Any) -> Callable[[int, int], None]:
+    def update(done: int, total: int) -> None:
+        shown.length = total
+        shown.update(done - shown.pos)
+
+    return update
 
 
 @cli.command()

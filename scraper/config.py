@@ -84,6 +84,20 @@ class ExtractConfig:
     time_limit: float = 30.0
 
 
+# What a near-duplicate of a stored article does (see store/near.py): link its URL to the stored
+# story (no second row), group both rows under one story_id, or nothing (no anchors computed).
+NEAR_MODES = ("link", "group", "off")
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeConfig:
+    """Near-duplicate detection: the mode (NEAR_MODES) and the containment threshold."""
+
+    near: str = "link"
+    # Shared anchors over the smaller text's anchors (dedupe.NEAR_MIN_CONTAINMENT, the measured default).
+    near_threshold: float = 0.7
+
+
 @dataclass(frozen=True, slots=True)
 class CrawlConfig:
     """Scheduled-crawl settings (scraper crawl)."""
@@ -160,6 +174,7 @@ class Config:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
+    dedupe: DedupeConfig = field(default_factory=DedupeConfig)
     sources: tuple[Source, ...] = ()
     path: str | None = None
 
@@ -193,6 +208,7 @@ _MINIMUMS: dict[str, tuple[float, str]] = {
     "crawl.workers": (0, "an integer >= 0 (0: one extraction process per CPU core)"),
     "crawl.max_run_time": (0, "a duration >= 0 such as 55m (0: no limit)"),
     "extract.time_limit": (0.1, "a number of seconds >= 0.1"),
+    "dedupe.near_threshold": (0.01, "a number between 0.01 and 1"),
     "per_host_delay": (0, "a number >= 0"),
     "max_depth": (0, "an integer >= 0"),
     "max_pages": (1, "an integer >= 1"),
@@ -404,6 +420,8 @@ def _convert_pairs(value: Any, file: str, key: str) -> tuple[tuple[str, str], ..
 
 
 def _convert_str(value: Any, file: str, key: str) -> str:
+    if key == "dedupe.near" and value is False:
+        return "off"  # YAML 1.1 reads an unquoted `off` as false
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{file}: {key} must be a non-empty string, got {_show(value)}")
     base = re.sub(r"\[\d+\]", "", key)
@@ -418,6 +436,8 @@ def _convert_str(value: Any, file: str, key: str) -> str:
             raise ConfigError(f"{file}: {key} is not a valid regular expression ({exc}): {value!r}") from exc
     elif leaf == "proxy":
         _check_proxy(value, file, key)
+    elif base == "dedupe.near" and value not in NEAR_MODES:
+        raise ConfigError(f"{file}: {key} must be one of {', '.join(NEAR_MODES)}, got {value!r}")
     elif leaf == "user_agent" and _CONTROL_RE.search(value):
         raise ConfigError(f"{file}: {key} must not contain control characters, got {value!r}")
     elif base.endswith(_RULE_KEYS):
@@ -462,7 +482,7 @@ def _convert_number(hint: Any, value: Any, file: str, key: str) -> int | float:
             raise ValueError(value)
     except ValueError:
         raise ConfigError(f"{file}: {key} must be {described}, got {_show(value)}") from None
-    too_big = key == "crawl.max_failure_ratio" and number > 1
+    too_big = key in ("crawl.max_failure_ratio", "dedupe.near_threshold") and number > 1
     if number < minimum or too_big:
         raise ConfigError(f"{file}: {key} must be {described}, got {_show(value)}")
     return int(number) if hint is int else float(number)

@@ -89,6 +89,8 @@ class WriteOutcome(enum.Enum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     DUPLICATE = "duplicate"
+    # A near-duplicate (same story, another text) linked to a stored article: no row of its own.
+    NEAR = "near"
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,6 +117,16 @@ def article_text(article: dict[str, Any]) -> str:
     parts = [article.get("title") or "", "\n".join(facts), "URLs:\n" + "\n".join(urls)]
     if versions:
         parts.append("Earlier versions:\n" + "\n".join(versions))
+    story = article.get("story") or []
+    if len(story) > 1:
+        first = story[0]
+        lines = [
+            f"  {m['site'] or '':<16} {(m['published'] or '')[:10]:<10} {m['kind']:<7} "
+            f"{'' if m['similarity'] is None else format(m['similarity'], '.2f'):<4} {m['url']}"
+            for m in story
+        ]
+        head = f"Story ({len(story)} members, first published by {first['site']}: {first['url']}):"
+        parts.append(head + "\n" + "\n".join(lines))
     parts.append(article.get("text") or "")
     return "\n\n".join(parts)
 

@@ -12,7 +12,7 @@ from .pipeline import UrlResult
 _OUTCOME_WIDTH = 9
 # Redraw the progress line at most this often (seconds): a fast crawl would flood the terminal.
 _REDRAW_EVERY = 0.1
-_SHOWN = ("new", "updated", "unchanged", "duplicate", "listing", "skipped", "failed")
+_SHOWN = ("new", "updated", "unchanged", "duplicate", "near", "listing", "skipped", "failed")
 
 
 class Progress:

@@ -30,6 +30,7 @@ from .store.read import (
     show,
 )
 from .store.stats import crawl_stats
+from .store.stories import list_stories
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -40,6 +41,7 @@ __all__ = [
     "connect_readonly",
     "count_articles",
     "crawl_stats",
+    "duplicates",
     "iter_article_json",
     "iter_articles",
     "open_corpus",
@@ -180,3 +182,14 @@ def _filters(values: dict[str, Any]) -> Filters:
 def open_corpus(path: str | Path) -> Corpus:
     """Open a scraper database read-only for searching and iterating."""
     return Corpus(path)
+
+
+def duplicates(
+    path: str | Path, *, sites: tuple[str, ...] = (), since: str | None = None, min_size: int = 2
+) -> list[dict[str, Any]]:
+    """Near-duplicate stories of at least min_size members, biggest first (see store/stories.py)."""
+    conn = connect_readonly(path)
+    try:
+        return list_stories(conn, sites=sites, since=since, min_size=min_size)
+    finally:
+        conn.close()

@@ -30,6 +30,7 @@ COUNTS = (
     "updated",
     "unchanged",
     "duplicate",
+    "near",
     "listing",
     "skipped",
     "failed",

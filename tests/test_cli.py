@@ -299,6 +299,8 @@ SHARED_COMMANDS = {
     "crawl": [],
     "stats": [],
     "migrate": [],
+    "duplicates": [],
+    "dedupe": ["--rebuild"],
 }
 
 

@@ -55,6 +55,15 @@ def datasette_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # the first article seen again at a second URL, for the most-duplicated query
     first = Article(title=CORPUS[0][4], text=CORPUS[0][5], url=CORPUS[0][0])
     store.save_article(db, first, url="https://a.example/print/1", site="alpha", fetched_at=NOW)
+    # the election story carried by another site, as dedupe.near: link records it (the texts here are
+    # too short to be matched: the row is written as the store writes it)
+    with store.transaction(db):
+        db.execute(
+            "INSERT INTO article_urls"
+            " (url, article_id, kind, first_seen, last_seen, similarity, site, published) VALUES"
+            " ('https://d.example/elections', 3, 'near', ?, ?, 0.9, 'delta', '2022-05-02')",
+            [NOW.isoformat(), NOW.isoformat()],
+        )
     db.close()
     return path
 
@@ -148,7 +157,11 @@ def test_canned_queries_run(datasette_url):
     per_day = get_json(datasette_url, "/articles/articles_per_day_per_site.json", _shape="array")
     assert {(row["day"], row["site"]) for row in per_day} == {(c[2], c[1]) for c in CORPUS}
     duplicated = get_json(datasette_url, "/articles/most_duplicated_stories.json", _shape="array")
-    assert [(row["title"], row["urls"]) for row in duplicated] == [("Trade talks resume", 2)]
+    # a near URL is one more URL of its article
+    expected = [("Trade talks resume", 2), ("Local elections", 2)]
+    assert [(row["title"], row["urls"]) for row in duplicated] == expected
+    stories = get_json(datasette_url, "/articles/biggest_stories.json", _shape="array")
+    assert [(row["title"], row["members"], row["rows"]) for row in stories] == [("Local elections", 2, 1)]
 
 
 def test_sqlite_utils_search_finds_two_character_chinese(datasette_db):

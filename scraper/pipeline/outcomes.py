@@ -109,7 +109,7 @@ class Outcomes:
     def _emit(
         self, target: Target, outcome: str, *, title: str | None = None, reason: str | None = None
     ) -> None:
-        if outcome in ("new", "updated", "unchanged", "duplicate"):
+        if outcome in ("new", "updated", "unchanged", "duplicate", "near"):
             logger.info("%s %s", outcome, target.url)
         if self.on_event is not None:
             self.on_event(UrlResult(target.url, outcome, title, reason, source=target.source))

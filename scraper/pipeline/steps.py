@@ -134,7 +134,14 @@ def site_name(url: str, cfg: Config) -> str:
 def prepare_page(page: Page, article: Article, cfg: Config) -> store.PreparedArticle:
     """The database row of a page's article (keys, hashes); pure CPU work."""
     site = site_name(page.final_url, cfg)
-    return store.prepare_article(article, url=page.final_url, site=site, fetched_at=page.fetched_at)
+    return store.prepare_article(
+        article,
+        url=page.final_url,
+        site=site,
+        fetched_at=page.fetched_at,
+        near=cfg.dedupe.near,
+        near_threshold=cfg.dedupe.near_threshold,
+    )
 
 
 def save_page(db: sqlite_utils.Database, page: Page, article: Article, cfg: Config) -> SaveResult:

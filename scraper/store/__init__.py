@@ -9,6 +9,8 @@ read-only rows. Settings: storage.path (or --db).
     schema.py      the migrations; SCHEMA_VERSION
     batch.py       WriteBatch: the crawl's page units committed together
     articles.py    save_article(): articles, their URLs and versions, the duplicate decision
+    near.py        the near-duplicate anchor index, its lookup, stories, rebuild_near()
+    stories.py     read-only views of stories (members, first publisher, the list of stories)
     frontier.py    the frontier and robots.txt cache tables (the policy is scraper/crawl's)
     runs.py        fetch_log, runs and run_sources; a dry run's copy of the crawl state
 
@@ -22,6 +24,7 @@ from . import frontier
 from .articles import URL_KINDS, PreparedArticle, prepare_article, save_article, touch_article, write_article
 from .batch import WriteBatch
 from .db import BUSY_TIMEOUT_S, connect_readonly, open_db, storage_errors, transaction
+from .near import rebuild as rebuild_near
 from .runs import (
     CRAWL_STATE_TABLES,
     RUN_COUNTS,
@@ -54,6 +57,7 @@ __all__ = [
     "log_fetch",
     "open_db",
     "prepare_article",
+    "rebuild_near",
     "record_fetch",
     "save_article",
     "save_run_counts",

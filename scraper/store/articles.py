@@ -1,9 +1,12 @@
 """Articles and their versions: save_article() picks the outcome and writes it in one transaction.
 
 Input: Articles from extract, with the URL that was fetched. Output: rows in `articles` (FTS5 over
-title and text), `article_urls` and `article_versions`, and a SaveResult per article. Settings:
-none. The duplicate decision lives here: same text at another URL is DUPLICATE, same URL and
-text UNCHANGED, same URL and new text UPDATED (the old text kept as a version), else INSERTED.
+title and text), `article_urls`, `article_versions` and `near_anchors`, and a SaveResult per
+article. Settings: dedupe.near and dedupe.near_threshold, passed to prepare_article(). The
+duplicate decision lives here: same text at another URL is DUPLICATE, same URL and text
+UNCHANGED, same URL and new text UPDATED (the old text kept as a version, never a near
+duplicate), the same story as a stored article at another URL NEAR (link mode: no row of its own)
+or INSERTED into that article's story (group mode), else INSERTED. See store/near.py.
 """
 
 from __future__ import annotations
@@ -14,18 +17,19 @@ from typing import Any
 
 import sqlite_utils
 
-from ..dedupe import content_hash, simhash, url_key, word_count
+from ..dedupe import NEAR_MIN_CONTAINMENT, content_hash, near_anchors, simhash, url_key, word_count
 from ..models import Article, SaveResult, WriteOutcome
+from . import near as near_index
 from .db import iso, transaction
 
 # article_urls.kind, weakest claim first: a URL is re-pointed to another article
 # only by a claim at least as strong as the one it holds, so a 'canonical' row
-# (the URL in articles.url) never moves.
-URL_KINDS = ("exact-duplicate", "alias", "canonical")
+# (the URL in articles.url) never moves. 'near': the same story in another text.
+URL_KINDS = ("near", "exact-duplicate", "alias", "canonical")
 
 _ARTICLE_COLUMNS = (
     "url, title, text, published, author, source, section, site, language,"
-    " content_hash, simhash, word_count, fetched_at"
+    " content_hash, simhash, word_count, fetched_at, anchor_count"
 )
 
 
@@ -38,18 +42,30 @@ class PreparedArticle:
 
     row: dict[str, Any]
     fetched_key: str
+    # dedupe.near_anchors() of the text; None when dedupe.near is off (nothing indexed)
+    anchors: tuple[int, ...] | None = None
+    near: str = "off"
+    near_threshold: float = NEAR_MIN_CONTAINMENT
 
 
-def prepare_article(article: Article, *, url: str, site: str, fetched_at: dt.datetime) -> PreparedArticle:
-    """The row and URL key save_article() would compute; same arguments as save_article()."""
-    return PreparedArticle(
-        _article_row(article, url_key(article.url or url), site, iso(fetched_at)), url_key(url)
-    )
+def prepare_article(
+    article: Article,
+    *,
+    url: str,
+    site: str,
+    fetched_at: dt.datetime,
+    near: str = "link",
+    near_threshold: float = NEAR_MIN_CONTAINMENT,
+) -> PreparedArticle:
+    """The row, URL key and anchors save_article() would compute; same arguments as save_article()."""
+    anchors = None if near == "off" else tuple(near_anchors(article.text))
+    row = _article_row(article, url_key(article.url or url), site, iso(fetched_at))
+    return PreparedArticle(row, url_key(url), anchors, near, near_threshold)
 
 
 def write_article(db: sqlite_utils.Database, prepared: PreparedArticle) -> SaveResult:
     """save_article() of a prepared row, inside the caller's transaction (transaction() or a WriteBatch)."""
-    return _save(db, dict(prepared.row), prepared.fetched_key)
+    return _save(db, dict(prepared.row), prepared)
 
 
 def touch_article(db: sqlite_utils.Database, article_id: int, at: dt.datetime) -> None:
@@ -58,7 +74,14 @@ def touch_article(db: sqlite_utils.Database, article_id: int, at: dt.datetime) -
 
 
 def save_article(
-    db: sqlite_utils.Database, article: Article, *, url: str, site: str, fetched_at: dt.datetime
+    db: sqlite_utils.Database,
+    article: Article,
+    *,
+    url: str,
+    site: str,
+    fetched_at: dt.datetime,
+    near: str = "link",
+    near_threshold: float = NEAR_MIN_CONTAINMENT,
 ) -> SaveResult:
     """Store one article and say what happened to it, in one transaction.
 
@@ -67,24 +90,28 @@ def save_article(
             canonical URL is `article.url or url`, both keyed with url_key().
         site: the source name from config, else the host.
         fetched_at: when the page was fetched; must be timezone-aware.
+        near: dedupe.near, what a near-duplicate does: "link", "group" or "off".
+        near_threshold: dedupe.near_threshold.
 
     Returns:
-        A SaveResult: INSERTED, UPDATED, UNCHANGED (only last_seen touched), or
-        DUPLICATE (same text already stored under another URL; article_id is that article).
+        A SaveResult: INSERTED, UPDATED, UNCHANGED (only last_seen touched),
+        DUPLICATE (same text already stored under another URL; article_id is that article), or
+        NEAR (link mode: the same story is stored; article_id is that article).
 
     Raises:
         StorageError: SQLite failed (locked past the busy timeout, disk full, corrupt file).
     """
-    fetched_key = url_key(url)
-    canonical = url_key(article.url or url)
-    row = _article_row(article, canonical, site, iso(fetched_at))
-    with transaction(db, f"cannot save {canonical}"):
-        return _save(db, row, fetched_key)
+    prepared = prepare_article(
+        article, url=url, site=site, fetched_at=fetched_at, near=near, near_threshold=near_threshold
+    )
+    with transaction(db, f"cannot save {prepared.row['url']}"):
+        return _save(db, dict(prepared.row), prepared)
 
 
-def _save(db: sqlite_utils.Database, row: dict[str, Any], fetched_key: str) -> SaveResult:
+def _save(db: sqlite_utils.Database, row: dict[str, Any], prepared: PreparedArticle) -> SaveResult:
     """Pick the outcome and write it; runs inside the caller's transaction."""
-    canonical, now = row["url"], row["fetched_at"]
+    row["anchor_count"] = None if prepared.anchors is None else len(prepared.anchors)
+    canonical, now, fetched_key = row["url"], row["fetched_at"], prepared.fetched_key
     existing = _find_article(db, canonical)
     if existing is not None:
         article_id, old_hash = existing
@@ -95,6 +122,7 @@ def _save(db: sqlite_utils.Database, row: dict[str, Any], fetched_key: str) -> S
         other = _find_by_hash(db, row["content_hash"])
         if other is None:
             _update_article(db, article_id, row)
+            _recheck_story(db, article_id, prepared)
             _link_urls(db, article_id, (canonical, fetched_key), now)
             return SaveResult(WriteOutcome.UPDATED, article_id, canonical)
         # The new text is another article's text: keep this row as it was.
@@ -104,9 +132,60 @@ def _save(db: sqlite_utils.Database, row: dict[str, Any], fetched_key: str) -> S
     if other is not None:
         _link_duplicate(db, other, (canonical, fetched_key), now)
         return SaveResult(WriteOutcome.DUPLICATE, other, canonical)
+    match = _find_near(db, prepared)
+    if (
+        match is not None
+        and prepared.near == "link"
+        and not near_index.adds_text(db, prepared.anchors, match[0])
+    ):
+        _link_near(db, match, row, (canonical, fetched_key))
+        return SaveResult(WriteOutcome.NEAR, match[0], canonical)
     article_id = _insert_article(db, row)
+    if prepared.anchors is not None:
+        near_index.write_anchors(db, article_id, prepared.anchors, fresh=True)
+    if match is not None:
+        near_index.join_story(db, article_id, match[0])
     _link_urls(db, article_id, (canonical, fetched_key), now)
     return SaveResult(WriteOutcome.INSERTED, article_id, canonical)
+
+
+def _find_near(
+    db: sqlite_utils.Database, prepared: PreparedArticle, exclude: int = -1
+) -> tuple[int, float] | None:
+    """The stored story this text is a near-duplicate of (id, similarity); None when off or none."""
+    if prepared.near == "off" or not prepared.anchors:
+        return None
+    return near_index.find_near(db, prepared.anchors, prepared.near_threshold, exclude=exclude)
+
+
+def _recheck_story(db: sqlite_utils.Database, article_id: int, prepared: PreparedArticle) -> None:
+    """A new version of a stored article: replace its anchors and, in group mode, re-check its story.
+
+    The row stays (a version is never a near-duplicate); in group mode it joins the story its new
+    text matches, or leaves its story when the new text matches none.
+    """
+    near_index.write_anchors(db, article_id, prepared.anchors)
+    if prepared.near != "group":
+        return
+    match = _find_near(db, prepared, exclude=article_id)
+    if match is None:
+        near_index.leave_story(db, article_id)
+        return
+    mine, theirs = (
+        db.execute("SELECT story_id FROM articles WHERE id = ?", [i]).fetchone()[0]
+        for i in (article_id, match[0])
+    )
+    if mine is None or mine != theirs:
+        near_index.join_story(db, article_id, match[0])
+
+
+def _link_near(
+    db: sqlite_utils.Database, match: tuple[int, float], row: dict[str, Any], keys: tuple[str, str]
+) -> None:
+    """Link a near-duplicate's URLs to the stored story, with the similarity, its site and date."""
+    extra = {"similarity": round(match[1], 4), "site": row["site"], "published": row["published"]}
+    for key in dict.fromkeys(keys):
+        _link_url(db, key, match[0], "near", row["fetched_at"], extra)
 
 
 def _article_row(article: Article, canonical: str, site: str, now: str) -> dict[str, Any]:
@@ -181,21 +260,39 @@ def _link_duplicate(db: sqlite_utils.Database, article_id: int, keys: tuple[str,
         _link_url(db, key, article_id, "exact-duplicate", now)
 
 
-def _link_url(db: sqlite_utils.Database, key: str, article_id: int, kind: str, now: str) -> None:
-    """Upsert one article_urls row; a weaker claim only touches last_seen (see URL_KINDS)."""
+def _link_url(
+    db: sqlite_utils.Database,
+    key: str,
+    article_id: int,
+    kind: str,
+    now: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Upsert one article_urls row; a weaker claim only touches last_seen (see URL_KINDS).
+
+    extra: similarity, site and published of a 'near' URL (NULL for the other kinds).
+    """
+    extra = extra or {"similarity": None, "site": None, "published": None}
     held = db.execute("SELECT kind FROM article_urls WHERE url = ?", [key]).fetchone()
     if held is None:
         db.execute(
-            "INSERT INTO article_urls (url, article_id, kind, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)",
-            [key, article_id, kind, now, now],
+            _INSERT_URL,
+            {"url": key, "id": article_id, "kind": kind, "now": now, **extra},
         )
     elif URL_KINDS.index(kind) >= URL_KINDS.index(held[0]):
         db.execute(
-            "UPDATE article_urls SET article_id = ?, kind = ?, last_seen = max(last_seen, ?) WHERE url = ?",
-            [article_id, kind, now, key],
+            "UPDATE article_urls SET article_id = :id, kind = :kind, last_seen = max(last_seen, :now),"
+            " similarity = :similarity, site = :site, published = :published WHERE url = :url",
+            {"url": key, "id": article_id, "kind": kind, "now": now, **extra},
         )
     else:
         db.execute("UPDATE article_urls SET last_seen = max(last_seen, ?) WHERE url = ?", [now, key])
+
+
+_INSERT_URL = (
+    "INSERT INTO article_urls (url, article_id, kind, first_seen, last_seen, similarity, site, published)"
+    " VALUES (:url, :id, :kind, :now, :now, :similarity, :site, :published)"
+)
 
 
 def _signed64(value: int) -> int:

@@ -28,6 +28,12 @@ from .schema import MIGRATIONS, SCHEMA_VERSION, applied_unknown, schema_version
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 10.0
+# SQLite's page cache of a writing connection (its default is 2 MB). Each new article inserts its
+# near-duplicate anchors at random places of the near_anchors B-tree (and its hash and URL in their
+# unique indexes); with 2 MB most of those pages were re-read from the OS for every article:
+# benchmarks/neardup_scale.py, 100k articles, check + insert 1,650-2,257/s with 2 MB, 3,051/s with
+# 128 MB. Memory is taken only as pages are read; a crawl's main process stays well under 500 MB.
+WRITER_CACHE_MB = 128
 
 # SQLite's messages when a read-only open still needs to write (the -shm file of a WAL database,
 # in a directory or on a mount we may not write to).
@@ -211,6 +217,7 @@ def _configure(db: sqlite_utils.Database, *, readonly: bool) -> None:
         # nothing committed and the file stays consistent; only a power cut may lose the last
         # commits. FULL cost ~10 ms per commit in the crawl benchmark, most of the main loop's time.
         db.execute("PRAGMA synchronous = NORMAL")
+        db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_MB * 1024}")
     else:
         db.execute("PRAGMA journal_mode").fetchone()
 

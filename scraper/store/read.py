@@ -23,6 +23,7 @@ from ..urls import canonicalize_url
 from .db import connect_readonly as connect_readonly_file
 from .fts import CJK_RUN_RE, index_text, is_single_cjk
 from .schema import TITLE_WEIGHT
+from .stories import STORY_SITES_SQL, has_stories, story_members
 
 # FTS5 query words that are syntax, not text (dropped when raw query words are marked in snippets)
 _FTS_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
@@ -294,12 +295,26 @@ def iter_articles(
     """
     columns = (
         f"{_ARTICLE_COLUMNS}, a.text, "
-        "(SELECT json_group_array(u.url) FROM article_urls u WHERE u.article_id = a.id) AS urls"
+        "(SELECT json_group_array(u.url) FROM article_urls u WHERE u.article_id = a.id) AS urls, "
+        "{} AS story_id, {} AS sites".format(*_story_columns(path))
     )
     for row in _keyset_rows(path, columns, filters, batch):
         item = dict(row)
         item["urls"] = _json_list(item["urls"])
+        item["sites"] = _json_list(item["sites"])
         yield item
+
+
+def _story_columns(path: str | Path) -> tuple[str, str]:
+    """story_id (coalesce(story_id, id): rows of one group share it) and sites, the story's sites."""
+    conn = connect_readonly(path)
+    try:
+        ready = has_stories(conn)
+    finally:
+        conn.close()
+    if not ready:  # a database from before schema 7, read without migrating it
+        return "a.id", "json_array(a.site)"
+    return "coalesce(a.story_id, a.id)", STORY_SITES_SQL
 
 
 def _keyset_rows(
@@ -338,7 +353,9 @@ def iter_article_json(path: str | Path, *, filters: Filters | None = None, batch
     """
     pairs = ", ".join(f"'{name}', a.{name}" for name in _EXPORT_FIELDS)
     urls = "json((SELECT json_group_array(u.url) FROM article_urls u WHERE u.article_id = a.id))"
-    for row in _keyset_rows(path, f"a.id, json_object({pairs}, 'urls', {urls})", filters, batch):
+    story_id, sites = _story_columns(path)
+    story = f"'story_id', {story_id}, 'sites', json({sites})"
+    for row in _keyset_rows(path, f"a.id, json_object({pairs}, 'urls', {urls}, {story})", filters, batch):
         yield row[1]
 
 
@@ -371,6 +388,7 @@ def show(path: str | Path, key: str) -> dict[str, Any] | None:
                 "SELECT * FROM article_urls WHERE article_id = ? ORDER BY first_seen", [article["id"]]
             )
         ]
+        article["story"] = story_members(conn, article["id"])
         article["versions"] = [
             dict(r)
             for r in conn.execute(

@@ -16,7 +16,17 @@ import sqlite_utils
 
 from .db import connect_readonly, immediate, iso, storage_errors, transaction
 
-RUN_COUNTS = ("discovered", "fetched", "new", "updated", "unchanged", "duplicate", "skipped", "failed")
+RUN_COUNTS = (
+    "discovered",
+    "fetched",
+    "new",
+    "updated",
+    "unchanged",
+    "duplicate",
+    "near",
+    "skipped",
+    "failed",
+)
 # The tables a dry run copies from the real database: what is due, and the robots.txt answers.
 CRAWL_STATE_TABLES = ("frontier", "robots_cache")
 

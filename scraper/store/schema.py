@@ -1,6 +1,6 @@
 """The corpus schema: one sqlite-utils Migrations set, applied by open_db().
 
-Tables: `articles` (with FTS5 over title and text), `article_urls`, `article_versions`,
+Tables: `articles` (with FTS5 over title and text), `article_urls`, `article_versions`, `near_anchors`,
 `fetch_log`, the crawl's `frontier` and `robots_cache`, and `runs` with `run_sources`.
 Migrations are recorded in `_sqlite_migrations`, so `sqlite-utils migrate` understands them too.
 To change the schema, write a function that takes the Database and append it to
@@ -255,6 +255,35 @@ def _fill_index(db: sqlite_utils.Database) -> None:
     logger.info("full-text index rebuilt: %d articles", done)
 
 
+def _add_near_duplicates(db: sqlite_utils.Database) -> None:
+    """Schema 7: near-duplicate anchors, stories and near URLs (issue 11).
+
+    `near_anchors` is the inverted index of dedupe.near_anchors(): one row per (anchor, article),
+    WITHOUT ROWID so the primary key is the table. `articles.anchor_count` is how many anchors the
+    row has (NULL: not indexed yet, run `scraper dedupe --rebuild`); `articles.story_id` is shared
+    by the rows of one story in dedupe.near: group (NULL: the row is its own story).
+    `article_urls` rows of kind 'near' keep the similarity, the site and the publication date
+    of the URL that was linked instead of stored; run_sources.near counts them per run.
+    """
+    db.executescript(
+        textwrap.dedent("""
+        CREATE TABLE near_anchors (
+            anchor INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,
+            PRIMARY KEY (anchor, article_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX idx_near_anchors_article_id ON near_anchors (article_id);
+        ALTER TABLE articles ADD COLUMN story_id INTEGER;
+        ALTER TABLE articles ADD COLUMN anchor_count INTEGER;
+        CREATE INDEX idx_articles_story_id ON articles (story_id);
+        ALTER TABLE article_urls ADD COLUMN similarity REAL;
+        ALTER TABLE article_urls ADD COLUMN site TEXT;
+        ALTER TABLE article_urls ADD COLUMN published TEXT;
+        ALTER TABLE run_sources ADD COLUMN near INTEGER NOT NULL DEFAULT 0;
+        """)
+    )
+
+
 # Append new steps at the end; the position (1-based) is the schema version.
 MIGRATION_STEPS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _create_corpus,
@@ -263,6 +292,7 @@ MIGRATION_STEPS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _add_run_report,
     _add_fetch_outcome,
     _index_words,
+    _add_near_duplicates,
 )
 SCHEMA_VERSION = len(MIGRATION_STEPS)
 

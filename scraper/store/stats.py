@@ -81,6 +81,7 @@ _RUNS_SQL = """
 SELECT r.id, r.started, r.finished, r.exit_status, r.sources,
        sum(s.discovered) AS discovered, sum(s.fetched) AS fetched, sum(s.new) AS new,
        sum(s.updated) AS updated, sum(s.unchanged) AS unchanged, sum(s.duplicate) AS duplicate,
+       sum(s.near) AS near,
        sum(s.skipped) AS skipped, sum(s.failed) AS failed
 FROM runs r LEFT JOIN run_sources s ON s.run_id = r.id
 GROUP BY r.id ORDER BY r.id DESC LIMIT ?

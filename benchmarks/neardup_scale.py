@@ -1,0 +1,227 @@
+"""Near-duplicate index at scale: check + insert rate, lookup latency, memory and size per article.
+
+Run by hand (not a test):
+
+    python benchmarks/neardup_scale.py --articles 100000 [--dup-share 0.1] [--full 20000] [--seed 0]
+
+Corpus: synthetic articles recombined from real paragraphs (../shared/data: wcxb-dev English and
+cwced-zh-dev Chinese bodies): 4-12 paragraphs each, with 30 % of the words of each paragraph
+swapped for random words of the pool, so that, as in a real corpus, most shingles are rare and a
+few (stock phrases) are common. --dup-share of the articles are edited copies of an earlier one
+(a paragraph dropped, a paragraph added, or typos): they must come out as near duplicates.
+
+Timed apart:
+  anchors    dedupe.near_anchors() per article (CPU; in a crawl it runs in the extraction
+             workers, not in the writer)
+  check+insert   with the anchors precomputed: store.near.find_near() and, for a new story, the
+             article row plus store.near.write_anchors(), committed every 500 articles (a crawl's
+             WriteBatch); the article rows carry no text here, so FTS costs nothing in this figure
+  full       (--full N) store.write_article() of N complete rows (text, FTS, URLs, anchors)
+             beside the same with dedupe.near off: the near-duplicate share of the whole write
+Printed: articles/s per 100k-article slice (the cost curve), lookup p50/p99/max, peak RSS,
+database bytes per article, and recall of the planted duplicates.
+
+Measured 2026-12-07 (2 cores, store page cache 128 MB, 10 % planted copies, seed 0):
+    1M articles: check+insert 1,294/s overall; per 100k slice 2,404 1,921 1,553 1,405 1,226 1,165
+    1,162 1,075 1,016 1,017/s; lookup p50 0.20 ms, p99 1.12 ms, max 104 ms; anchors 0.22 ms an
+    article (4,539/s, one core); 22.1M anchor rows, 1,118 bytes an article (index, article rows
+    without text); peak RSS 296 MB; planted copies found 0.986; 523 unplanted articles matched.
+    300k with SQLite's 2 MB cache: 1,619/s overall, 1,296/s over the last 100k, p99 0.77 ms.
+    The rate falls with size because each article's ~25 anchors dirty ~25 random pages of the
+    near_anchors B-tree: the 2,000/s target at 1M is not met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scraper.dedupe import content_hash, near_anchors  # noqa: E402
+from scraper.models import Article, WriteOutcome  # noqa: E402
+from scraper.store import WriteBatch, open_db, prepare_article, write_article  # noqa: E402
+from scraper.store import near as near_index  # noqa: E402
+
+BATCH = 500
+SWAP_SHARE = 0.3
+
+
+def load_paragraphs(data: Path) -> list[str]:
+    """Distinct paragraphs of 20+ characters from the English and Chinese dev sets."""
+    seen: dict[str, None] = {}
+    for name in ("wcxb-dev", "cwced-zh-dev"):
+        for line in (data / name / "manifest.jsonl").read_text(encoding="utf-8").split("\n"):
+            body = (json.loads(line).get("body") or "") if line.strip() else ""
+            for para in body.split("\n"):
+                if len(para.strip()) >= 20:
+                    seen[para.strip()] = None
+    return list(seen)
+
+
+class Corpus:
+    """Synthetic articles; article i is the same on every run with one seed."""
+
+    def __init__(self, paragraphs: list[str], seed: int, dup_share: float) -> None:
+        self.paragraphs = paragraphs
+        self.words = sorted({w for p in paragraphs[:5000] for w in p.split()})
+        self.rng = random.Random(seed)
+        self.dup_share = dup_share
+        self.recent: list[list[str]] = []
+
+    def _paragraph(self) -> str:
+        words = self.rng.choice(self.paragraphs).split()
+        if len(words) < 3:  # Chinese: swap characters instead of words
+            chars = list(" ".join(words))
+            for i in self.rng.sample(range(len(chars)), int(len(chars) * SWAP_SHARE)):
+                chars[i] = self.rng.choice(self.paragraphs[0])
+            return "".join(chars)
+        for i in self.rng.sample(range(len(words)), int(len(words) * SWAP_SHARE)):
+            words[i] = self.rng.choice(self.words)
+        return " ".join(words)
+
+    def next(self) -> tuple[str, bool]:
+        """(text, planted duplicate?)"""
+        if self.recent and self.rng.random() < self.dup_share:
+            paras = list(self.rng.choice(self.recent))
+            edit = self.rng.randrange(3)
+            if edit == 0 and len(paras) > 4:
+                del paras[self.rng.randrange(len(paras))]
+            elif edit == 1:
+                paras.insert(self.rng.randrange(len(paras) + 1), self._paragraph())
+            else:
+                words = paras[0].split()
+                if words:
+                    words[self.rng.randrange(len(words))] = "typo"
+                paras[0] = " ".join(words)
+            return "\n\n".join(paras), True
+        paras = [self._paragraph() for _ in range(self.rng.randint(4, 12))]
+        self.recent = [*self.recent[-999:], paras]
+        return "\n\n".join(paras), False
+
+
+def run_index(corpus: Corpus, n: int, path: Path, cache_mb: int = 0) -> dict[str, object]:
+    db = open_db(path)
+    if cache_mb:
+        db.execute(f"PRAGMA cache_size = -{cache_mb * 1024}")
+    lookups: list[float] = []
+    timed = anchor_time = 0.0
+    found = planted = false_new = 0
+    slice_time, slice_start = 0.0, 0
+    for start in range(0, n, BATCH):
+        texts = [corpus.next() for _ in range(min(BATCH, n - start))]
+        t0 = time.perf_counter()
+        prepared = [(near_anchors(text), content_hash(text), dup) for text, dup in texts]
+        anchor_time += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        db.conn.execute("BEGIN IMMEDIATE")
+        for i, (anchors, digest, dup) in enumerate(prepared):
+            l0 = time.perf_counter()
+            match = near_index.find_near(db, anchors, 0.7)
+            lookups.append(time.perf_counter() - l0)
+            if match is None:
+                cursor = db.execute(
+                    "INSERT OR IGNORE INTO articles (url, content_hash, anchor_count) VALUES (?, ?, ?)",
+                    [f"https://example.com/{start + i}", digest, len(anchors)],
+                )
+                if cursor.lastrowid:
+                    near_index.write_anchors(db, cursor.lastrowid, anchors, fresh=True)
+            planted += dup
+            found += dup and match is not None
+            false_new += (not dup) and match is not None
+        db.conn.execute("COMMIT")
+        spent = time.perf_counter() - t0
+        timed += spent
+        slice_time += spent
+        done = min(start + BATCH, n)
+        if done % 100_000 == 0 or done == n:
+            rate = (done - slice_start) / slice_time
+            print(f"  {done:>9,} articles: check+insert {rate:,.0f}/s over the last slice", flush=True)
+            slice_time, slice_start = 0.0, done
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    rows = db.execute("SELECT count(*) FROM near_anchors").fetchone()[0]
+    stored = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+    db.close()
+    size = path.stat().st_size
+    lookups.sort()
+    return {
+        "articles": n,
+        "stored_rows": stored,
+        "anchor_rows": rows,
+        "anchors_per_s": n / anchor_time,
+        "anchor_ms": 1000 * anchor_time / n,
+        "check_insert_per_s": n / timed,
+        "lookup_p50_ms": 1000 * lookups[len(lookups) // 2],
+        "lookup_p99_ms": 1000 * lookups[int(len(lookups) * 0.99)],
+        "lookup_max_ms": 1000 * lookups[-1],
+        "db_bytes_per_article": size / n,
+        "recall_planted": found / planted if planted else None,
+        "unplanted_matched": false_new,
+    }
+
+
+def run_full(corpus: Corpus, n: int, folder: Path) -> dict[str, float]:
+    """write_article() of complete rows, near on (link) and off, same texts."""
+    texts = [corpus.next()[0] for _ in range(n)]
+    now = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+    rates: dict[str, float] = {}
+    for mode in ("off", "link"):
+        db = open_db(folder / f"full-{mode}.db")
+        batch = WriteBatch(db, max_units=BATCH, max_seconds=60)
+        prepared = [
+            prepare_article(
+                Article("t", t), url=f"https://example.com/{i}", site="s", fetched_at=now, near=mode
+            )
+            for i, t in enumerate(texts)
+        ]
+        t0 = time.perf_counter()
+        outcomes: dict[WriteOutcome, int] = {}
+        for p in prepared:
+            with batch.write():
+                saved = write_article(db, p)
+            outcomes[saved.outcome] = outcomes.get(saved.outcome, 0) + 1
+        batch.commit()
+        rates[mode] = n / (time.perf_counter() - t0)
+        print(f"  full write_article, near {mode}: {rates[mode]:,.0f} articles/s {outcomes}", flush=True)
+        db.close()
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--dup-share", type=float, default=0.1)
+    parser.add_argument("--full", type=int, default=0, help="also time N full write_article() calls")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cache-mb", type=int, default=0, help="SQLite page cache (default: the store's)")
+    parser.add_argument("--dir", type=Path, help="where the databases go (default: a temporary folder)")
+    args = parser.parse_args()
+    paragraphs = load_paragraphs(args.data)
+    print(f"{len(paragraphs):,} distinct paragraphs", flush=True)
+    folder = args.dir or Path(tempfile.mkdtemp(prefix="neardup-scale-"))
+    result = run_index(
+        Corpus(paragraphs, args.seed, args.dup_share), args.articles, folder / "index.db", args.cache_mb
+    )
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for key, value in result.items():
+        print(f"{key:>22}: {value:,.3f}" if isinstance(value, float) else f"{key:>22}: {value}")
+    if args.full:
+        rates = run_full(Corpus(paragraphs, args.seed + 1, args.dup_share), args.full, folder)
+        print(
+            f"near-duplicate share of a full write: {1 - rates['link'] / rates['off']:.1%} slower with link"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Near-duplicate stories end to end: ingest through the CLI from the loopback server (issue 11).
+
+fixtures/syndication holds one Xinhua story as three outlets print it (Xinhua; China Daily with an
+editor's note, a day later; Beijing Review with a new headline, a paragraph cut and a typo fixed,
+two days later) and two market briefs written on one template.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from scraper.cli import cli
+
+SYNDICATION = Path(__file__).parent / "fixtures" / "syndication"
+AGENCY = "/syndication/xinhua.html"
+CARRIERS = ("/syndication/chinadaily.html", "/syndication/bjreview.html")
+
+
+def make_config(tmp_path: Path, near: str | None = None) -> Path:
+    path = tmp_path / "config.yaml"
+    dedupe = f"dedupe:\n  near: {near}\n" if near else ""
+    path.write_text(
+        f"storage:\n  path: {tmp_path / 'articles.db'}\n"
+        "fetch:\n  backoff: 0.01\n  max_backoff: 0.05\n  allow_private_addresses: true\n"
+        "extract:\n  min_chars: 40\n" + dedupe,
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(config: Path, *args: str):
+    return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+
+
+def query(config: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(config.parent / "articles.db")
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def ingest_story(server, config: Path) -> list[str]:
+    """The carriers first, the agency last: the first publisher is not the first stored."""
+    outcomes = []
+    for path in (*CARRIERS, AGENCY):
+        result = run(config, "ingest", server.url(path))
+        assert result.exit_code == 0, result.output
+        outcomes.append(result.stdout.split()[0])
+    return outcomes
+
+
+def test_agency_story_on_three_sites_is_one_row_with_three_urls(fresh_server, tmp_path):
+    config = make_config(tmp_path)
+    assert ingest_story(fresh_server, config) == ["new", "near", "near"]
+    assert query(config, "SELECT count(*) FROM articles") == [(1,)]
+    urls = query(config, "SELECT url, kind, similarity FROM article_urls ORDER BY first_seen")
+    assert [u[0] for u in urls] == [fresh_server.url(p) for p in (*CARRIERS, AGENCY)]
+    assert [u[1] for u in urls] == ["canonical", "near", "near"]
+    assert all(u[2] >= 0.7 for u in urls[1:])
+    stories = json.loads(run(config, "duplicates", "--format", "json").stdout)
+    [story] = stories
+    assert story["members"] == 3
+    assert story["first_url"] == fresh_server.url(AGENCY)  # published first, stored last
+    assert story["first_published"].startswith("2024-05-01")
+    shown = json.loads(run(config, "show", "1", "--format", "json").stdout)
+    assert next(m["url"] for m in shown["story"]) == fresh_server.url(AGENCY)
+    assert len(shown["story"]) == 3
+    [exported] = [json.loads(line) for line in run(config, "export").stdout.splitlines()]
+    assert len(exported["urls"]) == 3
+    assert exported["sites"] == ["127.0.0.1"]
+
+
+def test_near_outcome_is_counted_in_the_crawl_report_columns(fresh_server, tmp_path):
+    config = make_config(tmp_path)
+    ingest_story(fresh_server, config)
+    outcomes = query(config, "SELECT outcome FROM fetch_log ORDER BY id")
+    assert outcomes == [("new",), ("near",), ("near",)]
+
+
+def test_corrected_version_at_the_same_url_is_a_version(fresh_server, tmp_path):
+    config = make_config(tmp_path)
+    page = (SYNDICATION / "xinhua.html").read_bytes()
+    fresh_server.overlay["/news/story.html"] = (200, "text/html; charset=utf-8", page)
+    url = fresh_server.url("/news/story.html")
+    assert run(config, "ingest", url).stdout.startswith("new ")
+    corrected = page.replace(b"20.1 million", b"20.3 million").replace(
+        b"</article>", b"<p>This story has been corrected to give the final passenger count.</p></article>"
+    )
+    fresh_server.overlay["/news/story.html"] = (200, "text/html; charset=utf-8", corrected)
+    assert run(config, "ingest", url).stdout.startswith("updated ")
+    assert query(config, "SELECT count(*) FROM articles") == [(1,)]
+    assert query(config, "SELECT count(*) FROM article_versions") == [(1,)]
+    assert query(config, "SELECT kind FROM article_urls") == [("canonical",)]
+    assert query(config, "SELECT anchor_count > 0 FROM articles") == [(1,)]
+
+
+def test_two_briefs_on_one_template_are_two_rows(fresh_server, tmp_path):
+    config = make_config(tmp_path)
+    for day in ("monday", "tuesday"):
+        result = run(config, "ingest", fresh_server.url(f"/syndication/brief-{day}.html"))
+        assert result.stdout.startswith("new "), result.output
+    assert query(config, "SELECT count(*) FROM articles") == [(2,)]
+    listed = run(config, "duplicates", "--format", "json")
+    assert listed.exit_code == 0
+    assert json.loads(listed.stdout) == []
+
+
+def test_group_mode_keeps_every_row_in_one_story(fresh_server, tmp_path):
+    config = make_config(tmp_path, near="group")
+    assert ingest_story(fresh_server, config) == ["new", "new", "new"]
+    stories = query(config, "SELECT story_id FROM articles ORDER BY id")
+    assert len(stories) == 3
+    assert len(set(stories)) == 1
+    assert stories[0][0] is not None
+    [story] = json.loads(run(config, "duplicates", "--format", "json").stdout)
+    assert story["rows"] == 3
+    assert story["first_url"] == fresh_server.url(AGENCY)
+
+
+def test_off_mode_stores_every_text(fresh_server, tmp_path):
+    config = make_config(tmp_path, near="off")
+    assert ingest_story(fresh_server, config) == ["new", "new", "new"]
+    assert query(config, "SELECT count(*) FROM near_anchors") == [(0,)]
+
+
+def test_rebuild_folds_an_old_database_into_stories(fresh_server, tmp_path):
+    config = make_config(tmp_path, near="off")
+    ingest_story(fresh_server, config)
+    config = make_config(tmp_path)  # the default, link
+    result = run(config, "dedupe", "--rebuild")
+    assert result.exit_code == 0, result.output
+    assert "2 folded" in result.stderr
+    assert query(config, "SELECT count(*) FROM articles") == [(1,)]
+    kinds = sorted(k for (k,) in query(config, "SELECT kind FROM article_urls"))
+    assert kinds == ["canonical", "near", "near"]
+    [story] = json.loads(run(config, "duplicates", "--format", "json").stdout)
+    assert story["first_url"] == fresh_server.url(AGENCY)
+
+
+def test_bad_dedupe_config_is_one_line(tmp_path):
+    config = make_config(tmp_path, near="merge")
+    result = run(config, "duplicates")
+    assert result.exit_code == 2
+    assert "dedupe.near must be one of link, group, off, got 'merge'" in result.output
+    config.write_text(config.read_text(encoding="utf-8").replace("near: merge", "near_threshold: 1.5"))
+    result = run(config, "duplicates")
+    assert result.exit_code == 2
+    assert "dedupe.near_threshold must be a number between 0.01 and 1, got 1.5" in result.output
