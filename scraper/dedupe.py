@@ -52,6 +52,12 @@ def _normalize(text: str) -> str:
     return " ".join(folded.split())
 
 
+# simhash() and near_anchors() of one article read the same tokens: keep the last results.
+@functools.lru_cache(maxsize=4)
+def _normalized_tokens(text: str) -> tuple[str, ...]:
+    return tuple(TOKEN_RE.findall(normalize_text(text)))
+
+
 def content_hash(text: str) -> str:
     """The sha256 hex digest of normalize_text(text)."""
     return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
@@ -73,7 +79,7 @@ def simhash(text: str) -> int:
     Near-duplicate texts give fingerprints a few bits apart (see simhash_distance);
     text without any token gives 0.
     """
-    tokens = TOKEN_RE.findall(normalize_text(text))
+    tokens = _normalized_tokens(text)
     if not tokens:
         return 0
     size = min(SIMHASH_SHINGLE, len(tokens))
@@ -126,7 +132,7 @@ def near_anchors(text: str) -> list[int]:
     """The text's anchors, sorted, as signed 64-bit integers (SQLite's INTEGER); [] without tokens."""
     import numpy as np  # here: numpy costs 0.1 s at import; search and stats never need it
 
-    tokens = TOKEN_RE.findall(normalize_text(text))
+    tokens = _normalized_tokens(text)
     if not tokens:
         return []
     prime, shift = np.uint64(_SHINGLE_PRIME), np.uint64(33)
