@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from scraper.dedupe import NEAR_MAX_ANCHORS
+from scraper.dedupe import NEAR_MAX_ANCHORS, NEAR_MIN_CONTAINMENT
 from scraper.models import Article, WriteOutcome
 from scraper.store import open_db, save_article
+from scraper.store import rebuild_near as rebuild
 
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
 STORY = (Path(__file__).parent / "fixtures" / "syndication" / "story.txt").read_text(encoding="utf-8")
@@ -132,3 +133,15 @@ def test_full_article_after_its_teaser_keeps_its_own_row_in_the_teasers_story(db
     # the teaser of a stored full article is a link
     assert save(db, teaser, "https://c.example/teaser").outcome == WriteOutcome.DUPLICATE
     assert save(db, teaser + " More.", "https://d.example/teaser").outcome == WriteOutcome.NEAR
+
+
+def test_rebuild_in_link_mode_never_folds_a_full_article_into_its_teaser(db):
+    """As on write: the full article after its teaser keeps its row (and its text) in the teaser's story."""
+    paragraphs = STORY.split("\n\n")
+    teaser = "\n\n".join(paragraphs[:2])
+    save(db, teaser, "https://a.example/teaser", near="off")
+    save(db, STORY, "https://b.example/full", near="off")
+    counts = rebuild(db, "link", NEAR_MIN_CONTAINMENT)
+    assert counts["linked"] == 0
+    assert [row[0] for row in db.execute("SELECT text FROM articles ORDER BY id")] == [teaser, STORY]
+    assert db.execute("SELECT story_id FROM articles ORDER BY id").fetchall() == [(1,), (1,)]

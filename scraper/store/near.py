@@ -134,9 +134,10 @@ def rebuild(
     """Recompute every article's anchors and stories, oldest row first (`scraper dedupe --rebuild`).
 
     A database from before schema 7 has none. link: a row that is a near-duplicate of an older
-    row is merged into it (its URLs become kind 'near' of the older row, its versions and frontier
-    rows move there, the row goes); group: it joins the older row's story; off: anchors are
-    dropped. Commits every REBUILD_BATCH articles. Returns counts: articles, indexed, linked, grouped.
+    row, and does not hold much more text (adds_text), is merged into it (its URLs become kind
+    'near' of the older row, its versions and frontier rows move there, the row goes); otherwise,
+    and in group mode, it joins the older row's story; off: anchors are dropped.
+    Commits every REBUILD_BATCH articles. Returns counts: articles, indexed, linked, grouped.
     on_progress(done, total) is called after each batch.
 
     Raises:
@@ -171,7 +172,8 @@ def _rebuild_one(
         return
     anchors = near_anchors(text)
     match = find_near(db, anchors, threshold, exclude=article_id)
-    if match is not None and near == "link":
+    # as on write (store.articles._save): a row with much more text than its story stays a row
+    if match is not None and near == "link" and not adds_text(db, anchors, match[0]):
         merge_into(db, article_id, match)
         counts["linked"] += 1
         return
