@@ -70,16 +70,21 @@ def read_model(path: Path) -> BlockModel:
     )
 
 
+def model_file(env: str, shipped: Path) -> Path | None:
+    """The model file in use: the one `env` names ("" or "off": none), else `shipped` if it says enabled."""
+    named = os.environ.get(env)
+    if named is not None:
+        return None if named in ("", "off") else Path(named)
+    if not shipped.exists():
+        return None
+    return shipped if json.loads(shipped.read_text(encoding="utf-8")).get("enabled", False) else None
+
+
 @functools.cache
 def load_model() -> BlockModel | None:
     """The model in use, read once: SCRAPER_BLOCK_MODEL's file, else the shipped one if enabled."""
-    named = os.environ.get(MODEL_ENV)
-    if named is not None:
-        return None if named in ("", "off") else read_model(Path(named))
-    if not SHIPPED_MODEL.exists():
-        return None
-    enabled = json.loads(SHIPPED_MODEL.read_text(encoding="utf-8")).get("enabled", False)
-    return read_model(SHIPPED_MODEL) if enabled else None
+    path = model_file(MODEL_ENV, SHIPPED_MODEL)
+    return None if path is None else read_model(path)
 
 
 def refine_paragraphs(paras: list[Para], kept: list[Para], kind: str) -> list[Para]:

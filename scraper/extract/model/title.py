@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..title_features import FEATURE_COUNT, TITLE_FEATURE_VERSION
+from . import model_file
 
 __all__ = ["TitleModel", "load_title_model", "read_title_model"]
 
@@ -47,10 +47,5 @@ def read_title_model(path: Path) -> TitleModel:
 @functools.cache
 def load_title_model() -> TitleModel | None:
     """The model in use, read once: SCRAPER_TITLE_MODEL's file, else the shipped one if enabled."""
-    named = os.environ.get(TITLE_MODEL_ENV)
-    if named is not None:
-        return None if named in ("", "off") else read_title_model(Path(named))
-    if not SHIPPED_TITLE_MODEL.exists():
-        return None
-    enabled = json.loads(SHIPPED_TITLE_MODEL.read_text(encoding="utf-8")).get("enabled", False)
-    return read_title_model(SHIPPED_TITLE_MODEL) if enabled else None
+    path = model_file(TITLE_MODEL_ENV, SHIPPED_TITLE_MODEL)
+    return None if path is None else read_title_model(path)
