@@ -24,6 +24,18 @@ class Page:
     fetched_at: dt.datetime
     etag: str | None = None
     last_modified: str | None = None
+    # where the response is archived: (WARC file, offset, length of its gzip member or record); None
+    # when it is not (storage.archive off, a saved file). See scraper/archive.
+    warc: WarcRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WarcRef:
+    """Where one archived response record sits: its WARC file, the byte offset and length of the record."""
+
+    file: str
+    offset: int
+    length: int
 
 
 @dataclass(frozen=True, slots=True)
