@@ -1,0 +1,32 @@
+"""Archive: fetched responses kept as WARC (ISO 28500) records, and read back from WARC, ARC and files.
+
+Input: the HTTP exchanges the fetcher completes (write.py), WARC/ARC files and saved pages (read.py).
+Output: gzip-per-record WARC/1.1 files under storage.archive_dir, a WarcRef (file, offset, length)
+for each archived response, and Pages rebuilt from records. Settings: storage.archive,
+storage.archive_dir, storage.archive_max_bytes, storage.archive_resources.
+
+A WarcRef's file is stored relative to the database's folder when it lies inside it (the data
+folder moves as one piece), else as an absolute path (a CC-NEWS file ingested where it lies).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["resolve_path", "stored_path"]
+
+
+def stored_path(db_path: str | Path, file: str | Path) -> str:
+    """The form of `file` kept in the database: relative to the database's folder if inside it."""
+    base = Path(db_path).resolve().parent
+    target = Path(file).resolve()
+    try:
+        return target.relative_to(base).as_posix()
+    except ValueError:
+        return str(target)
+
+
+def resolve_path(db_path: str | Path, stored: str) -> Path:
+    """The file a stored WarcRef.file names, for a database at db_path."""
+    path = Path(stored)
+    return path if path.is_absolute() else Path(db_path).resolve().parent / path
