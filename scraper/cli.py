@@ -399,12 +399,13 @@ def export(state: State, /, fmt: str, out: str, **filters: Any) -> None:
     cfg = state.config()
     try:
         chosen = query.Filters(**filters)
-        with click.open_file(out, "w", encoding="utf-8") as stream:
-            if fmt == "csv":
+        if fmt == "csv":
+            with click.open_file(out, "w", encoding="utf-8") as stream:
                 count = output.write_rows(query.iter_articles(cfg.storage.path, filters=chosen), fmt, stream)
-            else:
-                items = query.iter_article_json(cfg.storage.path, filters=chosen)
-                count = output.write_json_texts(items, fmt, stream)
+        else:
+            with click.open_file(out, "wb") as binary:
+                items = query.iter_article_json_bytes(cfg.storage.path, filters=chosen)
+                count = output.write_json_bytes(items, fmt, binary)
     except ScraperError as exc:
         raise RunFailed(str(exc)) from exc
     if state.verbosity >= 0:

@@ -42,6 +42,24 @@ def write_json_texts(items: Iterable[str], fmt: str, stream: IO[str]) -> int:
     return count
 
 
+def write_json_bytes(items: Iterable[bytes], fmt: str, stream: IO[bytes]) -> int:
+    """write_json_texts() for rows already encoded as UTF-8 JSON, onto a binary stream."""
+    count = 0
+    if fmt == "json":
+        stream.write(b"[")
+    for item in items:
+        if fmt == "json":  # two writes, not item + separator: that copied every row once more
+            stream.write(b",\n" if count else b"\n")
+            stream.write(item)
+        else:
+            stream.write(item)
+            stream.write(b"\n")
+        count += 1
+    if fmt == "json":
+        stream.write(b"\n]\n")
+    return count
+
+
 def _write_jsonl(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     count = 0
     for row in rows:

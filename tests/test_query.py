@@ -574,3 +574,32 @@ def test_raw_mode_reads_chinese_as_the_index_holds_it(corpus_db):
     found = titles(search(corpus_db, '"国际交流" OR 吞吐量', raw=True))
     assert sorted(found) == ["上海港口吞吐量创新高", "北京举行国际交流活动"]
     assert titles(search(corpus_db, "title:港口", raw=True)) == ["上海港口吞吐量创新高"]
+
+
+def _story_text(seed: int, words: int = 400) -> str:
+    """A long deterministic text; the same seed gives the same text (a near-duplicate once edited)."""
+    vocabulary = [f"w{(seed * 7919 + i * 104729) % 5003}" for i in range(words)]
+    return " ".join(vocabulary[i] for i in range(words)) + "."
+
+
+def test_export_bytes_equal_the_rows_with_stories_near_urls_and_no_site(tmp_path):
+    path = tmp_path / "stories.db"
+    db = store.open_db(path)
+    text = _story_text(1)
+    saves = [  # (url, site, text, near mode)
+        ("https://a.example/1", "alpha", text, "link"),
+        ("https://b.example/1", "beta", text + " One more closing sentence here.", "link"),  # a near URL
+        ("https://c.example/2", "gamma", _story_text(2), "group"),
+        ("https://d.example/2", "delta", _story_text(2) + " Added at the end.", "group"),  # a group story
+        ("https://e.example/3", None, _story_text(3), "link"),  # no site at all
+    ]
+    for url, site, body, near in saves:
+        article = Article(title=url, text=body, url=url)
+        store.save_article(db, article, url=url, site=site, fetched_at=NOW, near=near)
+    db.close()
+    from scraper.query import iter_article_json_bytes
+
+    rows = list(iter_articles(path))
+    assert [json.loads(item) for item in iter_article_json_bytes(path, batch=2)] == rows
+    expected = [["alpha", "beta"], ["delta", "gamma"], ["delta", "gamma"], []]
+    assert [sorted(r["sites"]) for r in rows] == expected

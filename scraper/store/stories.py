@@ -84,6 +84,13 @@ STORY_SITES_SQL = (
     " UNION SELECT b.site FROM articles b WHERE a.story_id IS NOT NULL AND b.story_id = a.story_id)"
     " WHERE s IS NOT NULL)"
 )
+# STORY_SITES_SQL as a JSON value, without its three-way UNION for the rows that are their own story
+# and have no near URLs (most rows): the UNION's temporary B-tree per row was a sixth of `export`.
+STORY_SITES_JSON_SQL = (
+    "CASE WHEN a.story_id IS NULL AND a.site IS NOT NULL AND NOT EXISTS (SELECT 1 FROM article_urls u"
+    " WHERE u.article_id = a.id AND u.kind = 'near') THEN json_array(a.site)"
+    f" ELSE json({STORY_SITES_SQL}) END"
+)
 
 
 def _summary(story: int, members: list[dict[str, Any]]) -> dict[str, Any]:
