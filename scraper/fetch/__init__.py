@@ -35,6 +35,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from tenacity.wait import wait_exponential_jitter
 
+from ..archive.write import ArchiveWriter, Exchange
 from ..config import FetchConfig
 from ..encoding import decode_html
 from ..errors import BlockedAddress, FetchError, InvalidURL, SkippedContent
@@ -147,8 +148,14 @@ class Fetcher:
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         resolve: Resolver | None = None,
+        archive: ArchiveWriter | None = None,
+        archive_resources: bool = False,
     ) -> None:
+        """archive: where final 2xx pages are written as WARC records (and, with archive_resources,
+        robots.txt, sitemaps and feeds too); None archives nothing."""
         self.cfg = cfg
+        self._archive = archive
+        self._archive_resources = archive_resources
         self._resolve = resolve or resolve_host
         self._owns_client = client is None
         self._client = client or make_client(cfg, resolve=self._resolve)
@@ -355,6 +362,7 @@ class Fetcher:
             res.fetched_at,
             res.etag,
             res.last_modified,
+            res.warc,
         )
 
     async def _read_resource(
@@ -375,7 +383,32 @@ class Fetcher:
         body = await read_body(url, response, media_type, cap, sniff=html)
         if not html:
             logger.debug("GET %s -> HTTP %d, %d bytes (%s)", final_url, status, len(body), media_type)
-        return Resource(url, final_url, status, media_type, body, now, etag, last_modified)
+        warc = None
+        if self._archive is not None and (html or self._archive_resources):
+            warc = await self._archive.archive(_exchange(final_url, response, body, now))
+        return Resource(url, final_url, status, media_type, body, now, etag, last_modified, warc)
+
+
+def _exchange(final_url: str, response: httpx.Response, body: bytes, now: dt.datetime) -> Exchange:
+    """The request sent and the response read (body decoded), as the archive stores them."""
+    request = response.request
+    target = request.url.raw_path.decode("ascii", "replace")
+    return Exchange(
+        url=final_url,
+        request_line=f"{request.method} {target} {response.http_version}",
+        request_headers=_str_headers(request.headers.raw),
+        http_version=response.http_version,
+        status=response.status_code,
+        reason=response.reason_phrase,
+        headers=_str_headers(response.headers.raw),
+        body=body,
+        fetched_at=now,
+    )
+
+
+def _str_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    """Header bytes as text, byte for byte (latin-1), as HTTP/1.1 carries them."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
 
 
 def _redirect_target(current: str, response: httpx.Response) -> str | None:
