@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import io
+import itertools
 import logging
 import os
 import threading
@@ -60,6 +61,9 @@ _GZIP_WBITS = 31
 # values are kept under this prefix, as pywb and warcprox do.
 _DECODED_HEADERS = ("content-encoding", "transfer-encoding")
 _ORIG_PREFIX = "X-Archive-Orig-"
+# The serial of a file name, counted per process: two writers of one process (two `ingest` calls
+# in the same second) never pick the same name.
+_SERIALS = itertools.count()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +108,6 @@ class ArchiveWriter:
         self._file: BinaryIO | None = None
         self._path: Path | None = None
         self._size = 0
-        self._serial = 0
         self._failed = False
         self._pool: ThreadPoolExecutor | None = None
         self.files: list[Path] = []  # every file this writer opened, in order
@@ -160,13 +163,14 @@ class ArchiveWriter:
             return
         self._close_file()
         self.directory.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
-        self._path = self.directory / f"scraper-{stamp}-{os.getpid()}-{self._serial:05d}.warc.gz"
-        self._serial += 1
-        self._file = self._path.open("xb")  # never append to, nor overwrite, another file
-        self._size = 0
-        self.files.append(self._path)
-        self._append(_warcinfo(self._path.name, self._info))
+        while self._file is None:
+            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
+            path = self.directory / f"scraper-{stamp}-{os.getpid()}-{next(_SERIALS):05d}.warc.gz"
+            with contextlib.suppress(FileExistsError):  # never append to, nor overwrite, another file
+                self._file = path.open("xb")
+        self._path, self._size = path, 0
+        self.files.append(path)
+        self._append(_warcinfo(path.name, self._info))
 
     def _append(self, member: bytes) -> WarcRef:
         """Write one gzip member with one write() call; its WarcRef."""

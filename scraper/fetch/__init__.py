@@ -393,9 +393,11 @@ def _exchange(final_url: str, response: httpx.Response, body: bytes, now: dt.dat
     """The request sent and the response read (body decoded), as the archive stores them."""
     request = response.request
     target = request.url.raw_path.decode("ascii", "replace")
+    # what was sent: h11 always speaks HTTP/1.1, whatever version the server answers in
+    sent = "HTTP/2" if response.http_version == "HTTP/2" else "HTTP/1.1"
     return Exchange(
         url=final_url,
-        request_line=f"{request.method} {target} {response.http_version}",
+        request_line=f"{request.method} {target} {sent}",
         request_headers=_str_headers(request.headers.raw),
         http_version=response.http_version,
         status=response.status_code,
