@@ -15,7 +15,10 @@ starts that would end past it (a host dripping a byte a second costs one deadlin
 Each hop's host is resolved and refused unless every address is public; make_client() (network.py) also
 connects only to the addresses it has just checked, so a DNS answer cannot change in between.
 Bodies are read raw and decompressed here with a bounded decoder, so a compression bomb stops at
-max_bytes (body.py). httpx and tenacity errors never leave this package.
+max_bytes (body.py). httpx and tenacity errors never leave this package. With an archive writer
+(scraper/archive/write.py), a final 2xx answer is archived with its decoded body before the Page
+(or, with archive_resources, the Resource) is returned, carrying the WarcRef; 304s and redirect
+hops are not archived.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ Input: the Config (its sources), optionally a subset of source names and a page 
 CrawlReport; articles, frontier rows, fetch_log rows and a `runs` record in the database.
 Settings: crawl (concurrency, per_host_delay, obey_robots, recheck_after, max_crawl_delay,
 max_failure_ratio, workers), sources (start_urls, sitemaps, feeds, allow, deny, article_pattern,
-max_depth, max_pages), fetch, extract.
+max_depth, max_pages), fetch, extract, storage.archive* (the run's WARC writer: every fetched page is
+archived before it is stored, and the files are closed complete on every way out, SIGTERM and
+crawl.max_run_time included; a dry run archives nothing).
 
 One run: take the lock beside the database (CrawlLocked when another crawl holds it), make every
 start page, sitemap and feed due, load due frontier rows (at most max_pages pages per source), then
