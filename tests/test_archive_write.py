@@ -244,7 +244,31 @@ def test_a_stopped_crawl_leaves_complete_files(fresh_server: FixtureServer, tmp_
     assert checked.returncode == 0, (report.stopped, checked.stdout, checked.stderr)
 
 
+def test_a_dry_run_archives_nothing(fresh_server: FixtureServer, tmp_path: Path) -> None:
+    cfg = crawl_config(tmp_path, fresh_server)
+    report = run_crawl(cfg, dry_run=True)
+    assert report.dry_run
+    assert fresh_server.requests  # start pages, sitemaps and feeds were fetched
+    assert not (tmp_path / "warc").exists()
+
+
 # -- ingest, updates, failures -----------------------------------------------------------------
+
+
+def test_the_ingest_command_archives_its_pages(fresh_server: FixtureServer, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scraper.cli import cli
+
+    ingest_config(tmp_path)
+    url = fresh_server.url("/site/articles/a02.html")
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "config.yaml"), "ingest", url])
+    assert result.exit_code == 0, result.output
+    db = tmp_path / "corpus.db"
+    ((file, offset, length),) = query(db, "SELECT warc_file, warc_offset, warc_length FROM articles")
+    record = read_ref(db, file, offset, length)
+    assert record["headers"]["WARC-Target-URI"] == url
+    assert record["payload"] == (SITE / "articles" / "a02.html").read_bytes()
 
 
 def test_ingest_archives_and_an_update_moves_the_old_pointer_to_versions(

@@ -51,10 +51,13 @@ logger = logging.getLogger(__name__)
 WARC_VERSION = "1.1"
 # ISO 28500:2017 (WARC 1.1), as the warcinfo record's conformsTo names it.
 CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
-# zlib level of each record's gzip member. Measured on wcxb-dev article pages (206 KB average):
-# level 9 (warcio's own GzippingWrapper) 4.9 ms a page for 20.7 % of the size, 6 3.3 ms for
-# 20.8 %, 3 1.6 ms for 23.1 %, 1 1.35 ms for 24.5 %; see benchmarks/crawl_bench.py --archive.
-GZIP_LEVEL = 6
+# zlib level of each record's gzip member, chosen by measurement. Building + compressing a request
+# and response pair of a wcxb-dev article page (206 KB average), CPU: level 9 (warcio's own
+# GzippingWrapper) 6.1 ms for 20.7 % of the raw size, 6 4.2 ms for 20.8 %, 3 2.3 ms for 23.1 %,
+# 1 2.0 ms for 24.5 %. In benchmarks/crawl_bench.py (1000 pages, CPU-bound on 2 cores) the crawl
+# spent +17 % CPU per page at level 9, +13 % at 6 and +3.3 % at 3 against no archive (47 KB of
+# WARC per 199 KB page at 3, 42 KB at 6): level 3, for 11 % more disk. Figures in its commit.
+GZIP_LEVEL = 3
 # gzip framing for zlib (16 + MAX_WBITS): a gzip member, which is what CDX indexes and readers expect.
 _GZIP_WBITS = 31
 # Hop-by-hop codings removed from the stored response (the body is stored decoded); the original

@@ -1,13 +1,14 @@
 """Articles and their versions: save_article() picks the outcome and writes it in one transaction.
 
 Input: Articles from extract, with the URL that was fetched (and where its page is archived).
-Output: rows in `articles` (FTS5 over title and text; the WARC pointer and extractor version of
-the fetch that gave the text), `article_urls`, `article_versions` (an old text with its own
-pointer) and `near_anchors`, and a SaveResult per article. Settings: dedupe.near and dedupe.near_threshold, passed to prepare_article(). The
-duplicate decision lives here: same text at another URL is DUPLICATE, same URL and text
-UNCHANGED, same URL and new text UPDATED (the old text kept as a version, never a near
-duplicate), the same story as a stored article at another URL NEAR (link mode: no row of its own)
-or INSERTED into that article's story (group mode), else INSERTED. See store/near.py.
+Output: rows in `articles` (FTS5 over title and text; the WARC pointer and extractor version of the
+fetch that gave the text), `article_urls`, `article_versions` (an old text with its own pointer) and
+`near_anchors`, and a SaveResult per article. Settings: dedupe.near and dedupe.near_threshold,
+passed to prepare_article(). The duplicate decision lives here: same text at another URL is
+DUPLICATE, same URL and text UNCHANGED, same URL and new text UPDATED (the old text kept as a
+version, never a near duplicate), the same story as a stored article at another URL NEAR (link mode:
+no row of its own) or INSERTED into that article's story (group mode), else INSERTED. See
+store/near.py.
 """
 
 from __future__ import annotations
