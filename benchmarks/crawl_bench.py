@@ -3,7 +3,7 @@
 Run by hand (not a test):
 
     python benchmarks/crawl_bench.py ../shared/data/wcxb-dev --pages 1000 --pages 5000 [--hosts 20]
-        [--scrapy /work/benchvenv/bin/python] [--near link|group|off]
+        [--scrapy /work/benchvenv/bin/python] [--near link|group|off] [--archive off|on|both] [--rounds N]
 
 The site: --hosts hosts (127.0.0.2, 127.0.0.3, ...; Linux routes all of 127/8 to loopback), each
 with a home page linking to listing pages of 50 article links. Article bodies are real pages from
@@ -21,6 +21,11 @@ Measured in the same run, for each N:
                   process tree (main process plus extraction workers, sampled every 0.1 s)
   scrapy          optional: a Scrapy CrawlSpider calling trafilatura.extract in its callback, run
                   by the given Python (which must have scrapy and trafilatura)
+  archive         storage.archive for the crawl: off (the default, so older figures compare), on,
+                  or both (off and on against the same server, --rounds times, the order alternating:
+                  the cost of archiving is the ratio of the mean rates measured back to back). With the
+                  archive on, the row also gives the WARC bytes on disk per archived response
+                  against the raw (decoded) body bytes per response, read back with warcio.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import gzip
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -191,10 +197,10 @@ def cores() -> int:
 # ---- the crawl ------------------------------------------------------------------------------
 
 
-def crawl_config(folder: Path, plan: dict[str, list[int]], pages: int, near: str) -> Path:
+def crawl_config(folder: Path, plan: dict[str, list[int]], pages: int, near: str, archive: bool) -> Path:
     per_host = max(len(v) for v in plan.values()) + 2 + pages // LINKS_PER_LIST
     config = {
-        "storage": {"path": str(folder / "bench.db")},
+        "storage": {"path": str(folder / "bench.db"), "archive": archive},
         "dedupe": {"near": near},
         "fetch": {"allow_private_addresses": True, "retries": 0, "timeout": 30, "deadline": 60},
         "crawl": {"per_host_delay": 0, "obey_robots": False, "concurrency": 16, "workers": 0},
@@ -229,8 +235,13 @@ def tree_rss_kb(pid: int) -> int:
     return total
 
 
-def run_measured(command: list[str], **kwargs: object) -> tuple[float, int, int, str]:
-    """(seconds, peak tree RSS KiB, exit code, stderr tail) of a command."""
+def run_measured(command: list[str], **kwargs: object) -> tuple[float, int, int, str, float]:
+    """(seconds, peak tree RSS KiB, exit code, stderr tail, CPU seconds) of a command.
+
+    CPU seconds: user + system time of the command and every descendant it waited for (the
+    crawl's extraction workers), which the machine's other load changes far less than wall time.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, **kwargs)  # type: ignore[call-overload]
     peak = 0
@@ -238,14 +249,27 @@ def run_measured(command: list[str], **kwargs: object) -> tuple[float, int, int,
         peak = max(peak, tree_rss_kb(proc.pid))
         time.sleep(0.1)
     seconds = time.perf_counter() - started
-    return seconds, peak, proc.returncode, proc.stderr.read()[-600:]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, peak, proc.returncode, proc.stderr.read()[-600:], cpu
 
 
-def run_crawl_bench(folder: Path, plan: dict[str, list[int]], pages: int, near: str) -> dict[str, float]:
-    config = crawl_config(folder, plan, pages, near)
+def run_crawl_bench(
+    folder: Path, plan: dict[str, list[int]], pages: int, near: str, archive: bool
+) -> dict[str, float]:
+    for stale in [
+        folder / "bench.db",
+        folder / "bench.db-wal",
+        folder / "bench.db-shm",
+        folder / "bench.db.lock",
+    ]:
+        stale.unlink(missing_ok=True)  # each crawl starts from an empty database and archive
+    for old in (folder / "warc").glob("*.warc.gz"):
+        old.unlink()
+    config = crawl_config(folder, plan, pages, near, archive)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "scraper", "--config", str(config), "-q", "crawl"]
-    seconds, peak, code, tail = run_measured(command, env=env)
+    seconds, peak, code, tail, cpu = run_measured(command, env=env)
     import sqlite3
 
     with sqlite3.connect(folder / "bench.db") as conn:
@@ -256,7 +280,33 @@ def run_crawl_bench(folder: Path, plan: dict[str, list[int]], pages: int, near: 
         ).fetchone()[0]
     if code != 0 or stored != pages:
         print(f"crawl exit {code}, stored {stored} of {pages}: {tail}", file=sys.stderr)
-    return {"seconds": seconds, "stored": stored, "rate": stored / seconds, "peak_mb": peak / 1024}
+    result = {
+        "seconds": seconds, "stored": stored, "rate": stored / seconds, "peak_mb": peak / 1024,
+        "cpu_ms": 1000 * cpu / max(stored, 1),
+    }  # fmt: skip
+    return result | archive_sizes(folder / "warc")
+
+
+def archive_sizes(folder: Path) -> dict[str, float]:
+    """WARC bytes on disk per archived response, and raw body bytes per response (0s: no archive)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    files = sorted(folder.glob("*.warc.gz"))
+    responses = raw = 0
+    for file in files:
+        with file.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "response":
+                    responses += 1
+                    raw += len(record.content_stream().read())
+    disk = sum(f.stat().st_size for f in files)
+    per = max(responses, 1)
+    return {
+        "responses": responses,
+        "disk_per_page": disk / per,
+        "raw_per_page": raw / per,
+        "files": len(files),
+    }
 
 
 SPIDER = textwrap.dedent(r"""
@@ -294,7 +344,7 @@ SPIDER = textwrap.dedent(r"""
 
 def run_scrapy(python: str, plan: dict[str, list[int]], pages: int) -> dict[str, float]:
     starts = [f"http://{host}:{PORT}/" for host in plan]
-    seconds, peak, code, tail = run_measured([python, "-c", SPIDER, json.dumps(starts)])
+    seconds, peak, code, tail, _cpu = run_measured([python, "-c", SPIDER, json.dumps(starts)])
     extracted = int(tail.strip().splitlines()[-1]) if code == 0 and tail.strip() else 0
     return {"seconds": seconds, "stored": extracted, "rate": extracted / seconds, "peak_mb": peak / 1024}
 
@@ -311,12 +361,26 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--scrapy", help="a Python with scrapy and trafilatura, to run the Scrapy spider")
     parser.add_argument("--near", default="link", choices=("link", "group", "off"), help="dedupe.near")
+    parser.add_argument(
+        "--archive", default="off", choices=("off", "on", "both"), help="storage.archive (both: off, then on)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="crawls per mode, alternating (with --archive both)"
+    )
     args = parser.parse_args()
+    # both: rounds alternate the order (off-on, on-off, ...) so a warm-up or a drift in the machine's
+    # load favours neither mode
+    modes = [
+        mode
+        for r in range(args.rounds)
+        for mode in {"off": [False], "on": [True], "both": [r % 2 == 1, r % 2 == 0]}[args.archive]
+    ]
     templates = load_templates(args.data, TEMPLATES)
     size = sum(map(len, templates)) // len(templates) // 1024
     print(f"{len(templates)} template pages, {size} KB on average; {cores()} usable cores", file=sys.stderr)
     cpu = extractor_rate(templates) * cores()
-    rows = []
+    rows: list[Row] = []
+    scrapies: list[tuple[int, dict[str, float] | None]] = []
     for pages in args.pages or [1000]:
         plan = site_plan(pages, args.hosts)
         with tempfile.TemporaryDirectory() as tmp:
@@ -324,26 +388,69 @@ def main() -> None:
             server = start_server(folder, templates, plan)
             try:
                 fetch = bare_httpx(article_urls(plan))
-                crawl = run_crawl_bench(folder, plan, pages, args.near)
+                for archive in modes:
+                    crawl = run_crawl_bench(folder, plan, pages, args.near, archive)
+                    rows.append((pages, fetch, cpu, crawl, archive))
+                    print(
+                        f"  {pages} pages, archive {'on' if archive else 'off'}: "
+                        f"{crawl['rate']:.1f} pages/s, {crawl['cpu_ms']:.1f} ms CPU a page, "
+                        f"load {os.getloadavg()[0]:.2f}",
+                        file=sys.stderr,
+                    )
                 scrapy = run_scrapy(args.scrapy, plan, pages) if args.scrapy else None
             finally:
                 server.terminate()
                 server.wait()
-        lower = min(fetch, cpu)
-        rows.append((pages, fetch, cpu, crawl, scrapy, lower))
+        scrapies.append((pages, scrapy))
+    print_table(rows, args.hosts)
+    print_archive_cost(rows)
+    for pages, scrapy in scrapies:
+        if scrapy:
+            print(
+                f"Scrapy+trafilatura, {pages} pages: {scrapy['rate']:.1f} pages/s "
+                f"({scrapy['stored']:.0f} pages), peak RSS {scrapy['peak_mb']:.0f} MB"
+            )
+
+
+Row = tuple[int, float, float, dict[str, float], bool]
+
+
+def print_table(rows: list[Row], hosts: int) -> None:
     print(
-        "| pages | hosts | bare httpx (pages/s) | extractor x cores (pages/s) | scraper crawl (pages/s) "
-        "| % of lower ceiling | crawl peak RSS (MB) | Scrapy+trafilatura (pages/s) | Scrapy peak RSS (MB) |"
+        "| pages | hosts | archive | bare httpx (pages/s) | extractor x cores (pages/s) "
+        "| scraper crawl (pages/s) | crawl CPU per page (ms) | % of lower ceiling | crawl peak RSS (MB) "
+        "| WARC on disk per response (KB) | raw body per response (KB) |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for pages, fetch, cpu_rate, crawl, scrapy, lower in rows:
-        sc = f"{scrapy['rate']:.1f} ({scrapy['stored']:.0f} pages)" if scrapy else "not run"
-        sm = f"{scrapy['peak_mb']:.0f}" if scrapy else "-"
+    print("|---:|---:|:---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for pages, fetch, cpu_rate, crawl, archive in rows:
+        lower = min(fetch, cpu_rate)
+        disk = f"{crawl['disk_per_page'] / 1024:.1f} ({crawl['files']:.0f} files)" if archive else "-"
+        raw = f"{crawl['raw_per_page'] / 1024:.1f} ({crawl['responses']:.0f} responses)" if archive else "-"
         print(
-            f"| {pages} | {args.hosts} | {fetch:.0f} | {cpu_rate:.1f} | {crawl['rate']:.1f} "
-            f"({crawl['stored']:.0f} stored, {crawl['seconds']:.1f} s) | {100 * crawl['rate'] / lower:.0f} % "
-            f"| {crawl['peak_mb']:.0f} | {sc} | {sm} |"
+            f"| {pages} | {hosts} | {'on' if archive else 'off'} | {fetch:.0f} | {cpu_rate:.1f} "
+            f"| {crawl['rate']:.1f} "
+            f"({crawl['stored']:.0f} stored, {crawl['seconds']:.1f} s) | {crawl['cpu_ms']:.1f} "
+            f"| {100 * crawl['rate'] / lower:.0f} % "
+            f"| {crawl['peak_mb']:.0f} | {disk} | {raw} |"
         )
+
+
+def print_archive_cost(rows: list[Row]) -> None:
+    """Mean crawl rate and CPU per page with the archive on against off, per site size, when both ran."""
+    for pages in dict.fromkeys(r[0] for r in rows):
+
+        def mean(key: str, mode: bool, size: int = pages) -> tuple[float, int]:
+            values = [r[3][key] for r in rows if r[0] == size and r[4] is mode]
+            return (sum(values) / len(values) if values else 0.0), len(values)
+
+        (off, n_off), (on, n_on) = mean("rate", False), mean("rate", True)
+        if n_off and n_on:
+            cpu_off, cpu_on = mean("cpu_ms", False)[0], mean("cpu_ms", True)[0]
+            print(
+                f"{pages} pages: archive on {on:.1f} pages/s vs off {off:.1f} pages/s (means of {n_on} and "
+                f"{n_off} crawls): archiving costs {100 * (1 - on / off):.1f} % of throughput; CPU per page "
+                f"{cpu_on:.1f} ms vs {cpu_off:.1f} ms ({100 * (cpu_on / cpu_off - 1):+.1f} %)"
+            )
 
 
 if __name__ == "__main__":

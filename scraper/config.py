@@ -47,11 +47,31 @@ _SPACE_RE = re.compile(r"\s")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab is allowed in header values
 
 
+# storage.archive_max_bytes: a WARC file is rotated once it reaches this size (1 GiB, the size
+# Common Crawl and Heritrix use); the floor keeps a typo from making one file per record.
+ARCHIVE_MAX_BYTES = 1024**3
+ARCHIVE_MIN_BYTES = 1024
+
+
 @dataclass(frozen=True, slots=True)
 class StorageConfig:
-    """Where the SQLite database lives."""
+    """Where the SQLite database lives, and the WARC archive of what was fetched (scraper/archive)."""
 
     path: str = "data/articles.db"
+    # Keep every fetched page as WARC records (storage.archive_dir); a row points at its record.
+    archive: bool = True
+    # "" = a `warc` folder beside the database; a relative path is relative to the database's folder.
+    archive_dir: str = ""
+    archive_max_bytes: int = ARCHIVE_MAX_BYTES
+    # Also archive robots.txt, sitemaps and feeds (not needed to re-extract articles).
+    archive_resources: bool = False
+
+    def archive_path(self) -> Path | None:
+        """The folder WARC files go to; None when archiving is off or the database is in memory."""
+        if not self.archive or (self.path == ":memory:" and not self.archive_dir):
+            return None
+        base = Path(self.path).resolve().parent
+        return base / (self.archive_dir or "warc")
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +214,7 @@ _MINIMUMS: dict[str, tuple[float, str]] = {
     "fetch.connect_timeout": (0.001, "a number > 0"),
     "fetch.deadline": (0.001, "a number > 0"),
     "fetch.max_bytes": (1024, "an integer >= 1024"),
+    "storage.archive_max_bytes": (ARCHIVE_MIN_BYTES, f"an integer >= {ARCHIVE_MIN_BYTES} (bytes per file)"),
     "fetch.retries": (0, "an integer >= 0"),
     "fetch.backoff": (0, "a number >= 0"),
     "fetch.max_backoff": (0, "a number >= 0"),
@@ -422,6 +443,8 @@ def _convert_pairs(value: Any, file: str, key: str) -> tuple[tuple[str, str], ..
 def _convert_str(value: Any, file: str, key: str) -> str:
     if key == "dedupe.near" and value is False:
         return "off"  # YAML 1.1 reads an unquoted `off` as false
+    if key == "storage.archive_dir" and (value is None or value == ""):
+        return ""  # the default: a `warc` folder beside the database
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{file}: {key} must be a non-empty string, got {_show(value)}")
     base = re.sub(r"\[\d+\]", "", key)

@@ -65,6 +65,8 @@ class Resource:
     fetched_at: dt.datetime
     etag: str | None = None
     last_modified: str | None = None
+    # where the response is archived (storage.archive_resources); None when it is not
+    warc: WarcRef | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from scraper.cli import cli
-from scraper.config import FetchConfig, load_config, sources_from_urls
+from scraper.config import FetchConfig, StorageConfig, load_config, sources_from_urls
 from scraper.errors import ConfigError
 
 CONFIGS = Path(__file__).parent / "fixtures" / "config"
@@ -41,6 +41,12 @@ BROKEN = [
     ("bad-cookie-name.yaml", "sources[0].cookies: 'session id' is not a valid name"),
     ("bad-header-value.yaml", "fetch.headers.X-Note must not contain control characters"),
     ("empty-user-agent.yaml", "sources[0].user_agent must be a non-empty string, got ''"),
+    (
+        "bad-archive-max-bytes.yaml",
+        "storage.archive_max_bytes must be an integer >= 1024 (bytes per file), got 100",
+    ),
+    ("bad-archive-flag.yaml", "storage.archive must be true or false, got 'yes'"),
+    ("bad-archive-key.yaml", "unknown key 'storage.archiv_dir'; did you mean 'storage.archive_dir'?"),
 ]
 
 
@@ -173,3 +179,29 @@ def test_bad_crawl_arguments_are_one_clear_line(kwargs, message):
     with pytest.raises(ConfigError) as caught:
         sources_from_urls(kwargs.pop("urls"), **kwargs)
     assert message in str(caught.value)
+
+
+def test_the_shipped_config_yaml_spells_the_archive_defaults():
+    shipped = load_config(Path(__file__).parent.parent / "config.yaml").storage
+    defaults = StorageConfig()
+    assert (shipped.archive, shipped.archive_dir, shipped.archive_max_bytes, shipped.archive_resources) == (
+        defaults.archive, defaults.archive_dir, defaults.archive_max_bytes, defaults.archive_resources,
+    )  # fmt: skip
+    assert defaults.archive is True
+    assert defaults.archive_max_bytes == 1024**3
+
+
+def test_the_archive_folder_is_beside_the_database_unless_given(tmp_path):
+    db = tmp_path / "data" / "articles.db"
+    assert StorageConfig(path=str(db)).archive_path() == db.parent / "warc"
+    assert StorageConfig(path=str(db), archive_dir="raw").archive_path() == db.parent / "raw"
+    assert StorageConfig(path=str(db), archive_dir=str(tmp_path / "x")).archive_path() == tmp_path / "x"
+    assert StorageConfig(path=str(db), archive=False).archive_path() is None
+    assert StorageConfig(path=":memory:").archive_path() is None  # nowhere beside it to put files
+
+
+def test_an_empty_archive_dir_means_the_default(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("storage:\n  archive_dir:\n  archive_max_bytes: 2048\n  archive_resources: true\n")
+    storage = load_config(path).storage
+    assert (storage.archive_dir, storage.archive_max_bytes, storage.archive_resources) == ("", 2048, True)

@@ -564,7 +564,8 @@ def test_read_commands_work_on_a_read_only_database(
     result = run_unprivileged("--db", str(read_only_db), *command)
     assert result.returncode == 0, result.stderr
     assert expected in result.stdout
-    assert sorted(p.name for p in read_only_db.parent.iterdir()) == ["corpus.db"]
+    # the fixture's ingest archived its page in warc/ (storage.archive); the command added nothing
+    assert sorted(p.name for p in read_only_db.parent.iterdir()) == ["corpus.db", "warc"]
 
 
 def test_a_write_to_a_read_only_database_says_so_in_one_line(

@@ -716,3 +716,55 @@ def test_read_only_open_of_a_database_nobody_may_write(tmp_path):
     assert snapshot.execute("SELECT count(*) FROM fetch_log").fetchone() == (1,)
     snapshot.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.db"]
+
+
+# -- schema 8: the archive pointer and the extractor (issue 12) ------------------------------------
+
+ARCHIVE_COLUMNS = ("warc_file", "warc_offset", "warc_length", "extractor")
+
+
+def test_a_schema_7_database_gains_the_archive_columns_and_old_rows_keep_null(db_path):
+    db = open_db(db_path)
+    save_article(db, make_article(), url=URL, site="example", fetched_at=T0)
+    db.execute("INSERT INTO article_versions (article_id, title, text) VALUES (1, 'old', 'older text')")
+    for table in ("articles", "article_versions"):  # back to what schema 7 had
+        for column in ARCHIVE_COLUMNS:
+            db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = '0008_add_archive_pointers'")
+    assert schema_version(db) == 7
+    db.close()
+
+    db = open_db(db_path)
+    assert schema_version(db) == SCHEMA_VERSION == 8
+    for table in ("articles", "article_versions"):
+        assert set(ARCHIVE_COLUMNS) <= set(db[table].columns_dict)
+        assert db.execute(f"SELECT {', '.join(ARCHIVE_COLUMNS)} FROM {table}").fetchall() == [(None,) * 4]
+    db.close()
+
+
+def test_rows_record_their_warc_pointer_and_extractor_and_versions_keep_the_old_ones(db):
+    from scraper.models import WarcRef
+
+    first, second = WarcRef("warc/a.warc.gz", 0, 100), WarcRef("warc/b.warc.gz", 350, 90)
+    saved = save_article(db, make_article(), url=URL, site="x", fetched_at=T0, warc=first, extractor="0.1+a")
+    assert saved.outcome is WriteOutcome.INSERTED
+    row = f"SELECT {', '.join(ARCHIVE_COLUMNS)} FROM articles"
+    assert db.execute(row).fetchall() == [("warc/a.warc.gz", 0, 100, "0.1+a")]
+
+    later = T0 + dt.timedelta(days=1)
+    again = save_article(
+        db, make_article(), url=URL, site="x", fetched_at=later, warc=second, extractor="0.2+b"
+    )
+    assert again.outcome is WriteOutcome.UNCHANGED  # the first record that gave this text stays its source
+    assert db.execute(row).fetchall() == [("warc/a.warc.gz", 0, 100, "0.1+a")]
+
+    changed = make_article(text=EN_TEXT + "\n\nThe vote was unanimous.")
+    updated = save_article(db, changed, url=URL, site="x", fetched_at=later, warc=second, extractor="0.2+b")
+    assert updated.outcome is WriteOutcome.UPDATED
+    assert db.execute(row).fetchall() == [("warc/b.warc.gz", 350, 90, "0.2+b")]
+    versions = f"SELECT text, {', '.join(ARCHIVE_COLUMNS)} FROM article_versions"
+    assert db.execute(versions).fetchall() == [(EN_TEXT, "warc/a.warc.gz", 0, 100, "0.1+a")]
+
+    newest = make_article(text=EN_TEXT + "\n\nCorrection: the vote was 9 to 2.")
+    save_article(db, newest, url=URL, site="x", fetched_at=later)  # not archived: no pointer
+    assert db.execute(row).fetchall() == [(None, None, None, None)]

@@ -15,7 +15,10 @@ starts that would end past it (a host dripping a byte a second costs one deadlin
 Each hop's host is resolved and refused unless every address is public; make_client() (network.py) also
 connects only to the addresses it has just checked, so a DNS answer cannot change in between.
 Bodies are read raw and decompressed here with a bounded decoder, so a compression bomb stops at
-max_bytes (body.py). httpx and tenacity errors never leave this package.
+max_bytes (body.py). httpx and tenacity errors never leave this package. With an archive writer
+(scraper/archive/write.py), a final 2xx answer is archived with its decoded body before the Page
+(or, with archive_resources, the Resource) is returned, carrying the WarcRef; 304s and redirect
+hops are not archived.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from tenacity.wait import wait_exponential_jitter
 
+from ..archive.write import ArchiveWriter, Exchange
 from ..config import FetchConfig
 from ..encoding import decode_html
 from ..errors import BlockedAddress, FetchError, InvalidURL, SkippedContent
@@ -147,8 +151,14 @@ class Fetcher:
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         resolve: Resolver | None = None,
+        archive: ArchiveWriter | None = None,
+        archive_resources: bool = False,
     ) -> None:
+        """archive: where final 2xx pages are written as WARC records (and, with archive_resources,
+        robots.txt, sitemaps and feeds too); None archives nothing."""
         self.cfg = cfg
+        self._archive = archive
+        self._archive_resources = archive_resources
         self._resolve = resolve or resolve_host
         self._owns_client = client is None
         self._client = client or make_client(cfg, resolve=self._resolve)
@@ -355,6 +365,7 @@ class Fetcher:
             res.fetched_at,
             res.etag,
             res.last_modified,
+            res.warc,
         )
 
     async def _read_resource(
@@ -375,7 +386,34 @@ class Fetcher:
         body = await read_body(url, response, media_type, cap, sniff=html)
         if not html:
             logger.debug("GET %s -> HTTP %d, %d bytes (%s)", final_url, status, len(body), media_type)
-        return Resource(url, final_url, status, media_type, body, now, etag, last_modified)
+        warc = None
+        if self._archive is not None and (html or self._archive_resources):
+            warc = await self._archive.archive(_exchange(final_url, response, body, now))
+        return Resource(url, final_url, status, media_type, body, now, etag, last_modified, warc)
+
+
+def _exchange(final_url: str, response: httpx.Response, body: bytes, now: dt.datetime) -> Exchange:
+    """The request sent and the response read (body decoded), as the archive stores them."""
+    request = response.request
+    target = request.url.raw_path.decode("ascii", "replace")
+    # what was sent: h11 always speaks HTTP/1.1, whatever version the server answers in
+    sent = "HTTP/2" if response.http_version == "HTTP/2" else "HTTP/1.1"
+    return Exchange(
+        url=final_url,
+        request_line=f"{request.method} {target} {sent}",
+        request_headers=_str_headers(request.headers.raw),
+        http_version=response.http_version,
+        status=response.status_code,
+        reason=response.reason_phrase,
+        headers=_str_headers(response.headers.raw),
+        body=body,
+        fetched_at=now,
+    )
+
+
+def _str_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    """Header bytes as text, byte for byte (latin-1), as HTTP/1.1 carries them."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
 
 
 def _redirect_target(current: str, response: httpx.Response) -> str | None:

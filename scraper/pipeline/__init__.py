@@ -38,7 +38,7 @@ from ..models import Page, RunReport
 from .crawl import run_crawl
 from .pool import Extractor
 from .results import UrlResult
-from .steps import describe_bug, extract_page, failure_outcome, now_utc, save_page
+from .steps import describe_bug, extract_page, failure_outcome, now_utc, open_archive, save_page
 
 __all__ = ["UrlResult", "extract_page", "fetch_one", "ingest", "run_crawl"]
 
@@ -56,9 +56,12 @@ async def _ingest(urls: list[str], cfg: Config, on_result: Callback | None) -> R
     report = RunReport()
     db = store.open_db(cfg.storage.path)
     limit = asyncio.Semaphore(cfg.crawl.concurrency)
+    archive = open_archive(cfg)
     try:
         async with make_client(cfg.fetch) as client:
-            fetcher = Fetcher(cfg.fetch, client)
+            fetcher = Fetcher(
+                cfg.fetch, client, archive=archive, archive_resources=cfg.storage.archive_resources
+            )
             with Extractor(cfg, processes=0) as extractor:
 
                 async def one(url: str) -> None:
@@ -70,6 +73,8 @@ async def _ingest(urls: list[str], cfg: Config, on_result: Callback | None) -> R
 
                 await asyncio.gather(*(one(u) for u in dict.fromkeys(urls)))
     finally:
+        if archive is not None:
+            archive.close()
         db.close()
     return report
 

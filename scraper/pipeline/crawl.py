@@ -4,7 +4,9 @@ Input: the Config (its sources), optionally a subset of source names and a page 
 CrawlReport; articles, frontier rows, fetch_log rows and a `runs` record in the database.
 Settings: crawl (concurrency, per_host_delay, obey_robots, recheck_after, max_crawl_delay,
 max_failure_ratio, workers), sources (start_urls, sitemaps, feeds, allow, deny, article_pattern,
-max_depth, max_pages), fetch, extract.
+max_depth, max_pages), fetch, extract, storage.archive* (the run's WARC writer: every fetched page is
+archived before it is stored, and the files are closed complete on every way out, SIGTERM and
+crawl.max_run_time included; a dry run archives nothing).
 
 One run: take the lock beside the database (CrawlLocked when another crawl holds it), make every
 start page, sitemap and feed due, load due frontier rows (at most max_pages pages per source), then
@@ -44,6 +46,7 @@ from typing import Any
 import httpx
 
 from .. import store
+from ..archive.write import ArchiveWriter
 from ..config import Config, FetchConfig, Source
 from ..crawl import frontier
 from ..crawl.hosts import Lane, load_robots, origin_of
@@ -57,7 +60,7 @@ from ..urls import canonicalize_url
 from .pages import Pages
 from .pool import Extractor, default_processes
 from .results import UrlResult
-from .steps import describe_bug, now_utc, reason_kind
+from .steps import describe_bug, now_utc, open_archive, reason_kind
 
 logger = logging.getLogger(__name__)
 
@@ -141,9 +144,12 @@ async def _crawl(
         report = CrawlReport(run_id, {s.name: RunReport() for s in sources}, dry_run=dry_run)
         report.exit_status = 1  # until the run finishes
         batch = store.WriteBatch(db, max_units=BATCH_PAGES, max_seconds=BATCH_SECONDS, pause=BATCH_PAUSE)
+        archive = None if dry_run else open_archive(cfg)  # a dry run stores nothing, WARC included
         try:
             async with contextlib.AsyncExitStack() as stack:
-                fetchers = await _source_fetchers(cfg, sources, stack)
+                if archive is not None:
+                    stack.callback(archive.close)  # on every way out: the files are complete
+                fetchers = await _source_fetchers(cfg, sources, stack, archive)
                 with Extractor(cfg, processes=default_processes(cfg.crawl.workers)) as extractor:
                     crawler = _Crawler(cfg, batch, fetchers, extractor, report, on_event)
                     crawler.dry_run = dry_run
@@ -163,12 +169,13 @@ async def _crawl(
 
 
 async def _source_fetchers(
-    cfg: Config, sources: list[Source], stack: contextlib.AsyncExitStack
+    cfg: Config, sources: list[Source], stack: contextlib.AsyncExitStack, archive: ArchiveWriter | None
 ) -> dict[str, Fetcher]:
     """A Fetcher per source name ("" for the fetch section's own settings), one client per proxy.
 
     Agent, headers and cookies are sent per request, so sources share a client (and its
-    connection pool); a proxy belongs to the client, so each proxy gets its own.
+    connection pool); a proxy belongs to the client, so each proxy gets its own. They share the
+    run's archive writer (None: nothing archived).
     """
     clients: dict[str | None, httpx.AsyncClient] = {}
 
@@ -177,10 +184,15 @@ async def _source_fetchers(
             clients[fetch.proxy] = await stack.enter_async_context(make_client(fetch))
         return clients[fetch.proxy]
 
-    fetchers = {"": Fetcher(cfg.fetch, await client_for(cfg.fetch))}
+    resources = cfg.storage.archive_resources
+    fetchers = {
+        "": Fetcher(cfg.fetch, await client_for(cfg.fetch), archive=archive, archive_resources=resources)
+    }
     for source in sources:
         fetch = source.fetch_config(cfg.fetch)
-        fetchers[source.name] = Fetcher(fetch, await client_for(fetch))
+        fetchers[source.name] = Fetcher(
+            fetch, await client_for(fetch), archive=archive, archive_resources=resources
+        )
     return fetchers
 
 

@@ -16,6 +16,7 @@ import sqlite_utils
 from lxml.html import HtmlElement
 
 from .. import store
+from ..archive.write import ArchiveWriter, run_info
 from ..config import Config, Rules
 from ..crawl import discover
 from ..errors import (
@@ -28,6 +29,7 @@ from ..errors import (
     SkippedContent,
 )
 from ..extract import extract, extract_tree, parse_html
+from ..extract.version import extractor_version
 from ..models import Article, Page, SaveResult
 from ..urls import host_of, same_site
 
@@ -125,6 +127,19 @@ def analyze_page(page: Page, cfg: Config, want_article: bool | None, follow: boo
     return Analysis(article, None, prepared, links, pagination, feeds)
 
 
+def open_archive(cfg: Config) -> ArchiveWriter | None:
+    """The run's WARC writer (storage.archive); None when archiving is off. Its file opens lazily."""
+    directory = cfg.storage.archive_path()
+    if directory is None:
+        return None
+    return ArchiveWriter(
+        directory,
+        db_path=cfg.storage.path,
+        max_bytes=cfg.storage.archive_max_bytes,
+        info=run_info(cfg.path, extractor_version()),
+    )
+
+
 def site_name(url: str, cfg: Config) -> str:
     """The configured source name of a URL, else its host without www."""
     source = cfg.source_for(url)
@@ -132,7 +147,7 @@ def site_name(url: str, cfg: Config) -> str:
 
 
 def prepare_page(page: Page, article: Article, cfg: Config) -> store.PreparedArticle:
-    """The database row of a page's article (keys, hashes); pure CPU work."""
+    """The database row of a page's article (keys, hashes, WARC pointer, extractor); pure CPU work."""
     site = site_name(page.final_url, cfg)
     return store.prepare_article(
         article,
@@ -141,6 +156,8 @@ def prepare_page(page: Page, article: Article, cfg: Config) -> store.PreparedArt
         fetched_at=page.fetched_at,
         near=cfg.dedupe.near,
         near_threshold=cfg.dedupe.near_threshold,
+        warc=page.warc,
+        extractor=extractor_version(),
     )
 
 

@@ -1,12 +1,14 @@
 """Articles and their versions: save_article() picks the outcome and writes it in one transaction.
 
-Input: Articles from extract, with the URL that was fetched. Output: rows in `articles` (FTS5 over
-title and text), `article_urls`, `article_versions` and `near_anchors`, and a SaveResult per
-article. Settings: dedupe.near and dedupe.near_threshold, passed to prepare_article(). The
-duplicate decision lives here: same text at another URL is DUPLICATE, same URL and text
-UNCHANGED, same URL and new text UPDATED (the old text kept as a version, never a near
-duplicate), the same story as a stored article at another URL NEAR (link mode: no row of its own)
-or INSERTED into that article's story (group mode), else INSERTED. See store/near.py.
+Input: Articles from extract, with the URL that was fetched (and where its page is archived).
+Output: rows in `articles` (FTS5 over title and text; the WARC pointer and extractor version of the
+fetch that gave the text), `article_urls`, `article_versions` (an old text with its own pointer) and
+`near_anchors`, and a SaveResult per article. Settings: dedupe.near and dedupe.near_threshold,
+passed to prepare_article(). The duplicate decision lives here: same text at another URL is
+DUPLICATE, same URL and text UNCHANGED, same URL and new text UPDATED (the old text kept as a
+version, never a near duplicate), the same story as a stored article at another URL NEAR (link mode:
+no row of its own) or INSERTED into that article's story (group mode), else INSERTED. See
+store/near.py.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 import sqlite_utils
 
 from ..dedupe import NEAR_MIN_CONTAINMENT, content_hash, near_anchors, simhash, url_key, word_count
-from ..models import Article, SaveResult, WriteOutcome
+from ..models import Article, SaveResult, WarcRef, WriteOutcome
 from . import near as near_index
 from .db import iso, transaction
 
@@ -29,8 +31,11 @@ URL_KINDS = ("near", "exact-duplicate", "alias", "canonical")
 
 _ARTICLE_COLUMNS = (
     "url, title, text, published, author, source, section, site, language,"
-    " content_hash, simhash, word_count, fetched_at, anchor_count"
+    " content_hash, simhash, word_count, fetched_at, anchor_count,"
+    " warc_file, warc_offset, warc_length, extractor"
 )
+# What article_versions keeps of a replaced row: its text and where that text came from (schema 8).
+_VERSION_COLUMNS = "title, text, content_hash, fetched_at, warc_file, warc_offset, warc_length, extractor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +61,18 @@ def prepare_article(
     fetched_at: dt.datetime,
     near: str = "link",
     near_threshold: float = NEAR_MIN_CONTAINMENT,
+    warc: WarcRef | None = None,
+    extractor: str | None = None,
 ) -> PreparedArticle:
     """The row, URL key and anchors save_article() would compute; same arguments as save_article()."""
     anchors = None if near == "off" else tuple(near_anchors(article.text))
     row = _article_row(article, url_key(article.url or url), site, iso(fetched_at))
+    row.update(
+        warc_file=warc.file if warc else None,
+        warc_offset=warc.offset if warc else None,
+        warc_length=warc.length if warc else None,
+        extractor=extractor,
+    )
     return PreparedArticle(row, url_key(url), anchors, near, near_threshold)
 
 
@@ -82,6 +95,8 @@ def save_article(
     fetched_at: dt.datetime,
     near: str = "link",
     near_threshold: float = NEAR_MIN_CONTAINMENT,
+    warc: WarcRef | None = None,
+    extractor: str | None = None,
 ) -> SaveResult:
     """Store one article and say what happened to it, in one transaction.
 
@@ -92,6 +107,8 @@ def save_article(
         fetched_at: when the page was fetched; must be timezone-aware.
         near: dedupe.near, what a near-duplicate does: "link", "group" or "off".
         near_threshold: dedupe.near_threshold.
+        warc: where the page's response is archived; kept with the row's text (None: not archived).
+        extractor: extract.version.extractor_version() of the code that produced the text.
 
     Returns:
         A SaveResult: INSERTED, UPDATED, UNCHANGED (only last_seen touched),
@@ -102,8 +119,9 @@ def save_article(
         StorageError: SQLite failed (locked past the busy timeout, disk full, corrupt file).
     """
     prepared = prepare_article(
-        article, url=url, site=site, fetched_at=fetched_at, near=near, near_threshold=near_threshold
-    )
+        article, url=url, site=site, fetched_at=fetched_at, near=near, near_threshold=near_threshold,
+        warc=warc, extractor=extractor,
+    )  # fmt: skip
     with transaction(db, f"cannot save {prepared.row['url']}"):
         return _save(db, dict(prepared.row), prepared)
 
@@ -235,10 +253,10 @@ def _insert_article(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
 
 
 def _update_article(db: sqlite_utils.Database, article_id: int, row: dict[str, Any]) -> None:
-    """Keep the old title and text in article_versions, then overwrite the row."""
+    """Keep the old text, its WARC pointer and extractor in article_versions, then overwrite the row."""
     db.execute(
-        "INSERT INTO article_versions (article_id, title, text, content_hash, fetched_at, replaced_at)"
-        " SELECT id, title, text, content_hash, fetched_at, ? FROM articles WHERE id = ?",
+        f"INSERT INTO article_versions (article_id, {_VERSION_COLUMNS}, replaced_at)"
+        f" SELECT id, {_VERSION_COLUMNS}, ? FROM articles WHERE id = ?",
         [row["fetched_at"], article_id],
     )
     assignments = ", ".join(f"{name} = :{name}" for name in row if name != "url")

@@ -284,6 +284,25 @@ def _add_near_duplicates(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_archive_pointers(db: sqlite_utils.Database) -> None:
+    """Schema 8: where each article's page is archived, and which extractor produced its text (issue 12).
+
+    `warc_file`, `warc_offset`, `warc_length` point at the WARC response record of the fetch that
+    gave the row its text (scraper/archive: the file relative to the database's folder when inside
+    it; offset and length of the record's gzip member); `extractor` is extract.version's
+    extractor_version() of the code that produced the text. article_versions gets the same four, so
+    an old text keeps its source. Rows written before this step keep NULL (nothing was archived).
+    """
+    columns = ("warc_file TEXT", "warc_offset INTEGER", "warc_length INTEGER", "extractor TEXT")
+    db.executescript(
+        "".join(
+            f"ALTER TABLE {table} ADD COLUMN {column};\n"
+            for table in ("articles", "article_versions")
+            for column in columns
+        )
+    )
+
+
 # Append new steps at the end; the position (1-based) is the schema version.
 MIGRATION_STEPS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _create_corpus,
@@ -293,6 +312,7 @@ MIGRATION_STEPS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _add_fetch_outcome,
     _index_words,
     _add_near_duplicates,
+    _add_archive_pointers,
 )
 SCHEMA_VERSION = len(MIGRATION_STEPS)
 
