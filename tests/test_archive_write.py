@@ -435,3 +435,22 @@ def test_writes_from_many_threads_each_get_their_own_record(tmp_path: Path) -> N
         assert (record["headers"]["WARC-Target-URI"], record["payload"]) == (url, body)
     checked = warcio_cli("check", *[str(f) for f in writer.files])
     assert checked.returncode == 0, checked.stdout
+
+
+def test_credentials_sent_are_named_but_never_stored_in_the_request_record(
+    fresh_server: FixtureServer, fetch_config: FetchConfig, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    secret = "session-4f1c9e"
+    cfg = dataclasses.replace(
+        fetch_config, cookies=(("sid", secret),), headers=(("Authorization", f"Bearer {secret}"),)
+    )
+    fetch_with_archive(cfg, tmp_path, "fetch", fresh_server.url("/html"))
+    sent = fresh_server.requests[-1].headers
+    assert secret in sent["Cookie"]  # the site got them
+    (file,) = warc_files(tmp_path / "warc")
+    assert secret.encode() not in gzip.decompress(file.read_bytes())
+    request = next(r for r in records(file) if r["type"] == "request")
+    assert request["http"].get_header("Cookie") == "[redacted by scraper]"
+    assert request["http"].get_header("Authorization") == "[redacted by scraper]"

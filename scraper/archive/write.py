@@ -44,7 +44,7 @@ from .. import __version__
 from ..models import WarcRef
 from . import stored_path
 
-__all__ = ["ArchiveWriter", "Exchange", "run_info"]
+__all__ = ["ArchiveWriter", "Exchange", "run_info", "warcinfo_member"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,11 @@ _GZIP_WBITS = 31
 # values are kept under this prefix, as pywb and warcprox do.
 _DECODED_HEADERS = ("content-encoding", "transfer-encoding")
 _ORIG_PREFIX = "X-Archive-Orig-"
+# Request headers whose values are credentials (fetch.cookies, a proxy's or a site's login): an
+# archive is exported and handed on (`scraper export --format warc`), so the request record keeps
+# the header's name and says it was sent, never its value.
+REDACTED_REQUEST_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
+REDACTED = "[redacted by scraper]"
 # The serial of a file name, counted per process: two writers of one process (two `ingest` calls
 # in the same second) never pick the same name.
 _SERIALS = itertools.count()
@@ -173,7 +178,7 @@ class ArchiveWriter:
                 self._file = path.open("xb")
         self._path, self._size = path, 0
         self.files.append(path)
-        self._append(_warcinfo(path.name, self._info))
+        self._append(warcinfo_member(path.name, self._info))
 
     def _append(self, member: bytes) -> WarcRef:
         """Write one gzip member with one write() call; its WarcRef."""
@@ -226,9 +231,11 @@ def _records(exchange: Exchange) -> tuple[bytes, bytes]:
         http_headers=http_headers,
         warc_headers_dict={"WARC-Date": date},
     )
-    request_headers = StatusAndHeaders(
-        exchange.request_line, list(exchange.request_headers), is_http_request=True
-    )
+    sent = [
+        (name, REDACTED if name.lower() in REDACTED_REQUEST_HEADERS else value)
+        for name, value in exchange.request_headers
+    ]
+    request_headers = StatusAndHeaders(exchange.request_line, sent, is_http_request=True)
     request = builder.create_warc_record(
         exchange.url,
         "request",
@@ -257,7 +264,8 @@ def _stored_headers(headers: Sequence[tuple[str, str]], length: int) -> list[tup
     return stored
 
 
-def _warcinfo(filename: str, info: Mapping[str, str]) -> bytes:
+def warcinfo_member(filename: str, info: Mapping[str, str]) -> bytes:
+    """A gzipped warcinfo record for a file of this name (the first record of every file we write)."""
     builder = WARCWriter(None, gzip=False, warc_version=WARC_VERSION)
     return _gzip_record(builder.create_warcinfo_record(filename, dict(info)))
 

@@ -137,16 +137,16 @@ def _save(db: sqlite_utils.Database, row: dict[str, Any], prepared: PreparedArti
             db.execute("UPDATE articles SET last_seen = max(last_seen, ?) WHERE id = ?", [now, article_id])
             _link_urls(db, article_id, (canonical, fetched_key), now)
             return SaveResult(WriteOutcome.UNCHANGED, article_id, canonical)
-        other = _find_by_hash(db, row["content_hash"])
+        other = find_by_hash(db, row["content_hash"])
         if other is None:
             _update_article(db, article_id, row)
-            _recheck_story(db, article_id, prepared)
+            recheck_story(db, article_id, prepared)
             _link_urls(db, article_id, (canonical, fetched_key), now)
             return SaveResult(WriteOutcome.UPDATED, article_id, canonical)
         # The new text is another article's text: keep this row as it was.
         _link_duplicate(db, other, (canonical, fetched_key), now)
         return SaveResult(WriteOutcome.DUPLICATE, other, canonical)
-    other = _find_by_hash(db, row["content_hash"])
+    other = find_by_hash(db, row["content_hash"])
     if other is not None:
         _link_duplicate(db, other, (canonical, fetched_key), now)
         return SaveResult(WriteOutcome.DUPLICATE, other, canonical)
@@ -176,7 +176,7 @@ def _find_near(
     return near_index.find_near(db, prepared.anchors, prepared.near_threshold, exclude=exclude)
 
 
-def _recheck_story(db: sqlite_utils.Database, article_id: int, prepared: PreparedArticle) -> None:
+def recheck_story(db: sqlite_utils.Database, article_id: int, prepared: PreparedArticle) -> None:
     """A new version of a stored article: replace its anchors and, in group mode, re-check its story.
 
     The row stays (a version is never a near-duplicate); in group mode it joins the story its new
@@ -236,7 +236,8 @@ def _find_article(db: sqlite_utils.Database, canonical: str) -> tuple[int, str] 
     return None if found is None else (found[0], found[1])
 
 
-def _find_by_hash(db: sqlite_utils.Database, digest: str) -> int | None:
+def find_by_hash(db: sqlite_utils.Database, digest: str) -> int | None:
+    """The id of the article whose text has this content hash, or None."""
     found = db.execute("SELECT id FROM articles WHERE content_hash = ?", [digest]).fetchone()
     return None if found is None else int(found[0])
 
@@ -254,16 +255,25 @@ def _insert_article(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
 
 def _update_article(db: sqlite_utils.Database, article_id: int, row: dict[str, Any]) -> None:
     """Keep the old text, its WARC pointer and extractor in article_versions, then overwrite the row."""
+    rewrite_row(db, article_id, row, replaced_at=row["fetched_at"])
+    db.execute(
+        "UPDATE articles SET last_seen = max(last_seen, ?) WHERE id = ?", [row["fetched_at"], article_id]
+    )
+
+
+def rewrite_row(db: sqlite_utils.Database, article_id: int, row: dict[str, Any], *, replaced_at: str) -> None:
+    """Move the row's text, pointer and extractor to article_versions, then set `row`'s columns (not url).
+
+    Runs inside the caller's transaction; a new fetch (save_article) and a new extraction of the
+    same response (`scraper reextract`) both replace a row this way.
+    """
     db.execute(
         f"INSERT INTO article_versions (article_id, {_VERSION_COLUMNS}, replaced_at)"
         f" SELECT id, {_VERSION_COLUMNS}, ? FROM articles WHERE id = ?",
-        [row["fetched_at"], article_id],
+        [replaced_at, article_id],
     )
     assignments = ", ".join(f"{name} = :{name}" for name in row if name != "url")
-    db.execute(
-        f"UPDATE articles SET {assignments}, last_seen = max(last_seen, :fetched_at) WHERE id = :id",
-        {**row, "id": article_id},
-    )
+    db.execute(f"UPDATE articles SET {assignments} WHERE id = :id", {**row, "id": article_id})
 
 
 def _link_urls(db: sqlite_utils.Database, article_id: int, keys: tuple[str, str], now: str) -> None:
