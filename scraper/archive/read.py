@@ -182,7 +182,8 @@ class _Reader:
                 item = self._arc_record() if self.arc else self._warc_record()
             except Damaged as exc:
                 yield ArchiveProblem(self.shown, s.member_start, str(exc))
-                continue  # at_end() is now True: next_member() looks for the next member
+                s.drain()  # nothing of a damaged member is used; next_member() looks for the next
+                continue
             except _Bad as exc:
                 yield ArchiveProblem(self.shown, self._where(start), str(exc))
                 self._resync(start, exc.resume)

@@ -65,13 +65,13 @@ class Stream:
             data, self._pending = self._pending or self.fh.read(CHUNK_BYTES), b""
             if not data:
                 self._done = True
-                raise Damaged(f"the gzip member at byte {self.member_start} is truncated (the file ends)")
+                raise Damaged("truncated gzip member: the file ends inside it")
             self._fed_end += len(data)
         try:
             self._buf += self._z.decompress(data, CHUNK_BYTES)
         except zlib.error as exc:
             self._done = True
-            raise Damaged(f"corrupt gzip data in the member at byte {self.member_start} ({exc})") from None
+            raise Damaged(f"corrupt gzip member ({exc})") from None
         if self._z.eof:
             self._done = True
             self._pending = self._z.unused_data
