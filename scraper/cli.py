@@ -24,7 +24,7 @@ from click.core import ParameterSource
 
 from . import __version__, output, pipeline, progress, query, store
 from .config import Config, load_config, sources_from_urls
-from .errors import ConfigError, CrawlLocked, QueryError, ScraperError
+from .errors import ConfigError, CrawlLocked, QueryError, ScraperError, SkippedContent
 from .extract import extract
 from .extract.render import to_markdown
 from .models import Article, RunReport
@@ -37,6 +37,12 @@ EXIT_LOCKED = 75  # sysexits.h EX_TEMPFAIL: cron may simply try again later
 
 class ConfigProblem(click.ClickException):
     """A config error: one line, exit code 2 like a usage error."""
+
+    exit_code = 2
+
+
+class BadInput(click.ClickException):
+    """Input the command cannot read (a binary or compressed file): one line, exit code 2."""
 
     exit_code = 2
 
@@ -355,6 +361,9 @@ def _print_result(result: pipeline.UrlResult) -> None:
 def extract_cmd(state: State, target: str, fmt: str, page_url: str | None, allow_private: bool) -> None:
     """Extract the article from a file or URL and print it; nothing is stored.
 
+    A gzip-compressed file (page.html.gz) is read by its content; a binary or
+    other compressed file (PNG, PDF, ZIP...) is refused with exit status 2.
+
     \b
     Example:
       scraper extract saved-page.html --format json
@@ -369,12 +378,20 @@ def extract_cmd(state: State, target: str, fmt: str, page_url: str | None, allow
                 page, dataclasses.replace(cfg, extract=dataclasses.replace(cfg.extract, min_chars=0))
             )
         else:
-            data = _read_file(target)
+            data = _readable_page(target, _read_file(target), cfg.fetch.max_bytes)
             source = cfg.source_for(page_url) if page_url else None
             article = extract(data, page_url, source.rules if source else None)
     except ScraperError as exc:
         raise RunFailed(str(exc)) from exc
     click.echo(format_article(article, fmt))
+
+
+def _readable_page(target: str, data: bytes, cap: int) -> bytes:
+    """A file's page bytes, gunzipped when gzip (by content); BadInput when binary, corrupt or too large."""
+    try:
+        return pipeline.saved_page(target, data, cap)
+    except SkippedContent as exc:  # binary, empty, over the cap, corrupt gzip
+        raise BadInput(f"{target}: {exc}; scraper extract reads an HTML page, or a gzipped one") from exc
 
 
 def _read_file(target: str) -> bytes:

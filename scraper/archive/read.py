@@ -25,11 +25,11 @@ from urllib.parse import urlsplit
 
 from ..errors import RecordError, SkippedContent
 from ..fetch import HTML_TYPES
-from ..fetch.body import SNIFF_BYTES, check_sniffed
+from ..fetch.body import GZIP_MAGIC, SNIFF_BYTES, check_sniffed
 from ..models import WarcRef
 from . import stored_path
 from .http import parse_response
-from .stream import GZIP_MAGIC, Damaged, Stream
+from .stream import Damaged, Stream
 
 __all__ = ["ArchiveProblem", "ArchiveSkip", "ArchivedResponse", "iter_records", "read_record"]
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import zlib
 from typing import BinaryIO
 
+from ..fetch.body import GZIP_MAGIC
+
 # Bytes read from the file, and inflated, per step: large enough to amortise the calls, small
 # enough that memory is flat (a 2 GB member is read 64 KB at a time).
 CHUNK_BYTES = 64 * 1024
-GZIP_MAGIC = b"\x1f\x8b"
 # What a gzip member starts with when resynchronising: the magic and method 8 (deflate, the only
 # one defined), so fewer byte pairs inside compressed data are taken for a member start.
 MEMBER_MAGIC = GZIP_MAGIC + b"\x08"

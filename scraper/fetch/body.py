@@ -22,6 +22,8 @@ from ..errors import FetchError, SkippedContent
 
 # How much of the decoded body the binary and HTML sniffers look at.
 SNIFF_BYTES = 1024
+# A gzip stream's first bytes (RFC 1952): saved pages and archives are recognised by content.
+GZIP_MAGIC = b"\x1f\x8b"
 # Compressed bytes handed to the decoders at a time by decode_body(): like a network read, so no
 # single call can inflate far past the cap.
 _FEED_BYTES = 64 * 1024

@@ -36,7 +36,7 @@ from ..config import Config
 from ..errors import NoArticleFound, ScraperError, StorageError
 from ..fetch import Fetcher, make_client
 from ..models import Page, RunReport
-from .archived import Filters, ingest_archives, ingest_files, read_url_map
+from .archived import Filters, ingest_archives, ingest_files, read_url_map, saved_page
 from .crawl import run_crawl
 from .pool import Extractor
 from .results import UrlResult, tally
@@ -52,6 +52,7 @@ __all__ = [
     "ingest_files",
     "read_url_map",
     "run_crawl",
+    "saved_page",
 ]
 
 logger = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from ..config import Config
 from ..encoding import decode_html
 from ..errors import FetchError, SkippedContent, StorageError
 from ..extract import parse_html
-from ..fetch.body import SNIFF_BYTES, decode_body, sniff_binary
+from ..fetch.body import GZIP_MAGIC, SNIFF_BYTES, decode_body, sniff_binary
 from ..models import Page, RunReport
 from ..urls import host_of
 from .crawl import BATCH_PAGES, BATCH_SECONDS
@@ -47,7 +47,6 @@ Callback = Callable[[UrlResult], None]
 # Pages in flight per extraction slot: the pool holds PAGES_PER_WORKER per worker, and as many
 # again wait decoded in the window, so a worker never waits for the reader.
 WINDOW_PER_SLOT = 2
-GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,12 +243,13 @@ def _file_pages(
     for path in _walk(paths):
         try:
             item = _file_page(path, cfg, url_from)
-        except (OSError, FetchError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-            logger.warning("%s: %s", path, reason)
-            yield UrlResult(
-                str(path), "skipped" if isinstance(exc, SkippedContent) else "failed", reason=reason
-            )
+        except OSError as exc:
+            logger.warning("%s: cannot read it: %s", path, exc.strerror)
+            yield UrlResult(str(path), "failed", reason=f"cannot read it: {exc.strerror}")
+            continue
+        except SkippedContent as exc:
+            logger.warning("%s: %s", path, exc)
+            yield UrlResult(str(path), "skipped", reason=str(exc))
             continue
         if isinstance(item, Page) and (why := filters.refuses(item.url, item.fetched_at)) is not None:
             item = UrlResult(item.url, "filtered", reason=why)
@@ -260,17 +260,8 @@ def _file_page(path: Path, cfg: Config, url_from: dict[Path, str]) -> _Item:
     """A saved page as a Page (fetched_at: the file's mtime), or why it cannot be one."""
     cap = cfg.fetch.max_bytes
     with path.open("rb") as fh:
-        data = fh.read(cap + 1)
+        data = saved_page(str(path), fh.read(cap + 1), cap)
     shown = str(path)
-    if data.startswith(GZIP_MAGIC):
-        data = decode_body(shown, data, "gzip", cap)  # SkippedContent past the cap, FetchError if corrupt
-    if len(data) > cap:
-        raise SkippedContent(shown, f"larger than fetch.max_bytes ({cap} bytes); raise it to keep it")
-    if not data.strip():
-        raise SkippedContent(shown, "the file is empty")
-    binary = sniff_binary(data[:SNIFF_BYTES])
-    if binary is not None:
-        raise SkippedContent(shown, f"refused: the file is {binary}, not an HTML page")
     html, encoding = decode_html(data)
     url = url_from.get(path.resolve()) or canonical_of(html)
     if url is None:
@@ -282,6 +273,30 @@ def _file_page(path: Path, cfg: Config, url_from: dict[Path, str]) -> _Item:
         return UrlResult(shown, "skipped", reason=reason)
     mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
     return Page(url, url, 200, "text/html", html, encoding, mtime)
+
+
+def saved_page(name: str, data: bytes, cap: int) -> bytes:
+    """A saved page's HTML bytes: gunzipped when gzip (by content, not name), at most cap bytes.
+
+    Raises:
+        SkippedContent: the page is empty, over the cap, binary (a PNG, a PDF, a ZIP...) or
+            corrupt gzip; the message is the problem alone.
+    """
+    gz = data.startswith(GZIP_MAGIC)
+    if gz:
+        try:
+            data = decode_body(name, data, "gzip", cap)
+        except FetchError as exc:  # SkippedContent too: the messages name a GET, not a file
+            problem = str(exc).split(" failed: ")[-1].replace("body", "file")
+            raise SkippedContent(name, f"cannot read it: {problem}") from exc
+    if len(data) > cap:
+        raise SkippedContent(name, f"larger than fetch.max_bytes ({cap} bytes); raise it to read it")
+    if not data.strip():
+        raise SkippedContent(name, "nothing in it" + (" once gunzipped (cut short?)" if gz else ""))
+    binary = sniff_binary(data[:SNIFF_BYTES])
+    if binary is not None:
+        raise SkippedContent(name, f"refused: the file is {binary}, not an HTML page")
+    return data
 
 
 def canonical_of(html: str) -> str | None:
