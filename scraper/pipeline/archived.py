@@ -175,7 +175,11 @@ async def _finish(
 ) -> UrlResult:
     """Store one page's article (or log why there is none); the page's failure boundary."""
     if not isinstance(item, Page) or task is None:
-        return item if isinstance(item, UrlResult) else UrlResult(item.url, "error")
+        result = item if isinstance(item, UrlResult) else UrlResult(item.url, "error")
+        if result.outcome == "skipped" and result.url.startswith(("http://", "https://")):
+            with batch.write():  # a record that holds no page, logged as `ingest URL` logs one
+                store.log_fetch(batch.db, result.url, None, result.reason, now_utc(), "skipped")
+        return result
     page, now = item, now_utc()
     try:
         analysis = await task
