@@ -1,0 +1,146 @@
+"""`scraper ingest --warc` throughput and memory against extract() x cores (issue 12).
+
+Run from the repo root with this checkout first on the path:
+
+    PYTHONPATH=$PWD python benchmarks/ingest_warc_bench.py [--records 5000] [--extract-pages 1000]
+
+1. Writes a gzip-per-record WARC (warcio) of real pages from /work/shared/data (every dev set,
+   bytes as served, the manifest's encoding hint as the Content-Type charset), cycled to --records
+   records with distinct URLs (a later cycle's copies are duplicates, as a re-crawl's would be).
+2. extract() pages/s on one core: decoded pages (decoding not timed), one after the other.
+3. `scraper ingest --warc` pages/s with the default crawl.workers (one per core), wall time of
+   the whole command (process start, pool start, reading, decoding, storing) on a fresh database.
+4. Peak RSS of the ingest's main process (and of its largest worker) for the first 1,000 records
+   and for all of them: flat means the reader and the window hold a bounded number of pages.
+The budget: ingest >= 0.80 x extract() x cores. Another process on the machine skews both; the
+load average is printed with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from scraper.encoding import decode_html
+from scraper.extract import extract
+from scraper.pipeline.pool import default_processes
+
+DATA = Path("/work/shared/data")
+DEV_SETS = ("wcxb-dev", "trafilatura", "readability-testpages", "cwced-zh-dev", "gne-zh")
+# Runs the CLI and prints its peak RSS (KiB) and its largest child's (a worker). A file, with a
+# main guard: spawned workers import the main module, and must not run the CLI again.
+SHIM = """
+import json, resource, sys
+if __name__ == "__main__":
+    from scraper.cli import cli
+    code = 0
+    try:
+        cli(sys.argv[1:], standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+    print(json.dumps({"self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                      "children_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+                      "exit": code}))
+"""
+
+
+def load_pages() -> list[tuple[str, bytes, str | None]]:
+    """(url, raw page bytes, charset hint) of every dev-set page."""
+    pages = []
+    for name in DEV_SETS:
+        base = DATA / name
+        with (base / "manifest.jsonl").open(encoding="utf-8") as lines:
+            for line in lines:
+                if not line.strip():
+                    continue
+                rec = json.loads(line)
+                raw = gzip.decompress((base / rec["html"]).read_bytes())
+                url = rec.get("url") or f"https://bench.example/{name}/{rec['id']}"
+                pages.append((url, raw, rec.get("encoding")))
+    return pages
+
+
+def write_warc(path: Path, pages: list[tuple[str, bytes, str | None]], records: int) -> None:
+    """A gzip-per-record WARC of `records` responses, cycling the pages with distinct URLs."""
+    with path.open("wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for i in range(records):
+            url, raw, hint = pages[i % len(pages)]
+            if i >= len(pages):
+                url += ("&" if "?" in url else "?") + f"bench-copy={i // len(pages)}"
+            content_type = f"text/html; charset={hint}" if hint else "text/html"
+            headers = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
+            record = writer.create_warc_record(url, "response", payload=io.BytesIO(raw), http_headers=headers)
+            writer.write_record(record)
+            record.raw_stream.close()
+
+
+def extract_rate(pages: list[tuple[str, bytes, str | None]], count: int) -> float:
+    """extract() pages/s in this process over the first `count` pages (decoding not timed)."""
+    decoded = [(decode_html(raw, hint)[0], url) for url, raw, hint in pages[:count]]
+    start = time.perf_counter()
+    for html, url in decoded:
+        with contextlib.suppress(Exception):  # a page with no elements counts like any other
+            extract(html, url)
+    return len(decoded) / (time.perf_counter() - start)
+
+
+def run_ingest(warc: Path, workdir: Path, tag: str) -> dict[str, float]:
+    """Time `scraper ingest --warc` on a fresh database; its wall time and peak RSS."""
+    config = workdir / f"{tag}.yaml"
+    config.write_text(f"storage:\n  path: {workdir / (tag + '.db')}\n", encoding="utf-8")
+    shim = workdir / "shim.py"
+    shim.write_text(SHIM, encoding="utf-8")
+    args = [sys.executable, str(shim), "--config", str(config), "-q", "ingest", "--warc", str(warc)]
+    start = time.perf_counter()
+    done = subprocess.run(args, capture_output=True, text=True, check=False, env=dict(os.environ))
+    seconds = time.perf_counter() - start
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"seconds": seconds, **figures}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=5000)
+    parser.add_argument("--extract-pages", type=int, default=1000, help="pages timed for extract() alone")
+    args = parser.parse_args()
+    pages = load_pages()
+    cores = default_processes(0)
+    with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
+        work = Path(tmp)
+        small, full = work / "first-1000.warc.gz", work / "all.warc.gz"
+        write_warc(small, pages, min(1000, args.records))
+        write_warc(full, pages, args.records)
+        print(
+            f"pages: {len(pages)} distinct, {args.records} records, WARC {full.stat().st_size / 1e6:.1f} MB"
+        )
+        print(f"load average before: {os.getloadavg()[0]:.2f}, cores: {cores}")
+        single = extract_rate(pages, args.extract_pages)
+        print(f"extract(): {single:.1f} pages/s on one core ({args.extract_pages} pages)")
+        first = run_ingest(small, work, "small")
+        whole = run_ingest(full, work, "full")
+        rate = args.records / whole["seconds"]
+        print(f"ingest --warc: {rate:.1f} pages/s ({args.records} records in {whole['seconds']:.1f} s)")
+        print(f"ratio to extract() x {cores} cores: {rate / (single * cores):.2f} (target >= 0.80)")
+        for label, run in (("1,000", first), (f"{args.records:,}", whole)):
+            print(
+                f"peak RSS after {label} records: main {run['self_kb'] / 1024:.0f} MiB, "
+                f"largest worker {run['children_kb'] / 1024:.0f} MiB (exit {run['exit']})"
+            )
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
