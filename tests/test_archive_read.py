@@ -195,6 +195,13 @@ def test_content_length_that_lies_in_a_gzip_member(tmp_path, delta):
     assert [p.offset for p in problems(found)] == [len(gz[0])]
 
 
+def test_whole_file_gzip_with_a_damaged_first_record_reads_the_rest(tmp_path):
+    lying = warc(http(page(1)), uri="http://example.com/1", length=len(http(page(1))) - 5)
+    found = items(write(tmp_path, "w.warc.gz", gzip.compress(lying + response(2) + response(3))))
+    assert urls(found) == ["http://example.com/2", "http://example.com/3"]
+    assert [p.offset for p in problems(found)] == [0]
+
+
 def test_target_uri_that_is_not_a_url(tmp_path):
     bad = warc(http(page(2)), uri="not a url")
     path = write(tmp_path, "u.warc", response(1) + bad + response(3))

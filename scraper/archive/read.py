@@ -185,7 +185,8 @@ class _Reader:
                 s.drain()  # nothing of a damaged member is used; next_member() looks for the next
                 continue
             except _Bad as exc:
-                yield ArchiveProblem(self.shown, self._where(start), str(exc))
+                inside = f" (byte {start} of the gzip member, decompressed)" if s.gz and start else ""
+                yield ArchiveProblem(self.shown, self._where(start), f"{exc}{inside}")
                 self._resync(start, exc.resume)
                 continue
             if item is not None:
@@ -197,11 +198,9 @@ class _Reader:
         return s.member_start if s.gz else start
 
     def _resync(self, start: int, resume: int | None) -> None:
-        """Go to where the next record may start after a bad one."""
+        """Go to the next line that starts a record: in a plain file from `resume` (or just after the
+        bad record's start), in a gzip member from here (its end, then the next member, if none)."""
         s = self.stream
-        if s.gz and start == 0:
-            s.drain()
-            return
         if not s.gz:
             s.seek(resume if resume is not None else start + 1)
         while line := s.readline(MAX_LINE_BYTES):
