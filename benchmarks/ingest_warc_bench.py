@@ -39,8 +39,9 @@ from scraper.pipeline.pool import default_processes
 
 DATA = Path("/work/shared/data")
 DEV_SETS = ("wcxb-dev", "trafilatura", "readability-testpages", "cwced-zh-dev", "gne-zh")
-# Runs the CLI and prints its peak RSS (KiB) and its largest child's (a worker). A file, with a
-# main guard: spawned workers import the main module, and must not run the CLI again.
+# Runs the CLI and prints its peak RSS (KiB: VmHWM, this process's own; getrusage's ru_maxrss
+# starts at the forking parent's, this bench's) and its largest child's (a worker, whose ru_maxrss
+# starts at the CLI's). A file with a main guard: spawned workers import the main module.
 SHIM = """
 import json, resource, sys
 if __name__ == "__main__":
@@ -50,7 +51,8 @@ if __name__ == "__main__":
         cli(sys.argv[1:], standalone_mode=True)
     except SystemExit as exc:
         code = exc.code
-    print(json.dumps({"self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    status = open("/proc/self/status").read().split("VmHWM:")[1].split()[0]
+    print(json.dumps({"self_kb": int(status),
                       "children_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
                       "exit": code}))
 """
@@ -67,7 +69,9 @@ def load_pages() -> list[tuple[str, bytes, str | None]]:
                     continue
                 rec = json.loads(line)
                 raw = gzip.decompress((base / rec["html"]).read_bytes())
-                url = rec.get("url") or f"https://bench.example/{name}/{rec['id']}"
+                url = (rec.get("url") or "").strip()
+                if not url.startswith(("http://", "https://")) or " " in url:  # "hard::x.html", spaces
+                    url = f"https://bench.example/{name}/{rec['id']}"
                 pages.append((url, raw, rec.get("encoding")))
     return pages
 
@@ -103,11 +107,15 @@ def run_ingest(warc: Path, workdir: Path, tag: str) -> dict[str, float]:
     config.write_text(f"storage:\n  path: {workdir / (tag + '.db')}\n", encoding="utf-8")
     shim = workdir / "shim.py"
     shim.write_text(SHIM, encoding="utf-8")
-    args = [sys.executable, str(shim), "--config", str(config), "-q", "ingest", "--warc", str(warc)]
+    args = [sys.executable, str(shim), "--config", str(config), "ingest", "--warc", str(warc)]
     start = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, check=False, env=dict(os.environ))
     seconds = time.perf_counter() - start
     figures = json.loads(done.stdout.strip().splitlines()[-1])
+    lines = done.stderr.strip().splitlines()
+    for line in [x for x in lines if " WARNING " in x or " ERROR " in x][:5]:
+        print(f"  {tag}: {line}")
+    print(f"  {tag}: {lines[-1] if lines else ''}")
     return {"seconds": seconds, **figures}
 
 

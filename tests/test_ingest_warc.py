@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -208,3 +212,32 @@ def test_warc_with_url_from_is_refused(config, tmp_path):
         cli, ["--config", str(config), "ingest", "--warc", "x.warc", "--url-from", str(mapping)]
     )
     assert result.exit_code == 2
+
+
+def test_a_kill_leaves_whole_records_and_a_rerun_finishes(config, tmp_path):
+    path = tmp_path / "many.warc.gz"
+    path.write_bytes(members(*(response(n) for n in range(400))))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    args = [sys.executable, "-m", "scraper", "--config", str(config), "-q", "ingest", "--warc", str(path)]
+    proc = subprocess.Popen(args, env=env)
+    try:
+        while proc.poll() is None and _count(config, "SELECT count(*) FROM articles") < 5:
+            time.sleep(0.05)
+    finally:
+        proc.kill()
+        proc.wait()
+    stored = _count(config, "SELECT count(*) FROM articles")
+    assert 0 < stored < 400  # killed mid-run (the check below holds either way)
+    assert query(config, "PRAGMA integrity_check") == [("ok",)]
+    assert _count(config, "SELECT count(*) FROM fetch_log WHERE outcome = 'new'") == stored
+    assert run(config, "--warc", str(path)).exit_code == 0
+    assert _count(config, "SELECT count(*) FROM articles") == 400
+
+
+def _count(config: Path, sql: str) -> int:
+    if not (config.parent / "articles.db").exists():
+        return 0
+    try:
+        return int(query(config, sql)[0][0])
+    except sqlite3.OperationalError:  # the schema is being created
+        return 0
