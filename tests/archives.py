@@ -33,10 +33,10 @@ def warc(
     kind: str = "response",
     uri: str = "http://example.com/a",
     date: str = DATE,
-    length: int | None = None,
+    length: int | str | None = None,
     content_type: str = "application/http; msgtype=response",
 ) -> bytes:
-    """One WARC/1.1 record; `length` makes its Content-Length lie."""
+    """One WARC/1.1 record; `length` makes its Content-Length lie (or not be a number)."""
     head = [
         "WARC/1.1",
         f"WARC-Type: {kind}",

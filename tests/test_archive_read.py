@@ -202,6 +202,15 @@ def test_whole_file_gzip_with_a_damaged_first_record_reads_the_rest(tmp_path):
     assert [p.offset for p in problems(found)] == [0]
 
 
+@pytest.mark.parametrize("length", ["-5", "many", ""])
+def test_a_content_length_that_is_not_a_number(tmp_path, length):
+    bad = warc(http(page(2)), uri="http://example.com/2", length=length)
+    found = items(write(tmp_path, "n.warc", response(1) + bad + response(3)))
+    assert urls(found) == ["http://example.com/1", "http://example.com/3"]
+    [problem] = problems(found)
+    assert "bad Content-Length" in problem.message
+
+
 def test_target_uri_that_is_not_a_url(tmp_path):
     bad = warc(http(page(2)), uri="not a url")
     path = write(tmp_path, "u.warc", response(1) + bad + response(3))

@@ -214,11 +214,10 @@ class _Reader:
     def _warc_record(self) -> ArchiveItem | None:
         """One WARC record: its header block, then its content, then the CRLF CRLF that ends it."""
         start, headers = self._warc_headers()
-        try:
-            length = int(headers.get("content-length", ""))
-        except ValueError:
-            shown = headers.get("content-length")
-            raise _Bad(f"bad Content-Length {shown!r}", self.stream.offset()) from None
+        shown = headers.get("content-length", "")
+        if not shown.isdigit():  # absent, negative, or not a number
+            raise _Bad(f"bad Content-Length {shown!r}", self.stream.offset())
+        length = int(shown)
         kind = headers.get("warc-type", "").lower()
         url = headers.get("warc-target-uri", "").strip().removeprefix("<").removesuffix(">")
         if kind in SILENT_TYPES or (kind not in ("response", "revisit", "resource") and not url):
