@@ -107,6 +107,10 @@ def decode_body(url: str, data: bytes, content_encoding: str, cap: int) -> bytes
         FetchError: the body is corrupt, or its Content-Encoding is not one of gzip, deflate, br.
     """
     decoders = _decoders(url, content_encoding, cap)
+    if isinstance(decoders[0], _Identity):  # no coding: nothing to feed piece by piece
+        if len(data) > cap:
+            raise _too_large(url, cap)
+        return data
     body = bytearray()
     try:
         for start in range(0, len(data), _FEED_BYTES):
