@@ -12,6 +12,7 @@
       StorageError      database unreadable, or its schema is newer than this code
         CrawlLocked     another `scraper crawl` holds the lock file beside the database
       QueryError        a search the database cannot run (bad FTS5 syntax in --raw mode, too slow)
+      RecordError       an archived record (WARC/ARC) or the HTTP response in it cannot be read
 
 Stages wrap library errors (httpx, sqlite3, tenacity) at their boundary with
 `raise ... from exc`, so only these types leave a stage. pipeline.py catches
@@ -94,3 +95,16 @@ class InvalidURL(FetchError):
     def __init__(self, url: str, message: str, reason: str = "") -> None:
         super().__init__(url, message)
         self.reason = reason or message
+
+
+class RecordError(ScraperError):
+    """An archived record, or the HTTP response stored in it, cannot be read; the message names the problem.
+
+    Raised by scraper/archive's readers: a truncated or corrupt body, a malformed status line or
+    header, a chunked body that lies about its sizes, a body over fetch.max_bytes once decoded
+    (.oversized: a record to skip, not a damaged one).
+    """
+
+    def __init__(self, message: str, *, oversized: bool = False) -> None:
+        super().__init__(message)
+        self.oversized = oversized

@@ -1,5 +1,6 @@
-"""What `scraper crawl` shows on stderr while it runs: a one-line progress display on a terminal,
-one plain line per URL otherwise, nothing but errors with --quiet. Used by cli.py only.
+"""What `scraper crawl` and `ingest --warc/--files` show on stderr while they run: a one-line
+progress display on a terminal, one plain line per URL otherwise, nothing but errors with
+--quiet. Used by cli.py only.
 """
 
 from __future__ import annotations
@@ -12,16 +13,17 @@ from .pipeline import UrlResult
 _OUTCOME_WIDTH = 9
 # Redraw the progress line at most this often (seconds): a fast crawl would flood the terminal.
 _REDRAW_EVERY = 0.1
-_SHOWN = ("new", "updated", "unchanged", "duplicate", "near", "listing", "skipped", "failed")
+_SHOWN = ("new", "updated", "unchanged", "duplicate", "near", "listing", "filtered", "skipped", "failed")
 
 
 class Progress:
     """Receives UrlResults from the crawl (its on_event) and writes them to a stream."""
 
-    def __init__(self, stream: TextIO, *, mode: str) -> None:
-        """mode: "bar" (a terminal), "lines" (one line per URL) or "quiet" (nothing)."""
+    def __init__(self, stream: TextIO, *, mode: str, label: str = "crawling") -> None:
+        """mode: "bar" (a terminal), "lines" (one line per URL) or "quiet" (nothing); label: what runs."""
         self.stream = stream
         self.mode = mode
+        self.label = label
         self.counts: dict[str, int] = {}
         self._drawn = 0.0
         self._width = 0
@@ -37,7 +39,7 @@ class Progress:
 
     def _draw(self) -> None:
         parts = [f"{self.counts[k]} {k}" for k in _SHOWN if self.counts.get(k)]
-        line = "crawling: " + ", ".join(parts)
+        line = f"{self.label}: " + ", ".join(parts)
         self.stream.write("\r" + line.ljust(self._width))
         self.stream.flush()
         self._width = len(line)

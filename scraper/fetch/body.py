@@ -22,6 +22,11 @@ from ..errors import FetchError, SkippedContent
 
 # How much of the decoded body the binary and HTML sniffers look at.
 SNIFF_BYTES = 1024
+# A gzip stream's first bytes (RFC 1952): saved pages and archives are recognised by content.
+GZIP_MAGIC = b"\x1f\x8b"
+# Compressed bytes handed to the decoders at a time by decode_body(): like a network read, so no
+# single call can inflate far past the cap.
+_FEED_BYTES = 64 * 1024
 # Leading bytes of binary formats that servers mislabel as text/html (WHATWG MIME Sniffing, 6.1-6.2).
 BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
@@ -87,6 +92,39 @@ async def read_body(
         raise _too_large(url, cap)
     if not sniffed:
         check_sniffed(url, bytes(body[:SNIFF_BYTES]), media_type, response.charset_encoding)
+    return bytes(body)
+
+
+def decode_body(url: str, data: bytes, content_encoding: str, cap: int) -> bytes:
+    """Undo a Content-Encoding list (gzip, deflate, br; stacked) on bytes already read, at most cap out.
+
+    The bounded decoders of read_body() for a body that is not streamed from the network (an
+    archived response, a saved .gz page): input is fed in _FEED_BYTES pieces, so a bomb stops at
+    the cap, never inflated whole.
+
+    Raises:
+        SkippedContent: the decoded body passes cap.
+        FetchError: the body is corrupt, or its Content-Encoding is not one of gzip, deflate, br.
+    """
+    decoders = _decoders(url, content_encoding, cap)
+    if isinstance(decoders[0], _Identity):  # no coding: nothing to feed piece by piece
+        if len(data) > cap:
+            raise _too_large(url, cap)
+        return data
+    body = bytearray()
+    try:
+        for start in range(0, len(data), _FEED_BYTES):
+            chunk = data[start : start + _FEED_BYTES]
+            for decoder in decoders:
+                chunk = decoder.feed(chunk)
+            body += chunk
+        for i, decoder in enumerate(decoders):
+            tail = decoder.flush()
+            for later in decoders[i + 1 :]:
+                tail = later.feed(tail)
+            body += tail
+    except _Overflow:
+        raise _too_large(url, cap) from None
     return bytes(body)
 
 

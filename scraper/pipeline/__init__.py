@@ -18,6 +18,7 @@ second); ingest is a one-off command that Ctrl-C ends. The crawl extracts in wor
     crawl.py     run_crawl: the run, its scheduler over host lanes, signals and budgets
     pages.py     a crawl's fetched page, sitemap or feed: store the article, queue the links
     outcomes.py  a crawl's per-URL bookkeeping: failures, bugs, counts, events
+    archived.py  ingest --warc / --files: archived responses and saved pages, through the pool
 What to fetch next (discovery, robots.txt, scope, host lanes, frontier policy) is scraper/crawl's;
 all SQL is scraper/store's.
 """
@@ -35,12 +36,24 @@ from ..config import Config
 from ..errors import NoArticleFound, ScraperError, StorageError
 from ..fetch import Fetcher, make_client
 from ..models import Page, RunReport
+from .archived import Filters, ingest_archives, ingest_files, read_url_map, saved_page
 from .crawl import run_crawl
 from .pool import Extractor
-from .results import UrlResult
+from .results import UrlResult, tally
 from .steps import describe_bug, extract_page, failure_outcome, now_utc, open_archive, save_page
 
-__all__ = ["UrlResult", "extract_page", "fetch_one", "ingest", "run_crawl"]
+__all__ = [
+    "Filters",
+    "UrlResult",
+    "extract_page",
+    "fetch_one",
+    "ingest",
+    "ingest_archives",
+    "ingest_files",
+    "read_url_map",
+    "run_crawl",
+    "saved_page",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +80,7 @@ async def _ingest(urls: list[str], cfg: Config, on_result: Callback | None) -> R
                 async def one(url: str) -> None:
                     async with limit:
                         result = await _process(url, cfg, fetcher, extractor, db)
-                    _record(report, result)
+                    tally(report, result)
                     if on_result:
                         on_result(result)
 
@@ -112,16 +125,6 @@ async def _process(
         return UrlResult(url, "error", reason=reason)
     logger.info("%s %s", saved.outcome.value, url)
     return UrlResult(url, saved.outcome.value, article.title, article_id=saved.article_id)
-
-
-def _record(report: RunReport, result: UrlResult) -> None:
-    report.add(result.outcome)
-    if result.outcome == "failed":
-        report.failures.append((result.url, result.reason or ""))
-    elif result.outcome == "skipped":
-        report.skips.append((result.url, result.reason or ""))
-    elif result.outcome == "error":
-        report.errors.append((result.url, result.reason or ""))
 
 
 async def fetch_one(url: str, cfg: Config) -> Page:

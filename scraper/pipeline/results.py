@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..models import RunReport
+
 
 @dataclass(frozen=True, slots=True)
 class UrlResult:
@@ -19,3 +21,14 @@ class UrlResult:
     reason: str | None = None
     article_id: int | None = None
     source: str | None = None
+
+
+def tally(report: RunReport, result: UrlResult) -> None:
+    """Count one URL's outcome in a report, with its reason for failures, skips and bugs."""
+    report.add(result.outcome)
+    if result.outcome == "failed":
+        report.failures.append((result.url, result.reason or ""))
+    elif result.outcome == "skipped":
+        report.skips.append((result.url, result.reason or ""))
+    elif result.outcome == "error":
+        report.errors.append((result.url, result.reason or ""))
