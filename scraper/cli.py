@@ -23,10 +23,13 @@ import click
 from click.core import ParameterSource
 
 from . import __version__, output, pipeline, progress, query, store
+from .archive.export import export_warc
+from .archive.write import run_info
 from .config import Config, load_config, sources_from_urls
 from .errors import ConfigError, CrawlLocked, QueryError, ScraperError, SkippedContent
 from .extract import extract
 from .extract.render import to_markdown
+from .extract.version import extractor_version
 from .models import Article, RunReport
 from .report import format_failure_line, format_report
 
@@ -498,10 +501,10 @@ def search(state: State, /, text: str, fmt: str, limit: int, offset: int, raw: b
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "json", "csv"]),
+    type=click.Choice(["jsonl", "json", "csv", "warc"]),
     default="jsonl",
     show_default=True,
-    help="JSON lines (one article a line), one JSON array, or CSV.",
+    help="JSON lines (one article a line), one JSON array, CSV, or WARC (the archived pages).",
 )
 @click.option("-o", "--output", "out", default="-", show_default=True, help="Output file; '-' is stdout.")
 @shared_options
@@ -510,14 +513,21 @@ def export(state: State, /, fmt: str, out: str, **filters: Any) -> None:
     """Stream every article (all metadata, text and URLs) as JSON lines, JSON or CSV.
 
     Memory stays flat on any corpus size; the row count goes to stderr.
+    --format warc writes the archived response of each chosen article instead
+    (a gzip-per-record WARC that warcio, pywb and `scraper ingest --warc`
+    read); articles stored without an archived response are counted apart.
 
     \b
     Example:
       scraper export --since 2021-06-01 --site bjreview -o june.jsonl
       scraper export --lang zh --author 新华 -o zh.jsonl
       scraper export --format csv > corpus.csv
+      scraper export --format warc --site bjreview -o bjreview.warc.gz
     """
     cfg = state.config()
+    if fmt == "warc":
+        _export_warc(state, cfg, out, query.Filters(**filters))
+        return
     try:
         chosen = query.Filters(**filters)
         if fmt == "csv":
@@ -531,6 +541,30 @@ def export(state: State, /, fmt: str, out: str, **filters: Any) -> None:
         raise RunFailed(str(exc)) from exc
     if state.verbosity >= 0:
         click.echo(f"exported {output.plural(count, 'article')}", err=True)
+
+
+def _export_warc(state: State, cfg: Config, out: str, chosen: query.Filters) -> None:
+    """export --format warc: the chosen articles' archived responses; exit 1 when one was unreadable."""
+    if out == "-" and sys.stdout.isatty():
+        raise click.UsageError("WARC is binary: give -o FILE.warc.gz, or redirect stdout to a file")
+    name = "stdout.warc.gz" if out == "-" else Path(out).name
+    info = run_info(cfg.path, extractor_version())
+    try:
+        total = query.count_articles(cfg.storage.path, filters=chosen)
+        with click.open_file(out, "wb") as binary:
+            report = export_warc(
+                query.iter_warc_refs(cfg.storage.path, chosen), binary, filename=name, info=info
+            )
+    except ScraperError as exc:
+        raise RunFailed(str(exc)) from exc
+    for file, offset, problem in report.problems:
+        click.echo(f"warning: {file}: offset {offset}: {problem}; that article is left out", err=True)
+    missing = total - report.written - len(report.problems)
+    if state.verbosity >= 0:
+        note = f" ({output.plural(missing, 'article')} without an archived response)" if missing else ""
+        click.echo(f"exported {output.plural(report.written, 'archived response')}{note}", err=True)
+    if report.problems:
+        sys.exit(1)
 
 
 @cli.command()
@@ -819,6 +853,57 @@ def _bar_updater(shown: Any) -> Callable[[int, int], None]:
         shown.update(done - shown.pos)
 
     return update
+
+
+@cli.command()
+@_filter_options
+@click.option("--dry-run", is_flag=True, help="List what would change; write nothing.")
+@shared_options
+@click.pass_obj
+def reextract(state: State, /, dry_run: bool, **filters: Any) -> None:
+    """Run today's extractor over the archived pages; a changed result becomes a new version.
+
+    Each chosen article whose response is archived (storage.archive, or
+    ingested from a WARC) is extracted again from that response, in worker
+    processes as in a crawl. A changed title, text, date, author, source line,
+    section or language replaces the row, the old one kept as a version with
+    the extractor that produced it (`scraper show ID`); an unchanged one is
+    left alone. Prints one line per updated, skipped or failed article, then a
+    summary; exits 1 when an archived record could not be read. Safe beside a
+    running crawl (short write batches) and safe to stop at any moment: run it
+    again and it finds what is left.
+
+    \b
+    Example:
+      scraper reextract --site bjreview --since 2021-01-01
+      scraper reextract --dry-run
+    """
+    cfg = state.config()
+    mode = "bar" if state.verbosity >= 0 and sys.stderr.isatty() else "quiet"
+    shown = progress.Progress(sys.stderr, mode=mode, label="re-extracting")
+
+    def on_result(result: pipeline.UrlResult) -> None:
+        shown(result)
+        if result.outcome != "unchanged" or state.verbosity > 0:
+            if mode == "bar":
+                click.echo("\r\x1b[K", nl=False, err=True)
+            _print_result(result)
+
+    try:
+        report = pipeline.reextract(cfg, query.Filters(**filters), dry_run=dry_run, on_result=on_result)
+    except ScraperError as exc:
+        raise RunFailed(str(exc)) from exc
+    finally:
+        shown.close()
+    if state.verbosity >= 0:
+        parts = [f"{n} {k}" for k, n in sorted(report.counts.items())]
+        checked = output.plural(sum(report.counts.values()), "archived article")
+        would = " (dry run: nothing written)" if dry_run else ""
+        click.echo(
+            f"{checked}: {', '.join(parts) or 'nothing to do'}{would}; database {cfg.storage.path}", err=True
+        )
+    if report.counts.get("failed"):
+        sys.exit(1)
 
 
 @cli.command()

@@ -18,7 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .archive import resolve_path
 from .errors import QueryError
+from .models import WarcRef
 from .store.read import (
     QUERY_SECONDS,
     Filters,
@@ -30,6 +32,7 @@ from .store.read import (
     search_articles,
     show,
 )
+from .store.reextract import archived_articles
 from .store.stats import crawl_stats
 from .store.stories import list_stories
 
@@ -46,6 +49,7 @@ __all__ = [
     "iter_article_json",
     "iter_article_json_bytes",
     "iter_articles",
+    "iter_warc_refs",
     "open_corpus",
     "parse_day",
     "parse_terms",
@@ -193,5 +197,16 @@ def duplicates(
     conn = connect_readonly(path)
     try:
         return list_stories(conn, sites=sites, since=since, min_size=min_size)
+    finally:
+        conn.close()
+
+
+def iter_warc_refs(path: str | Path, filters: Filters | None = None) -> Iterator[tuple[Path, WarcRef]]:
+    """The archived response of every matching article that has one: (its WARC file, its WarcRef)."""
+    conn = connect_readonly(path, seconds=3600)
+    try:
+        for chunk in archived_articles(conn, filters):
+            for article in chunk:
+                yield resolve_path(path, article.warc.file), article.warc
     finally:
         conn.close()

@@ -125,10 +125,10 @@ def _archived_pages(paths: Iterable[str | Path], cfg: Config, filters: Filters) 
             elif (why := filters.refuses(item.url, item.date)) is not None:
                 yield UrlResult(item.url, "filtered", reason=why)
             else:
-                yield _page_of(item)
+                yield page_of(item)
 
 
-def _page_of(record: ArchivedResponse) -> Page:
+def page_of(record: ArchivedResponse) -> Page:
     """The Page a crawl would have fetched: the record's URL, date, status, decoded body, ref."""
     html, encoding = decode_html(record.body, record.charset)
     headers = {name.lower(): value for name, value in reversed(record.headers)}

@@ -1,5 +1,7 @@
 """Re-extraction's SQL: the archived articles to check, and a new extraction written as a version.
 
+Also what `export --format warc` reads: the WARC pointers of the chosen articles.
+
 Input: filters (store/read.py's Filters) and PreparedArticles of re-extracted pages. Output:
 ArchivedArticles in id order, a few hundred at a time, and rows rewritten in place with the old
 title, text and pointer kept in article_versions. Settings: none.
@@ -8,6 +10,7 @@ title, text and pointer kept in article_versions. Settings: none.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +40,7 @@ class ArchivedArticle:
 
 
 def archived_articles(
-    db: sqlite_utils.Database, filters: Filters | None = None, *, batch: int = 200
+    db: sqlite_utils.Database | sqlite3.Connection, filters: Filters | None = None, *, batch: int = 200
 ) -> Iterator[list[ArchivedArticle]]:
     """Articles with a WARC pointer that match the filters, `batch` at a time by id (keyset pages)."""
     where, params = (filters or Filters()).sql()

@@ -1,0 +1,64 @@
+"""Export to WARC: the archived responses of a selection of articles, copied into one WARC file.
+
+Input: (file, WarcRef) pairs of the chosen articles and a binary stream. Output: a gzip-per-record
+WARC: a warcinfo record naming this tool, then each article's response record as it was archived
+(its gzip member copied byte for byte; a record from a plain, uncompressed WARC is compressed into
+a member of its own). Settings: none. Another tool (pywb, warcio, a CDX indexer) reads the file as
+it would our archive, and `scraper ingest --warc` rebuilds the corpus from it.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from ..models import WarcRef
+from .write import warcinfo_member
+
+GZIP_MAGIC = b"\x1f\x8b"
+# gzip level of a record that was stored uncompressed: the same as our archive's (write.py).
+EXPORT_GZIP_LEVEL = 6
+
+
+@dataclass(slots=True)
+class ExportReport:
+    """Records written, and (file, offset, problem) for each record that could not be copied."""
+
+    written: int = 0
+    problems: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+def export_warc(
+    records: Iterable[tuple[Path, WarcRef]], stream: IO[bytes], *, filename: str, info: dict[str, str]
+) -> ExportReport:
+    """Write warcinfo, then every record the pairs point at; a record that cannot be read is reported."""
+    report = ExportReport()
+    stream.write(warcinfo_member(filename, info))
+    for path, ref in records:
+        try:
+            member = _read_member(path, ref)
+        except OSError as exc:
+            report.problems.append((str(path), ref.offset, f"cannot read the record: {exc.strerror or exc}"))
+            continue
+        if len(member) != ref.length:
+            report.problems.append(
+                (str(path), ref.offset, f"the file ends {len(member)} bytes into the record")
+            )
+            continue
+        stream.write(member if member.startswith(GZIP_MAGIC) else _gzip(member))
+        report.written += 1
+    return report
+
+
+def _read_member(path: Path, ref: WarcRef) -> bytes:
+    with path.open("rb") as file:
+        file.seek(ref.offset)
+        return file.read(ref.length)
+
+
+def _gzip(data: bytes) -> bytes:
+    packer = zlib.compressobj(EXPORT_GZIP_LEVEL, zlib.DEFLATED, 31)
+    return packer.compress(data) + packer.flush()

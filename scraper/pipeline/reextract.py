@@ -1,0 +1,139 @@
+"""Re-extraction: archived responses run through today's extractor; a changed result is a new version.
+
+Input: the corpus (articles whose response is archived: warc_file, warc_offset, warc_length), row
+filters, a Config. Output: a ReextractReport and one UrlResult per article to an optional callback
+("updated", "unchanged", "skipped", "failed"). Settings: storage.path, crawl.workers (extraction
+processes), extract.*, the sources' rules, dedupe.near.
+
+Each archived record is read back (scraper/archive/read.py), rebuilt into the Page the crawl had,
+extracted in the worker pool exactly as a crawl would, and compared with the stored row on the
+fields extraction decides (title, text, date, author, source line, section, language). A changed
+result replaces the row, the old one kept in article_versions with the extractor that produced
+it; an unchanged one is left alone. Writes are short batches (store.WriteBatch), so a crawl running
+beside it waits at most one batch for the lock, and a kill at any moment loses at most the open
+batch: the next run checks those articles again and finds the same result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from .. import store
+from ..archive import resolve_path
+from ..archive.read import read_record
+from ..config import Config
+from ..errors import RecordError
+from ..models import WriteOutcome
+from ..store.read import Filters
+from ..store.reextract import ArchivedArticle, archived_articles, extraction_changed, rewrite_article
+from .archived import page_of
+from .pool import Extractor, default_processes
+from .results import UrlResult
+from .steps import now_utc
+
+logger = logging.getLogger(__name__)
+
+# Articles read from the database at a time (keyset pages): memory stays flat on any corpus.
+READ_BATCH = 200
+# Pages in the extraction pool per worker: enough to keep every worker busy while the main process
+# reads records and writes results.
+IN_FLIGHT_PER_WORKER = 4
+# Write units per commit, and the longest a batch stays open: a crawl beside us waits at most this.
+COMMIT_UNITS, COMMIT_SECONDS = 100, 1.0
+
+Callback = Callable[[UrlResult], None]
+
+
+@dataclass(slots=True)
+class ReextractReport:
+    """Counts per outcome, and (url, reason) pairs of the articles that could not be checked."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, result: UrlResult) -> None:
+        """Count one article's outcome."""
+        self.counts[result.outcome] = self.counts.get(result.outcome, 0) + 1
+        if result.outcome in ("failed", "skipped"):
+            self.problems.append((result.url, result.reason or ""))
+
+
+def reextract(
+    cfg: Config, filters: Filters | None = None, *, dry_run: bool = False, on_result: Callback | None = None
+) -> ReextractReport:
+    """Re-extract every archived article the filters match; dry_run reports without writing."""
+    return asyncio.run(_reextract(cfg, filters or Filters(), dry_run, on_result))
+
+
+async def _reextract(
+    cfg: Config, filters: Filters, dry_run: bool, on_result: Callback | None
+) -> ReextractReport:
+    report = ReextractReport()
+    db = store.open_db(cfg.storage.path)
+    batch = store.WriteBatch(db, max_units=COMMIT_UNITS, max_seconds=COMMIT_SECONDS)
+    try:
+        with Extractor(cfg, processes=default_processes(cfg.crawl.workers)) as extractor:
+            limit = asyncio.Semaphore(extractor.workers * IN_FLIGHT_PER_WORKER)
+
+            async def one(article: ArchivedArticle) -> None:
+                async with limit:
+                    result = await _check(article, cfg, extractor, db, batch, dry_run)
+                report.add(result)
+                if on_result is not None:
+                    on_result(result)
+
+            committer = asyncio.create_task(_commit_every(batch, COMMIT_SECONDS))
+            try:
+                for chunk in archived_articles(db, filters, batch=READ_BATCH):
+                    await asyncio.gather(*(one(article) for article in chunk))
+            finally:
+                committer.cancel()
+    finally:
+        if batch.open:
+            batch.commit()
+        db.close()
+    return report
+
+
+async def _commit_every(batch: store.WriteBatch, seconds: float) -> None:
+    """Commit an open batch every `seconds`, so the lock is never held while only extraction runs."""
+    while True:
+        await asyncio.sleep(seconds)
+        batch.commit()
+
+
+async def _check(
+    article: ArchivedArticle,
+    cfg: Config,
+    extractor: Extractor,
+    db: sqlite_utils.Database,
+    batch: store.WriteBatch,
+    dry_run: bool,
+) -> UrlResult:
+    """One article: read its record, extract it again, write a new version when the result changed."""
+    path = resolve_path(cfg.storage.path, article.warc.file)
+    ref = article.warc
+    try:
+        record = read_record(path, ref.offset, ref.length, max_bytes=cfg.fetch.max_bytes)
+    except RecordError as exc:
+        return UrlResult(article.url, "failed", reason=str(exc), article_id=article.id)
+    page = page_of(record)
+    analysis = await extractor.analyze(page, True, follow=False)
+    if analysis.prepared is None:
+        reason = f"kept as it was: today's extractor finds no article ({analysis.reason})"
+        return UrlResult(article.url, "skipped", reason=reason, article_id=article.id)
+    if not extraction_changed(article, analysis.prepared):
+        return UrlResult(article.url, "unchanged", article_id=article.id)
+    if dry_run:
+        return UrlResult(article.url, "updated", analysis.prepared.row["title"], article_id=article.id)
+    with batch.write():
+        outcome = rewrite_article(db, article.id, analysis.prepared, at=now_utc())
+    if outcome is WriteOutcome.DUPLICATE:
+        reason = "kept as it was: the new text is another stored article's"
+        return UrlResult(article.url, "skipped", reason=reason, article_id=article.id)
+    return UrlResult(article.url, "updated", analysis.prepared.row["title"], article_id=article.id)

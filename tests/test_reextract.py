@@ -1,0 +1,268 @@
+"""Re-extraction and WARC export (issue 12): archived pages run through a changed extractor.
+
+A crawl of the fixture site (tests/fixtures/site) over the real HTTP server on 127.0.0.1 with the
+archive on, copied per test; the commands run through the real CLI into real SQLite and WARC
+files. Which articles a changed rule must change is worked out independently, by extract() on
+the fixture files with and without the rule.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from scraper.cli import cli
+from scraper.config import Rules
+from scraper.extract import extract
+from scraper.extract.version import extractor_version
+from scraper.pipeline import run_crawl
+from tests.server import FixtureServer
+from tests.test_archive_write import crawl_config, records, warcio_cli
+from tests.test_crawl import query, write_config
+
+SITE = Path(__file__).resolve().parent / "fixtures" / "site"
+# The changed rule: drop block quotations. Four of the fixture site's 42 articles have one.
+DROPPED = "blockquote"
+
+
+@pytest.fixture(scope="module")
+def crawled(server: FixtureServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding a crawl of the fixture site (corpus.db, warc/, config.yaml), archive on.
+
+    Small WARC files (storage.archive_max_bytes), so the crawl's responses span several.
+    """
+    folder = tmp_path_factory.mktemp("crawled")
+    cfg = crawl_config(folder, server, archive_max_bytes=400_000)
+    server.reset()
+    report = run_crawl(cfg)
+    assert report.exit_status == 0
+    return folder
+
+
+@pytest.fixture
+def corpus(crawled: Path, tmp_path: Path, server: FixtureServer) -> Path:
+    """A copy of the crawled folder, its config pointing at the copy; returns the config path."""
+    shutil.copy(crawled / "corpus.db", tmp_path / "corpus.db")
+    shutil.copytree(crawled / "warc", tmp_path / "warc")
+    return write_config(tmp_path, server)
+
+
+def with_rule(config: Path, **rules: Any) -> Path:
+    """The config with these rules on the fixture source."""
+    data = json.loads(config.read_text())
+    data["sources"][0]["rules"] = rules
+    config.write_text(json.dumps(data))
+    return config
+
+
+def run(config: Path, *args: str) -> Any:
+    return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+
+
+def rows(config: Path, sql: str) -> list[tuple[Any, ...]]:
+    return query(config.parent / "corpus.db", sql)
+
+
+def paths_changed_by_the_rule() -> set[str]:
+    """The fixture articles whose extraction the rule changes: extract() with and without it."""
+    changed = set()
+    for page in sorted((SITE / "articles").glob("a*.html")):
+        html = page.read_text(encoding="utf-8", errors="replace")
+        url = f"http://127.0.0.1/site/articles/{page.name}"
+        before, after = extract(html, url), extract(html, url, Rules(drop=(DROPPED,)))
+        if (before.title, before.text) != (after.title, after.text):
+            changed.add(f"/site/articles/{page.name}")
+    return changed
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+def test_every_article_of_the_crawl_has_its_record_and_extractor(corpus: Path) -> None:
+    pointers = rows(corpus, "SELECT warc_file, warc_offset, warc_length, extractor FROM articles")
+    assert len(pointers) == 42
+    assert all(file and offset is not None and length for file, offset, length, _ in pointers)
+    assert {extractor for *_, extractor in pointers} == {extractor_version()}
+
+
+def test_an_unchanged_extractor_changes_nothing(corpus: Path) -> None:
+    before = rows(corpus, "SELECT id, title, text, extractor FROM articles ORDER BY id")
+    result = run(corpus, "reextract")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""  # unchanged articles are not listed without -v
+    assert "42 archived articles: 42 unchanged" in result.stderr
+    assert rows(corpus, "SELECT id, title, text, extractor FROM articles ORDER BY id") == before
+    assert rows(corpus, "SELECT count(*) FROM article_versions") == [(0,)]
+
+
+def test_a_changed_rule_gives_exactly_the_expected_new_versions(corpus: Path) -> None:
+    expected = paths_changed_by_the_rule()
+    assert 0 < len(expected) < 42  # the rule must change some articles and leave others
+    before = dict(rows(corpus, "SELECT url, text FROM articles"))
+    pointers = rows(corpus, "SELECT url, warc_file, warc_offset, warc_length FROM articles ORDER BY url")
+    result = run(with_rule(corpus, drop=[DROPPED]), "reextract")
+    assert result.exit_code == 0, result.output
+    updated = {path_of(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("updated")}
+    assert updated == expected
+    assert f"{len(expected)} updated" in result.stderr
+    versions = rows(
+        corpus,
+        "SELECT a.url, v.text, v.extractor, v.warc_file FROM article_versions v JOIN articles a"
+        " ON a.id = v.article_id",
+    )
+    assert {path_of(url) for url, *_ in versions} == expected  # one version per changed article
+    for url, old_text, old_extractor, old_file in versions:
+        assert old_text == before[url]  # the version keeps the text the old rule gave
+        assert old_extractor == extractor_version()
+        assert old_file
+    for url, text in rows(corpus, "SELECT url, text FROM articles"):
+        assert (text != before[url]) == (path_of(url) in expected)
+    # the same responses: the pointers did not move
+    pointers_now = "SELECT url, warc_file, warc_offset, warc_length FROM articles ORDER BY url"
+    assert rows(corpus, pointers_now) == pointers
+    again = run(corpus, "reextract")  # run twice: nothing left to change
+    assert "42 unchanged" in again.stderr
+    assert rows(corpus, "SELECT count(*) FROM article_versions") == [(len(expected),)]
+
+
+def test_a_dry_run_lists_the_changes_and_writes_nothing(corpus: Path) -> None:
+    before = rows(corpus, "SELECT id, title, text FROM articles ORDER BY id")
+    result = run(with_rule(corpus, drop=[DROPPED]), "reextract", "--dry-run")
+    assert result.exit_code == 0, result.output
+    listed = {path_of(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("updated")}
+    assert listed == paths_changed_by_the_rule()
+    assert "dry run: nothing written" in result.stderr
+    assert rows(corpus, "SELECT id, title, text FROM articles ORDER BY id") == before
+    assert rows(corpus, "SELECT count(*) FROM article_versions") == [(0,)]
+
+
+def test_filters_choose_the_articles_checked(corpus: Path) -> None:
+    result = run(with_rule(corpus, drop=[DROPPED]), "reextract", "--site", "nowhere")
+    assert result.exit_code == 0
+    assert "0 archived articles: nothing to do" in result.stderr
+    assert rows(corpus, "SELECT count(*) FROM article_versions") == [(0,)]
+
+
+def test_a_missing_warc_file_fails_its_articles_and_the_rest_are_checked(corpus: Path) -> None:
+    files = sorted((corpus.parent / "warc").glob("*.warc.gz"))
+    assert len(files) > 1
+    shutil.move(files[0], corpus.parent / "elsewhere.warc.gz")
+    gone = rows(corpus, f"SELECT count(*) FROM articles WHERE warc_file LIKE '%{files[0].name}'")[0][0]
+    assert gone > 0
+    result = run(corpus, "reextract")
+    assert result.exit_code == 1
+    failed = [line for line in result.stdout.splitlines() if line.startswith("failed")]
+    assert len(failed) == gone
+    assert all(files[0].name in line for line in failed)
+    assert f"{gone} failed" in result.stderr
+    assert f"{42 - gone} unchanged" in result.stderr
+
+
+def test_an_old_database_without_pointers_has_nothing_to_reextract(
+    fresh_server: FixtureServer, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, fresh_server)
+    data = json.loads(config.read_text())
+    data["storage"]["archive"] = False
+    config.write_text(json.dumps(data))
+    assert run(config, "crawl").exit_code == 0
+    assert not (tmp_path / "warc").exists()
+    result = run(config, "reextract")
+    assert result.exit_code == 0
+    assert "0 archived articles: nothing to do" in result.stderr
+
+
+# -- export --format warc --------------------------------------------------------------------------
+
+
+def test_export_warc_writes_the_chosen_responses_that_warcio_reads(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export.warc.gz"
+    result = run(corpus, "export", "--format", "warc", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "exported 42 archived responses" in result.stderr
+    found = records(out)
+    assert [r["type"] for r in found] == ["warcinfo"] + ["response"] * 42
+    urls = {r["headers"]["WARC-Target-URI"] for r in found[1:]}
+    assert urls == {url for (url,) in rows(corpus, "SELECT url FROM articles")}
+    checked = warcio_cli("check", str(out))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    indexed = warcio_cli("index", str(out))
+    assert indexed.returncode == 0
+    assert len(indexed.stdout.splitlines()) == 43
+
+
+def test_an_exported_warc_ingests_into_the_same_articles(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export.warc.gz"
+    assert run(corpus, "export", "--format", "warc", "-o", str(out)).exit_code == 0
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    config = fresh / "config.yaml"
+    config.write_text(json.dumps({"storage": {"path": str(fresh / "corpus.db"), "archive": False}}))
+    result = run(config, "ingest", "--warc", str(out))
+    assert result.exit_code == 0, result.output
+    columns = "SELECT url, title, content_hash, published, author FROM articles ORDER BY url"
+    assert query(fresh / "corpus.db", columns) == rows(corpus, columns)
+
+
+def test_export_warc_leaves_out_articles_without_a_response_and_says_so(corpus: Path, tmp_path: Path) -> None:
+    with sqlite3.connect(corpus.parent / "corpus.db") as conn:
+        conn.execute("UPDATE articles SET warc_file = NULL WHERE id IN (1, 2)")
+    out = tmp_path / "export.warc.gz"
+    result = run(corpus, "export", "--format", "warc", "-o", str(out))
+    assert result.exit_code == 0
+    assert "exported 40 archived responses (2 articles without an archived response)" in result.stderr
+    assert len(records(out)) == 41
+
+
+def test_export_warc_refuses_a_terminal(corpus: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, terminal = pty.openpty()  # stdout is a real terminal, as in a shell
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "scraper", "--config", str(corpus), "export", "--format", "warc"],
+            stdout=terminal, stderr=subprocess.PIPE, text=True, timeout=60,
+        )  # fmt: skip
+    finally:
+        os.close(terminal)
+        os.close(leader)
+    assert done.returncode == 2
+    assert "WARC is binary: give -o FILE.warc.gz" in done.stderr
+
+
+def test_a_reextract_killed_at_once_leaves_a_consistent_database_and_the_next_run_finishes(
+    corpus: Path,
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    expected = paths_changed_by_the_rule()
+    config = with_rule(corpus, drop=[DROPPED])
+    command = [sys.executable, "-u", "-m", "scraper", "--config", str(config), "reextract"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    with process.stdout:
+        first = process.stdout.readline()  # the first change is being written: kill it now
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    assert first.startswith("updated")
+    db = config.parent / "corpus.db"
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    written = rows(config, "SELECT count(*) FROM article_versions")[0][0]
+    assert written <= len(expected)  # whole units or nothing
+    result = run(config, "reextract")
+    assert result.exit_code == 0, result.output
+    versions = rows(config, "SELECT a.url FROM article_versions v JOIN articles a ON a.id = v.article_id")
+    assert sorted(path_of(url) for (url,) in versions) == sorted(expected)  # each changed once, none twice
