@@ -301,6 +301,7 @@ SHARED_COMMANDS = {
     "migrate": [],
     "duplicates": [],
     "dedupe": ["--rebuild"],
+    "reextract": [],
 }
 
 
