@@ -9,18 +9,15 @@ it would our archive, and `scraper ingest --warc` rebuilds the corpus from it.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from ..models import WarcRef
-from .write import warcinfo_member
+from .write import gzip_member, warcinfo_member
 
 GZIP_MAGIC = b"\x1f\x8b"
-# gzip level of a record that was stored uncompressed: the same as our archive's (write.py).
-EXPORT_GZIP_LEVEL = 6
 
 
 @dataclass(slots=True)
@@ -48,7 +45,7 @@ def export_warc(
                 (str(path), ref.offset, f"the file ends {len(member)} bytes into the record")
             )
             continue
-        stream.write(member if member.startswith(GZIP_MAGIC) else _gzip(member))
+        stream.write(member if member.startswith(GZIP_MAGIC) else gzip_member(member))
         report.written += 1
     return report
 
@@ -57,8 +54,3 @@ def _read_member(path: Path, ref: WarcRef) -> bytes:
     with path.open("rb") as file:
         file.seek(ref.offset)
         return file.read(ref.length)
-
-
-def _gzip(data: bytes) -> bytes:
-    packer = zlib.compressobj(EXPORT_GZIP_LEVEL, zlib.DEFLATED, 31)
-    return packer.compress(data) + packer.flush()

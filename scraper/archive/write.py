@@ -7,12 +7,12 @@ warcinfo record, and a WarcRef (file, offset, length) of every response record. 
 storage.archive, storage.archive_dir, storage.archive_max_bytes, storage.archive_resources.
 
 warcio builds the records (headers, WARC-Block-Digest, WARC-Payload-Digest); each record is
-gzipped here as one member at GZIP_LEVEL and written with ONE write() call, so a kill leaves at
+gzipped here as one member (gzip_member(), ISA-L) and written with ONE write() call, so a kill leaves at
 worst a truncated last record in this process's own file (a new process never appends to an old
 file). The body stored is the decoded one: Content-Encoding and Transfer-Encoding are removed from
 the stored headers (kept as X-Archive-Orig-*) and Content-Length is the stored body's length.
 Redirect hops are not archived, only the final response. Building, compressing and writing run
-in one worker thread (zlib and hashlib release the GIL), so the event loop keeps fetching.
+in one worker thread (the compressor and hashlib release the GIL), so the event loop keeps fetching.
 
 An OSError (disk full, permission, the directory is a file) stops archiving for the rest of the
 run with one warning naming the file and the fix; the pages are still stored, without a pointer.
@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
@@ -51,13 +51,21 @@ logger = logging.getLogger(__name__)
 WARC_VERSION = "1.1"
 # ISO 28500:2017 (WARC 1.1), as the warcinfo record's conformsTo names it.
 CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
-# zlib level of each record's gzip member, chosen by measurement. Building + compressing a request
-# and response pair of a wcxb-dev article page (206 KB average), CPU: level 9 (warcio's own
+# The gzip level of each record's member, chosen by measurement. Building + compressing a request and
+# response pair of a wcxb-dev article page (206 KB average), CPU with zlib: level 9 (warcio's own
 # GzippingWrapper) 6.1 ms for 20.7 % of the raw size, 6 4.2 ms for 20.8 %, 3 2.3 ms for 23.1 %,
-# 1 2.0 ms for 24.5 %. In benchmarks/crawl_bench.py (1000 pages, CPU-bound on 2 cores) the crawl
-# spent +17 % CPU per page at level 9, +13 % at 6 and +3.3 % at 3 against no archive (47 KB of
-# WARC per 199 KB page at 3, 42 KB at 6): level 3, for 11 % more disk. Figures in its commit.
-GZIP_LEVEL = 3
+# 1 2.0 ms for 24.5 %; benchmarks/crawl_bench.py --archive both (1000 pages, CPU-bound on 2 cores,
+# quiet machine) measured zlib level 3 at 9.6 % of crawl throughput (CPU +11.2 % a page). ISA-L
+# (isal, pycompression's binding of Intel's library) compresses the same 200 wcxb-dev pages at
+# level 2 in 0.43 ms for 21.5 % (zlib 3: 2.04 ms for 20.8 %): GZIP_LEVEL above.
+_deflate: Any
+try:  # ISA-L's deflate: the same gzip format, 5x less CPU than zlib for the same size (see above)
+    from isal import isal_zlib as _deflate
+
+    GZIP_LEVEL = 2
+except ImportError:  # a platform without an isal wheel: zlib at the level measured best for it
+    _deflate = zlib
+    GZIP_LEVEL = 3
 # gzip framing for zlib (16 + MAX_WBITS): a gzip member, which is what CDX indexes and readers expect.
 _GZIP_WBITS = 31
 # Hop-by-hop codings removed from the stored response (the body is stored decoded); the original
@@ -271,8 +279,14 @@ def warcinfo_member(filename: str, info: Mapping[str, str]) -> bytes:
 
 
 def _gzip_record(record: ArcWarcRecord) -> bytes:
-    """One record serialised by warcio (uncompressed), then gzipped here as one member at GZIP_LEVEL."""
+    """One record serialised by warcio (uncompressed), then gzipped here as one member."""
     raw = io.BytesIO()
     WARCWriter(raw, gzip=False, warc_version=WARC_VERSION).write_record(record)
-    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
-    return compressor.compress(raw.getbuffer()) + compressor.flush()
+    return gzip_member(raw.getbuffer())
+
+
+def gzip_member(data: bytes | memoryview) -> bytes:
+    """`data` as one gzip member at GZIP_LEVEL: one WARC record of a gzip-per-record file."""
+    compressor = _deflate.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
+    member: bytes = compressor.compress(data) + compressor.flush()
+    return member
