@@ -81,11 +81,7 @@ async def read_body(
             if not sniffed and len(body) >= SNIFF_BYTES:
                 check_sniffed(url, bytes(body[:SNIFF_BYTES]), media_type, response.charset_encoding)
                 sniffed = True
-        for i, decoder in enumerate(decoders):
-            tail = decoder.flush()
-            for later in decoders[i + 1 :]:
-                tail = later.feed(tail)
-            body += tail
+        body += _flush(decoders)
     except _Overflow:
         raise _too_large(url, cap) from None
     if len(body) > cap:
@@ -118,14 +114,21 @@ def decode_body(url: str, data: bytes, content_encoding: str, cap: int) -> bytes
             for decoder in decoders:
                 chunk = decoder.feed(chunk)
             body += chunk
-        for i, decoder in enumerate(decoders):
-            tail = decoder.flush()
-            for later in decoders[i + 1 :]:
-                tail = later.feed(tail)
-            body += tail
+        body += _flush(decoders)
     except _Overflow:
         raise _too_large(url, cap) from None
     return bytes(body)
+
+
+def _flush(decoders: Sequence[_Decoder]) -> bytes:
+    """What the decoders still hold at the end of the body, each one's tail fed through the next."""
+    out = b""
+    for i, decoder in enumerate(decoders):
+        tail = decoder.flush()
+        for later in decoders[i + 1 :]:
+            tail = later.feed(tail)
+        out += tail
+    return out
 
 
 def _too_large(url: str, cap: int) -> SkippedContent:
