@@ -209,6 +209,12 @@ def test_an_exported_warc_ingests_into_the_same_articles(corpus: Path, tmp_path:
     assert result.exit_code == 0, result.output
     columns = "SELECT url, title, content_hash, published, author FROM articles ORDER BY url"
     assert query(fresh / "corpus.db", columns) == rows(corpus, columns)
+    # each ingested article points at its record in the exported file (outside the database's
+    # folder: an absolute path), so reextract works on an ingested corpus too
+    assert query(fresh / "corpus.db", "SELECT DISTINCT warc_file FROM articles") == [(str(out.resolve()),)]
+    again = run(config, "reextract")
+    assert again.exit_code == 0, again.output
+    assert "42 archived articles: 42 unchanged" in again.stderr
 
 
 def test_export_warc_leaves_out_articles_without_a_response_and_says_so(corpus: Path, tmp_path: Path) -> None:
