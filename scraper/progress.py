@@ -1,6 +1,6 @@
 """What `scraper crawl` and `ingest --warc/--files` show on stderr while they run: a one-line
 progress display on a terminal, one plain line per URL otherwise, nothing but errors with
---quiet. Used by cli.py only.
+--quiet. Used by the scraper.cli package only.
 """
 
 from __future__ import annotations
