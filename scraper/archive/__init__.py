@@ -11,9 +11,22 @@ folder moves as one piece), else as an absolute path (a CC-NEWS file ingested wh
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
+from typing import Any
 
-__all__ = ["resolve_path", "stored_path"]
+__all__ = ["DEFLATE", "ISAL", "resolve_path", "stored_path"]
+
+# The deflate library behind our gzip members, read and written: ISA-L (isal, pycompression's
+# binding of Intel's library) has zlib's interface and format at a fraction of its CPU (write.py
+# gives the figures); zlib where no isal wheel installs.
+DEFLATE: Any
+try:
+    from isal import isal_zlib as DEFLATE
+
+    ISAL = True
+except ImportError:
+    DEFLATE, ISAL = zlib, False
 
 
 def stored_path(db_path: str | Path, file: str | Path) -> str:

@@ -9,10 +9,10 @@ Used by read.py only.
 
 from __future__ import annotations
 
-import zlib
 from typing import BinaryIO
 
 from ..fetch.body import GZIP_MAGIC
+from . import DEFLATE
 
 # Bytes read from the file, and inflated, per step: large enough to amortise the calls, small
 # enough that memory is flat (a 2 GB member is read 64 KB at a time).
@@ -41,7 +41,7 @@ class Stream:
         self._buf = bytearray()
         self._pos = 0  # offset of _buf[0] (see offset())
         self._done = False  # the current member (or the plain file) has no more bytes
-        self._z = zlib.decompressobj(31)
+        self._z = DEFLATE.decompressobj(31)
         self._pending = b""  # compressed bytes read past the end of the previous member
         self._fed_end = 0  # file offset just past the last compressed byte given to zlib
         self._eof = False  # no gzip member is left in the file
@@ -70,7 +70,7 @@ class Stream:
             self._fed_end += len(data)
         try:
             self._buf += self._z.decompress(data, CHUNK_BYTES)
-        except zlib.error as exc:
+        except DEFLATE.error as exc:
             self._done = True
             raise Damaged(f"corrupt gzip member ({exc})") from None
         if self._z.eof:
@@ -204,6 +204,6 @@ class Stream:
     def _start_member(self, start: int, head: bytes) -> None:
         self.member_start, self.member_end = start, None
         self._pending, self._fed_end = head, start
-        self._z = zlib.decompressobj(31)
+        self._z = DEFLATE.decompressobj(31)
         self._buf.clear()
         self._pos, self._done = 0, False

@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
@@ -42,7 +42,7 @@ from warcio.warcwriter import WARCWriter
 
 from .. import __version__
 from ..models import WarcRef
-from . import stored_path
+from . import DEFLATE, ISAL, stored_path
 
 __all__ = ["ArchiveWriter", "Exchange", "run_info", "warcinfo_member"]
 
@@ -58,14 +58,8 @@ CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-for
 # quiet machine) measured zlib level 3 at 9.6 % of crawl throughput (CPU +11.2 % a page). ISA-L
 # (isal, pycompression's binding of Intel's library) compresses the same 200 wcxb-dev pages at
 # level 2 in 0.43 ms for 21.5 % (zlib 3: 2.04 ms for 20.8 %): GZIP_LEVEL above.
-_deflate: Any
-try:  # ISA-L's deflate: the same gzip format, 5x less CPU than zlib for the same size (see above)
-    from isal import isal_zlib as _deflate
-
-    GZIP_LEVEL = 2
-except ImportError:  # a platform without an isal wheel: zlib at the level measured best for it
-    _deflate = zlib
-    GZIP_LEVEL = 3
+# ISA-L level 2; zlib level 3 where isal is missing (see DEFLATE in __init__).
+GZIP_LEVEL = 2 if ISAL else 3
 # gzip framing for zlib (16 + MAX_WBITS): a gzip member, which is what CDX indexes and readers expect.
 _GZIP_WBITS = 31
 # Hop-by-hop codings removed from the stored response (the body is stored decoded); the original
@@ -287,6 +281,6 @@ def _gzip_record(record: ArcWarcRecord) -> bytes:
 
 def gzip_member(data: bytes | memoryview) -> bytes:
     """`data` as one gzip member at GZIP_LEVEL: one WARC record of a gzip-per-record file."""
-    compressor = _deflate.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
+    compressor = DEFLATE.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
     member: bytes = compressor.compress(data) + compressor.flush()
     return member

@@ -28,6 +28,12 @@ from .schema import MIGRATIONS, SCHEMA_VERSION, applied_unknown, schema_version
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 10.0
+# Tries at setting up a database (WAL, migrations) when SQLite answers "locked": openers that
+# create the same new file together (two cron jobs, threads) meet in the switch to WAL and the
+# first migration, and SQLite may fail one of them rather than let it wait. Seen once, in a CI run
+# on a loaded machine (tests/test_store.py, four threads opening a new file); not reproduced in 40
+# tries under load, so this retry is a guard, not a measured fix.
+FIRST_OPEN_ATTEMPTS = 3
 # SQLite's page cache of a writing connection (its default is 2 MB). Each new article inserts its
 # near-duplicate anchors at random places of the near_anchors B-tree (and its hash and URL in their
 # unique indexes); with 2 MB most of those pages were re-read from the OS for every article:
@@ -136,17 +142,29 @@ def open_db(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
         db = sqlite_utils.Database(_connect(path, readonly=readonly))
     try:
         with storage_errors(path, "cannot open the database"):
-            _configure(db, readonly=readonly)
-            _check_version(db, path, readonly=readonly)
-            if not readonly and MIGRATIONS.pending(db):
-                with immediate(db):
-                    # Re-read inside the lock: another process may have migrated meanwhile.
-                    MIGRATIONS.apply(db)
-                logger.info("%s: schema now at version %d", path, schema_version(db))
+            for attempt in range(1, FIRST_OPEN_ATTEMPTS + 1):
+                try:
+                    _set_up(db, path, readonly=readonly)
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc).lower() or attempt == FIRST_OPEN_ATTEMPTS:
+                        raise
+                    logger.debug("%s: locked while another opener set it up; again", path)
     except StorageError:
         db.close()
         raise
     return db
+
+
+def _set_up(db: sqlite_utils.Database, path: Path, *, readonly: bool) -> None:
+    """WAL and pragmas, the version check, and any pending migration (under the write lock)."""
+    _configure(db, readonly=readonly)
+    _check_version(db, path, readonly=readonly)
+    if not readonly and MIGRATIONS.pending(db):
+        with immediate(db):
+            # Re-read inside the lock: another process may have migrated meanwhile.
+            MIGRATIONS.apply(db)
+        logger.info("%s: schema now at version %d", path, schema_version(db))
 
 
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
