@@ -127,11 +127,13 @@ def article_text(article: dict[str, Any]) -> str:
             "word_count",
             "first_seen",
             "last_seen",
+            "extractor",
+            "warc_file",
         )
         if article.get(k) is not None
     ]
     urls = [f"  {u['kind']:<16} {u['url']}" for u in article.get("urls", [])]
-    versions = [f"  {v['fetched_at']}  {v['title']}" for v in article.get("versions", [])]
+    versions = [f"  {v['fetched_at']}  {v['title']}{_made_by(v)}" for v in article.get("versions", [])]
     parts = [article.get("title") or "", "\n".join(facts), "URLs:\n" + "\n".join(urls)]
     if versions:
         parts.append("Earlier versions:\n" + "\n".join(versions))
@@ -157,3 +159,8 @@ def plain_table(rows: list[dict[str, Any]]) -> str:
     lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
     return "\n".join("  " + line.rstrip() for line in lines)
+
+
+def _made_by(version: dict[str, Any]) -> str:
+    """ "  (extractor X)" for a version that records its extractor (schema 8), else ""."""
+    return f"  (extractor {version['extractor']})" if version.get("extractor") else ""

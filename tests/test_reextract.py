@@ -272,3 +272,13 @@ def test_a_reextract_killed_at_once_leaves_a_consistent_database_and_the_next_ru
     assert result.exit_code == 0, result.output
     versions = rows(config, "SELECT a.url FROM article_versions v JOIN articles a ON a.id = v.article_id")
     assert sorted(path_of(url) for (url,) in versions) == sorted(expected)  # each changed once, none twice
+
+
+def test_show_names_the_extractor_of_the_row_and_of_each_version(corpus: Path) -> None:
+    run(with_rule(corpus, drop=[DROPPED]), "reextract")
+    [(article_id,)] = rows(corpus, "SELECT article_id FROM article_versions LIMIT 1")
+    shown = run(corpus, "show", str(article_id))
+    assert shown.exit_code == 0, shown.output
+    assert f"extractor: {extractor_version()}" in shown.stdout
+    assert f"(extractor {extractor_version()})" in shown.stdout  # the version's line
+    assert "warc_file: warc/scraper-" in shown.stdout

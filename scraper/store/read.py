@@ -385,14 +385,13 @@ def show(path: str | Path, key: str) -> dict[str, Any] | None:
     """One article by id or by any URL it was seen at, with its URLs and earlier versions."""
     conn = connect_readonly(path)
     try:
+        columns = f"{_ARTICLE_COLUMNS}, a.text{_archive_columns(conn)}"
         if key.isdigit():
-            row = conn.execute(
-                f"SELECT {_ARTICLE_COLUMNS}, a.text FROM articles a WHERE a.id = ?", [int(key)]
-            )
+            row = conn.execute(f"SELECT {columns} FROM articles a WHERE a.id = ?", [int(key)])
         else:
             url = canonicalize_url(key)
             row = conn.execute(
-                f"SELECT {_ARTICLE_COLUMNS}, a.text FROM articles a WHERE a.url = ? OR a.id = "
+                f"SELECT {columns} FROM articles a WHERE a.url = ? OR a.id = "
                 "(SELECT article_id FROM article_urls WHERE url = ?)",
                 [url, url],
             )
@@ -416,6 +415,13 @@ def show(path: str | Path, key: str) -> dict[str, Any] | None:
     finally:
         conn.close()
     return article
+
+
+def _archive_columns(conn: sqlite3.Connection) -> str:
+    """ ", a.extractor, a.warc_file..." on a schema 8 database (read without migrating: maybe older)."""
+    names = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
+    wanted = [name for name in ("extractor", "warc_file", "warc_offset", "warc_length") if name in names]
+    return "".join(f", a.{name}" for name in wanted)
 
 
 def count_articles(path: str | Path, *, filters: Filters | None = None) -> int:
