@@ -282,3 +282,25 @@ def test_show_names_the_extractor_of_the_row_and_of_each_version(corpus: Path) -
     assert f"extractor: {extractor_version()}" in shown.stdout
     assert f"(extractor {extractor_version()})" in shown.stdout  # the version's line
     assert "warc_file: warc/scraper-" in shown.stdout
+
+
+def test_a_periodic_commit_that_fails_stops_the_run(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scraper.config import load_config
+    from scraper.errors import StorageError
+    from scraper.pipeline import reextract
+    from scraper.store import WriteBatch
+
+    real_commit = WriteBatch.commit
+    failed = []
+
+    def commit_failing_once(batch: WriteBatch) -> None:
+        if batch.open and not failed:  # the first commit with units in it: SQLite fails it
+            failed.append(True)
+            batch._rollback()
+            raise StorageError("disk is full")
+        real_commit(batch)
+
+    monkeypatch.setattr(WriteBatch, "commit", commit_failing_once)
+    with pytest.raises(StorageError, match="disk is full"):  # not a run that reports lost writes
+        reextract(load_config(with_rule(corpus, drop=[DROPPED])))
+    assert failed

@@ -39,13 +39,12 @@ from ..models import Page, RunReport
 from .archived import Filters, ingest_archives, ingest_files, read_url_map, saved_page
 from .crawl import run_crawl
 from .pool import Extractor
-from .reextract import ReextractReport, reextract
+from .reextract import reextract
 from .results import UrlResult, tally
 from .steps import describe_bug, extract_page, failure_outcome, now_utc, open_archive, save_page
 
 __all__ = [
     "Filters",
-    "ReextractReport",
     "UrlResult",
     "extract_page",
     "fetch_one",

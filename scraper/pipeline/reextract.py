@@ -1,7 +1,7 @@
 """Re-extraction: archived responses run through today's extractor; a changed result is a new version.
 
 Input: the corpus (articles whose response is archived: warc_file, warc_offset, warc_length), row
-filters, a Config. Output: a ReextractReport and one UrlResult per article to an optional callback
+filters, a Config. Output: a RunReport and one UrlResult per article to an optional callback
 ("updated", "unchanged", "skipped", "failed"). Settings: storage.path, crawl.workers (extraction
 processes), extract.*, the sources' rules, dedupe.near.
 
@@ -19,21 +19,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-
-import sqlite_utils
 
 from .. import store
 from ..archive import resolve_path
 from ..archive.read import read_record
 from ..config import Config
-from ..errors import RecordError
-from ..models import WriteOutcome
+from ..errors import RecordError, StorageError
+from ..models import RunReport, WriteOutcome
 from ..store.read import Filters
 from ..store.reextract import ArchivedArticle, archived_articles, extraction_changed, rewrite_article
 from .archived import page_of
 from .pool import Extractor, default_processes
-from .results import UrlResult
+from .results import UrlResult, tally
 from .steps import now_utc
 
 logger = logging.getLogger(__name__)
@@ -49,31 +46,20 @@ COMMIT_UNITS, COMMIT_SECONDS = 100, 1.0
 Callback = Callable[[UrlResult], None]
 
 
-@dataclass(slots=True)
-class ReextractReport:
-    """Counts per outcome, and (url, reason) pairs of the articles that could not be checked."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    problems: list[tuple[str, str]] = field(default_factory=list)
-
-    def add(self, result: UrlResult) -> None:
-        """Count one article's outcome."""
-        self.counts[result.outcome] = self.counts.get(result.outcome, 0) + 1
-        if result.outcome in ("failed", "skipped"):
-            self.problems.append((result.url, result.reason or ""))
-
-
 def reextract(
     cfg: Config, filters: Filters | None = None, *, dry_run: bool = False, on_result: Callback | None = None
-) -> ReextractReport:
-    """Re-extract every archived article the filters match; dry_run reports without writing."""
+) -> RunReport:
+    """Re-extract every archived article the filters match; dry_run reports without writing.
+
+    Raises:
+        StorageError: SQLite failed (a write, or a periodic commit: the run stops there).
+    """
     return asyncio.run(_reextract(cfg, filters or Filters(), dry_run, on_result))
 
 
-async def _reextract(
-    cfg: Config, filters: Filters, dry_run: bool, on_result: Callback | None
-) -> ReextractReport:
-    report = ReextractReport()
+async def _reextract(cfg: Config, filters: Filters, dry_run: bool, on_result: Callback | None) -> RunReport:
+    report = RunReport()
+    failed: list[StorageError] = []  # a periodic commit that failed: no write may follow it
     db = store.open_db(cfg.storage.path)
     batch = store.WriteBatch(db, max_units=COMMIT_UNITS, max_seconds=COMMIT_SECONDS)
     try:
@@ -82,15 +68,16 @@ async def _reextract(
 
             async def one(article: ArchivedArticle) -> None:
                 async with limit:
-                    result = await _check(article, cfg, extractor, db, batch, dry_run)
-                report.add(result)
+                    result = await _check(article, cfg, extractor, batch, dry_run, failed)
+                tally(report, result)
                 if on_result is not None:
                     on_result(result)
 
-            committer = asyncio.create_task(_commit_every(batch, COMMIT_SECONDS))
+            committer = asyncio.create_task(_commit_every(batch, COMMIT_SECONDS, failed))
             try:
                 for chunk in archived_articles(db, filters, batch=READ_BATCH):
                     await asyncio.gather(*(one(article) for article in chunk))
+                    _raise_first(failed)
             finally:
                 committer.cancel()
     finally:
@@ -100,20 +87,33 @@ async def _reextract(
     return report
 
 
-async def _commit_every(batch: store.WriteBatch, seconds: float) -> None:
-    """Commit an open batch every `seconds`, so the lock is never held while only extraction runs."""
+async def _commit_every(batch: store.WriteBatch, seconds: float, failed: list[StorageError]) -> None:
+    """Commit an open batch every `seconds`, so the lock is never held while only extraction runs.
+
+    A failed commit rolled the batch back: it is kept in `failed`, and the run stops at the next
+    write or chunk, so no article is reported updated whose write was lost.
+    """
     while True:
         await asyncio.sleep(seconds)
-        batch.commit()
+        try:
+            batch.commit()
+        except StorageError as exc:
+            failed.append(exc)
+            return
+
+
+def _raise_first(failed: list[StorageError]) -> None:
+    if failed:
+        raise failed[0]
 
 
 async def _check(
     article: ArchivedArticle,
     cfg: Config,
     extractor: Extractor,
-    db: sqlite_utils.Database,
     batch: store.WriteBatch,
     dry_run: bool,
+    failed: list[StorageError],
 ) -> UrlResult:
     """One article: read its record, extract it again, write a new version when the result changed."""
     path = resolve_path(cfg.storage.path, article.warc.file)
@@ -131,8 +131,9 @@ async def _check(
         return UrlResult(article.url, "unchanged", article_id=article.id)
     if dry_run:
         return UrlResult(article.url, "updated", analysis.prepared.row["title"], article_id=article.id)
+    _raise_first(failed)
     with batch.write():
-        outcome = rewrite_article(db, article.id, analysis.prepared, at=now_utc())
+        outcome = rewrite_article(batch.db, article.id, analysis.prepared, at=now_utc())
     if outcome is WriteOutcome.DUPLICATE:
         reason = "kept as it was: the new text is another stored article's"
         return UrlResult(article.url, "skipped", reason=reason, article_id=article.id)
