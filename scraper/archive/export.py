@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from ..fetch.body import GZIP_MAGIC
 from ..models import WarcRef
 from .write import gzip_member, warcinfo_member
-
-GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(slots=True)

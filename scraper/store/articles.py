@@ -72,6 +72,7 @@ def prepare_article(
         warc_offset=warc.offset if warc else None,
         warc_length=warc.length if warc else None,
         extractor=extractor,
+        anchor_count=None if anchors is None else len(anchors),
     )
     return PreparedArticle(row, url_key(url), anchors, near, near_threshold)
 
@@ -128,7 +129,6 @@ def save_article(
 
 def _save(db: sqlite_utils.Database, row: dict[str, Any], prepared: PreparedArticle) -> SaveResult:
     """Pick the outcome and write it; runs inside the caller's transaction."""
-    row["anchor_count"] = None if prepared.anchors is None else len(prepared.anchors)
     canonical, now, fetched_key = row["url"], row["fetched_at"], prepared.fetched_key
     existing = _find_article(db, canonical)
     if existing is not None:

@@ -77,8 +77,7 @@ def rewrite_article(
     Returns UPDATED, or DUPLICATE when the new text is another stored article's (nothing written:
     two rows with one text would break the exact-duplicate rule).
     """
-    row = dict(prepared.row)
-    row["anchor_count"] = None if prepared.anchors is None else len(prepared.anchors)
+    row = prepared.row
     other = find_by_hash(db, row["content_hash"])
     if other is not None and other != article_id:
         return WriteOutcome.DUPLICATE
