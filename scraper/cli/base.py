@@ -152,6 +152,11 @@ def print_result(result: pipeline.UrlResult) -> None:
     click.echo(f"{result.outcome:<{_OUTCOME_WIDTH}} {result.url}  {detail}".rstrip())
 
 
+def outcome_counts(counts: dict[str, int]) -> str:
+    """ "2 new, 1 skipped": a run's outcome counts for its summary line, outcomes in name order."""
+    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+
+
 def day_option(name: str, help_text: str) -> Any:
     """A --since/--until style option that takes a day (YYYY-MM-DD)."""
 

@@ -23,7 +23,7 @@ from ..errors import ScraperError, SkippedContent
 from ..extract import extract
 from ..extract.render import to_markdown
 from ..models import Article, RunReport
-from .base import BadInput, RunFailed, State, cli, print_result, shared_options
+from .base import BadInput, RunFailed, State, cli, outcome_counts, print_result, shared_options
 
 
 def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | dt.datetime | None:
@@ -124,9 +124,8 @@ def ingest(
     for _ in unreadable:
         report.add("failed")
     if state.verbosity >= 0:
-        parts = [f"{n} {k}" for k, n in sorted(report.counts.items())]
         total = output.plural(len(targets) + len(unreadable), "URL")
-        click.echo(f"{total}: {', '.join(parts)}; database {cfg.storage.path}", err=True)
+        click.echo(f"{total}: {outcome_counts(report.counts)}; database {cfg.storage.path}", err=True)
     if report.failed or report.errors:
         sys.exit(1)
 
@@ -161,9 +160,9 @@ def _ingest_archived(
     finally:
         show.close()
     if state.verbosity >= 0:
-        parts = [f"{n} {k}" for k, n in sorted(report.counts.items())]
         total = output.plural(sum(report.counts.values()), "record" if warc else "file")
-        click.echo(f"{total}: {', '.join(parts) or 'nothing'}; database {cfg.storage.path}", err=True)
+        counts = outcome_counts(report.counts) or "nothing"
+        click.echo(f"{total}: {counts}; database {cfg.storage.path}", err=True)
     if report.failed or report.errors:
         sys.exit(1)
 

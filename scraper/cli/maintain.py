@@ -16,7 +16,7 @@ import click
 
 from .. import output, pipeline, progress, query, store
 from ..errors import ScraperError
-from .base import RunFailed, State, cli, filter_options, print_result, shared_options
+from .base import RunFailed, State, cli, filter_options, outcome_counts, print_result, shared_options
 
 
 @cli.command()
@@ -109,12 +109,10 @@ def reextract(state: State, /, dry_run: bool, **filters: Any) -> None:
     finally:
         shown.close()
     if state.verbosity >= 0:
-        parts = [f"{n} {k}" for k, n in sorted(report.counts.items())]
         checked = output.plural(sum(report.counts.values()), "archived article")
         would = " (dry run: nothing written)" if dry_run else ""
-        click.echo(
-            f"{checked}: {', '.join(parts) or 'nothing to do'}{would}; database {cfg.storage.path}", err=True
-        )
+        counts = outcome_counts(report.counts) or "nothing to do"
+        click.echo(f"{checked}: {counts}{would}; database {cfg.storage.path}", err=True)
     if report.counts.get("failed"):
         sys.exit(1)
 
