@@ -16,6 +16,7 @@ from typing import IO
 
 from ..fetch.body import GZIP_MAGIC
 from ..models import WarcRef
+from .read import read_span
 from .write import gzip_member, warcinfo_member
 
 
@@ -35,7 +36,7 @@ def export_warc(
     stream.write(warcinfo_member(filename, info))
     for path, ref in records:
         try:
-            member = _read_member(path, ref)
+            member = read_span(path, ref.offset, ref.length)
         except OSError as exc:
             report.problems.append((str(path), ref.offset, f"cannot read the record: {exc.strerror or exc}"))
             continue
@@ -47,9 +48,3 @@ def export_warc(
         stream.write(member if member.startswith(GZIP_MAGIC) else gzip_member(member))
         report.written += 1
     return report
-
-
-def _read_member(path: Path, ref: WarcRef) -> bytes:
-    with path.open("rb") as file:
-        file.seek(ref.offset)
-        return file.read(ref.length)

@@ -31,7 +31,7 @@ from . import stored_path
 from .http import parse_response
 from .stream import Damaged, Stream
 
-__all__ = ["ArchiveProblem", "ArchiveSkip", "ArchivedResponse", "iter_records", "read_record"]
+__all__ = ["ArchiveProblem", "ArchiveSkip", "ArchivedResponse", "iter_records", "read_record", "read_span"]
 
 # Bytes a record's block may hold beyond fetch.max_bytes: the HTTP status line and headers.
 HEAD_ALLOWANCE = 256 * 1024
@@ -129,9 +129,7 @@ def read_record(path: str | Path, offset: int, length: int, *, max_bytes: int) -
             (the message says which).
     """
     try:
-        with Path(path).open("rb") as fh:
-            fh.seek(offset)
-            data = fh.read(length)
+        data = read_span(path, offset, length)
     except OSError as exc:
         raise RecordError(f"cannot read {path}: {exc.strerror}") from exc
     if len(data) < length:
@@ -148,6 +146,13 @@ def read_record(path: str | Path, offset: int, length: int, *, max_bytes: int) -
         detail = item.reason if isinstance(item, ArchiveSkip) else item.message
         raise RecordError(f"{where}: {detail}")
     raise RecordError(f"{path}: offset {offset}: no response record there")
+
+
+def read_span(path: str | Path, offset: int, length: int) -> bytes:
+    """The `length` bytes of a file at `offset` (fewer when the file ends first): one WarcRef's record."""
+    with Path(path).open("rb") as fh:
+        fh.seek(offset)
+        return fh.read(length)
 
 
 class _Reader:
