@@ -255,17 +255,21 @@ def _insert_article(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
 
 def _update_article(db: sqlite_utils.Database, article_id: int, row: dict[str, Any]) -> None:
     """Keep the old text, its WARC pointer and extractor in article_versions, then overwrite the row."""
-    rewrite_row(db, article_id, row, replaced_at=row["fetched_at"])
-    db.execute(
-        "UPDATE articles SET last_seen = max(last_seen, ?) WHERE id = ?", [row["fetched_at"], article_id]
-    )
+    rewrite_row(db, article_id, row, replaced_at=row["fetched_at"], seen=row["fetched_at"])
 
 
-def rewrite_row(db: sqlite_utils.Database, article_id: int, row: dict[str, Any], *, replaced_at: str) -> None:
+def rewrite_row(
+    db: sqlite_utils.Database,
+    article_id: int,
+    row: dict[str, Any],
+    *,
+    replaced_at: str,
+    seen: str | None = None,
+) -> None:
     """Move the row's text, pointer and extractor to article_versions, then set `row`'s columns (not url).
 
-    Runs inside the caller's transaction; a new fetch (save_article) and a new extraction of the
-    same response (`scraper reextract`) both replace a row this way.
+    Runs inside the caller's transaction; a new fetch (save_article, with `seen`: last_seen moves
+    to it) and a new extraction of the same response (`scraper reextract`) both replace a row so.
     """
     db.execute(
         f"INSERT INTO article_versions (article_id, {_VERSION_COLUMNS}, replaced_at)"
@@ -273,7 +277,9 @@ def rewrite_row(db: sqlite_utils.Database, article_id: int, row: dict[str, Any],
         [replaced_at, article_id],
     )
     assignments = ", ".join(f"{name} = :{name}" for name in row if name != "url")
-    db.execute(f"UPDATE articles SET {assignments} WHERE id = :id", {**row, "id": article_id})
+    if seen is not None:
+        assignments += ", last_seen = max(last_seen, :seen)"
+    db.execute(f"UPDATE articles SET {assignments} WHERE id = :id", {**row, "id": article_id, "seen": seen})
 
 
 def _link_urls(db: sqlite_utils.Database, article_id: int, keys: tuple[str, str], now: str) -> None:
