@@ -22,6 +22,7 @@ from scraper.query import (
     Filters,
     count_articles,
     crawl_stats,
+    iter_article_json_bytes,
     iter_articles,
     parse_terms,
     search,
@@ -603,6 +604,24 @@ def test_a_database_without_the_filter_index_gives_the_same_filtered_results(tmp
         conn.execute("DROP INDEX idx_articles_filter")
     assert titles(search(path, "harbour", filters=Filters(site=("b",)))) == with_index
     assert sorted(with_index) == ["Story 3", "Story 5"]
+
+
+def test_filtered_export_and_count_read_the_filter_index_and_agree_without_it(tmp_path):
+    """Export pages take their ids from the filter index; an older file without it gives the same rows."""
+    path = tmp_path / "many.db"
+    _sited_corpus(path, 7)
+
+    def exported() -> tuple[list[str], int, list[str]]:
+        rows = list(iter_articles(path, filters=Filters(site=("b",)), batch=2))
+        blobs = iter_article_json_bytes(path, filters=Filters(site=("a",)), batch=2)
+        titles_a = [json.loads(blob)["title"] for blob in blobs]
+        return [r["title"] for r in rows], count_articles(path, filters=Filters(site=("a",))), titles_a
+
+    with_index = exported()
+    assert with_index == (["Story 1", "Story 3", "Story 5"], 4, ["Story 0", "Story 2", "Story 4", "Story 6"])
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP INDEX idx_articles_filter")
+    assert exported() == with_index
 
 
 def test_raw_mode_reads_chinese_as_the_index_holds_it(corpus_db):

@@ -178,10 +178,7 @@ def _filter_check(conn: sqlite3.Connection, filters: Filters) -> tuple[str, list
     where, params = filters.sql("f")
     if not where:
         return "", []
-    indexed = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", [FILTER_INDEX]
-    ).fetchone()
-    source = f"articles f INDEXED BY {FILTER_INDEX}" if indexed else "articles f"
+    source = f"articles f INDEXED BY {FILTER_INDEX}" if _has_filter_index(conn) else "articles f"
     clause = f" AND EXISTS (SELECT 1 FROM {source} WHERE f.id = articles_fts.rowid AND {' AND '.join(where)})"
     return clause, params
 
@@ -354,10 +351,8 @@ def _keyset_rows(
     `columns` must start with a.id. Paging by id instead of OFFSET keeps each batch an
     index seek, so memory and per-batch time stay flat on any corpus size.
     """
-    where, params = (filters or Filters()).sql()
-    extra = "".join(f" AND {w}" for w in where)
-    sql = f"SELECT {columns} FROM articles a WHERE a.id > ?{extra} ORDER BY a.id LIMIT ?"
     conn = connect_readonly(path, seconds=3600)
+    sql, params = _keyset_sql(conn, columns, filters or Filters())
     last = 0
     try:
         while True:
@@ -368,6 +363,32 @@ def _keyset_rows(
             last = rows[-1][0]
     finally:
         conn.close()
+
+
+def _keyset_sql(conn: sqlite3.Connection, columns: str, filters: Filters) -> tuple[str, list[Any]]:
+    """One keyset page's SQL, parameters (last id, filter values..., batch size) in that order.
+
+    With filters and the filter index, the page's ids come from the index (its entries are
+    small and in id order) and only those rows are read: the filtered columns sit after the
+    text in a row, so filtering the table reads every text (a tenth of 300k articles was
+    exported at 8k rows/s).
+    """
+    where, params = filters.sql("f")
+    if where and _has_filter_index(conn):
+        ids = (
+            f"SELECT f.id FROM articles f INDEXED BY {FILTER_INDEX} WHERE f.id > ? AND {' AND '.join(where)}"
+            " ORDER BY f.id LIMIT ?"
+        )
+        return f"SELECT {columns} FROM articles a WHERE a.id IN ({ids}) ORDER BY a.id", params
+    where, params = filters.sql()
+    extra = "".join(f" AND {w}" for w in where)
+    return f"SELECT {columns} FROM articles a WHERE a.id > ?{extra} ORDER BY a.id LIMIT ?", params
+
+
+def _has_filter_index(conn: sqlite3.Connection) -> bool:
+    """Whether the database has schema 9's FILTER_INDEX (one read without migrating may be older)."""
+    sql = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"
+    return conn.execute(sql, [FILTER_INDEX]).fetchone() is not None
 
 
 # the columns of iter_articles(), in the same order, for SQLite's json_object()
@@ -458,7 +479,9 @@ def count_articles(path: str | Path, *, filters: Filters | None = None) -> int:
     where, params = (filters or Filters()).sql()
     conn = connect_readonly(path)
     try:
-        sql = "SELECT count(*) FROM articles a" + (" WHERE " + " AND ".join(where) if where else "")
+        indexed = where and _has_filter_index(conn)
+        source = f"articles a INDEXED BY {FILTER_INDEX}" if indexed else "articles a"
+        sql = f"SELECT count(*) FROM {source}" + (" WHERE " + " AND ".join(where) if where else "")
         return int(conn.execute(sql, params).fetchone()[0])
     finally:
         conn.close()
