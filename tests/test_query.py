@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import sqlite3
 import tracemalloc
 
 import pytest
@@ -21,6 +22,7 @@ from scraper.query import (
     Filters,
     count_articles,
     crawl_stats,
+    iter_article_json_bytes,
     iter_articles,
     parse_terms,
     search,
@@ -555,19 +557,71 @@ def test_python_api_rejects_a_bad_date_and_an_unknown_filter(corpus_db):
     assert {a["title"] for a in corpus.articles(since="2021-07-01")} >= {"Harvest report"}
 
 
+def _sited_corpus(path, count):
+    """count articles, "Story i" on site "a" (even i) or "b" (odd i), stored in order."""
+    db = store.open_db(path)
+    for i in range(count):
+        url = f"https://m.example/{i}"
+        article = Article(title=f"Story {i}", text=f"Harbour news number {i}.", url=url)
+        store.save_article(db, article, url=url, site="ab"[i % 2], fetched_at=NOW)
+    db.close()
+
+
 def test_a_search_matching_many_articles_ranks_only_the_newest(tmp_path, monkeypatch):
     """Past MAX_RANKED matches only the newest are scored (bm25 of every match is too slow at 1M)."""
     from scraper.store import read
 
     path = tmp_path / "many.db"
-    _small_corpus(
-        path, [(f"https://m.example/{i}", f"Story {i}", f"Harbour news number {i}.") for i in range(5)]
-    )
+    _sited_corpus(path, 6)
     monkeypatch.setattr(read, "MAX_RANKED", 2)
-    assert sorted(titles(search(path, "harbour"))) == ["Story 3", "Story 4"]
-    # a filter turns the bound off: the newest matches might all be filtered out
+    assert sorted(titles(search(path, "harbour"))) == ["Story 4", "Story 5"]
     assert len(search(path, "harbour", filters=Filters(since="2000-01-01"))) == 0
-    assert len(search(path, "harbour", filters=Filters(site=("s",)))) == 5
+
+
+def test_the_newest_ranked_are_the_newest_that_pass_the_filters(tmp_path, monkeypatch):
+    """The bound is taken after the filters: newer matches on another site never crowd a site out."""
+    from scraper.store import read
+
+    path = tmp_path / "many.db"
+    _sited_corpus(path, 6)
+    monkeypatch.setattr(read, "MAX_RANKED", 2)
+    assert sorted(titles(search(path, "harbour", filters=Filters(site=("a",))))) == ["Story 2", "Story 4"]
+    assert sorted(titles(search(path, "harbour", filters=Filters(site=("b",))))) == ["Story 3", "Story 5"]
+    monkeypatch.setattr(read, "MAX_RANKED", 10)
+    assert len(search(path, "harbour", filters=Filters(site=("a",)))) == 3
+
+
+def test_a_database_without_the_filter_index_gives_the_same_filtered_results(tmp_path, monkeypatch):
+    """Schema 9's covering index only speeds the filter check; an older file is checked row by row."""
+    from scraper.store import read
+
+    path = tmp_path / "many.db"
+    _sited_corpus(path, 6)
+    monkeypatch.setattr(read, "MAX_RANKED", 2)
+    with_index = titles(search(path, "harbour", filters=Filters(site=("b",))))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'idx_articles_filter'").fetchone()
+        conn.execute("DROP INDEX idx_articles_filter")
+    assert titles(search(path, "harbour", filters=Filters(site=("b",)))) == with_index
+    assert sorted(with_index) == ["Story 3", "Story 5"]
+
+
+def test_filtered_export_and_count_read_the_filter_index_and_agree_without_it(tmp_path):
+    """Export pages take their ids from the filter index; an older file without it gives the same rows."""
+    path = tmp_path / "many.db"
+    _sited_corpus(path, 7)
+
+    def exported() -> tuple[list[str], int, list[str]]:
+        rows = list(iter_articles(path, filters=Filters(site=("b",)), batch=2))
+        blobs = iter_article_json_bytes(path, filters=Filters(site=("a",)), batch=2)
+        titles_a = [json.loads(blob)["title"] for blob in blobs]
+        return [r["title"] for r in rows], count_articles(path, filters=Filters(site=("a",))), titles_a
+
+    with_index = exported()
+    assert with_index == (["Story 1", "Story 3", "Story 5"], 4, ["Story 0", "Story 2", "Story 4", "Story 6"])
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP INDEX idx_articles_filter")
+    assert exported() == with_index
 
 
 def test_raw_mode_reads_chinese_as_the_index_holds_it(corpus_db):

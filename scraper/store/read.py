@@ -22,7 +22,7 @@ from ..errors import QueryError, StorageError
 from ..urls import canonicalize_url
 from .db import connect_readonly as connect_readonly_file
 from .fts import CJK_RUN_RE, index_text, is_single_cjk
-from .schema import TITLE_WEIGHT
+from .schema import FILTER_INDEX, TITLE_WEIGHT
 from .stories import STORY_SITES_JSON_SQL, STORY_SITES_SQL, has_stories, story_members
 
 # FTS5 query words that are syntax, not text (dropped when raw query words are marked in snippets)
@@ -53,25 +53,28 @@ class Filters:
     author: str | None = None
     lang: str | None = None
 
-    def sql(self) -> tuple[list[str], list[Any]]:
-        """WHERE clauses on alias `a` and their parameters."""
+    def sql(self, alias: str = "a") -> tuple[list[str], list[Any]]:
+        """WHERE clauses on table alias `alias` and their parameters.
+
+        They read only FILTER_INDEX_COLUMNS, so a filtered search checks them in that index.
+        """
         where: list[str] = []
         params: list[Any] = []
         if self.site:
-            where.append(f"a.site IN ({', '.join('?' for _ in self.site)})")
+            where.append(f"{alias}.site IN ({', '.join('?' for _ in self.site)})")
             params += list(self.site)
         if self.since:
-            where.append("a.published >= ?")
+            where.append(f"{alias}.published >= ?")
             params.append(self.since)
         if self.until:
             # 'YYYY-MM-DD' includes the whole day, datetimes included
-            where.append("substr(a.published, 1, 10) <= ?")
+            where.append(f"substr({alias}.published, 1, 10) <= ?")
             params.append(self.until[:10])
         if self.author:
-            where.append("a.author LIKE ? ESCAPE '\\'")
+            where.append(f"{alias}.author LIKE ? ESCAPE '\\'")
             params.append("%" + _escape_like(self.author) + "%")
         if self.lang:
-            where.append("(a.language = ? OR a.language LIKE ?)")
+            where.append(f"({alias}.language = ? OR {alias}.language LIKE ?)")
             params += [self.lang, self.lang + "-%"]
         return where, params
 
@@ -133,25 +136,19 @@ def search_articles(
         QueryError: raw FTS5 syntax the database rejects, or the time limit passed.
         StorageError: the database is missing or unreadable.
     """
-    where, params = filters.sql()
     short: list[str] = []
     if raw:
         # CJK runs are never FTS5 syntax: as bigrams, a quoted run is a phrase, a bare one their AND
         match = index_text(text) or text
     else:
         short = [t for t in terms if is_single_cjk(t)]
-        for term in short:
-            clause, args = _contains_sql(term)
-            where.append(clause)
-            params += args
         match = " ".join(_fts_phrase(index_text(t) or t) for t in terms if not is_single_cjk(t))
     conn = connect_readonly(path)
     try:
         if match:
-            bound = None if where else _newest_candidates(conn, match)
-            sql, args = _ranked_sql(match, where, params, bound)
+            sql, args = _ranked_sql(conn, match, filters, [_contains_sql(t) for t in short])
         else:
-            sql, args = _recent_sql(where, params)
+            sql, args = _recent_sql(filters, [_contains_sql(t) for t in short])
         rows = conn.execute(sql, [*args, limit, offset]).fetchall()
     except sqlite3.OperationalError as exc:
         raise _query_error(exc, text, raw) from exc
@@ -171,33 +168,59 @@ def _contains_sql(term: str) -> tuple[str, list[Any]]:
     return "(a.title LIKE ? ESCAPE '\\' OR a.text LIKE ? ESCAPE '\\')", [pattern, pattern]
 
 
-def _newest_candidates(conn: sqlite3.Connection, match: str) -> int | None:
-    """A bound on the ids bm25 scores: the MAX_RANKED newest matches, when there are more.
+def _filter_check(conn: sqlite3.Connection, filters: Filters) -> tuple[str, list[Any]]:
+    """The filters as one condition on a match's id, read from FILTER_INDEX when the database has it.
+
+    The filtered columns sit after `text` in a row, so reading them from `articles` walks the
+    text's overflow pages; the covering index answers from one small B-tree (schema 9). A
+    database from before schema 9 is checked against its rows.
+    """
+    where, params = filters.sql("f")
+    if not where:
+        return "", []
+    source = f"articles f INDEXED BY {FILTER_INDEX}" if _has_filter_index(conn) else "articles f"
+    clause = f" AND EXISTS (SELECT 1 FROM {source} WHERE f.id = articles_fts.rowid AND {' AND '.join(where)})"
+    return clause, params
+
+
+def _newest_candidates(conn: sqlite3.Connection, match: str, check: str, params: list[Any]) -> int | None:
+    """A bound on the ids bm25 scores: the MAX_RANKED newest matches passing the filters, if more match.
 
     bm25 costs 3-12 us per match (benchmarks/query_bench.py), so a common word in a million
-    articles would take seconds; FTS5 walks a doclist by rowid almost for free, so the id of the
-    MAX_RANKED-th newest match is found first and ranking stops there. Only for unfiltered
-    searches: with filters, the newest matches might all be filtered out.
+    articles would take seconds; FTS5 walks a doclist by rowid almost for free (and checks each
+    id against the filter index), so the id of the MAX_RANKED-th newest match is found first and
+    ranking stops there.
     """
     bound = conn.execute(
-        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-        [match, MAX_RANKED - 1],
+        f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?{check} "
+        "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        [match, *params, MAX_RANKED - 1],
     ).fetchone()
     return int(bound[0]) if bound else None
 
 
-def _ranked_sql(match: str, where: list[str], params: list[Any], bound: int | None) -> tuple[str, list[Any]]:
+def _ranked_sql(
+    conn: sqlite3.Connection, match: str, filters: Filters, contains: list[tuple[str, list[Any]]]
+) -> tuple[str, list[Any]]:
     """bm25-ranked ids first, then metadata and text for that page of ids only.
 
     The index holds CJK text as bigrams, not as stored, so FTS5's snippet() would mark the
-    wrong characters: snippets are cut in Python from the `limit` texts (_describe). The
-    ranking step joins articles only when there are filters; CROSS JOIN keeps `top` the outer
-    loop (with a plain JOIN SQLite scanned articles: 80 ms on 20k articles for a 16-hit word).
+    wrong characters: snippets are cut in Python from the `limit` texts (_describe). Filters are
+    checked per match in the filter index (_filter_check), so only the newest MAX_RANKED that
+    pass are ranked. A one-character CJK term (LIKE on the text) joins the rows instead, with no
+    bound: the newest matches might all lack it. CROSS JOIN keeps `top` the outer loop (with a
+    plain JOIN SQLite scanned articles: 80 ms on 20k articles for a 16-hit word).
     """
-    join = " JOIN articles a ON a.id = articles_fts.rowid" if where else ""
-    extra = "".join(f" AND {w}" for w in where)
-    if bound is not None:
-        extra, params = extra + " AND articles_fts.rowid >= ?", [*params, bound]
+    check, params = _filter_check(conn, filters)
+    if contains:
+        join = " JOIN articles a ON a.id = articles_fts.rowid"
+        extra = check + "".join(f" AND {clause}" for clause, _ in contains)
+        params = [*params, *(arg for _, args in contains for arg in args)]
+    else:
+        join, extra = "", check
+        bound = _newest_candidates(conn, match, check, params)
+        if bound is not None:
+            extra, params = extra + " AND articles_fts.rowid >= ?", [*params, bound]
     sql = (
         "WITH top AS ("
         f"SELECT articles_fts.rowid AS id, -bm25(articles_fts, {_TITLE_WEIGHT}, {_TEXT_WEIGHT}) AS score "
@@ -209,8 +232,11 @@ def _ranked_sql(match: str, where: list[str], params: list[Any], bound: int | No
     return sql, [match, *params]
 
 
-def _recent_sql(where: list[str], params: list[Any]) -> tuple[str, list[Any]]:
+def _recent_sql(filters: Filters, contains: list[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
     """Only one-character CJK terms: newest matches first."""
+    where, params = filters.sql()
+    where += [clause for clause, _ in contains]
+    params += [arg for _, args in contains for arg in args]
     extra = "".join(f" AND {w}" for w in where)
     sql = (
         "SELECT a.id, a.url, a.title, a.published, a.site, a.author, a.language, a.text, "
@@ -325,10 +351,8 @@ def _keyset_rows(
     `columns` must start with a.id. Paging by id instead of OFFSET keeps each batch an
     index seek, so memory and per-batch time stay flat on any corpus size.
     """
-    where, params = (filters or Filters()).sql()
-    extra = "".join(f" AND {w}" for w in where)
-    sql = f"SELECT {columns} FROM articles a WHERE a.id > ?{extra} ORDER BY a.id LIMIT ?"
     conn = connect_readonly(path, seconds=3600)
+    sql, params = _keyset_sql(conn, columns, filters or Filters())
     last = 0
     try:
         while True:
@@ -339,6 +363,32 @@ def _keyset_rows(
             last = rows[-1][0]
     finally:
         conn.close()
+
+
+def _keyset_sql(conn: sqlite3.Connection, columns: str, filters: Filters) -> tuple[str, list[Any]]:
+    """One keyset page's SQL, parameters (last id, filter values..., batch size) in that order.
+
+    With filters and the filter index, the page's ids come from the index (its entries are
+    small and in id order) and only those rows are read: the filtered columns sit after the
+    text in a row, so filtering the table reads every text (a tenth of 300k articles was
+    exported at 8k rows/s).
+    """
+    where, params = filters.sql("f")
+    if where and _has_filter_index(conn):
+        ids = (
+            f"SELECT f.id FROM articles f INDEXED BY {FILTER_INDEX} WHERE f.id > ? AND {' AND '.join(where)}"
+            " ORDER BY f.id LIMIT ?"
+        )
+        return f"SELECT {columns} FROM articles a WHERE a.id IN ({ids}) ORDER BY a.id", params
+    where, params = filters.sql()
+    extra = "".join(f" AND {w}" for w in where)
+    return f"SELECT {columns} FROM articles a WHERE a.id > ?{extra} ORDER BY a.id LIMIT ?", params
+
+
+def _has_filter_index(conn: sqlite3.Connection) -> bool:
+    """Whether the database has schema 9's FILTER_INDEX (one read without migrating may be older)."""
+    sql = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"
+    return conn.execute(sql, [FILTER_INDEX]).fetchone() is not None
 
 
 # the columns of iter_articles(), in the same order, for SQLite's json_object()
@@ -429,7 +479,9 @@ def count_articles(path: str | Path, *, filters: Filters | None = None) -> int:
     where, params = (filters or Filters()).sql()
     conn = connect_readonly(path)
     try:
-        sql = "SELECT count(*) FROM articles a" + (" WHERE " + " AND ".join(where) if where else "")
+        indexed = where and _has_filter_index(conn)
+        source = f"articles a INDEXED BY {FILTER_INDEX}" if indexed else "articles a"
+        sql = f"SELECT count(*) FROM {source}" + (" WHERE " + " AND ".join(where) if where else "")
         return int(conn.execute(sql, params).fetchone()[0])
     finally:
         conn.close()
