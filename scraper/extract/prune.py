@@ -191,13 +191,13 @@ def _drop_trailing_links(paras: list[Para]) -> list[Para]:
 
 def _drop_lead_captions(paras: list[Para]) -> list[Para]:
     """Drop the captions that come before the first prose paragraph: the lead image's, not the text's."""
-    captions: dict[etree._Element, bool] = {}  # one ancestor walk per container, not per line
+    # each element's verdict is worked out once: containers share most of their ancestors
+    captions: dict[etree._Element, bool] = {}
 
     def is_caption(para: Para) -> bool:
-        known = captions.get(para.container)
-        if known is None:
-            known = captions[para.container] = _is_caption(para)
-        return known
+        if para.container.tag in HEADING_TAGS:
+            return False  # a standfirst styled with a "caption-s5" utility class
+        return _in_caption(para.container, captions)
 
     prose = (i for i, p in enumerate(paras) if p.weight >= bp.PROSE_PARAGRAPH_CHARS and not is_caption(p))
     first_prose = next(prose, len(paras))
@@ -217,15 +217,29 @@ def _is_lead_figure(para: Para) -> bool:
     return False
 
 
-def _is_caption(para: Para) -> bool:
-    if para.container.tag in HEADING_TAGS:
-        return False  # a standfirst styled with a "caption-s5" utility class
-    for el in (para.container, *para.container.iterancestors()):
-        if el.tag in ("body", "article", "main", "figure"):
-            return False
-        if el.tag == "figcaption" or bp.CAPTION_NAME_RE.search(class_id(el)):
-            return len(el.text_content()) <= bp.CAPTION_MAX_CHARS
-    return False
+def _in_caption(el: etree._Element, known: dict[etree._Element, bool]) -> bool:
+    """Whether el is, or sits in, a short caption (figcaption or caption-named) below any article root.
+
+    The nearest ancestor that is a root (body, article, main, figure) or a caption decides;
+    `known` keeps each element's verdict for the next container's walk.
+    """
+    walked: list[etree._Element] = []
+    verdict = False
+    node: etree._Element | None = el
+    while node is not None:
+        if node in known:
+            verdict = known[node]
+            break
+        walked.append(node)
+        if node.tag in ("body", "article", "main", "figure"):
+            break
+        if node.tag == "figcaption" or bp.CAPTION_NAME_RE.search(class_id(node)):
+            verdict = len(node.text_content()) <= bp.CAPTION_MAX_CHARS
+            break
+        node = node.getparent()
+    for node in walked:
+        known[node] = verdict
+    return verdict
 
 
 def _is_furniture_line(para: Para, check_dates: bool) -> bool:
