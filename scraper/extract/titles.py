@@ -15,6 +15,7 @@ import unicodedata
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
+from lxml import etree
 
 from .boilerplate import (
     HIDDEN_TAGS,
@@ -263,15 +264,21 @@ def _title_from_segments(raw: str, segments: list[str], names: tuple[str, ...], 
     return max(rest, key=len)
 
 
+# h1, h2, itemprop=headline, and h3/div/span/p whose class says title or headline, in document order.
+# One path per tag: `//*[self::h3 or self::div ...]` tested every element of the page (0.6 of 1 ms).
+_TITLE_CLASS = '[contains(@class, "title") or contains(@class, "headline")]'
+_HEADINGS_XPATH = etree.XPath(
+    '//h1 | //h2 | //*[@itemprop="headline"] | '
+    + " | ".join(f"//{tag}{_TITLE_CLASS}" for tag in ("h3", "div", "span", "p"))
+)
+
+
 def _heading_parts(tree: lxml.html.HtmlElement, url: str | None) -> list[HeadingParts]:
     """(text, is_logo, (kicker, rest) or None, is_main) of h1/h2 and title-classed elements, in order.
 
     Main headings are h1 and itemprop=headline: the article's own, not a teaser's.
     """
-    found = tree.xpath(
-        '//h1 | //h2 | //*[@itemprop="headline"] | //*[self::h3 or self::div or self::span or self::p]'
-        '[contains(@class, "title") or contains(@class, "headline")]'
-    )[:60]
+    found = _HEADINGS_XPATH(tree)[:60]
     headings = []
     for el in found:
         text = TITLE_LABEL_RE.sub("", heading_text(el))
