@@ -17,7 +17,7 @@ from lxml import etree
 from . import boilerplate as bp
 from .boilerplate import HEADING_TAGS
 from .dom import class_id, is_inside
-from .flatten import Para, flatten
+from .flatten import Para
 from .lines import is_boilerplate_text, is_dateline, is_prose
 from .rules import remove_keeping_tail
 from .score import Stats
@@ -28,8 +28,8 @@ logger = logging.getLogger(__name__)
 
 def drop_link_lists(
     chosen: list[etree._Element], stats: dict[etree._Element, Stats], best: list[etree._Element]
-) -> None:
-    """Remove link-dense lists and boxes (related links, tag clouds) inside the main block.
+) -> bool:
+    """Remove link-dense lists and boxes (related links, tag clouds) inside the main block; True if any.
 
     Blocks holding the best-scoring block stay: when the whole page is taken, a
     link-heavy wrapper around everything is not a link list.
@@ -51,10 +51,13 @@ def drop_link_lists(
     for el in doomed:
         if el.getparent() is not None:
             remove_keeping_tail(el)
+    return bool(doomed)
 
 
-def drop_teaser_cards(chosen: list[etree._Element], best: list[etree._Element]) -> None:
-    """Remove a grid of teaser cards that follows the article's text inside the main block.
+def drop_teaser_cards(chosen: list[etree._Element], best: list[etree._Element], paras: list[Para]) -> bool:
+    """Remove a grid of teaser cards that follows the article's text inside the main block; True if any.
+
+    `paras` are the chosen blocks' paragraphs, block by block.
 
     Related-article grids and "more from" boxes sit inside the article's container
     on many themes: each card is a heading (h2-h6) that links to another page, with
@@ -66,8 +69,7 @@ def drop_teaser_cards(chosen: list[etree._Element], best: list[etree._Element]) 
     keep = {a for el in best for a in el.iterancestors()} | set(best)
     groups = _card_groups(chosen, keep)
     if not groups:
-        return
-    paras = [p for el in chosen for p in flatten(el)]
+        return False
     total = sum(p.weight for p in paras)
     doomed: list[etree._Element] = []
     weight = 0
@@ -83,11 +85,12 @@ def drop_teaser_cards(chosen: list[etree._Element], best: list[etree._Element]) 
             doomed.extend(cards)
             weight += sum(paras[i].weight for i in inside)
     if weight > bp.CARD_GROUP_MAX_SHARE * total:
-        return  # the cards are the page's text: a listicle, a landing page
+        return False  # the cards are the page's text: a listicle, a landing page
     for el in doomed:
         if el.getparent() is not None:
             logger.debug("teaser card <%s class=%r>", el.tag, el.get("class"))
             remove_keeping_tail(el)
+    return bool(doomed)
 
 
 def _card_groups(
