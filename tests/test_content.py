@@ -1028,3 +1028,39 @@ def test_a_newsletter_box_named_by_its_plugin_is_dropped(name):
     assert PROSE_3 in text
     assert "20,000 readers" not in text
     assert "weekly briefing" not in text
+
+
+# ---- paragraphs read from the body's flattening (flatten.paragraphs_inside) -----------------------
+
+FLAT_PAGE = (
+    "<html><body><p>Before <b>bold</b> text</p>"
+    '<div id="block"><p>One <a href="/x">link</a> here</p>intro<br>line two<p><em>Emphasis</em></p></div>'
+    '<a href="/y"><div id="in-link"><p>Linked block</p></div></a>'
+    '<em><div id="in-em"><p>Emphasised block</p></div></em>'
+    '<blockquote><div id="in-quote"><p>Quoted block</p></div></blockquote>'
+    "<span id='inline'>Inline</span></body></html>"
+)
+
+
+def _para_fields(paras):
+    return [(p.container, p.text, p.link_chars, p.quote, p.weight, p.keep_breaks, p.html) for p in paras]
+
+
+def test_paragraphs_inside_a_block_are_what_flattening_it_gives():
+    from scraper.extract.flatten import flatten, paragraphs_inside
+
+    tree = parse_html(FLAT_PAGE)
+    body = tree.find("body")
+    block = body.get_element_by_id("block")
+    read = paragraphs_inside(flatten(body), block)
+    assert read is not None
+    assert _para_fields(read) == _para_fields(flatten(block))
+    assert [p.text for p in read] == ["One link here", "intro", "line two", "Emphasis"]
+
+
+@pytest.mark.parametrize("element_id", ["in-link", "in-em", "in-quote", "inline"])
+def test_paragraphs_inside_refuses_a_block_the_walk_reaches_with_state(element_id):
+    from scraper.extract.flatten import flatten, paragraphs_inside
+
+    body = parse_html(FLAT_PAGE).find("body")
+    assert paragraphs_inside(flatten(body), body.get_element_by_id(element_id)) is None
