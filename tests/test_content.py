@@ -65,6 +65,20 @@ def test_parse_html_returns_none_without_elements(text):
     assert parse_html(text) is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["plain\ttext\r\n", "a\x00b\x0bc\x1f", "é\x01中\x7f", "x\ufffey\uffff", "\ud800\x08", "😀\x0c"],
+)
+def test_control_characters_go_as_the_regex_removes_them(text):
+    from scraper.extract.parse import _CONTROL_CHARS_RE, _without_control_chars
+
+    assert _without_control_chars(text) == _CONTROL_CHARS_RE.sub("", text)
+
+
+def test_parse_html_drops_control_characters_lxml_would_replace():
+    assert parse_html("<p>a\x00b\x0bc\ufffe</p>").findtext(".//p") == "abc"
+
+
 def test_parse_html_accepts_str_with_xml_encoding_declaration():
     tree = parse_html('<?xml version="1.0" encoding="ISO-8859-1"?>\n<html><body><p>café</p></body></html>')
     assert tree is not None

@@ -30,7 +30,10 @@ def name_matcher(regex: re.Pattern[str]) -> Callable[[str], bool]:
 
 def class_id(el: etree._Element) -> str:
     """An element's class and id, space-separated ("" when it has neither)."""
-    return " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    names, ident = el.get("class"), el.get("id")  # no generator: this runs on most elements, often twice
+    if names and ident:
+        return f"{names} {ident}"
+    return names or ident or ""
 
 
 class NamedElements:
