@@ -9,6 +9,7 @@ declared title with the site name cut off; else the first segment of <title>.
 from __future__ import annotations
 
 import html
+import itertools
 import logging
 import re
 import unicodedata
@@ -25,6 +26,7 @@ from .boilerplate import (
     TITLE_START_PAGE_WORDS,
     TITLE_UI_WORDS,
 )
+from .dom import name_matcher
 
 logger = logging.getLogger(__name__)
 
@@ -313,12 +315,18 @@ def _is_hidden(el: lxml.html.HtmlElement) -> bool:
     return el.get("aria-hidden") == "true" or bool(HIDDEN_CLASS_RE.search(el.get("class", "")))
 
 
+# Asked of every heading and two of its ancestors: class/id answers remembered, paths compiled once.
+_is_logo_names = name_matcher(LOGO_CLASS_RE)
+_LINK_HREFS = etree.XPath(".//a/@href")
+_VISIBLE_TEXTS = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style)]")
+
+
 def _is_logo(el: lxml.html.HtmlElement, url: str | None) -> bool:
     """A heading that is the site's logo or name: it links to the homepage or says "logo" in its class."""
-    for node in (el, *list(el.iterancestors())[:2]):
-        if LOGO_CLASS_RE.search(f"{node.get('class', '')} {node.get('id', '')}"):
+    for node in (el, *itertools.islice(el.iterancestors(), 2)):
+        if _is_logo_names(f"{node.get('class', '')} {node.get('id', '')}"):
             return True
-    for href in el.xpath(".//a/@href")[:2]:
+    for href in _LINK_HREFS(el)[:2]:
         target = urlsplit(urljoin(url or "", href.strip()))
         if (
             target.path in HOME_PATHS
@@ -355,7 +363,7 @@ def _words(text: str) -> set[str]:
 
 def visible_text(el: lxml.html.HtmlElement) -> str:
     """The text of an element outside scripts and styles, its pieces joined by spaces."""
-    return " ".join(t for t in el.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]"))
+    return " ".join(t for t in _VISIBLE_TEXTS(el))
 
 
 def heading_text(el: lxml.html.HtmlElement) -> str:
