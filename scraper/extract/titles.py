@@ -266,13 +266,34 @@ def _title_from_segments(raw: str, segments: list[str], names: tuple[str, ...], 
     return max(rest, key=len)
 
 
-# h1, h2, itemprop=headline, and h3/div/span/p whose class says title or headline, in document order.
-# One path per tag: `//*[self::h3 or self::div ...]` tested every element of the page (0.6 of 1 ms).
-_TITLE_CLASS = '[contains(@class, "title") or contains(@class, "headline")]'
-_HEADINGS_XPATH = etree.XPath(
-    '//h1 | //h2 | //*[@itemprop="headline"] | '
-    + " | ".join(f"//{tag}{_TITLE_CLASS}" for tag in ("h3", "div", "span", "p"))
-)
+# Title-classed elements are these tags whose class holds "title" or "headline" (case-sensitive, as
+# XPath's contains(@class, ...) read them), besides every h1, h2 and itemprop=headline element.
+TITLE_CLASS_TAGS = frozenset({"h3", "div", "span", "p"})
+# Headings read per page: the title's candidates are near the top, a page may have hundreds of titles.
+HEADINGS_MAX = 60
+
+
+def _heading_elements(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The first HEADINGS_MAX h1, h2, itemprop=headline and title-classed elements, in document order.
+
+    One walk in Python: the XPath union of these paths walked the tree once per path (0.9 ms a
+    200 KB page against 0.5). Like `//`, it reads the whole document: libxml2 puts markup after a
+    second <html> into a second root element (gne-zh other_1, wcxb-dev dev_0310).
+    """
+    roots = [*reversed(list(tree.itersiblings(preceding=True))), tree, *tree.itersiblings()]
+    found: list[lxml.html.HtmlElement] = []
+    for el in itertools.chain.from_iterable(root.iter(etree.Element) for root in roots):
+        tag = el.tag
+        if tag in TITLE_CLASS_TAGS:
+            names = el.get("class") or ""
+            if "title" not in names and "headline" not in names and el.get("itemprop") != "headline":
+                continue
+        elif tag != "h1" and tag != "h2" and el.get("itemprop") != "headline":
+            continue
+        found.append(el)
+        if len(found) == HEADINGS_MAX:
+            break
+    return found
 
 
 def _heading_parts(tree: lxml.html.HtmlElement, url: str | None) -> list[HeadingParts]:
@@ -280,7 +301,7 @@ def _heading_parts(tree: lxml.html.HtmlElement, url: str | None) -> list[Heading
 
     Main headings are h1 and itemprop=headline: the article's own, not a teaser's.
     """
-    found = _HEADINGS_XPATH(tree)[:60]
+    found = _heading_elements(tree)
     headings = []
     for el in found:
         text = TITLE_LABEL_RE.sub("", heading_text(el))
