@@ -91,7 +91,8 @@ def flatten(root: etree._Element) -> list[Para]:
             raw = "".join(texts)
             if not raw.isspace():
                 text = " ".join(raw.split())
-                pieces.extend(_CLOSE[name] for name in reversed(emphasis))
+                if emphasis:
+                    pieces.extend(_CLOSE[name] for name in reversed(emphasis))
                 container = stack[-1]
                 paras.append(
                     Para(
@@ -109,7 +110,9 @@ def flatten(root: etree._Element) -> list[Para]:
         pieces = [_OPEN[name] for name in emphasis] if emphasis else []
 
     for event, el in etree.iterwalk(root, events=("start", "end")):
-        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = el.tag
+        if not isinstance(tag, str):
+            tag = ""  # a comment, processing instruction or entity
         if event == "start":
             if tag in BLOCK_TAGS or tag == "br":
                 if texts or pieces:  # else flush() has nothing to do (open emphasis leaves a piece)
