@@ -26,7 +26,7 @@ from .boilerplate import (
     PROSE_PARAGRAPH_CHARS,
     WORD_RE,
 )
-from .dates import DIGIT_RE, TEXT_DATE_RES
+from .dates import DIGIT_RE, text_date_res
 
 
 class Measured(Protocol):
@@ -82,7 +82,7 @@ def is_dateline(text: str) -> bool:
     if not DIGIT_RE.search(text):
         return False
     rest = text
-    for regex in TEXT_DATE_RES:
+    for regex in text_date_res(text):
         rest = regex.sub(" ", rest)
     if rest == text:
         return False
