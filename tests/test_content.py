@@ -1078,3 +1078,24 @@ def test_paragraphs_inside_refuses_a_block_the_walk_reaches_with_state(element_i
 
     body = parse_html(FLAT_PAGE).find("body")
     assert paragraphs_inside(flatten(body), body.get_element_by_id(element_id)) is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "This post may contain affiliate links.",
+        "Affiliate disclosure: see our policy.",
+        "Some commissionable links are below.",
+        "As an Amazon Associate I earn from qualifying purchases.",
+        "We may earn a small commission when you buy.",
+        "I'd receive compensation for this.",
+        "THIS GUIDE USES AFFILIATE LINKS",
+    ],
+)
+def test_every_disclosure_holds_a_hint_word(line):
+    from scraper.extract.boilerplate import DISCLOSURE_HINT_RE, DISCLOSURE_RE
+    from scraper.extract.lines import is_boilerplate_text
+
+    assert DISCLOSURE_RE.search(line)
+    assert DISCLOSURE_HINT_RE.search(line)
+    assert is_boilerplate_text(line)

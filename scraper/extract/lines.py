@@ -14,6 +14,7 @@ from .boilerplate import (
     COPYRIGHT_MAX_CHARS,
     DATELINE_MAX_OTHER_WORDS,
     DATELINE_WORDS_RE,
+    DISCLOSURE_HINT_RE,
     DISCLOSURE_MAX_CHARS,
     DISCLOSURE_RE,
     FURNITURE_RE,
@@ -69,7 +70,7 @@ def is_boilerplate_text(text: str) -> bool:
         return True
     if len(text) <= PROMO_MAX_CHARS and PROMO_RE.search(text):
         return True
-    if len(text) <= DISCLOSURE_MAX_CHARS and DISCLOSURE_RE.search(text):
+    if len(text) <= DISCLOSURE_MAX_CHARS and DISCLOSURE_HINT_RE.search(text) and DISCLOSURE_RE.search(text):
         return True
     if len(text) <= PAGER_MAX_CHARS and PAGER_RE.search(text):
         return True
