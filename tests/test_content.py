@@ -65,6 +65,20 @@ def test_parse_html_returns_none_without_elements(text):
     assert parse_html(text) is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["plain\ttext\r\n", "a\x00b\x0bc\x1f", "é\x01中\x7f", "x\ufffey\uffff", "\ud800\x08", "😀\x0c"],
+)
+def test_control_characters_go_as_the_regex_removes_them(text):
+    from scraper.extract.parse import _CONTROL_CHARS_RE, _without_control_chars
+
+    assert _without_control_chars(text) == _CONTROL_CHARS_RE.sub("", text)
+
+
+def test_parse_html_drops_control_characters_lxml_would_replace():
+    assert parse_html("<p>a\x00b\x0bc\ufffe</p>").findtext(".//p") == "abc"
+
+
 def test_parse_html_accepts_str_with_xml_encoding_declaration():
     tree = parse_html('<?xml version="1.0" encoding="ISO-8859-1"?>\n<html><body><p>café</p></body></html>')
     assert tree is not None
@@ -1028,3 +1042,60 @@ def test_a_newsletter_box_named_by_its_plugin_is_dropped(name):
     assert PROSE_3 in text
     assert "20,000 readers" not in text
     assert "weekly briefing" not in text
+
+
+# ---- paragraphs read from the body's flattening (flatten.paragraphs_inside) -----------------------
+
+FLAT_PAGE = (
+    "<html><body><p>Before <b>bold</b> text</p>"
+    '<div id="block"><p>One <a href="/x">link</a> here</p>intro<br>line two<p><em>Emphasis</em></p></div>'
+    '<a href="/y"><div id="in-link"><p>Linked block</p></div></a>'
+    '<em><div id="in-em"><p>Emphasised block</p></div></em>'
+    '<blockquote><div id="in-quote"><p>Quoted block</p></div></blockquote>'
+    "<span id='inline'>Inline</span></body></html>"
+)
+
+
+def _para_fields(paras):
+    return [(p.container, p.text, p.link_chars, p.quote, p.weight, p.keep_breaks, p.html) for p in paras]
+
+
+def test_paragraphs_inside_a_block_are_what_flattening_it_gives():
+    from scraper.extract.flatten import flatten, paragraphs_inside
+
+    tree = parse_html(FLAT_PAGE)
+    body = tree.find("body")
+    block = body.get_element_by_id("block")
+    read = paragraphs_inside(flatten(body), block)
+    assert read is not None
+    assert _para_fields(read) == _para_fields(flatten(block))
+    assert [p.text for p in read] == ["One link here", "intro", "line two", "Emphasis"]
+
+
+@pytest.mark.parametrize("element_id", ["in-link", "in-em", "in-quote", "inline"])
+def test_paragraphs_inside_refuses_a_block_the_walk_reaches_with_state(element_id):
+    from scraper.extract.flatten import flatten, paragraphs_inside
+
+    body = parse_html(FLAT_PAGE).find("body")
+    assert paragraphs_inside(flatten(body), body.get_element_by_id(element_id)) is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "This post may contain affiliate links.",
+        "Affiliate disclosure: see our policy.",
+        "Some commissionable links are below.",
+        "As an Amazon Associate I earn from qualifying purchases.",
+        "We may earn a small commission when you buy.",
+        "I'd receive compensation for this.",
+        "THIS GUIDE USES AFFILIATE LINKS",
+    ],
+)
+def test_every_disclosure_holds_a_hint_word(line):
+    from scraper.extract.boilerplate import DISCLOSURE_HINT_RE, DISCLOSURE_RE
+    from scraper.extract.lines import is_boilerplate_text
+
+    assert DISCLOSURE_RE.search(line)
+    assert DISCLOSURE_HINT_RE.search(line)
+    assert is_boilerplate_text(line)

@@ -141,3 +141,25 @@ def test_date_opening_the_headline_is_a_dateline():
 )
 def test_outlet_reporter_label_is_not_part_of_the_author(html):
     assert _meta(html).author == "蔡雪婧"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Pubblicato il 19 Febbraio 2020 Ultima modifica",
+        "June 29, 2021",
+        "2023 Jan 7",
+        "29 de junio de 2021",
+        "Posted June 29 [127.0.0.2 17]",
+        "31.10.23 um 12:00",
+        "2021年6月29日",
+        "Updated 12/01/2004",
+        "Juni １９９９",
+    ],
+)
+def test_text_date_res_leaves_out_only_forms_that_cannot_match(line):
+    from scraper.extract.dates import TEXT_DATE_RES, text_date_res
+
+    kept = text_date_res(line)
+    assert list(kept) == [r for r in TEXT_DATE_RES if r in kept]  # same order
+    assert all(r in kept for r in TEXT_DATE_RES if r.search(line))

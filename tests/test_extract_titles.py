@@ -195,3 +195,25 @@ def test_the_h1_opening_title_beats_a_longer_section_heading_title_also_names():
         "<nav><h2>Learn web development</h2></nav><main><h1>Flexbox</h1><p>Text.</p></main>",
     )
     assert _title(html) == "Flexbox"
+
+
+def test_heading_elements_are_the_xpath_union_in_document_order_across_roots():
+    from lxml import etree
+
+    from scraper.extract.titles import HEADINGS_MAX, _heading_elements
+
+    cards = "".join(f'<div class="card-title">Card {i}</div><span class="Title">no</span>' for i in range(70))
+    page = (
+        '<html><body><p class="headline-kicker">Kicker</p><h1>Headline</h1><h3 itemprop="headline">X</h3>'
+        '<h4 class="title">h4 is not read</h4><section class="title">nor a section</section>'
+        f"{cards}</body></html><html><body><h2>After a second html</h2></body></html>"
+    )
+    tree = parse_html(page)
+    union = etree.XPath(
+        '//h1 | //h2 | //*[@itemprop="headline"] | //*[self::h3 or self::div or self::span or self::p]'
+        '[contains(@class, "title") or contains(@class, "headline")]'
+    )
+    assert _heading_elements(tree) == union(tree)[:HEADINGS_MAX]
+    assert [el.tag for el in _heading_elements(tree)[:3]] == ["p", "h1", "h3"]
+    short = parse_html(page.replace(cards, ""))
+    assert [el.text for el in _heading_elements(short)][-1] == "After a second html"

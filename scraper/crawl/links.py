@@ -32,9 +32,12 @@ NEXT_TEXT_RE = re.compile(
 _ARROWS = " \t\n›»>→«‹<←"
 # Class tokens of a "next page" link or its list item: next, next-page, nav-next, pagination__next.
 NEXT_CLASS_RE = re.compile(r"^(?:[\w-]*[-_])?next(?:[-_][\w-]*)?$", re.IGNORECASE)
-# Class tokens of a pager container; every link inside it is a listing page (WordPress page-numbers,
-# wp-pagenavi, Bootstrap pagination, Drupal pager).
-PAGER_CLASS_RE = re.compile(r"^(?:pagination|pager|paging|page-numbers|pagenav|wp-pagenavi|nav-links)$", re.I)
+# A class token of a pager container, searched in the whole class attribute (one search per element
+# instead of one match per token: this test runs on up to five ancestors of every link); every link
+# inside it is a listing page (WordPress page-numbers, wp-pagenavi, Bootstrap pagination, Drupal pager).
+PAGER_CLASS_RE = re.compile(
+    r"(?:^|\s)(?:pagination|pager|paging|page-numbers|pagenav|wp-pagenavi|nav-links)(?!\S)", re.I
+)
 _PAGER_DEPTH = 4  # ancestors searched for a pager container
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:")
 _URL_JUNK = str.maketrans("", "", "\t\n\r")  # WHATWG URL parsing drops these anywhere in a URL
@@ -64,16 +67,20 @@ def extract_links(html: str | lxml.html.HtmlElement, base_url: str) -> list[Link
         return []
     base = _document_base(tree, base_url)
     found: dict[str, Link] = {}
+    resolved: dict[str | None, str | None] = {}  # a page repeats its links (menus, teasers, footers)
     for anchor in tree.iter("a"):
-        url = resolve_link(anchor.get("href"), base)
+        href = anchor.get("href")
+        url = resolved[href] if href in resolved else resolved.setdefault(href, resolve_link(href, base))
         if url is None:
             continue
+        first = found.get(url)
+        if first is not None and first.text:
+            continue  # a later copy of a link that has its text changes nothing
         text = collapse_space(anchor.text_content())
-        rel = collapse_space(anchor.get("rel") or "").lower() or None
-        if url not in found:
-            found[url] = Link(url, text, rel)
-        elif not found[url].text and text:
-            found[url] = Link(url, text, found[url].rel)
+        if first is None:
+            found[url] = Link(url, text, collapse_space(anchor.get("rel") or "").lower() or None)
+        elif text:
+            found[url] = Link(url, text, first.rel)
     return list(found.values())
 
 
@@ -102,17 +109,20 @@ def find_pagination(html: str | lxml.html.HtmlElement, base_url: str) -> list[st
     if tree is None:
         return []
     base = _document_base(tree, base_url)
-    rel_next, next_links, pager_links = [], [], []
+    rel_next: list[str | None] = []
+    next_links: list[str | None] = []
+    pager_links: list[str | None] = []
     for el in tree.iter("link", "a"):
-        url = resolve_link(el.get("href"), base)
-        if url is None:
+        href = el.get("href")
+        if href is None:
             continue
+        # classify first, resolve only what is kept: resolving every link was 3/4 of this function
         if "next" in (el.get("rel") or "").lower().split():
-            rel_next.append(url)
+            rel_next.append(resolve_link(href, base))
         elif el.tag == "a" and _looks_like_next(el):
-            next_links.append(url)
+            next_links.append(resolve_link(href, base))
         elif el.tag == "a" and _in_pager(el):
-            pager_links.append(url)
+            pager_links.append(resolve_link(href, base))
     here = urldefrag(base_url)[0]
     return [url for url in unique_urls(rel_next + next_links + pager_links) if url != here]
 
@@ -134,7 +144,8 @@ def _in_pager(anchor: lxml.html.HtmlElement) -> bool:
     for _ in range(_PAGER_DEPTH + 1):
         if el is None or not isinstance(el.tag, str):
             return False
-        if any(PAGER_CLASS_RE.match(token) for token in (el.get("class") or "").split()):
+        classes = el.get("class")
+        if classes and PAGER_CLASS_RE.search(classes):
             return True
         el = el.getparent()
     return False

@@ -31,7 +31,7 @@ from . import boilerplate as bp
 from .clean import drop_boilerplate_blocks, drop_credits, drop_tags
 from .dom import is_inside
 from .extent import drop_complementary, is_partial_block, lead_paragraphs, outside_complementary
-from .flatten import Para, flatten
+from .flatten import Para, flatten, paragraphs_inside
 from .kind import PageHints, page_kind, read_hints
 from .lines import is_dateline
 from .model import refine_paragraphs
@@ -108,18 +108,35 @@ def _main_paragraphs(
     kind = page_kind(hints, all_paras, card_paras, dated, times, _count_datelines(card_paras))
     best = chosen
     lead: list[Para] = []
+    changed = gallery is not None  # the tree under the chosen blocks, since all_paras was read
     # a group of cards is judged as a listing is: it must hold most of the page
     shape = kind if grouped is None else "listing"
     if is_partial_block(main_paras, outside_complementary(all_paras, chosen, kind), shape):
         drop_complementary(body, best)
-        chosen = [body]
+        chosen, changed = [body], True
     else:
         lead = lead_paragraphs(all_paras, chosen, title)
     if kind != "listing":
-        drop_link_lists(chosen, stats, best)
-    if kind == "article":
-        drop_teaser_cards(chosen, best)
-    return lead + [p for el in chosen for p in flatten(el)], kind
+        changed = drop_link_lists(chosen, stats, best) or changed
+    paras = _block_paragraphs(chosen, None if changed else all_paras)
+    if kind == "article" and drop_teaser_cards(chosen, best, paras):
+        paras = _block_paragraphs(chosen, None)
+    return lead + paras, kind
+
+
+def _block_paragraphs(chosen: list[etree._Element], read: list[Para] | None) -> list[Para]:
+    """The chosen blocks' paragraphs, block by block: taken from `read` (the body's, its tree unchanged
+    since) where that gives what flattening the block gives, else flattened again (a walk a page saved).
+    """
+    # nested or repeated blocks: flattening each gives their shared paragraphs twice, as copies
+    nested = len(set(chosen)) < len(chosen) or any(
+        is_inside(a, chosen) for el in chosen for a in el.iterancestors()
+    )
+    if read is not None and not nested:
+        blocks = [paragraphs_inside(read, el) for el in chosen]
+        if all(b is not None for b in blocks):
+            return [p for b in blocks if b is not None for p in b]
+    return [p for el in chosen for p in flatten(el)]
 
 
 def _count_datelines(paras: list[Para]) -> int:

@@ -8,13 +8,14 @@ headline and the block. Settings: boilerplate.py, "step 3" heading.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from lxml import etree
 
 from . import boilerplate as bp
 from .boilerplate import NAME_TOKEN_SPLIT_RE
-from .dom import class_id, is_ancestor, is_inside, outermost
+from .dom import NAME_CACHE_SIZE, class_id, is_ancestor, is_inside, name_matcher, outermost
 from .flatten import Para
 from .lines import is_boilerplate_text, is_prose
 from .rules import remove_keeping_tail
@@ -86,15 +87,24 @@ def is_complementary(el: etree._Element) -> bool:
     if el.tag == "aside" or el.get("role") == "complementary":
         return True
     names = class_id(el)
-    return bool(names) and any(
-        bp.SIDEBAR_NAME_RE.search(t) and not bp.SIDEBAR_LAYOUT_NAME_RE.search(t) for t in names.split()
-    )
+    return bool(names) and _is_sidebar_names(names)
+
+
+@functools.lru_cache(maxsize=NAME_CACHE_SIZE)
+def _is_sidebar_names(names: str) -> bool:
+    """A class/id token names a sidebar, not a layout with one (remembered: every element is asked)."""
+    tokens = names.split()
+    return any(bp.SIDEBAR_NAME_RE.search(t) and not bp.SIDEBAR_LAYOUT_NAME_RE.search(t) for t in tokens)
+
+
+_is_review_names = name_matcher(bp.REVIEW_SECTION_NAME_RE)
+_is_discussion_names = name_matcher(bp.DISCUSSION_NAME_RE)
 
 
 def is_review_section(el: etree._Element) -> bool:
     """A block of customer reviews (class/id), as product pages and shops put below the product."""
     names = class_id(el)
-    return bool(names) and bp.REVIEW_SECTION_NAME_RE.search(names) is not None
+    return bool(names) and _is_review_names(names)
 
 
 def _is_complementary_or_reviews(el: etree._Element) -> bool:
@@ -105,7 +115,7 @@ def _is_complementary_or_discussion(el: etree._Element) -> bool:
     if is_complementary(el):
         return True
     names = class_id(el)
-    return bool(names) and bp.DISCUSSION_NAME_RE.search(names) is not None
+    return bool(names) and _is_discussion_names(names)
 
 
 def _prose_chars(paras: list[Para]) -> int:

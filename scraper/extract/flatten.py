@@ -57,108 +57,124 @@ class Para:
         return self.link_chars / len(self.text) if self.text else 0.0
 
 
-class _Flattener:
-    """Turns a subtree into paragraphs, one per block element, <br> or table cell."""
-
-    def __init__(self, root: etree._Element) -> None:
-        self.root = root
-        self.paras: list[Para] = []
-        self.stack: list[etree._Element] = [root]
-        self.text: list[str] = []
-        self.html: list[str] = []
-        self.link_chars = 0
-        self.href: str | None = None
-        self.link_depth = 0
-        self.link_open = False
-        self.quote_depth = 0
-        self.emphasis: list[str] = []
-
-    def run(self) -> list[Para]:
-        """Walk the subtree once and return its paragraphs."""
-        for event, el in etree.iterwalk(self.root, events=("start", "end")):
-            tag = el.tag if isinstance(el.tag, str) else ""
-            if event == "start":
-                self._start(el, tag)
-            else:
-                self._end(el, tag)
-        self._flush()
-        return self.paras
-
-    def _start(self, el: etree._Element, tag: str) -> None:
-        if tag in BLOCK_TAGS or tag == "br":
-            self._flush()
-            if tag != "br" and el is not self.root:
-                self.stack.append(el)
-            if tag == "blockquote":
-                self.quote_depth += 1
-        elif tag == "a":
-            self.link_depth += 1
-            if self.link_depth == 1:
-                self.href = el.get("href")
-        elif tag in EMPHASIS_TAGS:
-            self._close_link()
-            self.emphasis.append(EMPHASIS_TAGS[tag])
-            self.html.append(Tag(f"<{EMPHASIS_TAGS[tag]}>"))
-        if el.text and tag:
-            self._add(el.text)
-
-    def _end(self, el: etree._Element, tag: str) -> None:
-        if tag in BLOCK_TAGS and el is not self.root:
-            self._flush()
-            if self.stack[-1] is el:
-                self.stack.pop()
-            if tag == "blockquote":
-                self.quote_depth -= 1
-        elif tag == "a":
-            self.link_depth -= 1
-            if self.link_depth == 0:
-                self._close_link()
-                self.href = None
-        elif tag in EMPHASIS_TAGS and self.emphasis:
-            self._close_link()
-            self.html.append(Tag(f"</{self.emphasis.pop()}>"))
-        if el.tail and el is not self.root:
-            self._add(el.tail)
-
-    def _close_link(self) -> None:
-        if self.link_open:
-            self.html.append(Tag("</a>"))
-            self.link_open = False
-
-    def _add(self, text: str) -> None:
-        if self.link_depth > 0:
-            self.link_chars += len(text.strip())
-            if self.href and not self.link_open:
-                self.html.append(Tag(f'<a href="{html_lib.escape(self.href, quote=True)}">'))
-                self.link_open = True
-        self.text.append(text)
-        self.html.append(text)
-
-    def _flush(self) -> None:
-        # Only _add() opens links and counts link text: with no text since the last flush there is
-        # nothing to close or count (three flushes in four on real pages).
-        if self.text:
-            self._close_link()
-            raw = "".join(self.text)
-            if not raw.isspace():
-                text = " ".join(raw.split())
-                self.html.extend(Tag(f"</{t}>") for t in reversed(self.emphasis))
-                self.paras.append(
-                    Para(
-                        container=self.stack[-1],
-                        text=text,
-                        link_chars=min(self.link_chars, len(text)),
-                        quote=self.quote_depth > 0,
-                        weight=weighted_len(text),
-                        pieces=self.html,
-                        keep_breaks=self.stack[-1].tag == "pre",
-                    )
-                )
-            self.text = []
-            self.link_chars = 0
-        self.html = [Tag(f"<{t}>") for t in self.emphasis] if self.emphasis else []
+# The markup pieces a paragraph is built from, made once: a Tag per emphasis tag and the link's end.
+_OPEN = {name: Tag(f"<{name}>") for name in EMPHASIS_TAGS.values()}
+_CLOSE = {name: Tag(f"</{name}>") for name in EMPHASIS_TAGS.values()}
+_CLOSE_LINK = Tag("</a>")
 
 
 def flatten(root: etree._Element) -> list[Para]:
-    """The paragraphs of a subtree, in document order."""
-    return _Flattener(root).run()
+    """The paragraphs of a subtree, in document order: one per block element, <br> or table cell.
+
+    One walk over start and end events with the state in local variables (a method call per event
+    and per text piece cost more than the walk; this runs three to four times a page).
+    """
+    paras: list[Para] = []
+    stack = [root]  # the enclosing block elements; the innermost is a paragraph's container
+    texts: list[str] = []  # text since the last paragraph break
+    pieces: list[str] = []  # the same text as markup pieces (Tag or text)
+    link_chars = 0
+    link_depth = 0
+    link_open = False
+    href: str | None = None
+    quote_depth = 0
+    emphasis: list[str] = []
+
+    def flush() -> None:
+        # Only added text opens links and counts link text: with no text since the last flush there
+        # is nothing to close or count (three flushes in four on real pages).
+        nonlocal texts, pieces, link_chars, link_open
+        if texts:
+            if link_open:
+                pieces.append(_CLOSE_LINK)
+                link_open = False
+            raw = "".join(texts)
+            if not raw.isspace():
+                text = " ".join(raw.split())
+                if emphasis:
+                    pieces.extend(_CLOSE[name] for name in reversed(emphasis))
+                container = stack[-1]
+                paras.append(
+                    Para(
+                        container,
+                        text,
+                        min(link_chars, len(text)),
+                        quote_depth > 0,
+                        weighted_len(text),
+                        pieces,
+                        container.tag == "pre",
+                    )
+                )
+            texts = []
+            link_chars = 0
+        pieces = [_OPEN[name] for name in emphasis] if emphasis else []
+
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag
+        if not isinstance(tag, str):
+            tag = ""  # a comment, processing instruction or entity
+        if event == "start":
+            if tag in BLOCK_TAGS or tag == "br":
+                if texts or pieces:  # else flush() has nothing to do (open emphasis leaves a piece)
+                    flush()
+                if tag != "br" and el is not root:
+                    stack.append(el)
+                if tag == "blockquote":
+                    quote_depth += 1
+            elif tag == "a":
+                link_depth += 1
+                if link_depth == 1:
+                    href = el.get("href")
+            elif tag in EMPHASIS_TAGS:
+                if link_open:
+                    pieces.append(_CLOSE_LINK)
+                    link_open = False
+                emphasis.append(EMPHASIS_TAGS[tag])
+                pieces.append(_OPEN[emphasis[-1]])
+            piece = el.text if tag else None
+        else:
+            if tag in BLOCK_TAGS and el is not root:
+                if texts or pieces:
+                    flush()
+                if stack[-1] is el:
+                    stack.pop()
+                if tag == "blockquote":
+                    quote_depth -= 1
+            elif tag == "a":
+                link_depth -= 1
+                if link_depth == 0:
+                    if link_open:
+                        pieces.append(_CLOSE_LINK)
+                        link_open = False
+                    href = None
+            elif tag in EMPHASIS_TAGS and emphasis:
+                if link_open:
+                    pieces.append(_CLOSE_LINK)
+                    link_open = False
+                pieces.append(_CLOSE[emphasis.pop()])
+            piece = el.tail if el is not root else None
+        if piece:
+            if link_depth > 0:
+                link_chars += len(piece.strip())
+                if href and not link_open:
+                    pieces.append(Tag(f'<a href="{html_lib.escape(href, quote=True)}">'))
+                    link_open = True
+            texts.append(piece)
+            pieces.append(piece)
+    flush()
+    return paras
+
+
+def paragraphs_inside(paras: list[Para], root: etree._Element) -> list[Para] | None:
+    """flatten(root), read from `paras`: the flattening of a subtree holding root, unchanged since.
+
+    None when that walk reached root with state flatten(root) starts without: root is not a
+    block (its text runs on from the text before it), or it sits in a link, emphasis or quote.
+    """
+    if root.tag not in BLOCK_TAGS:
+        return None
+    for ancestor in root.iterancestors():
+        if ancestor.tag == "a" or ancestor.tag == "blockquote" or ancestor.tag in EMPHASIS_TAGS:
+            return None
+    inside = set(root.iter())
+    return [p for p in paras if p.container in inside]

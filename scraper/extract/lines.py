@@ -14,6 +14,7 @@ from .boilerplate import (
     COPYRIGHT_MAX_CHARS,
     DATELINE_MAX_OTHER_WORDS,
     DATELINE_WORDS_RE,
+    DISCLOSURE_HINT_RE,
     DISCLOSURE_MAX_CHARS,
     DISCLOSURE_RE,
     FURNITURE_RE,
@@ -26,7 +27,7 @@ from .boilerplate import (
     PROSE_PARAGRAPH_CHARS,
     WORD_RE,
 )
-from .dates import DIGIT_RE, TEXT_DATE_RES
+from .dates import DIGIT_RE, text_date_res
 
 
 class Measured(Protocol):
@@ -69,7 +70,7 @@ def is_boilerplate_text(text: str) -> bool:
         return True
     if len(text) <= PROMO_MAX_CHARS and PROMO_RE.search(text):
         return True
-    if len(text) <= DISCLOSURE_MAX_CHARS and DISCLOSURE_RE.search(text):
+    if len(text) <= DISCLOSURE_MAX_CHARS and DISCLOSURE_HINT_RE.search(text) and DISCLOSURE_RE.search(text):
         return True
     if len(text) <= PAGER_MAX_CHARS and PAGER_RE.search(text):
         return True
@@ -82,7 +83,7 @@ def is_dateline(text: str) -> bool:
     if not DIGIT_RE.search(text):
         return False
     rest = text
-    for regex in TEXT_DATE_RES:
+    for regex in text_date_res(text):
         rest = regex.sub(" ", rest)
     if rest == text:
         return False

@@ -17,7 +17,7 @@ from lxml import etree
 from . import boilerplate as bp
 from .boilerplate import HEADING_TAGS
 from .dom import class_id, is_inside
-from .flatten import Para, flatten
+from .flatten import Para
 from .lines import is_boilerplate_text, is_dateline, is_prose
 from .rules import remove_keeping_tail
 from .score import Stats
@@ -28,8 +28,8 @@ logger = logging.getLogger(__name__)
 
 def drop_link_lists(
     chosen: list[etree._Element], stats: dict[etree._Element, Stats], best: list[etree._Element]
-) -> None:
-    """Remove link-dense lists and boxes (related links, tag clouds) inside the main block.
+) -> bool:
+    """Remove link-dense lists and boxes (related links, tag clouds) inside the main block; True if any.
 
     Blocks holding the best-scoring block stay: when the whole page is taken, a
     link-heavy wrapper around everything is not a link list.
@@ -51,10 +51,13 @@ def drop_link_lists(
     for el in doomed:
         if el.getparent() is not None:
             remove_keeping_tail(el)
+    return bool(doomed)
 
 
-def drop_teaser_cards(chosen: list[etree._Element], best: list[etree._Element]) -> None:
-    """Remove a grid of teaser cards that follows the article's text inside the main block.
+def drop_teaser_cards(chosen: list[etree._Element], best: list[etree._Element], paras: list[Para]) -> bool:
+    """Remove a grid of teaser cards that follows the article's text inside the main block; True if any.
+
+    `paras` are the chosen blocks' paragraphs, block by block.
 
     Related-article grids and "more from" boxes sit inside the article's container
     on many themes: each card is a heading (h2-h6) that links to another page, with
@@ -66,8 +69,7 @@ def drop_teaser_cards(chosen: list[etree._Element], best: list[etree._Element]) 
     keep = {a for el in best for a in el.iterancestors()} | set(best)
     groups = _card_groups(chosen, keep)
     if not groups:
-        return
-    paras = [p for el in chosen for p in flatten(el)]
+        return False
     total = sum(p.weight for p in paras)
     doomed: list[etree._Element] = []
     weight = 0
@@ -83,11 +85,12 @@ def drop_teaser_cards(chosen: list[etree._Element], best: list[etree._Element]) 
             doomed.extend(cards)
             weight += sum(paras[i].weight for i in inside)
     if weight > bp.CARD_GROUP_MAX_SHARE * total:
-        return  # the cards are the page's text: a listicle, a landing page
+        return False  # the cards are the page's text: a listicle, a landing page
     for el in doomed:
         if el.getparent() is not None:
             logger.debug("teaser card <%s class=%r>", el.tag, el.get("class"))
             remove_keeping_tail(el)
+    return bool(doomed)
 
 
 def _card_groups(
@@ -191,13 +194,13 @@ def _drop_trailing_links(paras: list[Para]) -> list[Para]:
 
 def _drop_lead_captions(paras: list[Para]) -> list[Para]:
     """Drop the captions that come before the first prose paragraph: the lead image's, not the text's."""
-    captions: dict[etree._Element, bool] = {}  # one ancestor walk per container, not per line
+    # each element's verdict is worked out once: containers share most of their ancestors
+    captions: dict[etree._Element, bool] = {}
 
     def is_caption(para: Para) -> bool:
-        known = captions.get(para.container)
-        if known is None:
-            known = captions[para.container] = _is_caption(para)
-        return known
+        if para.container.tag in HEADING_TAGS:
+            return False  # a standfirst styled with a "caption-s5" utility class
+        return _in_caption(para.container, captions)
 
     prose = (i for i, p in enumerate(paras) if p.weight >= bp.PROSE_PARAGRAPH_CHARS and not is_caption(p))
     first_prose = next(prose, len(paras))
@@ -217,15 +220,29 @@ def _is_lead_figure(para: Para) -> bool:
     return False
 
 
-def _is_caption(para: Para) -> bool:
-    if para.container.tag in HEADING_TAGS:
-        return False  # a standfirst styled with a "caption-s5" utility class
-    for el in (para.container, *para.container.iterancestors()):
-        if el.tag in ("body", "article", "main", "figure"):
-            return False
-        if el.tag == "figcaption" or bp.CAPTION_NAME_RE.search(class_id(el)):
-            return len(el.text_content()) <= bp.CAPTION_MAX_CHARS
-    return False
+def _in_caption(el: etree._Element, known: dict[etree._Element, bool]) -> bool:
+    """Whether el is, or sits in, a short caption (figcaption or caption-named) below any article root.
+
+    The nearest ancestor that is a root (body, article, main, figure) or a caption decides;
+    `known` keeps each element's verdict for the next container's walk.
+    """
+    walked: list[etree._Element] = []
+    verdict = False
+    node: etree._Element | None = el
+    while node is not None:
+        if node in known:
+            verdict = known[node]
+            break
+        walked.append(node)
+        if node.tag in ("body", "article", "main", "figure"):
+            break
+        if node.tag == "figcaption" or bp.CAPTION_NAME_RE.search(class_id(node)):
+            verdict = len(node.text_content()) <= bp.CAPTION_MAX_CHARS
+            break
+        node = node.getparent()
+    for node in walked:
+        known[node] = verdict
+    return verdict
 
 
 def _is_furniture_line(para: Para, check_dates: bool) -> bool:

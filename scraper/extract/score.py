@@ -9,6 +9,7 @@ takes its good siblings; photo galleries and sidebars give way to the page's own
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ from lxml import etree
 
 from . import boilerplate as bp
 from .boilerplate import HEADING_TAGS, NAME_TOKEN_SPLIT_RE
-from .dom import class_id, is_ancestor
+from .dom import NAME_CACHE_SIZE, class_id, is_ancestor
 from .extent import complementary_region, is_complementary, is_review_section
 from .flatten import Para
 from .lines import is_boilerplate_text, is_prose
@@ -42,18 +43,12 @@ class Stats:
 def collect_stats(paras: list[Para], body: etree._Element) -> dict[etree._Element, Stats]:
     """Sum text and link characters up the tree, and give each prose paragraph's score to its containers."""
     stats: dict[etree._Element, Stats] = {}
+    tree = _Tree(body)
     text_divs: dict[etree._Element, bool] = {}
     for para in paras:
-        node: etree._Element | None = para.container
-        while node is not None:
-            st = stats.get(node)
-            if st is None:
-                st = stats[node] = Stats()
-            st.chars += para.weight
-            st.link_chars += para.link_chars * para.weight // max(1, len(para.text))
-            if node is body:
-                break
-            node = node.getparent()
+        own = tree.add(para.container, stats)
+        own.chars += para.weight
+        own.link_chars += para.link_chars * para.weight // max(1, len(para.text))
         if not is_prose(para, bp.MIN_PARAGRAPH_CHARS, bp.MAX_LINK_DENSITY, at_limit=True):
             continue
         if para.container.tag in HEADING_TAGS:
@@ -79,7 +74,47 @@ def collect_stats(paras: list[Para], body: etree._Element) -> dict[etree._Elemen
                 break
             first = first.getparent()
             level += 1
+    tree.sum_up(stats)
     return stats
+
+
+class _Tree:
+    """The containers' ancestors up to the body, each with its parent and depth, found once each.
+
+    collect_stats() adds a paragraph's text to its container only, then sums the totals up the
+    tree once (deepest first), instead of walking every paragraph's ancestors to the body.
+    """
+
+    def __init__(self, body: etree._Element) -> None:
+        self.body = body
+        self.parent: dict[etree._Element, etree._Element | None] = {}
+        self.depth: dict[etree._Element, int] = {}
+
+    def add(self, node: etree._Element, stats: dict[etree._Element, Stats]) -> Stats:
+        """The Stats of a container, its new ancestors given Stats too (bottom-up, as they are met)."""
+        first = node
+        chain = []
+        current: etree._Element | None = node
+        while current is not None and current not in self.parent:
+            chain.append(current)
+            if current not in stats:
+                stats[current] = Stats()
+            self.parent[current] = up = None if current is self.body else current.getparent()
+            current = up
+        depth = 0 if current is None else self.depth[current] + 1
+        for el in reversed(chain):
+            self.depth[el] = depth
+            depth += 1
+        return stats[first]
+
+    def sum_up(self, stats: dict[etree._Element, Stats]) -> None:
+        """Add every element's text and link totals to its parent's, deepest elements first."""
+        for el in sorted(self.parent, key=self.depth.__getitem__, reverse=True):
+            up = self.parent[el]
+            if up is not None:
+                st, total = stats[up], stats[el]
+                st.chars += total.chars
+                st.link_chars += total.link_chars
 
 
 def _is_text_div(el: etree._Element, seen: dict[etree._Element, bool]) -> bool:
@@ -98,12 +133,19 @@ def _is_text_div(el: etree._Element, seen: dict[etree._Element, bool]) -> bool:
 def _class_weight(el: etree._Element) -> float:
     weight = 0.0
     for value in (el.get("class"), el.get("id")):
-        if not value:
-            continue
-        if bp.NEGATIVE_RE.search(value):
-            weight -= bp.CLASS_WEIGHT
-        if bp.POSITIVE_RE.search(value):
-            weight += bp.CLASS_WEIGHT
+        if value:
+            weight += _name_weight(value)
+    return weight
+
+
+@functools.lru_cache(maxsize=NAME_CACHE_SIZE)
+def _name_weight(value: str) -> float:
+    """readability's class weight of one class or id value (remembered: the two regexes are long)."""
+    weight = 0.0
+    if bp.NEGATIVE_RE.search(value):
+        weight -= bp.CLASS_WEIGHT
+    if bp.POSITIVE_RE.search(value):
+        weight += bp.CLASS_WEIGHT
     return weight
 
 

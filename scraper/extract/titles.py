@@ -9,12 +9,14 @@ declared title with the site name cut off; else the first segment of <title>.
 from __future__ import annotations
 
 import html
+import itertools
 import logging
 import re
 import unicodedata
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
+from lxml import etree
 
 from .boilerplate import (
     HIDDEN_TAGS,
@@ -24,6 +26,7 @@ from .boilerplate import (
     TITLE_START_PAGE_WORDS,
     TITLE_UI_WORDS,
 )
+from .dom import name_matcher
 
 logger = logging.getLogger(__name__)
 
@@ -263,15 +266,42 @@ def _title_from_segments(raw: str, segments: list[str], names: tuple[str, ...], 
     return max(rest, key=len)
 
 
+# Title-classed elements are these tags whose class holds "title" or "headline" (case-sensitive, as
+# XPath's contains(@class, ...) read them), besides every h1, h2 and itemprop=headline element.
+TITLE_CLASS_TAGS = frozenset({"h3", "div", "span", "p"})
+# Headings read per page: the title's candidates are near the top, a page may have hundreds of titles.
+HEADINGS_MAX = 60
+
+
+def _heading_elements(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The first HEADINGS_MAX h1, h2, itemprop=headline and title-classed elements, in document order.
+
+    One walk in Python: the XPath union of these paths walked the tree once per path (0.9 ms a
+    200 KB page against 0.5). Like `//`, it reads the whole document: libxml2 puts markup after a
+    second <html> into a second root element (gne-zh other_1, wcxb-dev dev_0310).
+    """
+    roots = [*reversed(list(tree.itersiblings(preceding=True))), tree, *tree.itersiblings()]
+    found: list[lxml.html.HtmlElement] = []
+    for el in itertools.chain.from_iterable(root.iter(etree.Element) for root in roots):
+        tag = el.tag
+        if tag in TITLE_CLASS_TAGS:
+            names = el.get("class") or ""
+            if "title" not in names and "headline" not in names and el.get("itemprop") != "headline":
+                continue
+        elif tag != "h1" and tag != "h2" and el.get("itemprop") != "headline":
+            continue
+        found.append(el)
+        if len(found) == HEADINGS_MAX:
+            break
+    return found
+
+
 def _heading_parts(tree: lxml.html.HtmlElement, url: str | None) -> list[HeadingParts]:
     """(text, is_logo, (kicker, rest) or None, is_main) of h1/h2 and title-classed elements, in order.
 
     Main headings are h1 and itemprop=headline: the article's own, not a teaser's.
     """
-    found = tree.xpath(
-        '//h1 | //h2 | //*[@itemprop="headline"] | //*[self::h3 or self::div or self::span or self::p]'
-        '[contains(@class, "title") or contains(@class, "headline")]'
-    )[:60]
+    found = _heading_elements(tree)
     headings = []
     for el in found:
         text = TITLE_LABEL_RE.sub("", heading_text(el))
@@ -306,12 +336,18 @@ def _is_hidden(el: lxml.html.HtmlElement) -> bool:
     return el.get("aria-hidden") == "true" or bool(HIDDEN_CLASS_RE.search(el.get("class", "")))
 
 
+# Asked of every heading and two of its ancestors: class/id answers remembered, paths compiled once.
+_is_logo_names = name_matcher(LOGO_CLASS_RE)
+_LINK_HREFS = etree.XPath(".//a/@href")
+_VISIBLE_TEXTS = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style)]")
+
+
 def _is_logo(el: lxml.html.HtmlElement, url: str | None) -> bool:
     """A heading that is the site's logo or name: it links to the homepage or says "logo" in its class."""
-    for node in (el, *list(el.iterancestors())[:2]):
-        if LOGO_CLASS_RE.search(f"{node.get('class', '')} {node.get('id', '')}"):
+    for node in (el, *itertools.islice(el.iterancestors(), 2)):
+        if _is_logo_names(f"{node.get('class', '')} {node.get('id', '')}"):
             return True
-    for href in el.xpath(".//a/@href")[:2]:
+    for href in _LINK_HREFS(el)[:2]:
         target = urlsplit(urljoin(url or "", href.strip()))
         if (
             target.path in HOME_PATHS
@@ -348,7 +384,7 @@ def _words(text: str) -> set[str]:
 
 def visible_text(el: lxml.html.HtmlElement) -> str:
     """The text of an element outside scripts and styles, its pieces joined by spaces."""
-    return " ".join(t for t in el.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]"))
+    return " ".join(t for t in _VISIBLE_TEXTS(el))
 
 
 def heading_text(el: lxml.html.HtmlElement) -> str:
