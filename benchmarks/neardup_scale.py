@@ -147,7 +147,7 @@ def run_index(corpus: Corpus, n: int, path: Path, cache_mb: int = 0) -> dict[str
             print(f"  {done:>9,} articles: check+insert {rate:,.0f}/s over the last slice", flush=True)
             slice_time, slice_start = 0.0, done
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    rows = db.execute("SELECT count(*) FROM near_anchors").fetchone()[0]
+    rows = db.execute("SELECT count(*) FROM near_anchors_all").fetchone()[0]
     stored = db.execute("SELECT count(*) FROM articles").fetchone()[0]
     db.close()
     size = path.stat().st_size

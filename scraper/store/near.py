@@ -1,7 +1,8 @@
 """Near-duplicate stories: the anchor index, the lookup, and what a match does.
 
 Input: a prepared row's anchors (dedupe.near_anchors(), computed where the row is prepared) and
-the mode. Output: rows in `near_anchors`, `articles.story_id` and `article_urls` kind 'near'.
+the mode. Output: rows in `near_anchors` (and the two tables in front of it, see NEAR_TABLES),
+`articles.story_id` and `article_urls` kind 'near'.
 Settings: dedupe.near (link, group, off) and dedupe.near_threshold, passed in by the caller.
 
 The lookup counts, per stored article, the anchors it shares with the new text, skipping an
@@ -32,22 +33,59 @@ NEAR_CANDIDATES = 5
 # one paragraph more (about 1.15 times) or an outlet's editor's note stays a link.
 NEAR_LINK_MAX_GROWTH = 1.5
 
+# The anchor index is three tables (schema 9) holding each (anchor, article_id) row in exactly one.
+# New anchors go into FRESH, small enough to stay in the page cache; settle() moves them, in anchor
+# order, to RECENT, and RECENT's rows, one anchor range at a time, to MAIN. MAIN (~22 rows an
+# article: 700 MB at 1M articles) is so written in sorted runs, each page once a run, instead of at
+# ~22 random places per article, which dirtied ~22 pages an article and made check + insert fall
+# to ~1,000/s at 1M articles (benchmarks/neardup_scale.py). A lookup reads all three.
+MAIN, RECENT, FRESH = "near_anchors", "near_anchors_recent", "near_anchors_fresh"
+NEAR_TABLES = (MAIN, RECENT, FRESH)
+# FRESH's rows move to RECENT once there are this many (~4,500 articles, ~2 MB): a batch of 500
+# articles dirties at most FRESH's few hundred pages.
+NEAR_FRESH_ROWS = 100_000
+# Past this many rows in RECENT (~90,000 articles, ~45 MB, in the writer's 128 MB page cache), each
+# move from FRESH is followed by a move of one anchor range of RECENT to MAIN. The bigger RECENT,
+# the more rows a move brings to each page of MAIN it rewrites.
+NEAR_RECENT_ROWS = 2_000_000
+# A move from RECENT to MAIN takes the rows of one anchor range, 1/NEAR_MERGE_SLICES of the 64-bit
+# space (anchors are hashes: evenly spread), so it rewrites about that share of MAIN's pages and
+# holds the write lock that much less long than moving all of RECENT at once.
+NEAR_MERGE_SLICES = 16
+# settle() counts FRESH's rows when a written article's id is a multiple of this: a count of
+# 100,000 rows is ~0.1 ms, too much for every article and nothing once every 64.
+NEAR_SETTLE_EVERY = 64
+_ANCHOR_SPACE = 1 << 64
+
 # Shared anchors per stored article, over the new text's anchors whose posting lists are short.
-_LOOKUP_SQL = """
+# `usable` is read four times: MATERIALIZED computes it once.
+_LOOKUP_SQL = f"""
 WITH wanted(anchor) AS (SELECT value FROM json_each(:anchors)),
-usable(anchor) AS (
+usable(anchor) AS MATERIALIZED (
     SELECT anchor FROM wanted
-    WHERE (SELECT count(*) FROM (SELECT 1 FROM near_anchors n WHERE n.anchor = wanted.anchor
-                                 LIMIT :cap + 1)) <= :cap
+    WHERE {
+    " + ".join(
+        f"(SELECT count(*) FROM (SELECT 1 FROM {t} n WHERE n.anchor = wanted.anchor LIMIT :cap + 1))"
+        for t in NEAR_TABLES
+    )
+} <= :cap
+),
+hits(article_id) AS (
+    {
+    " UNION ALL ".join(
+        f"SELECT n.article_id FROM usable JOIN {t} n ON n.anchor = usable.anchor" for t in NEAR_TABLES
+    )
+}
 )
-SELECT n.article_id, count(*) AS shared, a.anchor_count, (SELECT count(*) FROM usable) AS usable
-FROM usable JOIN near_anchors n ON n.anchor = usable.anchor
-JOIN articles a ON a.id = n.article_id
-WHERE n.article_id != :exclude
-GROUP BY n.article_id
-ORDER BY shared DESC, n.article_id
+SELECT h.article_id, count(*) AS shared, a.anchor_count, (SELECT count(*) FROM usable) AS usable
+FROM hits h JOIN articles a ON a.id = h.article_id
+WHERE h.article_id != :exclude
+GROUP BY h.article_id
+ORDER BY shared DESC, h.article_id
 LIMIT :limit
 """
+# An article's anchors, wherever they are.
+_ANCHORS_OF_SQL = " UNION ALL ".join(f"SELECT anchor FROM {t} WHERE article_id = :id" for t in NEAR_TABLES)
 
 
 def find_near(
@@ -71,9 +109,7 @@ def find_near(
         # An anchor skipped as common may be shared too: count it as shared before giving up.
         if smaller < NEAR_MIN_ANCHORS or shared + len(anchors) - usable < threshold * smaller:
             continue
-        theirs = [
-            row[0] for row in db.execute("SELECT anchor FROM near_anchors WHERE article_id = ?", [article_id])
-        ]
+        theirs = [row[0] for row in db.execute(_ANCHORS_OF_SQL, {"id": article_id})]
         similarity = near_similarity(list(anchors), theirs)
         if similarity >= threshold and (best is None or similarity > best[1]):
             best = (article_id, similarity)
@@ -96,12 +132,57 @@ def write_anchors(
     fresh: the article has no anchors yet (just inserted): skip the delete.
     """
     if not fresh:
-        db.execute("DELETE FROM near_anchors WHERE article_id = ?", [article_id])
+        delete_anchors(db, article_id)
     if anchors is not None:
         db.conn.executemany(
-            "INSERT OR IGNORE INTO near_anchors (anchor, article_id) VALUES (?, ?)",
+            f"INSERT OR IGNORE INTO {FRESH} (anchor, article_id) VALUES (?, ?)",
             [(anchor, article_id) for anchor in anchors],
         )
+    if article_id % NEAR_SETTLE_EVERY == 0:
+        settle(db)
+
+
+def delete_anchors(db: sqlite_utils.Database, article_id: int | None = None) -> None:
+    """Drop an article's anchors from the index (None: every article's)."""
+    for table in NEAR_TABLES:
+        if article_id is None:
+            db.execute(f"DELETE FROM {table}")
+        else:
+            db.execute(f"DELETE FROM {table} WHERE article_id = ?", [article_id])
+
+
+def settle(db: sqlite_utils.Database) -> None:
+    """Move FRESH's rows to RECENT when it is full, then one anchor range of RECENT to MAIN when that is.
+
+    Runs inside the caller's transaction: a kill leaves every row where it was before the move.
+    """
+    if _rows(db, FRESH) < NEAR_FRESH_ROWS:
+        return
+    _move(db, FRESH, RECENT)
+    if _rows(db, RECENT) <= NEAR_RECENT_ROWS:
+        return
+    # The range holding an anchor of RECENT's oldest article: every article's rows reach MAIN in turn.
+    (anchor,) = db.execute(
+        f"SELECT anchor FROM {RECENT} WHERE article_id = (SELECT min(article_id) FROM {RECENT}) LIMIT 1"
+    ).fetchone()
+    width = _ANCHOR_SPACE // NEAR_MERGE_SLICES
+    low = -(_ANCHOR_SPACE // 2) + (anchor + _ANCHOR_SPACE // 2) // width * width
+    _move(db, RECENT, MAIN, (low, low + width - 1))
+
+
+def _rows(db: sqlite_utils.Database, table: str) -> int:
+    return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def _move(db: sqlite_utils.Database, source: str, target: str, span: tuple[int, int] | None = None) -> None:
+    """Move source's rows (those with an anchor in span, inclusive) to target, in anchor order."""
+    where, params = ("WHERE anchor BETWEEN ? AND ?", list(span)) if span else ("", [])
+    db.execute(
+        f"INSERT OR IGNORE INTO {target} (anchor, article_id)"
+        f" SELECT anchor, article_id FROM {source} {where} ORDER BY anchor, article_id",
+        params,
+    )
+    db.execute(f"DELETE FROM {source} {where}", params)
 
 
 def join_story(db: sqlite_utils.Database, article_id: int, match: int) -> int:
@@ -144,7 +225,7 @@ def rebuild(
         StorageError: SQLite failed.
     """
     with transaction(db, "cannot rebuild the near-duplicate index"):
-        db.execute("DELETE FROM near_anchors")
+        delete_anchors(db)
         db.execute(
             "UPDATE articles SET story_id = NULL, anchor_count = NULL"
             " WHERE story_id IS NOT NULL OR anchor_count IS NOT NULL"
@@ -196,5 +277,5 @@ def merge_into(db: sqlite_utils.Database, article_id: int, match: tuple[int, flo
     )
     db.execute("UPDATE article_versions SET article_id = ? WHERE article_id = ?", [target, article_id])
     db.execute("UPDATE frontier SET article_id = ? WHERE article_id = ?", [target, article_id])
-    db.execute("DELETE FROM near_anchors WHERE article_id = ?", [article_id])
+    delete_anchors(db, article_id)
     db.execute("DELETE FROM articles WHERE id = ?", [article_id])

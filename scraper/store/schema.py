@@ -1,7 +1,8 @@
 """The corpus schema: one sqlite-utils Migrations set, applied by open_db().
 
-Tables: `articles` (with FTS5 over title and text), `article_urls`, `article_versions`, `near_anchors`,
-`fetch_log`, the crawl's `frontier` and `robots_cache`, and `runs` with `run_sources`.
+Tables: `articles` (with FTS5 over title and text), `article_urls`, `article_versions`, `near_anchors`
+(with `near_anchors_recent` and `near_anchors_fresh` in front of it), `fetch_log`, the crawl's
+`frontier` and `robots_cache`, and `runs` with `run_sources`.
 Migrations are recorded in `_sqlite_migrations`, so `sqlite-utils migrate` understands them too.
 To change the schema, write a function that takes the Database and append it to
 MIGRATION_STEPS; never edit (nor rename: its name is recorded) a step that has shipped.
@@ -303,6 +304,28 @@ def _add_archive_pointers(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_near_levels(db: sqlite_utils.Database) -> None:
+    """Schema 9: two small tables in front of `near_anchors`, and a view over all three (issue 11).
+
+    New anchors go into `near_anchors_fresh`; store/near.py moves them, in anchor order, to
+    `near_anchors_recent` and from there to `near_anchors`, so the big table is written in sorted
+    runs instead of at ~22 random places per article. A row is in exactly one of the three;
+    `near_anchors_all` reads them together. Existing anchors stay where they are.
+    """
+    tables = ("near_anchors_recent", "near_anchors_fresh")
+    db.executescript(
+        "".join(
+            f"CREATE TABLE {table} (anchor INTEGER NOT NULL, article_id INTEGER NOT NULL,"
+            f" PRIMARY KEY (anchor, article_id)) WITHOUT ROWID;\n"
+            f"CREATE INDEX idx_{table}_article_id ON {table} (article_id);\n"
+            for table in tables
+        )
+        + "CREATE VIEW near_anchors_all AS "
+        + " UNION ALL ".join(f"SELECT anchor, article_id FROM {t}" for t in ("near_anchors", *tables))
+        + ";\n"
+    )
+
+
 # Append new steps at the end; the position (1-based) is the schema version.
 MIGRATION_STEPS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _create_corpus,
@@ -313,6 +336,7 @@ MIGRATION_STEPS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _index_words,
     _add_near_duplicates,
     _add_archive_pointers,
+    _add_near_levels,
 )
 SCHEMA_VERSION = len(MIGRATION_STEPS)
 
