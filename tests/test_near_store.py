@@ -178,14 +178,29 @@ def index_rows(db) -> list[tuple[int, int]]:
     return db.execute("SELECT anchor, article_id FROM near_anchors_all ORDER BY 1, 2").fetchall()
 
 
+def assert_index_consistent(db) -> None:
+    """Each (anchor, article) row in one table only, and the rows of each article are its stored set."""
+    rows = index_rows(db)
+    assert len(rows) == len(set(rows))
+    held: dict[int, set[int]] = {}
+    for anchor, article_id in rows:
+        held.setdefault(article_id, set()).add(anchor)
+    sets = {
+        article_id: set(near_index.stored_anchors(db, article_id))
+        for (article_id,) in db.execute("SELECT article_id FROM near_anchor_sets")
+    }
+    assert held == sets
+    counts = dict(db.execute("SELECT id, anchor_count FROM articles WHERE anchor_count > 0").fetchall())
+    assert {article_id: len(anchors) for article_id, anchors in sets.items()} == counts
+
+
 def test_anchors_move_through_the_three_tables_and_every_story_is_still_found(db, small_levels):
     rng = random.Random(3)
     texts = [random_text(rng) for _ in range(60)]
     for i, text in enumerate(texts):
         assert save(db, text, f"https://a.example/{i}").outcome == WriteOutcome.INSERTED
     assert all(count(db, table) > 0 for table in near_index.NEAR_TABLES)
-    rows = index_rows(db)
-    assert len(rows) == len(set(rows)) == db.execute("SELECT sum(anchor_count) FROM articles").fetchone()[0]
+    assert_index_consistent(db)
     for i, text in enumerate(texts):  # an edited copy finds its article, wherever its anchors are now
         copy = save(db, text + " and one more sentence at the end", f"https://b.example/{i}")
         assert (copy.outcome, copy.article_id) == (WriteOutcome.NEAR, i + 1)
@@ -204,6 +219,7 @@ def test_an_update_replaces_anchors_that_reached_the_main_table(db, small_levels
     assert save(db, replaced, "https://a.example/0").outcome == WriteOutcome.UPDATED
     mine = {a for (a, article) in index_rows(db) if article == 1}
     assert mine == set(near_anchors(replaced))
+    assert_index_consistent(db)
     assert save(db, first + " again", "https://b.example/0").outcome == WriteOutcome.INSERTED
     copy = save(db, replaced + " again", "https://b.example/1")
     assert (copy.outcome, copy.article_id) == (WriteOutcome.NEAR, 1)
@@ -217,8 +233,10 @@ def test_rebuild_empties_all_three_tables_and_fills_them_again(db, small_levels)
     counts = rebuild(db, "link", NEAR_MIN_CONTAINMENT)
     assert counts["indexed"] == 30
     assert index_rows(db) == before
+    assert_index_consistent(db)
     rebuild(db, "off", NEAR_MIN_CONTAINMENT)
     assert index_rows(db) == []
+    assert count(db, "near_anchor_sets") == 0
 
 
 def test_a_schema_8_database_migrates_and_finds_the_same_stories(tmp_path):
@@ -240,6 +258,7 @@ def test_a_schema_8_database_migrates_and_finds_the_same_stories(tmp_path):
     db = open_db(path)
     assert schema_version(db) == SCHEMA_VERSION == 9
     assert index_rows(db) == stored
+    assert_index_consistent(db)
     for i, text in enumerate(texts, start=1):
         assert near_index.find_near(db, near_anchors(text + " one more line"), NEAR_MIN_CONTAINMENT)[0] == i
     assert near_index.find_near(db, near_anchors(random_text(rng)), NEAR_MIN_CONTAINMENT) is None
@@ -287,8 +306,7 @@ def test_a_killed_writer_leaves_each_anchor_in_one_table_and_every_story_found(t
         proc.stdout.close()
     db = open_db(path)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    rows = index_rows(db)
-    assert len(rows) == len(set(rows)) == db.execute("SELECT sum(anchor_count) FROM articles").fetchone()[0]
+    assert_index_consistent(db)
     # rows reached the main table; FRESH may be empty, if the last save moved its rows
     assert count(db, near_index.MAIN) > 0
     assert count(db, near_index.RECENT) > 0

@@ -733,6 +733,7 @@ def test_a_schema_7_database_gains_the_archive_columns_and_old_rows_keep_null(db
     db.execute("DELETE FROM _sqlite_migrations WHERE name = '0008_add_archive_pointers'")
     db.executescript(  # and what schema 9 added
         "DROP VIEW near_anchors_all; DROP TABLE near_anchors_recent; DROP TABLE near_anchors_fresh;"
+        " DROP TABLE near_anchor_sets; CREATE INDEX idx_near_anchors_article_id ON near_anchors (article_id);"
         " DELETE FROM _sqlite_migrations WHERE name = '0009_add_near_levels';"
     )
     assert schema_version(db) == 7

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 import sqlite_utils
 
-from ..dedupe import NEAR_MIN_ANCHORS, near_anchors, near_similarity
+from ..dedupe import NEAR_MIN_ANCHORS, near_anchors, near_similarity, pack_anchors, unpack_anchors
 from .db import transaction
 
 # An anchor shared by more articles than this is boilerplate (a template line, a stock phrase):
@@ -33,7 +33,8 @@ NEAR_CANDIDATES = 5
 # one paragraph more (about 1.15 times) or an outlet's editor's note stays a link.
 NEAR_LINK_MAX_GROWTH = 1.5
 
-# The anchor index is three tables (schema 9) holding each (anchor, article_id) row in exactly one.
+# The anchor index is three tables (schema 9) holding each (anchor, article_id) row in exactly one,
+# and near_anchor_sets, each indexed article's anchors in one row (to verify, and to delete).
 # New anchors go into FRESH, small enough to stay in the page cache; settle() moves them, in anchor
 # order, to RECENT, and RECENT's rows, one anchor range at a time, to MAIN. MAIN (~22 rows an
 # article: 700 MB at 1M articles) is so written in sorted runs, each page once a run, instead of at
@@ -84,8 +85,6 @@ GROUP BY h.article_id
 ORDER BY shared DESC, h.article_id
 LIMIT :limit
 """
-# An article's anchors, wherever they are.
-_ANCHORS_OF_SQL = " UNION ALL ".join(f"SELECT anchor FROM {t} WHERE article_id = :id" for t in NEAR_TABLES)
 
 
 def find_near(
@@ -109,11 +108,16 @@ def find_near(
         # An anchor skipped as common may be shared too: count it as shared before giving up.
         if smaller < NEAR_MIN_ANCHORS or shared + len(anchors) - usable < threshold * smaller:
             continue
-        theirs = [row[0] for row in db.execute(_ANCHORS_OF_SQL, {"id": article_id})]
-        similarity = near_similarity(list(anchors), theirs)
+        similarity = near_similarity(list(anchors), stored_anchors(db, article_id))
         if similarity >= threshold and (best is None or similarity > best[1]):
             best = (article_id, similarity)
     return best
+
+
+def stored_anchors(db: sqlite_utils.Database, article_id: int) -> list[int]:
+    """An article's anchors as the index holds them ([] when it holds none)."""
+    found = db.execute("SELECT anchors FROM near_anchor_sets WHERE article_id = ?", [article_id]).fetchone()
+    return [] if found is None else unpack_anchors(found[0])
 
 
 def adds_text(db: sqlite_utils.Database, anchors: Sequence[int] | None, match: int) -> bool:
@@ -133,7 +137,11 @@ def write_anchors(
     """
     if not fresh:
         delete_anchors(db, article_id)
-    if anchors is not None:
+    if anchors:
+        db.execute(
+            "INSERT INTO near_anchor_sets (article_id, anchors) VALUES (?, ?)",
+            [article_id, pack_anchors(tuple(anchors))],
+        )
         db.conn.executemany(
             f"INSERT OR IGNORE INTO {FRESH} (anchor, article_id) VALUES (?, ?)",
             [(anchor, article_id) for anchor in anchors],
@@ -144,11 +152,14 @@ def write_anchors(
 
 def delete_anchors(db: sqlite_utils.Database, article_id: int | None = None) -> None:
     """Drop an article's anchors from the index (None: every article's)."""
-    for table in NEAR_TABLES:
-        if article_id is None:
+    if article_id is None:
+        for table in (*NEAR_TABLES, "near_anchor_sets"):
             db.execute(f"DELETE FROM {table}")
-        else:
-            db.execute(f"DELETE FROM {table} WHERE article_id = ?", [article_id])
+        return
+    rows = [(anchor, article_id) for anchor in stored_anchors(db, article_id)]
+    for table in NEAR_TABLES:
+        db.conn.executemany(f"DELETE FROM {table} WHERE anchor = ? AND article_id = ?", rows)
+    db.execute("DELETE FROM near_anchor_sets WHERE article_id = ?", [article_id])
 
 
 def settle(db: sqlite_utils.Database) -> None:

@@ -10,7 +10,9 @@ MIGRATION_STEPS; never edit (nor rename: its name is recorded) a step that has s
 
 from __future__ import annotations
 
+import itertools
 import logging
+import operator
 import textwrap
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -18,6 +20,7 @@ from contextvars import ContextVar
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from ..dedupe import pack_anchors
 from .fts import FTS_FUNCTION, FTS_TOKENIZE
 
 logger = logging.getLogger(__name__)
@@ -305,25 +308,47 @@ def _add_archive_pointers(db: sqlite_utils.Database) -> None:
 
 
 def _add_near_levels(db: sqlite_utils.Database) -> None:
-    """Schema 9: two small tables in front of `near_anchors`, and a view over all three (issue 11).
+    """Schema 9: two small tables in front of `near_anchors`; each article's anchors in one row (issue 11).
 
     New anchors go into `near_anchors_fresh`; store/near.py moves them, in anchor order, to
     `near_anchors_recent` and from there to `near_anchors`, so the big table is written in sorted
     runs instead of at ~22 random places per article. A row is in exactly one of the three;
-    `near_anchors_all` reads them together. Existing anchors stay where they are.
+    `near_anchors_all` reads them together. `near_anchor_sets` keeps each indexed article's anchors
+    (dedupe.pack_anchors), read to verify a candidate and to delete an article's rows, so the
+    index tables need no article_id index: it is dropped, its random inserts cost as much as the
+    table's. Existing anchors stay in `near_anchors`; their sets are filled from it.
     """
-    tables = ("near_anchors_recent", "near_anchors_fresh")
     db.executescript(
-        "".join(
-            f"CREATE TABLE {table} (anchor INTEGER NOT NULL, article_id INTEGER NOT NULL,"
-            f" PRIMARY KEY (anchor, article_id)) WITHOUT ROWID;\n"
-            f"CREATE INDEX idx_{table}_article_id ON {table} (article_id);\n"
-            for table in tables
-        )
-        + "CREATE VIEW near_anchors_all AS "
-        + " UNION ALL ".join(f"SELECT anchor, article_id FROM {t}" for t in ("near_anchors", *tables))
-        + ";\n"
+        textwrap.dedent("""
+        CREATE TABLE near_anchors_recent (
+            anchor INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,
+            PRIMARY KEY (anchor, article_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE near_anchors_fresh (
+            anchor INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,
+            PRIMARY KEY (anchor, article_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE near_anchor_sets (
+            article_id INTEGER PRIMARY KEY,
+            anchors BLOB NOT NULL
+        );
+        CREATE VIEW near_anchors_all AS
+            SELECT anchor, article_id FROM near_anchors
+            UNION ALL SELECT anchor, article_id FROM near_anchors_recent
+            UNION ALL SELECT anchor, article_id FROM near_anchors_fresh;
+        """)
     )
+    rows = db.execute("SELECT article_id, anchor FROM near_anchors ORDER BY article_id, anchor")
+    batch: list[tuple[int, bytes]] = []
+    for article_id, group in itertools.groupby(rows, key=operator.itemgetter(0)):
+        batch.append((article_id, pack_anchors([anchor for _, anchor in group])))
+        if len(batch) >= _INDEX_BATCH:
+            db.conn.executemany("INSERT INTO near_anchor_sets (article_id, anchors) VALUES (?, ?)", batch)
+            batch = []
+    db.conn.executemany("INSERT INTO near_anchor_sets (article_id, anchors) VALUES (?, ?)", batch)
+    db.execute("DROP INDEX idx_near_anchors_article_id")
 
 
 # Append new steps at the end; the position (1-based) is the schema version.
