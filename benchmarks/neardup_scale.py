@@ -147,7 +147,12 @@ def run_index(corpus: Corpus, n: int, path: Path, cache_mb: int = 0) -> dict[str
         done = min(start + BATCH, n)
         if done % 100_000 == 0 or done == n:
             rate = (done - slice_start) / slice_time
-            print(f"  {done:>9,} articles: check+insert {rate:,.0f}/s over the last slice", flush=True)
+            looked = sum(lookups[slice_start:done]) / slice_time
+            print(
+                f"  {done:>9,} articles: check+insert {rate:,.0f}/s over the last slice"
+                f" ({looked:.0%} of it in lookups)",
+                flush=True,
+            )
             slice_time, slice_start = 0.0, done
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     rows = db.execute("SELECT count(*) FROM near_anchors_all").fetchone()[0]
@@ -167,6 +172,7 @@ def run_index(corpus: Corpus, n: int, path: Path, cache_mb: int = 0) -> dict[str
         "lookup_p50_ms": 1000 * lookups[len(lookups) // 2],
         "lookup_p99_ms": 1000 * lookups[int(len(lookups) * 0.99)],
         "lookup_max_ms": 1000 * lookups[-1],
+        "lookup_share": sum(lookups) / timed,
         "longest_insert_ms": 1000 * longest_write,
         "db_bytes_per_article": size / n,
         "recall_planted": found / planted if planted else None,
