@@ -313,3 +313,40 @@ def test_a_killed_writer_leaves_each_anchor_in_one_table_and_every_story_found(t
     for article_id, text in db.execute("SELECT id, text FROM articles").fetchall():
         assert near_index.find_near(db, near_anchors(text + " more"), NEAR_MIN_CONTAINMENT)[0] == article_id
     db.close()
+
+
+def reference_near(db, anchors: list[int], threshold: float) -> tuple[int, float] | None:
+    """find_near() as its docstring says, from near_anchors_all: shares over anchors under the cap."""
+    postings: dict[int, list[int]] = {}
+    for anchor, article_id in index_rows(db):
+        postings.setdefault(anchor, []).append(article_id)
+    usable = [a for a in anchors if len(postings.get(a, ())) <= near_index.NEAR_POSTINGS_CAP]
+    shared: dict[int, int] = {}
+    for anchor in usable:
+        for article_id in postings.get(anchor, ()):
+            shared[article_id] = shared.get(article_id, 0) + 1
+    best = None
+    for article_id in sorted(shared, key=lambda i: (-shared[i], i))[: near_index.NEAR_CANDIDATES]:
+        theirs = near_index.stored_anchors(db, article_id)
+        similarity = len(set(anchors) & set(theirs)) / min(len(anchors), len(theirs))
+        reaches = min(len(anchors), len(theirs)) >= 3 and similarity >= threshold
+        if reaches and (best is None or similarity > best[1]):
+            best = (article_id, similarity)
+    return best
+
+
+@pytest.mark.parametrize("cap", [2, 6, 500])
+def test_lookup_skips_anchors_over_the_cap_and_matches_the_reference(db, small_levels, monkeypatch, cap):
+    """Articles sharing a boilerplate paragraph: its anchors are over a low cap and count for nothing."""
+    monkeypatch.setattr(near_index, "NEAR_POSTINGS_CAP", cap)
+    rng = random.Random(cap)
+    boilerplate = random_text(rng, 60)
+    bodies = [random_text(rng, 50) for _ in range(12)]
+    for i, body in enumerate(bodies):
+        save(db, f"{body}\n\n{boilerplate}", f"https://a.example/{i}", near="group")
+    queries = [near_anchors(f"{body} edited\n\n{boilerplate}") for body in bodies]
+    queries += [near_anchors(f"{random_text(rng, 50)}\n\n{boilerplate}") for _ in range(4)]
+    queries += [near_anchors(body[: len(body) // 2]) for body in bodies[:4]]
+    answers = [near_index.find_near(db, q, 0.5) for q in queries]
+    assert answers == [reference_near(db, q, 0.5) for q in queries]
+    assert answers[0] is not None
