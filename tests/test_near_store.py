@@ -350,3 +350,16 @@ def test_lookup_skips_anchors_over_the_cap_and_matches_the_reference(db, small_l
     answers = [near_index.find_near(db, q, 0.5) for q in queries]
     assert answers == [reference_near(db, q, 0.5) for q in queries]
     assert answers[0] is not None
+
+
+def test_lookup_passes_over_index_rows_of_an_article_that_is_gone(db):
+    rng = random.Random(9)
+    text = random_text(rng)
+    save(db, text, "https://a.example/story")
+    anchors = near_anchors(text)
+    # rows left by a writer that deleted the article another way: they outrank the real one
+    db.conn.executemany(
+        "INSERT INTO near_anchors_fresh (anchor, article_id) VALUES (?, ?)",
+        [(a, ghost) for ghost in range(-near_index.NEAR_CANDIDATES, 1) for a in anchors],
+    )
+    assert near_index.find_near(db, anchors, NEAR_MIN_CONTAINMENT) == (1, 1.0)
