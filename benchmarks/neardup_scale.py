@@ -18,17 +18,27 @@ Timed apart:
              WriteBatch); the article rows carry no text here, so FTS costs nothing in this figure
   full       (--full N) store.write_article() of N complete rows (text, FTS, URLs, anchors)
              beside the same with dedupe.near off: the near-duplicate share of the whole write
-Printed: articles/s per 100k-article slice (the cost curve), lookup p50/p99/max, peak RSS,
-database bytes per article, and recall of the planted duplicates.
+Printed: articles/s per 100k-article slice (the cost curve) with the lookups' share of it,
+lookup p50/p99/max, the longest insert (one that moves anchors between the index's tables,
+store.near.settle()), peak RSS, database bytes per article, and recall of the planted duplicates.
 
-Measured 2026-12-07 (2 cores, store page cache 128 MB, 10 % planted copies, seed 0):
-    1M articles: check+insert 1,294/s overall; per 100k slice 2,404 1,921 1,553 1,405 1,226 1,165
-    1,162 1,075 1,016 1,017/s; lookup p50 0.20 ms, p99 1.12 ms, max 104 ms; anchors 0.22 ms an
-    article (4,539/s, one core); 22.1M anchor rows, 1,118 bytes an article (index, article rows
-    without text); peak RSS 296 MB; planted copies found 0.986; 523 unplanted articles matched.
-    300k with SQLite's 2 MB cache: 1,619/s overall, 1,296/s over the last 100k, p99 0.77 ms.
-    The rate falls with size because each article's ~25 anchors dirty ~25 random pages of the
-    near_anchors B-tree: the 2,000/s target at 1M is not met.
+Measured 2026-12-07, schema 9 (new anchors in near_anchors_fresh, moved to near_anchors in anchor
+order; one probe per anchor and table), 2 cores, store page cache 128 MB, 10 % planted copies,
+seed 0. The machine was shared (another helper's tests and benchmarks): load is given per run.
+    1M, beside the schema 8 code run at the same time (load 3.2-5.1; each got about half a core:
+    user time 11.3 min of 22 min): schema 9 1,279/s overall; per 100k slice 2,489 1,848 1,145
+    1,340 1,371 974 1,367 1,231 1,036 1,009/s (lookups 46 % of the first slice, 65 % of the
+    last); schema 8 881/s overall, per slice 1,742 1,054 966 887 734 880 733 695 752 964/s (its
+    last slice ran alone once schema 9 had finished). Schema 9: lookup p50 0.24 ms, p99 4.85 ms,
+    max 522 ms (schema 8: 0.21, 4.70, 260 ms); longest insert 1.04 s; 22.1M anchor rows, 20.2M in
+    near_anchors; 882 bytes an article (schema 8: 1,122): near_anchors 374 MB,
+    near_anchor_sets 194 MB, near_anchors_recent 34 MB; peak RSS 278 MB (schema 8: 289 MB);
+    planted copies found 0.986 and 523 unplanted articles matched, as schema 8.
+Before, schema 8 (same day, load not recorded): 1M 1,294/s overall; per 100k slice 2,404 1,921
+1,553 1,405 1,226 1,165 1,162 1,075 1,016 1,017/s; lookup p50 0.20 ms, p99 1.12 ms, max 104 ms;
+anchors 0.22 ms an article (4,539/s, one core); 1,118 bytes an article; peak RSS 296 MB. The rate
+fell with size because each article's ~22 anchors dirtied ~22 random pages of the near_anchors
+B-tree and its article_id index.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ FIRST_OPEN_ATTEMPTS = 3
 # unique indexes); with 2 MB most of those pages were re-read from the OS for every article:
 # benchmarks/neardup_scale.py, 100k articles, check + insert 1,650-2,257/s with 2 MB, 3,051/s with
 # 128 MB. Since schema 9 the anchors go to a small table first (store/near.py), whose pages and
-# those of the next one (~40 MB at most) stay in this cache. Memory is taken only as pages are
+# those of the next one (~35 MB at most) stay in this cache. Memory is taken only as pages are
 # read; a crawl's main process stays well under 500 MB.
 WRITER_CACHE_MB = 128
 

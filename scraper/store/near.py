@@ -38,15 +38,15 @@ NEAR_LINK_MAX_GROWTH = 1.5
 # and near_anchor_sets, each indexed article's anchors in one row (to verify, and to delete).
 # New anchors go into FRESH, small enough to stay in the page cache; settle() moves them, in anchor
 # order, to RECENT, and RECENT's rows, one anchor range at a time, to MAIN. MAIN (~22 rows an
-# article: 700 MB at 1M articles) is so written in sorted runs, each page once a run, instead of at
+# article: 374 MB at 1M articles) is so written in sorted runs, each page once a run, instead of at
 # ~22 random places per article, which dirtied ~22 pages an article and made check + insert fall
 # to ~1,000/s at 1M articles (benchmarks/neardup_scale.py). A lookup reads all three.
 MAIN, RECENT, FRESH = "near_anchors", "near_anchors_recent", "near_anchors_fresh"
 NEAR_TABLES = (MAIN, RECENT, FRESH)
-# FRESH's rows move to RECENT once there are this many (~4,500 articles, ~1 MB): a batch of 500
+# FRESH's rows move to RECENT once there are this many (~4,500 articles, ~2 MB): a batch of 500
 # articles dirties at most FRESH's few hundred pages.
 NEAR_FRESH_ROWS = 100_000
-# Past this many rows in RECENT (~90,000 articles, ~40 MB, in the writer's 128 MB page cache), each
+# Past this many rows in RECENT (~90,000 articles, ~35 MB, in the writer's 128 MB page cache), each
 # move from FRESH is followed by a move of one anchor range of RECENT to MAIN. The bigger RECENT,
 # the more rows a move brings to each page of MAIN it rewrites.
 NEAR_RECENT_ROWS = 2_000_000
