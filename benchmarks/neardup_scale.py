@@ -39,6 +39,9 @@ seed 0. The machine was shared (another helper's tests and benchmarks): load is 
     of the first slice, 64 % of the last); lookup p50 0.22 ms, p99 0.95 ms, max 93 ms; longest
     insert 0.38 s; peak RSS 290 MB; found 0.986, 523 unplanted matched. Against the schema 8 run
     below: 1.71x overall, 1.79x over the last 100k; the last slice is still under 2,000/s.
+    The same with --cache-mb 256 (load 0.7-1.4): 2,384/s overall; per 100k slice 5,272 3,154 2,694
+    2,445 2,466 2,111 2,068 1,940 1,934 1,949/s; p99 0.89 ms; peak RSS 427 MB. Not the default:
+    the last slice stays under 2,000/s and a crawl's writer would hold 128 MB more.
     Schema 8's 1M database (1,122 MB) migrates to schema 9 in 19 s (peak RSS 196 MB), and 1,500
     lookups (stored texts, edited copies, mostly new texts) answer the same on it as schema 8 did,
     and the same as on the database schema 9 built.
