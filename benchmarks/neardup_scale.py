@@ -18,17 +18,38 @@ Timed apart:
              WriteBatch); the article rows carry no text here, so FTS costs nothing in this figure
   full       (--full N) store.write_article() of N complete rows (text, FTS, URLs, anchors)
              beside the same with dedupe.near off: the near-duplicate share of the whole write
-Printed: articles/s per 100k-article slice (the cost curve), lookup p50/p99/max, peak RSS,
-database bytes per article, and recall of the planted duplicates.
+Printed: articles/s per 100k-article slice (the cost curve) with the lookups' share of it,
+lookup p50/p99/max, the longest insert (one that moves anchors between the index's tables,
+store.near.settle()), peak RSS, database bytes per article, and recall of the planted duplicates.
 
-Measured 2026-12-07 (2 cores, store page cache 128 MB, 10 % planted copies, seed 0):
-    1M articles: check+insert 1,294/s overall; per 100k slice 2,404 1,921 1,553 1,405 1,226 1,165
-    1,162 1,075 1,016 1,017/s; lookup p50 0.20 ms, p99 1.12 ms, max 104 ms; anchors 0.22 ms an
-    article (4,539/s, one core); 22.1M anchor rows, 1,118 bytes an article (index, article rows
-    without text); peak RSS 296 MB; planted copies found 0.986; 523 unplanted articles matched.
-    300k with SQLite's 2 MB cache: 1,619/s overall, 1,296/s over the last 100k, p99 0.77 ms.
-    The rate falls with size because each article's ~25 anchors dirty ~25 random pages of the
-    near_anchors B-tree: the 2,000/s target at 1M is not met.
+Measured 2026-12-07, schema 10 (new anchors in near_anchors_fresh, moved to near_anchors in anchor
+order; one probe per anchor and table), 2 cores, store page cache 128 MB, 10 % planted copies,
+seed 0. The machine was shared (another helper's tests and benchmarks): load is given per run.
+    1M, beside the schema 8 code run at the same time (load 3.2-5.1; each got about half a core:
+    user time 11.3 min of 22 min): schema 10 1,279/s overall; per 100k slice 2,489 1,848 1,145
+    1,340 1,371 974 1,367 1,231 1,036 1,009/s (lookups 46 % of the first slice, 65 % of the
+    last); schema 8 881/s overall, per slice 1,742 1,054 966 887 734 880 733 695 752 964/s (its
+    last slice ran alone once schema 10 had finished). Schema 10: lookup p50 0.24 ms, p99 4.85 ms,
+    max 522 ms (schema 8: 0.21, 4.70, 260 ms); longest insert 1.04 s; 22.1M anchor rows, 20.2M in
+    near_anchors; 882 bytes an article (schema 8: 1,122): near_anchors 374 MB,
+    near_anchor_sets 194 MB, near_anchors_recent 34 MB; peak RSS 278 MB (schema 8: 289 MB);
+    planted copies found 0.986 and 523 unplanted articles matched, as schema 8.
+    1M alone (load 1.0-1.9; anchors 4,615/s, as in the schema 8 figures below): 2,219/s overall;
+    per 100k slice 4,063 3,137 2,619 2,231 2,083 1,986 1,962 1,819 1,918 1,824/s (lookups 46 %
+    of the first slice, 64 % of the last); lookup p50 0.22 ms, p99 0.95 ms, max 93 ms; longest
+    insert 0.38 s; peak RSS 290 MB; found 0.986, 523 unplanted matched. Against the schema 8 run
+    below: 1.71x overall, 1.79x over the last 100k; the last slice is still under 2,000/s.
+    The same with --cache-mb 256 (load 0.7-1.4): 2,384/s overall; per 100k slice 5,272 3,154 2,694
+    2,445 2,466 2,111 2,068 1,940 1,934 1,949/s; p99 0.89 ms; peak RSS 427 MB. Not the default:
+    the last slice stays under 2,000/s and a crawl's writer would hold 128 MB more.
+    Schema 8's 1M database (1,122 MB) migrates to schema 10 in 19 s (peak RSS 196 MB), and 1,500
+    lookups (stored texts, edited copies, mostly new texts) answer the same on it as schema 8 did,
+    and the same as on the database schema 10 built.
+Before, schema 8 (same day, load not recorded): 1M 1,294/s overall; per 100k slice 2,404 1,921
+1,553 1,405 1,226 1,165 1,162 1,075 1,016 1,017/s; lookup p50 0.20 ms, p99 1.12 ms, max 104 ms;
+anchors 0.22 ms an article (4,539/s, one core); 1,118 bytes an article; peak RSS 296 MB. The rate
+fell with size because each article's ~22 anchors dirtied ~22 random pages of the near_anchors
+B-tree and its article_id index.
 """
 
 from __future__ import annotations
@@ -115,6 +136,7 @@ def run_index(corpus: Corpus, n: int, path: Path, cache_mb: int = 0) -> dict[str
     lookups: list[float] = []
     timed = anchor_time = 0.0
     found = planted = false_new = 0
+    longest_write = 0.0  # an insert that moves anchors between the index's tables (store.near.settle)
     slice_time, slice_start = 0.0, 0
     for start in range(0, n, BATCH):
         texts = [corpus.next() for _ in range(min(BATCH, n - start))]
@@ -128,12 +150,14 @@ def run_index(corpus: Corpus, n: int, path: Path, cache_mb: int = 0) -> dict[str
             match = near_index.find_near(db, anchors, 0.7)
             lookups.append(time.perf_counter() - l0)
             if match is None:
+                w0 = time.perf_counter()
                 cursor = db.execute(
                     "INSERT OR IGNORE INTO articles (url, content_hash, anchor_count) VALUES (?, ?, ?)",
                     [f"https://example.com/{start + i}", digest, len(anchors)],
                 )
-                if cursor.lastrowid:
+                if cursor.rowcount == 1 and cursor.lastrowid:  # (an exact copy is ignored)
                     near_index.write_anchors(db, cursor.lastrowid, anchors, fresh=True)
+                longest_write = max(longest_write, time.perf_counter() - w0)
             planted += dup
             found += dup and match is not None
             false_new += (not dup) and match is not None
@@ -144,10 +168,16 @@ def run_index(corpus: Corpus, n: int, path: Path, cache_mb: int = 0) -> dict[str
         done = min(start + BATCH, n)
         if done % 100_000 == 0 or done == n:
             rate = (done - slice_start) / slice_time
-            print(f"  {done:>9,} articles: check+insert {rate:,.0f}/s over the last slice", flush=True)
+            looked = sum(lookups[slice_start:done]) / slice_time
+            print(
+                f"  {done:>9,} articles: check+insert {rate:,.0f}/s over the last slice"
+                f" ({looked:.0%} of it in lookups)",
+                flush=True,
+            )
             slice_time, slice_start = 0.0, done
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    rows = db.execute("SELECT count(*) FROM near_anchors").fetchone()[0]
+    rows = db.execute("SELECT count(*) FROM near_anchors_all").fetchone()[0]
+    main_rows = db.execute("SELECT count(*) FROM near_anchors").fetchone()[0]
     stored = db.execute("SELECT count(*) FROM articles").fetchone()[0]
     db.close()
     size = path.stat().st_size
@@ -156,12 +186,15 @@ def run_index(corpus: Corpus, n: int, path: Path, cache_mb: int = 0) -> dict[str
         "articles": n,
         "stored_rows": stored,
         "anchor_rows": rows,
+        "anchor_rows_in_main": main_rows,
         "anchors_per_s": n / anchor_time,
         "anchor_ms": 1000 * anchor_time / n,
         "check_insert_per_s": n / timed,
         "lookup_p50_ms": 1000 * lookups[len(lookups) // 2],
         "lookup_p99_ms": 1000 * lookups[int(len(lookups) * 0.99)],
         "lookup_max_ms": 1000 * lookups[-1],
+        "lookup_share": sum(lookups) / timed,
+        "longest_insert_ms": 1000 * longest_write,
         "db_bytes_per_article": size / n,
         "recall_planted": found / planted if planted else None,
         "unplanted_matched": false_new,

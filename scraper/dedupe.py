@@ -13,6 +13,7 @@ import functools
 import hashlib
 import operator
 import re
+import struct
 import unicodedata
 
 from .urls import canonicalize_url
@@ -157,6 +158,16 @@ def near_anchors(text: str) -> list[int]:
     firsts = np.sort(np.unique(sampled, return_index=True)[1])[:NEAR_MAX_ANCHORS]
     sampled = sampled[firsts]
     return sorted(sampled.view(np.int64).tolist())
+
+
+def pack_anchors(anchors: list[int] | tuple[int, ...]) -> bytes:
+    """Anchors as the BLOB the store keeps per article: 8 bytes each, little-endian, signed."""
+    return struct.pack(f"<{len(anchors)}q", *anchors)
+
+
+def unpack_anchors(blob: bytes) -> list[int]:
+    """The anchors pack_anchors() packed."""
+    return list(struct.unpack(f"<{len(blob) // 8}q", blob))
 
 
 # Two texts are the same story when the smaller one's anchors are at least this share shared

@@ -125,7 +125,7 @@ def test_group_mode_keeps_every_row_in_one_story(fresh_server, tmp_path):
 def test_off_mode_stores_every_text(fresh_server, tmp_path):
     config = make_config(tmp_path, near="off")
     assert ingest_story(fresh_server, config) == ["new", "new", "new"]
-    assert query(config, "SELECT count(*) FROM near_anchors") == [(0,)]
+    assert query(config, "SELECT count(*) FROM near_anchors_all") == [(0,)]
 
 
 def test_rebuild_folds_an_old_database_into_stories(fresh_server, tmp_path):

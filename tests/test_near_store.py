@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
-from scraper.dedupe import NEAR_MAX_ANCHORS, NEAR_MIN_CONTAINMENT
+from scraper.dedupe import NEAR_MAX_ANCHORS, NEAR_MIN_CONTAINMENT, near_anchors
 from scraper.models import Article, WriteOutcome
-from scraper.store import open_db, save_article
+from scraper.store import SCHEMA_VERSION, open_db, save_article
+from scraper.store import near as near_index
 from scraper.store import rebuild_near as rebuild
+from scraper.store.fts import register_function
+from scraper.store.schema import MIGRATION_STEPS, MIGRATIONS, schema_version
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
 STORY = (Path(__file__).parent / "fixtures" / "syndication" / "story.txt").read_text(encoding="utf-8")
@@ -61,7 +73,7 @@ def test_five_megabyte_text_is_indexed_with_bounded_anchors(db):
     huge = " ".join(rng.choice(words) + str(rng.randrange(10_000)) for _ in range(800_000))
     assert len(huge) > 5_000_000
     assert save(db, huge, "https://a.example/huge").outcome == WriteOutcome.INSERTED
-    assert count(db, "near_anchors") <= NEAR_MAX_ANCHORS
+    assert count(db, "near_anchors_all") <= NEAR_MAX_ANCHORS
     assert save(db, STORY, "https://b.example/story").outcome == WriteOutcome.INSERTED
     assert save(db, OTHER, "https://c.example/other").outcome == WriteOutcome.INSERTED
 
@@ -110,9 +122,9 @@ def test_update_at_the_same_url_replaces_anchors_and_leaves_a_story_it_no_longer
     updated = save(db, OTHER, "https://b.example/story", near="group")
     assert updated.outcome == WriteOutcome.UPDATED
     assert db.execute("SELECT story_id FROM articles WHERE id = 2").fetchone() == (None,)
-    theirs = {a for (a,) in db.execute("SELECT anchor FROM near_anchors WHERE article_id = 2")}
+    theirs = {a for (a,) in db.execute("SELECT anchor FROM near_anchors_all WHERE article_id = 2")}
     assert theirs
-    assert not theirs & {a for (a,) in db.execute("SELECT anchor FROM near_anchors WHERE article_id = 1")}
+    assert not theirs & {a for (a,) in db.execute("SELECT anchor FROM near_anchors_all WHERE article_id = 1")}
 
 
 def test_threshold_of_one_needs_the_whole_shorter_text(db):
@@ -145,3 +157,209 @@ def test_rebuild_in_link_mode_never_folds_a_full_article_into_its_teaser(db):
     assert counts["linked"] == 0
     assert [row[0] for row in db.execute("SELECT text FROM articles ORDER BY id")] == [teaser, STORY]
     assert db.execute("SELECT story_id FROM articles ORDER BY id").fetchall() == [(1,), (1,)]
+
+
+# -- schema 10: the index in three tables, new anchors in front (issue 11) ---------------------------
+
+
+@pytest.fixture
+def small_levels(monkeypatch):
+    """Tables small enough that a few dozen articles' anchors move through all three."""
+    monkeypatch.setattr(near_index, "NEAR_FRESH_ROWS", 40)
+    monkeypatch.setattr(near_index, "NEAR_RECENT_ROWS", 100)
+    monkeypatch.setattr(near_index, "NEAR_SETTLE_EVERY", 2)
+
+
+def random_text(rng: random.Random, words: int = 120) -> str:
+    return " ".join(f"w{rng.randrange(1_000_000)}" for _ in range(words))
+
+
+def index_rows(db) -> list[tuple[int, int]]:
+    return db.execute("SELECT anchor, article_id FROM near_anchors_all ORDER BY 1, 2").fetchall()
+
+
+def assert_index_consistent(db) -> None:
+    """Each (anchor, article) row in one table only, and the rows of each article are its stored set."""
+    rows = index_rows(db)
+    assert len(rows) == len(set(rows))
+    held: dict[int, set[int]] = {}
+    for anchor, article_id in rows:
+        held.setdefault(article_id, set()).add(anchor)
+    sets = {
+        article_id: set(near_index.stored_anchors(db, article_id))
+        for (article_id,) in db.execute("SELECT article_id FROM near_anchor_sets")
+    }
+    assert held == sets
+    counts = dict(db.execute("SELECT id, anchor_count FROM articles WHERE anchor_count > 0").fetchall())
+    assert {article_id: len(anchors) for article_id, anchors in sets.items()} == counts
+
+
+def test_anchors_move_through_the_three_tables_and_every_story_is_still_found(db, small_levels):
+    rng = random.Random(3)
+    texts = [random_text(rng) for _ in range(60)]
+    for i, text in enumerate(texts):
+        assert save(db, text, f"https://a.example/{i}").outcome == WriteOutcome.INSERTED
+    assert all(count(db, table) > 0 for table in near_index.NEAR_TABLES)
+    assert_index_consistent(db)
+    for i, text in enumerate(texts):  # an edited copy finds its article, wherever its anchors are now
+        copy = save(db, text + " and one more sentence at the end", f"https://b.example/{i}")
+        assert (copy.outcome, copy.article_id) == (WriteOutcome.NEAR, i + 1)
+    assert save(db, random_text(rng), "https://c.example/new").outcome == WriteOutcome.INSERTED
+
+
+def test_an_update_replaces_anchors_that_reached_the_main_table(db, small_levels):
+    rng = random.Random(4)
+    first = random_text(rng)
+    save(db, first, "https://a.example/0")
+    for i in range(1, 40):
+        save(db, random_text(rng), f"https://a.example/{i}")
+    in_main = db.execute("SELECT count(*) FROM near_anchors WHERE article_id = 1").fetchone()[0]
+    assert in_main > 0
+    replaced = random_text(rng)
+    assert save(db, replaced, "https://a.example/0").outcome == WriteOutcome.UPDATED
+    mine = {a for (a, article) in index_rows(db) if article == 1}
+    assert mine == set(near_anchors(replaced))
+    assert_index_consistent(db)
+    assert save(db, first + " again", "https://b.example/0").outcome == WriteOutcome.INSERTED
+    copy = save(db, replaced + " again", "https://b.example/1")
+    assert (copy.outcome, copy.article_id) == (WriteOutcome.NEAR, 1)
+
+
+def test_rebuild_empties_all_three_tables_and_fills_them_again(db, small_levels):
+    rng = random.Random(5)
+    for i in range(30):
+        save(db, random_text(rng), f"https://a.example/{i}")
+    before = index_rows(db)
+    counts = rebuild(db, "link", NEAR_MIN_CONTAINMENT)
+    assert counts["indexed"] == 30
+    assert index_rows(db) == before
+    assert_index_consistent(db)
+    rebuild(db, "off", NEAR_MIN_CONTAINMENT)
+    assert index_rows(db) == []
+    assert count(db, "near_anchor_sets") == 0
+
+
+def test_a_schema_8_database_migrates_and_finds_the_same_stories(tmp_path):
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    register_function(old.conn)
+    MIGRATIONS.apply(old, stop_before=f"0009{MIGRATION_STEPS[8].__name__}")
+    rng = random.Random(6)
+    texts = [random_text(rng) for _ in range(5)]
+    for i, text in enumerate(texts, start=1):  # as schema 8's writer left them: all in near_anchors
+        anchors = near_anchors(text)
+        old["articles"].insert(
+            {"id": i, "url": f"https://a.example/{i}", "text": text, "anchor_count": len(anchors)}
+        )
+        old["near_anchors"].insert_all({"anchor": a, "article_id": i} for a in anchors)
+    stored = old.execute("SELECT anchor, article_id FROM near_anchors ORDER BY 1, 2").fetchall()
+    old.close()
+
+    db = open_db(path)
+    assert schema_version(db) == SCHEMA_VERSION == 10
+    assert index_rows(db) == stored
+    assert_index_consistent(db)
+    for i, text in enumerate(texts, start=1):
+        assert near_index.find_near(db, near_anchors(text + " one more line"), NEAR_MIN_CONTAINMENT)[0] == i
+    assert near_index.find_near(db, near_anchors(random_text(rng)), NEAR_MIN_CONTAINMENT) is None
+    copy = save(db, texts[2] + " and a last sentence", "https://b.example/3")
+    assert (copy.outcome, copy.article_id) == (WriteOutcome.NEAR, 3)
+    db.close()
+
+
+NEAR_WRITER = textwrap.dedent(
+    """
+    import datetime as dt, random, sys
+    from scraper.models import Article
+    from scraper.store import near, open_db, save_article
+    near.NEAR_FRESH_ROWS, near.NEAR_RECENT_ROWS, near.NEAR_SETTLE_EVERY = 60, 150, 3
+    db = open_db(sys.argv[1])
+    now = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+    rng, i = random.Random(sys.argv[2]), 0
+    while True:
+        text = " ".join(f"w{rng.randrange(1_000_000)}" for _ in range(150))
+        url = f"https://news.example.com/{sys.argv[2]}/{i}"
+        save_article(db, Article(title="t", text=text, url=url), url=url, site="x", fetched_at=now)
+        i += 1
+        if i % 5 == 0:
+            print(i, flush=True)
+    """
+)
+
+
+def test_a_killed_writer_leaves_each_anchor_in_one_table_and_every_story_found(tmp_path):
+    path = tmp_path / "articles.db"
+    open_db(path).close()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
+    for run, kill_after in enumerate((0.0, 0.02, 0.05, 0.09, 0.13, 0.2, 0.3)):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", NEAR_WRITER, str(path), str(run)],
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        assert proc.stdout is not None
+        assert proc.stdout.readline()  # the writer is saving in a loop now
+        time.sleep(kill_after)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    db = open_db(path)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert_index_consistent(db)
+    # rows reached the main table; FRESH may be empty, if the last save moved its rows
+    assert count(db, near_index.MAIN) > 0
+    assert count(db, near_index.RECENT) > 0
+    for article_id, text in db.execute("SELECT id, text FROM articles").fetchall():
+        assert near_index.find_near(db, near_anchors(text + " more"), NEAR_MIN_CONTAINMENT)[0] == article_id
+    db.close()
+
+
+def reference_near(db, anchors: list[int], threshold: float) -> tuple[int, float] | None:
+    """find_near() as its docstring says, from near_anchors_all: shares over anchors under the cap."""
+    postings: dict[int, list[int]] = {}
+    for anchor, article_id in index_rows(db):
+        postings.setdefault(anchor, []).append(article_id)
+    usable = [a for a in anchors if len(postings.get(a, ())) <= near_index.NEAR_POSTINGS_CAP]
+    shared: dict[int, int] = {}
+    for anchor in usable:
+        for article_id in postings.get(anchor, ()):
+            shared[article_id] = shared.get(article_id, 0) + 1
+    best = None
+    for article_id in sorted(shared, key=lambda i: (-shared[i], i))[: near_index.NEAR_CANDIDATES]:
+        theirs = near_index.stored_anchors(db, article_id)
+        similarity = len(set(anchors) & set(theirs)) / min(len(anchors), len(theirs))
+        reaches = min(len(anchors), len(theirs)) >= 3 and similarity >= threshold
+        if reaches and (best is None or similarity > best[1]):
+            best = (article_id, similarity)
+    return best
+
+
+@pytest.mark.parametrize("cap", [2, 6, 500])
+def test_lookup_skips_anchors_over_the_cap_and_matches_the_reference(db, small_levels, monkeypatch, cap):
+    """Articles sharing a boilerplate paragraph: its anchors are over a low cap and count for nothing."""
+    monkeypatch.setattr(near_index, "NEAR_POSTINGS_CAP", cap)
+    rng = random.Random(cap)
+    boilerplate = random_text(rng, 60)
+    bodies = [random_text(rng, 50) for _ in range(12)]
+    for i, body in enumerate(bodies):
+        save(db, f"{body}\n\n{boilerplate}", f"https://a.example/{i}", near="group")
+    queries = [near_anchors(f"{body} edited\n\n{boilerplate}") for body in bodies]
+    queries += [near_anchors(f"{random_text(rng, 50)}\n\n{boilerplate}") for _ in range(4)]
+    queries += [near_anchors(body[: len(body) // 2]) for body in bodies[:4]]
+    answers = [near_index.find_near(db, q, 0.5) for q in queries]
+    assert answers == [reference_near(db, q, 0.5) for q in queries]
+    assert answers[0] is not None
+
+
+def test_lookup_passes_over_index_rows_of_an_article_that_is_gone(db):
+    rng = random.Random(9)
+    text = random_text(rng)
+    save(db, text, "https://a.example/story")
+    anchors = near_anchors(text)
+    # rows left by a writer that deleted the article another way: they outrank the real one
+    db.conn.executemany(
+        "INSERT INTO near_anchors_fresh (anchor, article_id) VALUES (?, ?)",
+        [(a, ghost) for ghost in range(-near_index.NEAR_CANDIDATES, 1) for a in anchors],
+    )
+    assert near_index.find_near(db, anchors, NEAR_MIN_CONTAINMENT) == (1, 1.0)

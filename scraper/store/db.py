@@ -38,7 +38,9 @@ FIRST_OPEN_ATTEMPTS = 3
 # near-duplicate anchors at random places of the near_anchors B-tree (and its hash and URL in their
 # unique indexes); with 2 MB most of those pages were re-read from the OS for every article:
 # benchmarks/neardup_scale.py, 100k articles, check + insert 1,650-2,257/s with 2 MB, 3,051/s with
-# 128 MB. Memory is taken only as pages are read; a crawl's main process stays well under 500 MB.
+# 128 MB. Since schema 10 the anchors go to a small table first (store/near.py), whose pages and
+# those of the next one (~35 MB at most) stay in this cache. Memory is taken only as pages are
+# read; a crawl's main process stays well under 500 MB.
 WRITER_CACHE_MB = 128
 
 # SQLite's messages when a read-only open still needs to write (the -shm file of a WAL database,

@@ -1,7 +1,8 @@
 """Near-duplicate stories: the anchor index, the lookup, and what a match does.
 
 Input: a prepared row's anchors (dedupe.near_anchors(), computed where the row is prepared) and
-the mode. Output: rows in `near_anchors`, `articles.story_id` and `article_urls` kind 'near'.
+the mode. Output: rows in `near_anchors` (and the two tables in front of it, see NEAR_TABLES),
+`articles.story_id` and `article_urls` kind 'near'.
 Settings: dedupe.near (link, group, off) and dedupe.near_threshold, passed in by the caller.
 
 The lookup counts, per stored article, the anchors it shares with the new text, skipping an
@@ -12,12 +13,13 @@ full anchor lists. Runs inside the caller's transaction.
 
 from __future__ import annotations
 
+import collections
 import json
 from collections.abc import Callable, Sequence
 
 import sqlite_utils
 
-from ..dedupe import NEAR_MIN_ANCHORS, near_anchors, near_similarity
+from ..dedupe import NEAR_MIN_ANCHORS, near_anchors, near_similarity, pack_anchors, unpack_anchors
 from .db import transaction
 
 # An anchor shared by more articles than this is boilerplate (a template line, a stock phrase):
@@ -32,22 +34,71 @@ NEAR_CANDIDATES = 5
 # one paragraph more (about 1.15 times) or an outlet's editor's note stays a link.
 NEAR_LINK_MAX_GROWTH = 1.5
 
+# The anchor index is three tables (schema 10) holding each (anchor, article_id) row in exactly one,
+# and near_anchor_sets, each indexed article's anchors in one row (to verify, and to delete).
+# New anchors go into FRESH, small enough to stay in the page cache; settle() moves them, in anchor
+# order, to RECENT, and RECENT's rows, one anchor range at a time, to MAIN. MAIN (~22 rows an
+# article: 374 MB at 1M articles) is so written in sorted runs, each page once a run, instead of at
+# ~22 random places per article, which dirtied ~22 pages an article and made check + insert fall
+# to ~1,000/s at 1M articles (benchmarks/neardup_scale.py). A lookup reads all three.
+MAIN, RECENT, FRESH = "near_anchors", "near_anchors_recent", "near_anchors_fresh"
+NEAR_TABLES = (MAIN, RECENT, FRESH)
+# FRESH's rows move to RECENT once there are this many (~4,500 articles, ~2 MB): a batch of 500
+# articles dirties at most FRESH's few hundred pages.
+NEAR_FRESH_ROWS = 100_000
+# Past this many rows in RECENT (~90,000 articles, ~35 MB, in the writer's 128 MB page cache), each
+# move from FRESH is followed by a move of one anchor range of RECENT to MAIN. The bigger RECENT,
+# the more rows a move brings to each page of MAIN it rewrites.
+NEAR_RECENT_ROWS = 2_000_000
+# A move from RECENT to MAIN takes the rows of one anchor range, 1/NEAR_MERGE_SLICES of the 64-bit
+# space (anchors are hashes: evenly spread), so it rewrites about that share of MAIN's pages and
+# holds the write lock that much less long than moving all of RECENT at once.
+NEAR_MERGE_SLICES = 16
+# settle() counts FRESH's rows when a written article's id is a multiple of this: a count of
+# 100,000 rows is ~0.1 ms, too much for every article and nothing once every 64.
+NEAR_SETTLE_EVERY = 64
+_ANCHOR_SPACE = 1 << 64
+
 # Shared anchors per stored article, over the new text's anchors whose posting lists are short.
-_LOOKUP_SQL = """
+# `usable` is read four times: MATERIALIZED computes it once.
+_LOOKUP_SQL = f"""
 WITH wanted(anchor) AS (SELECT value FROM json_each(:anchors)),
-usable(anchor) AS (
+usable(anchor) AS MATERIALIZED (
     SELECT anchor FROM wanted
-    WHERE (SELECT count(*) FROM (SELECT 1 FROM near_anchors n WHERE n.anchor = wanted.anchor
-                                 LIMIT :cap + 1)) <= :cap
+    WHERE {
+    " + ".join(
+        f"(SELECT count(*) FROM (SELECT 1 FROM {t} n WHERE n.anchor = wanted.anchor LIMIT :cap + 1))"
+        for t in NEAR_TABLES
+    )
+} <= :cap
+),
+hits(article_id) AS (
+    {
+    " UNION ALL ".join(
+        f"SELECT n.article_id FROM usable JOIN {t} n ON n.anchor = usable.anchor" for t in NEAR_TABLES
+    )
+}
 )
-SELECT n.article_id, count(*) AS shared, a.anchor_count, (SELECT count(*) FROM usable) AS usable
-FROM usable JOIN near_anchors n ON n.anchor = usable.anchor
-JOIN articles a ON a.id = n.article_id
-WHERE n.article_id != :exclude
-GROUP BY n.article_id
-ORDER BY shared DESC, n.article_id
+SELECT h.article_id, count(*) AS shared, a.anchor_count, (SELECT count(*) FROM usable) AS usable
+FROM hits h JOIN articles a ON a.id = h.article_id
+WHERE h.article_id != :exclude
+GROUP BY h.article_id
+ORDER BY shared DESC, h.article_id
 LIMIT :limit
 """
+
+
+# The new text's postings in the three tables, at most NEAR_POSTINGS_CAP + 1 of them. Fewer means
+# no anchor is over the cap: the shares are counted from these rows, with one probe per anchor and
+# table instead of _LOOKUP_SQL's two (its cap counts were half of a lookup, and half the time of
+# check + insert at 100k articles). More: _LOOKUP_SQL sorts it out.
+_POSTINGS_SQL = (
+    " UNION ALL ".join(
+        f"SELECT n.article_id FROM json_each(:anchors) w JOIN {t} n ON n.anchor = w.value"
+        for t in NEAR_TABLES
+    )
+    + " LIMIT :cap + 1"
+)
 
 
 def find_near(
@@ -65,19 +116,48 @@ def find_near(
         "exclude": exclude,
         "limit": NEAR_CANDIDATES,
     }
+    postings = db.execute(_POSTINGS_SQL, params).fetchall()
+    if len(postings) > NEAR_POSTINGS_CAP:
+        candidates = db.execute(_LOOKUP_SQL, params).fetchall()
+    else:
+        candidates = _rank(db, [row[0] for row in postings if row[0] != exclude], len(anchors))
     best: tuple[int, float] | None = None
-    for article_id, shared, count, usable in db.execute(_LOOKUP_SQL, params).fetchall():
+    for article_id, shared, count, usable in candidates:
         smaller = min(len(anchors), count or 0)
         # An anchor skipped as common may be shared too: count it as shared before giving up.
         if smaller < NEAR_MIN_ANCHORS or shared + len(anchors) - usable < threshold * smaller:
             continue
-        theirs = [
-            row[0] for row in db.execute("SELECT anchor FROM near_anchors WHERE article_id = ?", [article_id])
-        ]
-        similarity = near_similarity(list(anchors), theirs)
+        similarity = near_similarity(list(anchors), stored_anchors(db, article_id))
         if similarity >= threshold and (best is None or similarity > best[1]):
             best = (article_id, similarity)
     return best
+
+
+def _rank(db: sqlite_utils.Database, postings: list[int], usable: int) -> list[tuple[int, int, int, int]]:
+    """What _LOOKUP_SQL returns when every anchor is usable: (id, shared, anchor_count, usable) rows.
+
+    anchor_count is read for the best-ranked ids only (a text shares an anchor or two with dozens
+    of articles: reading every one's was a sixth of a lookup); an id without a row is passed over.
+    """
+    shared = collections.Counter(postings)
+    ranked = sorted(shared, key=lambda i: (-shared[i], i))
+    found: list[tuple[int, int, int, int]] = []
+    for start in range(0, len(ranked), NEAR_CANDIDATES):
+        chunk = ranked[start : start + NEAR_CANDIDATES]
+        marks = ", ".join("?" for _ in chunk)
+        counts = dict(
+            db.execute(f"SELECT id, anchor_count FROM articles WHERE id IN ({marks})", chunk).fetchall()
+        )
+        found += [(i, shared[i], counts[i], usable) for i in chunk if i in counts]
+        if len(found) >= NEAR_CANDIDATES:
+            break
+    return found[:NEAR_CANDIDATES]
+
+
+def stored_anchors(db: sqlite_utils.Database, article_id: int) -> list[int]:
+    """An article's anchors as the index holds them ([] when it holds none)."""
+    found = db.execute("SELECT anchors FROM near_anchor_sets WHERE article_id = ?", [article_id]).fetchone()
+    return [] if found is None else unpack_anchors(found[0])
 
 
 def adds_text(db: sqlite_utils.Database, anchors: Sequence[int] | None, match: int) -> bool:
@@ -96,12 +176,64 @@ def write_anchors(
     fresh: the article has no anchors yet (just inserted): skip the delete.
     """
     if not fresh:
-        db.execute("DELETE FROM near_anchors WHERE article_id = ?", [article_id])
-    if anchors is not None:
+        delete_anchors(db, article_id)
+    if anchors:
+        db.execute(
+            "INSERT INTO near_anchor_sets (article_id, anchors) VALUES (?, ?)",
+            [article_id, pack_anchors(tuple(anchors))],
+        )
         db.conn.executemany(
-            "INSERT OR IGNORE INTO near_anchors (anchor, article_id) VALUES (?, ?)",
+            f"INSERT OR IGNORE INTO {FRESH} (anchor, article_id) VALUES (?, ?)",
             [(anchor, article_id) for anchor in anchors],
         )
+    if article_id % NEAR_SETTLE_EVERY == 0:
+        settle(db)
+
+
+def delete_anchors(db: sqlite_utils.Database, article_id: int | None = None) -> None:
+    """Drop an article's anchors from the index (None: every article's)."""
+    if article_id is None:
+        for table in (*NEAR_TABLES, "near_anchor_sets"):
+            db.execute(f"DELETE FROM {table}")
+        return
+    rows = [(anchor, article_id) for anchor in stored_anchors(db, article_id)]
+    for table in NEAR_TABLES:
+        db.conn.executemany(f"DELETE FROM {table} WHERE anchor = ? AND article_id = ?", rows)
+    db.execute("DELETE FROM near_anchor_sets WHERE article_id = ?", [article_id])
+
+
+def settle(db: sqlite_utils.Database) -> None:
+    """Move FRESH's rows to RECENT when it is full, then one anchor range of RECENT to MAIN when that is.
+
+    Runs inside the caller's transaction: a kill leaves every row where it was before the move.
+    """
+    if _rows(db, FRESH) < NEAR_FRESH_ROWS:
+        return
+    _move(db, FRESH, RECENT)
+    if _rows(db, RECENT) <= NEAR_RECENT_ROWS:
+        return
+    # The range holding an anchor of RECENT's oldest article: every article's rows reach MAIN in turn.
+    (anchor,) = db.execute(
+        f"SELECT anchor FROM {RECENT} WHERE article_id = (SELECT min(article_id) FROM {RECENT}) LIMIT 1"
+    ).fetchone()
+    width = _ANCHOR_SPACE // NEAR_MERGE_SLICES
+    low = -(_ANCHOR_SPACE // 2) + (anchor + _ANCHOR_SPACE // 2) // width * width
+    _move(db, RECENT, MAIN, (low, low + width - 1))
+
+
+def _rows(db: sqlite_utils.Database, table: str) -> int:
+    return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def _move(db: sqlite_utils.Database, source: str, target: str, span: tuple[int, int] | None = None) -> None:
+    """Move source's rows (those with an anchor in span, inclusive) to target, in anchor order."""
+    where, params = ("WHERE anchor BETWEEN ? AND ?", list(span)) if span else ("", [])
+    db.execute(
+        f"INSERT OR IGNORE INTO {target} (anchor, article_id)"
+        f" SELECT anchor, article_id FROM {source} {where} ORDER BY anchor, article_id",
+        params,
+    )
+    db.execute(f"DELETE FROM {source} {where}", params)
 
 
 def join_story(db: sqlite_utils.Database, article_id: int, match: int) -> int:
@@ -144,7 +276,7 @@ def rebuild(
         StorageError: SQLite failed.
     """
     with transaction(db, "cannot rebuild the near-duplicate index"):
-        db.execute("DELETE FROM near_anchors")
+        delete_anchors(db)
         db.execute(
             "UPDATE articles SET story_id = NULL, anchor_count = NULL"
             " WHERE story_id IS NOT NULL OR anchor_count IS NOT NULL"
@@ -196,5 +328,5 @@ def merge_into(db: sqlite_utils.Database, article_id: int, match: tuple[int, flo
     )
     db.execute("UPDATE article_versions SET article_id = ? WHERE article_id = ?", [target, article_id])
     db.execute("UPDATE frontier SET article_id = ? WHERE article_id = ?", [target, article_id])
-    db.execute("DELETE FROM near_anchors WHERE article_id = ?", [article_id])
+    delete_anchors(db, article_id)
     db.execute("DELETE FROM articles WHERE id = ?", [article_id])

@@ -1,7 +1,8 @@
 """The corpus schema: one sqlite-utils Migrations set, applied by open_db().
 
-Tables: `articles` (with FTS5 over title and text), `article_urls`, `article_versions`, `near_anchors`,
-`fetch_log`, the crawl's `frontier` and `robots_cache`, and `runs` with `run_sources`.
+Tables: `articles` (with FTS5 over title and text), `article_urls`, `article_versions`, `near_anchors`
+(with `near_anchors_recent` and `near_anchors_fresh` in front of it), `fetch_log`, the crawl's
+`frontier` and `robots_cache`, and `runs` with `run_sources`.
 Migrations are recorded in `_sqlite_migrations`, so `sqlite-utils migrate` understands them too.
 To change the schema, write a function that takes the Database and append it to
 MIGRATION_STEPS; never edit (nor rename: its name is recorded) a step that has shipped.
@@ -9,7 +10,9 @@ MIGRATION_STEPS; never edit (nor rename: its name is recorded) a step that has s
 
 from __future__ import annotations
 
+import itertools
 import logging
+import operator
 import textwrap
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -17,6 +20,7 @@ from contextvars import ContextVar
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from ..dedupe import pack_anchors
 from .fts import FTS_FUNCTION, FTS_TOKENIZE
 
 logger = logging.getLogger(__name__)
@@ -318,6 +322,50 @@ def _add_filter_index(db: sqlite_utils.Database) -> None:
     db.execute(f"CREATE INDEX IF NOT EXISTS {FILTER_INDEX} ON articles ({', '.join(FILTER_INDEX_COLUMNS)})")
 
 
+def _add_near_levels(db: sqlite_utils.Database) -> None:
+    """Schema 10: two small tables in front of `near_anchors`; each article's anchors in one row (issue 11).
+
+    New anchors go into `near_anchors_fresh`; store/near.py moves them, in anchor order, to
+    `near_anchors_recent` and from there to `near_anchors`, so the big table is written in sorted
+    runs instead of at ~22 random places per article. A row is in exactly one of the three;
+    `near_anchors_all` reads them together. `near_anchor_sets` keeps each indexed article's anchors
+    (dedupe.pack_anchors), read to verify a candidate and to delete an article's rows, so the
+    index tables need no article_id index: it is dropped, its random inserts cost as much as the
+    table's. Existing anchors stay in `near_anchors`; their sets are filled from it.
+    """
+    db.executescript(
+        textwrap.dedent("""
+        CREATE TABLE near_anchors_recent (
+            anchor INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,
+            PRIMARY KEY (anchor, article_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE near_anchors_fresh (
+            anchor INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,
+            PRIMARY KEY (anchor, article_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE near_anchor_sets (
+            article_id INTEGER PRIMARY KEY,
+            anchors BLOB NOT NULL
+        );
+        CREATE VIEW near_anchors_all AS
+            SELECT anchor, article_id FROM near_anchors
+            UNION ALL SELECT anchor, article_id FROM near_anchors_recent
+            UNION ALL SELECT anchor, article_id FROM near_anchors_fresh;
+        """)
+    )
+    rows = db.execute("SELECT article_id, anchor FROM near_anchors ORDER BY article_id, anchor")
+    batch: list[tuple[int, bytes]] = []
+    for article_id, group in itertools.groupby(rows, key=operator.itemgetter(0)):
+        batch.append((article_id, pack_anchors([anchor for _, anchor in group])))
+        if len(batch) >= _INDEX_BATCH:
+            db.conn.executemany("INSERT INTO near_anchor_sets (article_id, anchors) VALUES (?, ?)", batch)
+            batch = []
+    db.conn.executemany("INSERT INTO near_anchor_sets (article_id, anchors) VALUES (?, ?)", batch)
+    db.execute("DROP INDEX idx_near_anchors_article_id")
+
+
 # Append new steps at the end; the position (1-based) is the schema version.
 MIGRATION_STEPS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _create_corpus,
@@ -329,6 +377,7 @@ MIGRATION_STEPS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _add_near_duplicates,
     _add_archive_pointers,
     _add_filter_index,
+    _add_near_levels,
 )
 SCHEMA_VERSION = len(MIGRATION_STEPS)
 
