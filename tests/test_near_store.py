@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -22,8 +17,7 @@ from scraper.store import near as near_index
 from scraper.store import rebuild_near as rebuild
 from scraper.store.fts import register_function
 from scraper.store.schema import MIGRATION_STEPS, MIGRATIONS, schema_version
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.writers import kill_writer_at
 
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
 STORY = (Path(__file__).parent / "fixtures" / "syndication" / "story.txt").read_text(encoding="utf-8")
@@ -290,20 +284,7 @@ NEAR_WRITER = textwrap.dedent(
 def test_a_killed_writer_leaves_each_anchor_in_one_table_and_every_story_found(tmp_path):
     path = tmp_path / "articles.db"
     open_db(path).close()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
-    for run, kill_after in enumerate((0.0, 0.02, 0.05, 0.09, 0.13, 0.2, 0.3)):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", NEAR_WRITER, str(path), str(run)],
-            stdout=subprocess.PIPE,
-            env=env,
-            text=True,
-        )
-        assert proc.stdout is not None
-        assert proc.stdout.readline()  # the writer is saving in a loop now
-        time.sleep(kill_after)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        proc.stdout.close()
+    kill_writer_at(path, NEAR_WRITER, (0.0, 0.02, 0.05, 0.09, 0.13, 0.2, 0.3))
     db = open_db(path)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert_index_consistent(db)

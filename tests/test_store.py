@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import textwrap
 import threading
@@ -32,8 +28,8 @@ from scraper.store import (
     save_article,
     schema_version,
 )
+from tests.writers import kill_writer_at
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 T0 = dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.timezone.utc)
 URL = "https://news.example.com/2024/05/01/tram-line"
 
@@ -519,22 +515,8 @@ WRITER = textwrap.dedent(
 
 def test_killed_writer_leaves_a_consistent_database(db_path):
     open_db(db_path).close()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
     # Kill at varied moments, so that some kills land inside a save.
-    delays = (0.0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.11, 0.13, 0.17, 0.19, 0.23, 0.31)
-    for run, kill_after in enumerate(delays):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(db_path), str(run)],
-            stdout=subprocess.PIPE,
-            env=env,
-            text=True,
-        )
-        assert proc.stdout is not None
-        assert proc.stdout.readline()  # the writer is saving in a loop now
-        time.sleep(kill_after)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        proc.stdout.close()
+    kill_writer_at(db_path, WRITER, (0.0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.11, 0.13, 0.17, 0.19, 0.23, 0.31))
     db = open_db(db_path)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
