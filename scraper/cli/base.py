@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -19,6 +20,9 @@ from click.core import ParameterSource
 from .. import __version__, pipeline, query
 from ..config import Config, load_config
 from ..errors import ConfigError
+
+# a command function, as a decorator receives and returns it
+F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_CONFIG = "config.yaml"
 _OUTCOME_WIDTH = 9
@@ -155,6 +159,13 @@ def print_result(result: pipeline.UrlResult) -> None:
 def outcome_counts(counts: dict[str, int]) -> str:
     """ "2 new, 1 skipped": a run's outcome counts for its summary line, outcomes in name order."""
     return ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+
+
+def format_option(choices: list[str], default: str, help_text: str) -> Callable[[F], F]:
+    """The --format option of a command that prints or writes rows, passed as `fmt`."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(choices), default=default, show_default=True, help=help_text
+    )
 
 
 def day_option(name: str, help_text: str) -> Any:

@@ -23,7 +23,7 @@ from ..errors import ScraperError, SkippedContent
 from ..extract import extract
 from ..extract.render import to_markdown
 from ..models import Article, RunReport
-from .base import BadInput, RunFailed, State, cli, outcome_counts, print_result, shared_options
+from .base import BadInput, RunFailed, State, cli, format_option, outcome_counts, print_result, shared_options
 
 
 def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | dt.datetime | None:
@@ -210,13 +210,10 @@ def _unreadable(shown: str, reason: str) -> pipeline.UrlResult:
 
 @cli.command("extract")
 @click.argument("target")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["json", "text", "markdown"]),
-    default="text",
-    show_default=True,
-    help="How to print the article: JSON with every field, plain text, or Markdown.",
+@format_option(
+    ["json", "text", "markdown"],
+    "text",
+    "How to print the article: JSON with every field, plain text, or Markdown.",
 )
 @click.option("--url", "page_url", help="The page's URL, when TARGET is a file (helps dates and links).")
 @click.option("--allow-private", is_flag=True, help="Allow a URL on loopback and private networks.")

@@ -20,7 +20,7 @@ from ..archive.write import run_info
 from ..config import Config
 from ..errors import QueryError, ScraperError
 from ..extract.version import extractor_version
-from .base import RunFailed, State, cli, day_option, filter_options, shared_options
+from .base import RunFailed, State, cli, day_option, filter_options, format_option, shared_options
 
 
 @cli.command()
@@ -29,14 +29,7 @@ from .base import RunFailed, State, cli, day_option, filter_options, shared_opti
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Rows to show.")
 @click.option("--offset", default=0, type=click.IntRange(0), help="Skip this many rows (paging).")
 @click.option("--raw", is_flag=True, help="Pass FTS5 syntax through (AND, OR, NEAR, prefix*, column:).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "jsonl", "csv"]),
-    default="table",
-    show_default=True,
-    help="A table with snippets, JSON, JSON lines or CSV.",
-)
+@format_option(["table", "json", "jsonl", "csv"], "table", "A table with snippets, JSON, JSON lines or CSV.")
 @shared_options
 @click.pass_obj
 def search(state: State, /, text: str, fmt: str, limit: int, offset: int, raw: bool, **filters: Any) -> None:
@@ -66,13 +59,10 @@ def search(state: State, /, text: str, fmt: str, limit: int, offset: int, raw: b
 
 @cli.command()
 @filter_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["jsonl", "json", "csv", "warc"]),
-    default="jsonl",
-    show_default=True,
-    help="JSON lines (one article a line), one JSON array, CSV, or WARC (the archived pages).",
+@format_option(
+    ["jsonl", "json", "csv", "warc"],
+    "jsonl",
+    "JSON lines (one article a line), one JSON array, CSV, or WARC (the archived pages).",
 )
 @click.option("-o", "--output", "out", default="-", show_default=True, help="Output file; '-' is stdout.")
 @shared_options
@@ -137,14 +127,7 @@ def _export_warc(state: State, cfg: Config, out: str, chosen: query.Filters) -> 
 
 @cli.command()
 @click.argument("key")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Readable text, or JSON with every field.",
-)
+@format_option(["text", "json"], "text", "Readable text, or JSON with every field.")
 @shared_options
 @click.pass_obj
 def show(state: State, key: str, fmt: str) -> None:
@@ -172,14 +155,7 @@ def show(state: State, key: str, fmt: str) -> None:
 @click.option(
     "--failures", default=10, show_default=True, type=click.IntRange(0), help="Recent failures to show."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Readable tables, or JSON.",
-)
+@format_option(["text", "json"], "text", "Readable tables, or JSON.")
 @shared_options
 @click.pass_obj
 def stats(state: State, runs: int, failures: int, fmt: str) -> None:
@@ -222,14 +198,7 @@ def _story_since_option(func: Any) -> Any:
 @_story_since_option
 @click.option("--min-size", default=2, show_default=True, type=click.IntRange(2), help="Fewest members.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1), help="Stories to show.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "jsonl", "csv"]),
-    default="table",
-    show_default=True,
-    help="A table, JSON, JSON lines or CSV.",
-)
+@format_option(["table", "json", "jsonl", "csv"], "table", "A table, JSON, JSON lines or CSV.")
 @shared_options
 @click.pass_obj
 def duplicates(
