@@ -8,7 +8,6 @@ other archives (Heritrix, CC-NEWS) hold too: the reader must take it as it is.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,7 +18,7 @@ from click.testing import CliRunner
 
 from scraper.cli import cli
 from tests.server import FixtureServer
-from tests.test_archive_write import records
+from tests.test_archive_write import ingest_config, records
 from tests.test_crawl import query, write_config
 
 WGET = shutil.which("wget")
@@ -64,9 +63,7 @@ def test_a_wget_warc_ingests_into_the_articles_a_crawl_stores(
     assert run(crawl_config, "crawl").exit_code == 0
     ingested = tmp_path / "ingest"
     ingested.mkdir()
-    ingest_config = ingested / "config.yaml"
-    ingest_config.write_text(json.dumps({"storage": {"path": str(ingested / "corpus.db"), "archive": False}}))
-    result = run(ingest_config, "ingest", "--warc", str(archive))
+    result = run(ingest_config(ingested, archive=False).path, "ingest", "--warc", str(archive))
     assert result.exit_code == 0, result.output
 
     crawl = articles_by_text(crawled / "corpus.db")

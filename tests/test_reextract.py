@@ -23,7 +23,7 @@ from scraper.extract import extract
 from scraper.extract.version import extractor_version
 from scraper.pipeline import run_crawl
 from tests.server import FixtureServer
-from tests.test_archive_write import crawl_config, records, warcio_cli
+from tests.test_archive_write import crawl_config, ingest_config, records, warcio_cli
 from tests.test_crawl import query, write_config
 
 SITE = Path(__file__).resolve().parent / "fixtures" / "site"
@@ -203,8 +203,7 @@ def test_an_exported_warc_ingests_into_the_same_articles(corpus: Path, tmp_path:
     assert run(corpus, "export", "--format", "warc", "-o", str(out)).exit_code == 0
     fresh = tmp_path / "fresh"
     fresh.mkdir()
-    config = fresh / "config.yaml"
-    config.write_text(json.dumps({"storage": {"path": str(fresh / "corpus.db"), "archive": False}}))
+    config = ingest_config(fresh, archive=False).path
     result = run(config, "ingest", "--warc", str(out))
     assert result.exit_code == 0, result.output
     columns = "SELECT url, title, content_hash, published, author FROM articles ORDER BY url"
