@@ -50,7 +50,8 @@ def test_heading_text_follows_inline_and_block_markup(h1, title):
         ('Crate <span>tokio</span> <button id="copy-path">Copy item path</button>', "Crate tokio"),
         # Google's devsite: a bookmark tooltip in a `hidden` element (wcxb-dev dev_3037).
         (
-            "IAM overview<devsite-actions hidden><span>Stay organized with collections</span></devsite-actions>",
+            "IAM overview<devsite-actions hidden><span>Stay organized with collections</span>"
+            "</devsite-actions>",
             "IAM overview",
         ),
         # A theme's meta line in a nested heading (wcxb-dev dev_0330).
@@ -284,3 +285,25 @@ def test_an_unnamed_opening_span_stays_part_of_the_headline():
         "<h1><span>Wurmkiste</span> selber bauen</h1>",
     )
     assert _title(html, "https://www.selbst.de/wurmkiste.html") == "Wurmkiste selber bauen"
+
+
+def test_a_heading_that_is_the_sites_domain_is_not_the_headline():
+    # mdr.de: an h2 "MDR.de" matches <title>'s last segment; the headline is the other segment.
+    html = _page(
+        "<title>Corona-Lockerungen: Autohäuser rechnen mit langsamem Anlaufen | MDR.DE</title>",
+        "<h2>MDR.de</h2><h1>Autohäuser rechnen mit langsamem Anlaufen</h1>",
+    )
+    assert _title(html, "https://www.mdr.de/nachrichten/autohaeuser-100.html") == (
+        "Autohäuser rechnen mit langsamem Anlaufen"
+    )
+
+
+def test_ruby_readings_are_not_part_of_the_heading():
+    # NHK News Web Easy prints each kanji's reading above it in <rt>.
+    html = _page(
+        "<title>NEWS WEB EASY|子どもへの体罰を禁止する法律ができる</title>",
+        "<h1><ruby>子<rt>こ</rt></ruby>どもへの<ruby>体罰<rp>(</rp><rt>たいばつ</rt><rp>)</rp></ruby>"
+        "を禁止する法律ができる</h1>",
+    )
+    url = "https://www3.nhk.or.jp/news/easy/k100/k100.html"
+    assert _title(html, url) == "子どもへの体罰を禁止する法律ができる"

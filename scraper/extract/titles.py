@@ -66,7 +66,9 @@ BREAKING_TAGS = frozenset(
 )
 # Controls inside a heading ("Copy item path", a bookmark tooltip): the page shows them as buttons
 # beside the headline, not as its words.
-HEADING_WIDGET_TAGS = frozenset({"button", "select", "textarea"})
+# Ruby annotations (<rt>, <rp>) are the reading printed above the words, not more words:
+# "子<rt>こ</rt>ども" reads "子ども" (NHK News Web Easy).
+HEADING_WIDGET_TAGS = frozenset({"button", "select", "textarea", "rt", "rp"})
 # Inside a main heading, after its first words, these hold the post's meta line ("Posted on July 1,
 # 2024 by ...", "02.02.2022 • Presse"), not more of the headline.
 HEADING_META_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "time", "small"})
@@ -162,7 +164,11 @@ def _title(
     found = [(text, logo) for text, logo, _, _ in parts]
     h1_texts = {_headline_text(h)[0] for h in tree.iterfind(".//h1")}
     name_keys = {text_key(n) for n in names} | {text_key(text) for text, logo in found if logo}
-    headings = [text for text, logo in found if not logo and text_key(text) not in name_keys]
+    headings = [
+        text
+        for text, logo in found
+        if not logo and text_key(text) not in name_keys and not _is_site_name(text, set(), host)
+    ]
     agreed = {text_key(t) for t in (*declared, raw) for t in (t, clean_title(t, names, host))}
     agreed |= _segment_runs(segments)
     if rest := _headline_after_kicker(parts, raw, segments, declared, names, host):
