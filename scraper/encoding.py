@@ -9,6 +9,7 @@ gb2312 that uses one GBK character turns into mojibake.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import logging
 import re
 
@@ -133,6 +134,58 @@ def wide_encoding(raw: bytes, header_charset: str | None) -> str | None:
         if codec == family:
             return f"{family}-be" if raw[:1] == b"\x00" else f"{family}-le"
     return None
+
+
+def _byte_chars(first: int, last: int) -> dict[str, int]:
+    """Each character a byte in first..last becomes when UTF-8 bytes are read as Latin-1 or cp1252."""
+    chars = {chr(b): b for b in range(first, last + 1)}  # Latin-1: the byte's own code point
+    for b in range(first, last + 1):
+        with contextlib.suppress(UnicodeDecodeError):
+            chars.setdefault(bytes([b]).decode("cp1252"), b)  # cp1252: "€" for 0x80, "’" for 0x92...
+    return chars
+
+
+# Double-encoded UTF-8 ("â€™" for "’", "Ã©" for "é"): a CMS read UTF-8 bytes as Latin-1 or cp1252
+# and wrote the characters back as UTF-8. A run is a lead byte's character followed by the
+# continuation bytes' characters; it is repaired only when those bytes are one valid UTF-8 character.
+_LEAD_CHARS = _byte_chars(0xC2, 0xF4)
+_CONTINUATION_CHARS = _byte_chars(0x80, 0xBF)
+_MOJIBAKE_BYTES = _LEAD_CHARS | _CONTINUATION_CHARS
+_MOJIBAKE_RE = re.compile(
+    "[{}][{}]{{1,3}}".format(re.escape("".join(_LEAD_CHARS)), re.escape("".join(_CONTINUATION_CHARS)))
+)
+# The runs of the common cases: "Ã" and "Â" (Latin-1 letters, no-break space) and "â€"/"â\x80"
+# (quotes and dashes). Legitimate text rarely holds them (Portuguese "ã" is lower case). Four
+# substring scans of the decoded page cost 0.2-0.4 ms a 250 KB page; one regex search 3 ms, and
+# the same scans of the raw bytes 1 ms (every accented letter's UTF-8 starts with 0xC3).
+MOJIBAKE_MARKS = ("\u00c3", "\u00c2", "\u00e2\u20ac", "\u00e2\x80")
+# A page is repaired only when it shows at least this many such runs: one "Ã©" may be a quotation
+# of mojibake, a page of them is the page's own text.
+MOJIBAKE_MIN_RUNS = 3
+
+
+def repair_double_utf8(text: str) -> str:
+    """Text with double-encoded UTF-8 runs turned back into the characters they stand for."""
+    if not any(mark in text for mark in MOJIBAKE_MARKS):
+        return text  # every run of the common cases holds one of these
+    runs = 0
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal runs
+        run = match.group()
+        lead = _LEAD_CHARS[run[0]]
+        size = 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4  # the character's UTF-8 length
+        if len(run) < size:
+            return run
+        try:
+            char = bytes(_MOJIBAKE_BYTES[c] for c in run[:size]).decode("utf-8")
+        except UnicodeDecodeError:
+            return run
+        runs += 1
+        return char + run[size:]
+
+    repaired = _MOJIBAKE_RE.sub(fix, text)
+    return repaired if runs >= MOJIBAKE_MIN_RUNS else text
 
 
 def decode_html(raw: bytes, header_charset: str | None = None) -> tuple[str, str]:

@@ -435,6 +435,53 @@ def test_thread_of_dated_posts_is_a_forum():
     assert run(page(posts), meta=Meta(published=dt.date(2024, 3, 1))).page_kind == "forum"
 
 
+def _dated_posts_page(head: str) -> str:
+    """Prose in five blocks, each stamped with its own <time>: a thread's shape."""
+    posts = "".join(
+        f'<div class="post"><time datetime="2024-03-0{i}">March {i}, 2024</time><p>{PROSE}</p></div>'
+        for i in range(1, 6)
+    )
+    return page(posts, head='<title>T</title><meta name="date" content="2024-03-01">' + head)
+
+
+OG_ARTICLE = '<meta property="og:type" content="article">'
+
+
+def test_a_dated_page_marked_as_an_article_stays_one_beside_dated_blocks():
+    # latercera.com, golfpost.de, oetv.at (trafilatura set): comments' or related teasers'
+    # <time> elements read as a forum's posts, and the crawl dropped the article as "a forum page".
+    from scraper.extract import extract
+
+    url = "https://news.example.com/politics/bus-routes-123"
+    assert extract(_dated_posts_page(OG_ARTICLE), url).page_kind == "article"
+    assert extract(_dated_posts_page(""), url).page_kind == "forum"  # unmarked: still a thread
+
+
+def test_a_forum_address_still_makes_a_marked_page_a_forum():
+    from scraper.extract import extract
+
+    url = "https://example.com/threads/bus-routes.123/"
+    assert extract(_dated_posts_page(OG_ARTICLE), url).page_kind == "forum"
+
+
+def test_a_short_dated_post_among_many_links_is_an_article_when_marked_as_one():
+    # mdr.de, homify.de, wordpress.com blogs (trafilatura set): a short post beside many linked
+    # headlines read as a listing.
+    from scraper.extract import extract
+
+    teasers = "".join(
+        f'<div class="item"><h3><a href="/story/{i}">Headline number {i} about the city budget</a></h3></div>'
+        for i in range(20)
+    )
+    short = "The council approved four new bus routes on Monday. They start in May and cost 2 million."
+    body = f"<main><p>{short}</p><p>{short}</p>{teasers}</main>"
+    head = '<title>T</title><meta name="date" content="2024-03-01">'
+    url = "https://news.example.com/city/budget-123"
+    marked = '<script type="application/ld+json">{"@type": "NewsArticle"}</script>'
+    assert extract(page(body, head=head + marked), url).page_kind == "article"
+    assert extract(page(body, head=head), url).page_kind == "listing"
+
+
 def test_listing_page_kind():
     teasers = "".join(
         f'<div class="item"><h3><a href="/story/{i}">Headline number {i} about the city budget</a></h3>'

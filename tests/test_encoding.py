@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from scraper.encoding import decode_html, normalize_label, sniff_meta_charset, wide_encoding
+from scraper.encoding import (
+    decode_html,
+    normalize_label,
+    repair_double_utf8,
+    sniff_meta_charset,
+    wide_encoding,
+)
+from scraper.extract import extract
 
 GBK_ONLY = "朱镕基"  # 镕 is in GBK (and GB18030) but not in GB2312
 ZH_TEXT = (
@@ -263,3 +270,55 @@ def test_a_label_that_leaves_bad_bytes_is_weighed_against_detection() -> None:
     raw = cut_teaser(news_page(NEWS_TEXT["ko"], '<meta charset="euc-kr">').encode("euc_kr"))
     text, used = decode_html(raw)
     assert (used, NEWS_TEXT["ko"] in text) == ("cp949", True)
+
+
+def _double_encoded(text: str, codec: str) -> str:
+    """What a CMS that read UTF-8 bytes as `codec` and wrote them back as UTF-8 stores.
+
+    Bytes cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D: "”" ends in 0x9D) pass through
+    as their Latin-1 characters, as MySQL's latin1 does.
+    """
+    return "".join(chr(b) if codec == "latin-1" else _cp1252_char(b) for b in text.encode("utf-8"))
+
+
+def _cp1252_char(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return chr(byte)
+
+
+@pytest.mark.parametrize("codec", ["latin-1", "cp1252"])
+def test_double_encoded_utf8_is_repaired(codec: str) -> None:
+    # Python's docs in wcxb-dev (dev_0666): "itertools â\x80\x94 Functions"; cp1252 gives "â€”".
+    text = "itertools — Functions. It’s a café, “quoted”, 中文 and 😀."
+    assert repair_double_utf8(_double_encoded(text, codec)) == text
+
+
+def test_a_run_takes_only_the_bytes_its_lead_byte_needs() -> None:
+    # "Ã©" then a real "®": the run regex sees three characters, the repair uses two.
+    assert repair_double_utf8("cafÃ©® and Ã© and Ã¨") == "café® and é and è"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ça va? Très bien, à bientôt. Ärger über Öl. São Paulo, Ñandú, Âme.",  # real Latin text
+        "One quoted example of mojibake: CafÃ© and Ã¨.",  # two runs: below MOJIBAKE_MIN_RUNS
+        "Ã© Ã¨ but Ã then nothing valid: Ã\u00ff",
+    ],
+)
+def test_text_that_is_not_double_encoded_is_left_alone(text: str) -> None:
+    assert repair_double_utf8(text) == text
+
+
+def test_extract_repairs_a_double_encoded_page_from_bytes_and_from_text() -> None:
+    body = "<p>" + "It’s the café’s “best” day — again. " * 8 + "</p>"
+    head = "<title>A DIY Investor’s Guide</title>"
+    page = f"<html><head>{head}</head><body><h1>A DIY Investor’s Guide</h1>{body}</body></html>"
+    broken = _double_encoded(page, "cp1252")
+    for given in (broken, broken.encode("utf-8")):
+        article = extract(given, url="https://example.com/guide/")
+        assert article.title == "A DIY Investor’s Guide"
+        assert "It’s the café’s “best” day — again." in article.text
+        assert "â€" not in article.text

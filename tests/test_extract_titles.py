@@ -43,6 +43,57 @@ def test_heading_text_follows_inline_and_block_markup(h1, title):
     assert _title(_page(f"<title>{title} - Site</title>", f"<h1>{h1}</h1>")) == title
 
 
+@pytest.mark.parametrize(
+    ("h1", "title"),
+    [
+        # rustdoc: a copy button inside the heading (wcxb-dev dev_4397).
+        ('Crate <span>tokio</span> <button id="copy-path">Copy item path</button>', "Crate tokio"),
+        # Google's devsite: a bookmark tooltip in a `hidden` element (wcxb-dev dev_3037).
+        (
+            "IAM overview<devsite-actions hidden><span>Stay organized with collections</span>"
+            "</devsite-actions>",
+            "IAM overview",
+        ),
+        # A theme's meta line in a nested heading (wcxb-dev dev_0330).
+        (
+            'Top Strategies<h3 class="date-info-title"><span>Posted on <time>July 1, 2024</time></span>'
+            "<span> by infuy</span></h3>",
+            "Top Strategies",
+        ),
+        # A date and tags line after a break, in <small> (trafilatura set, hvw-online.org).
+        (
+            "Zuschauerrückkehr bei den Proficlubs<br><small>02.02.2022 • Presse</small>",
+            "Zuschauerrückkehr bei den Proficlubs",
+        ),
+    ],
+)
+def test_controls_and_meta_lines_inside_a_heading_are_not_its_words(h1, title):
+    assert _title(_page("<title>Other words - Site</title>", f"<h1>{h1}</h1>")) == title
+
+
+def test_small_and_time_opening_a_heading_still_count():
+    # Only what follows the headline's first words is a meta line.
+    html = _page(
+        "<title>2024 Election results - Site</title>", "<h1><small>2024</small> Election results</h1>"
+    )
+    assert _title(html) == "2024 Election results"
+
+
+def test_lone_h1_beats_a_tagline_title_that_shares_no_word_with_it():
+    # reddit: <title> is the site's name and slogan on every thread (wcxb-dev, three pages).
+    html = _page(
+        "<title>Reddit - The heart of the internet</title>",
+        "<h1>Enameled Cast Iron Pan and Metal</h1><p>I have a question about my pan.</p>",
+    )
+    url = "https://www.reddit.com/r/castiron/comments/1/pan/"
+    assert _title(html, url) == "Enameled Cast Iron Pan and Metal"
+
+
+def test_a_title_without_a_site_name_still_beats_an_unrelated_h1():
+    html = _page("<title>Xfinity TV and Streaming</title>", "<h1>Watch everywhere</h1>")
+    assert _title(html) == "Xfinity TV and Streaming"
+
+
 # Kickers: a heading's first element that the declared titles set apart -----------------------------
 
 
@@ -217,3 +268,42 @@ def test_heading_elements_are_the_xpath_union_in_document_order_across_roots():
     assert [el.tag for el in _heading_elements(tree)[:3]] == ["p", "h1", "h3"]
     short = parse_html(page.replace(cards, ""))
     assert [el.text for el in _heading_elements(short)][-1] == "After a second html"
+
+
+def test_a_kicker_its_class_names_is_cut_even_when_title_repeats_it():
+    # selbst.de: <span class="article-header__roofline">, and <title> is "Wurmkiste | selbst.de".
+    html = _page(
+        "<title>Wurmkiste | selbst.de</title>",
+        '<h1><span class="article-header__roofline">Wurmkiste</span> Wurmkiste selber bauen</h1>',
+    )
+    assert _title(html, "https://www.selbst.de/wurmkiste.html") == "Wurmkiste selber bauen"
+
+
+def test_an_unnamed_opening_span_stays_part_of_the_headline():
+    html = _page(
+        "<title>Wurmkiste selber bauen | selbst.de</title>",
+        "<h1><span>Wurmkiste</span> selber bauen</h1>",
+    )
+    assert _title(html, "https://www.selbst.de/wurmkiste.html") == "Wurmkiste selber bauen"
+
+
+def test_a_heading_that_is_the_sites_domain_is_not_the_headline():
+    # mdr.de: an h2 "MDR.de" matches <title>'s last segment; the headline is the other segment.
+    html = _page(
+        "<title>Corona-Lockerungen: Autohäuser rechnen mit langsamem Anlaufen | MDR.DE</title>",
+        "<h2>MDR.de</h2><h1>Autohäuser rechnen mit langsamem Anlaufen</h1>",
+    )
+    assert _title(html, "https://www.mdr.de/nachrichten/autohaeuser-100.html") == (
+        "Autohäuser rechnen mit langsamem Anlaufen"
+    )
+
+
+def test_ruby_readings_are_not_part_of_the_heading():
+    # NHK News Web Easy prints each kanji's reading above it in <rt>.
+    html = _page(
+        "<title>NEWS WEB EASY|子どもへの体罰を禁止する法律ができる</title>",
+        "<h1><ruby>子<rt>こ</rt></ruby>どもへの<ruby>体罰<rp>(</rp><rt>たいばつ</rt><rp>)</rp></ruby>"
+        "を禁止する法律ができる</h1>",
+    )
+    url = "https://www3.nhk.or.jp/news/easy/k100/k100.html"
+    assert _title(html, url) == "子どもへの体罰を禁止する法律ができる"

@@ -51,7 +51,7 @@ def extract_tree(tree: HtmlElement, url: str | None = None, rules: Rules | None 
     meta = extract_metadata(tree, url, rules)
     software = read_software(tree, url)
     content = extract_content(tree, rules, meta)
-    kind = refine_kind(content.page_kind, software)
+    kind = refine_kind(content.page_kind, software, content.article_markup, meta.published is not None)
     published = meta.published
     if kind == "forum" and (opened := parse_iso(software.first_time)) is not None:
         published = opened  # a thread's date is its opening post's, not the last reply's

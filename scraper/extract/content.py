@@ -62,6 +62,7 @@ class Content:
     text: str
     html: str
     page_kind: str = "article"
+    article_markup: bool = False  # og:type or JSON-LD calls the page an article (PageHints)
 
 
 def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | None) -> Content:
@@ -85,7 +86,7 @@ def extract_content(tree: etree._Element, rules: Rules | None, meta: PageMeta | 
     else:
         paras, kind = _main_paragraphs(body, hints, title, published is not None)
     paras = strip_lead(refine_paragraphs(paras, filter_paragraphs(paras), kind), title, published)
-    return Content(render_text(paras), render_html(paras), kind)
+    return Content(render_text(paras), render_html(paras), kind, hints.article_markup)
 
 
 def _main_paragraphs(

@@ -14,6 +14,8 @@ import threading
 from lxml import etree
 from lxml import html as lxml_html
 
+from ..encoding import repair_double_utf8
+
 logger = logging.getLogger(__name__)
 
 # lxml refuses a str that starts with an XML declaration naming an encoding
@@ -79,7 +81,7 @@ def parse_html(html: str) -> lxml_html.HtmlElement | None:
     if not html or not html.strip():
         return None
     text = _XML_DECLARATION_RE.sub("", html.lstrip("\ufeff"), count=1)
-    text = _without_control_chars(text)
+    text = repair_double_utf8(_without_control_chars(text))
     if not text.strip():
         return None
     parser = _parser()

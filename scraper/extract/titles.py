@@ -46,6 +46,11 @@ TITLE_SEPARATOR_RE = re.compile(
 )
 # class/id tokens of the site's logo or name block, whose heading is not the article's.
 LOGO_CLASS_RE = re.compile(r"logo|brand|site-?title|site-?name|blog-?title|masthead|vcard", re.IGNORECASE)
+# class/id tokens of a kicker element opening a heading ("Wurmkiste" above "Wurmkiste selber bauen").
+KICKER_CLASS_RE = re.compile(
+    r"kicker|roofline|overline|eyebrow|topline|dachzeile|spitzmarke|supertitle|pre-?title|over-?title",
+    re.IGNORECASE,
+)
 # Paths of a homepage: a heading linking there is the site name.
 HOME_PATHS = frozenset(("", "/", "/index.html", "/index.htm", "/index.php", "/index.shtml", "/default.aspx"))
 # Share of an <h1>'s words that must appear in <title>/og:title for the h1 to count as the headline;
@@ -59,6 +64,15 @@ TITLE_H1_MIN_AGREEMENT = 0.2
 BREAKING_TAGS = frozenset(
     {"br", "p", "div", "li", "ul", "ol", "section", "header", "table", "tr", "td", "h1", "h2", "h3", "h4"}
 )
+# Controls inside a heading ("Copy item path", a bookmark tooltip): the page shows them as buttons
+# beside the headline, not as its words.
+# Ruby annotations (<rt>, <rp>) are the reading printed above the words, not more words:
+# "子<rt>こ</rt>ども" reads "子ども" (NHK News Web Easy).
+HEADING_WIDGET_TAGS = frozenset({"button", "select", "textarea", "rt", "rp"})
+# Inside a main heading, after its first words, these hold the post's meta line ("Posted on July 1,
+# 2024 by ...", "02.02.2022 • Presse"), not more of the headline.
+HEADING_META_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "time", "small"})
+MAIN_HEADING_TAGS = frozenset({"h1"})
 # A field separator in a declared title: unlike a dash it never joins a headline to its subtitle
 # (measured: splitting on any separator loses 4 pages over the three sets, on a pipe none).
 PIPE_RE = re.compile(r"\s+[|｜]\s+")
@@ -148,9 +162,13 @@ def _title(
     segments = [p for p in TITLE_SEPARATOR_RE.split(raw) if text_key(p)] if raw else []
     parts = _heading_parts(tree, url)
     found = [(text, logo) for text, logo, _, _ in parts]
-    h1_texts = {TITLE_LABEL_RE.sub("", heading_text(h)) for h in tree.iterfind(".//h1")}
+    h1_texts = {_headline_text(h)[0] for h in tree.iterfind(".//h1")}
     name_keys = {text_key(n) for n in names} | {text_key(text) for text, logo in found if logo}
-    headings = [text for text, logo in found if not logo and text_key(text) not in name_keys]
+    headings = [
+        text
+        for text, logo in found
+        if not logo and text_key(text) not in name_keys and not _is_site_name(text, set(), host)
+    ]
     agreed = {text_key(t) for t in (*declared, raw) for t in (t, clean_title(t, names, host))}
     agreed |= _segment_runs(segments)
     if rest := _headline_after_kicker(parts, raw, segments, declared, names, host):
@@ -180,7 +198,12 @@ def _title(
         # "Headline | Tagline | Site": with the site name gone, a pipe still ends the headline.
         return PIPE_RE.split(clean_title(declared[0], names, host), maxsplit=1)[0], "declared"
     if raw:
-        return _title_from_segments(raw, segments, names, host), "<title>"
+        title = _title_from_segments(raw, segments, names, host)
+        # "Reddit - The heart of the internet": the site's name and slogan, on every page of it.
+        tagline = text_key(title) != text_key(raw)
+        if tagline and len(h1s) == 1 == len(h1_texts) and not _overlap(h1s[0], title):
+            return h1s[0], "lone h1, <title> a tagline"
+        return title, "<title>"
     return (h1s[0] if h1s else None), "first h1"
 
 
@@ -304,15 +327,26 @@ def _heading_parts(tree: lxml.html.HtmlElement, url: str | None) -> list[Heading
     found = _heading_elements(tree)
     headings = []
     for el in found:
-        text = TITLE_LABEL_RE.sub("", heading_text(el))
+        text, split = _headline_text(el)
         if 0 < len(text) <= 300:
             main = el.tag == "h1" or el.get("itemprop") == "headline"
-            headings.append((text, _is_logo(el, url), _kicker_split(el), main))
+            headings.append((text, _is_logo(el, url), split and split[:2], main))
     return headings
 
 
-def _kicker_split(el: lxml.html.HtmlElement) -> tuple[str, str] | None:
-    """(kicker, rest) of a heading that opens with its own element: <h1><span>Kicker</span> Rest</h1>."""
+def _headline_text(el: lxml.html.HtmlElement) -> tuple[str, tuple[str, str, bool] | None]:
+    """A heading's text without a label or a kicker its markup names, and its kicker split."""
+    split = _kicker_split(el)
+    if split is not None and split[2]:
+        return split[1], split
+    return TITLE_LABEL_RE.sub("", heading_text(el)), split
+
+
+def _kicker_split(el: lxml.html.HtmlElement) -> tuple[str, str, bool] | None:
+    """(kicker, rest, named) of a heading that opens with its own element: <h1><span>Kicker</span> Rest</h1>.
+
+    `named`: the kicker's class or id calls it one (roofline, eyebrow, overline, ...).
+    """
     while len(el) == 1 and not (el.text or "").strip() and not (el[0].tail or "").strip():
         el = el[0]  # <h1><span itemprop="headline"><small>Kicker</small><br>Rest</span></h1>
     if len(el) == 0 or (el.text or "").strip() or not isinstance(el[0].tag, str):
@@ -326,7 +360,7 @@ def _kicker_split(el: lxml.html.HtmlElement) -> tuple[str, str] | None:
     rest = squash("".join(pieces))
     if not kicker or not rest or kicker[-1] in KICKER_PUNCTUATION or rest[0] in KICKER_PUNCTUATION:
         return None  # a visible "Kicker: Rest" is one headline, as readers see it
-    return kicker, rest
+    return kicker, rest, _is_kicker_name(f"{el[0].get('class', '')} {el[0].get('id', '')}")
 
 
 def _is_hidden(el: lxml.html.HtmlElement) -> bool:
@@ -338,6 +372,7 @@ def _is_hidden(el: lxml.html.HtmlElement) -> bool:
 
 # Asked of every heading and two of its ancestors: class/id answers remembered, paths compiled once.
 _is_logo_names = name_matcher(LOGO_CLASS_RE)
+_is_kicker_name = name_matcher(KICKER_CLASS_RE)
 _LINK_HREFS = etree.XPath(".//a/@href")
 _VISIBLE_TEXTS = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style)]")
 
@@ -399,12 +434,13 @@ def heading_text(el: lxml.html.HtmlElement) -> str:
 
 def _heading_pieces(el: lxml.html.HtmlElement, pieces: list[str]) -> None:
     tag = el.tag if isinstance(el.tag, str) else ""
-    if tag in HIDDEN_TAGS:
+    if tag in HIDDEN_TAGS or tag in HEADING_WIDGET_TAGS or el.get("hidden") is not None:
         return
     gap = " " if tag in BREAKING_TAGS else ""
     pieces.append(gap + (el.text or ""))
     for child in el:
-        _heading_pieces(child, pieces)
+        if not (tag in MAIN_HEADING_TAGS and child.tag in HEADING_META_TAGS and any(map(str.strip, pieces))):
+            _heading_pieces(child, pieces)
         pieces.append(child.tail or "")
     pieces.append(gap)
 
