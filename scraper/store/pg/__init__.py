@@ -7,18 +7,22 @@ wired yet (the CLI still refuses postgresql:// URLs); psycopg 3 comes with the `
     db.py          open_pg(), connect(), transaction(), pg_errors() (the one place psycopg errors
                    become StorageError), is_postgres_url(), redact()
     schema.py      the migrations; SCHEMA_VERSION, schema_version()
+    frontier.py    store/frontier.py's functions, plus claim()/release() of due URLs under leases
+                   and the shared `hosts` table (one request in flight per host, the per-host gap)
 
 Nothing here is imported by scraper.store: a SQLite-only install never imports psycopg.
 """
 
 from __future__ import annotations
 
+from . import frontier
 from .db import connect, is_postgres_url, open_pg, pg_errors, redact, transaction
 from .schema import SCHEMA_VERSION, schema_version
 
 __all__ = [
     "SCHEMA_VERSION",
     "connect",
+    "frontier",
     "is_postgres_url",
     "open_pg",
     "pg_errors",
