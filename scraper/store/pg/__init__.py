@@ -9,6 +9,8 @@ wired yet (the CLI still refuses postgresql:// URLs); psycopg 3 comes with the `
     schema.py      the migrations; SCHEMA_VERSION, schema_version()
     frontier.py    store/frontier.py's functions, plus claim()/release() of due URLs under leases
                    and the shared `hosts` table (one request in flight per host, the per-host gap)
+    articles.py    save_article()/write_article(): SQLite's outcomes, with INSERT ... ON CONFLICT and
+                   row locks so workers storing the same URL or text at once agree (dedupe.near off)
 
 Nothing here is imported by scraper.store: a SQLite-only install never imports psycopg.
 """
@@ -16,6 +18,7 @@ Nothing here is imported by scraper.store: a SQLite-only install never imports p
 from __future__ import annotations
 
 from . import frontier
+from .articles import save_article, write_article
 from .db import connect, is_postgres_url, open_pg, pg_errors, redact, transaction
 from .schema import SCHEMA_VERSION, schema_version
 
@@ -27,6 +30,8 @@ __all__ = [
     "open_pg",
     "pg_errors",
     "redact",
+    "save_article",
     "schema_version",
     "transaction",
+    "write_article",
 ]
