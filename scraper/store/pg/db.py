@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import errors as pg_errors_module
 
+from ...config import is_postgres_url
 from ...errors import StorageError
 from . import schema
 
@@ -29,11 +30,20 @@ Connection = psycopg.Connection[tuple[Any, ...]]
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "Connection",
+    "connect",
+    "is_postgres_url",
+    "open_pg",
+    "pg_errors",
+    "redact",
+    "transaction",
+    "url_of",
+]
+
 # Seconds to wait for the server to answer a connection attempt: a worker started by cron against a
 # server that is down should say so within seconds, not hang on the OS's TCP timeout (minutes).
 CONNECT_TIMEOUT_S = 10
-# URL schemes that mean PostgreSQL (libpq accepts both).
-SCHEMES = ("postgresql", "postgres")
 
 # What to do about a failure, by the psycopg exception class (checked in order; subclasses first).
 _FIXES: tuple[tuple[type[psycopg.Error], str], ...] = (
@@ -49,11 +59,6 @@ _FIXES: tuple[tuple[type[psycopg.Error], str], ...] = (
         "check that the server is running and that storage.url (host, port, database, user) is right",
     ),
 )
-
-
-def is_postgres_url(location: str) -> bool:
-    """Whether storage.path (or --db) names a PostgreSQL database rather than a SQLite file."""
-    return location.split("://", 1)[0].lower() in SCHEMES and "://" in location
 
 
 def redact(url: str) -> str:
