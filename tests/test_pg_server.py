@@ -23,8 +23,8 @@ def test_server_is_postgresql_18_on_a_unix_socket(pg_server: PgServer, pg_url: s
 def test_server_never_runs_as_root(pg_server: PgServer, pg_url: str) -> None:
     with psycopg.connect(pg_url) as conn:
         row = conn.execute("SELECT pg_backend_pid()").fetchone()
-    assert row is not None
-    assert Path(f"/proc/{row[0]}").stat().st_uid != 0
+        assert row is not None
+        assert Path(f"/proc/{row[0]}").stat().st_uid != 0  # while the connection (and its backend) lives
 
 
 def test_each_test_gets_a_fresh_empty_database(pg_server: PgServer, pg_url: str) -> None:
