@@ -37,7 +37,8 @@ _TARGET_COLUMNS = (
     "f.url, f.source, f.kind, f.depth, f.etag, f.last_modified, f.page_kind, f.attempts, f.article_id"
 )
 # Seeds first, then sitemaps and feeds, then pages; shallow before deep; oldest first (as on SQLite).
-_ORDER = "CASE f.kind WHEN 'seed' THEN 0 WHEN 'page' THEN 2 ELSE 1 END, f.depth, f.discovered_at"
+# (frontier.priority is the kind's rank; idx_frontier_claim holds this order per host)
+_ORDER = "f.priority, f.depth, f.discovered_at"
 _CLEAR_LEASE = "lease_by = NULL, lease_until = NULL"
 
 

@@ -131,11 +131,17 @@ def _create_crawl(conn: Connection) -> None:
             last_run BIGINT,
             host TEXT NOT NULL,            -- scheme://host[:port]: hosts.origin
             lease_by TEXT,                 -- the worker that claimed it (NULL: not claimed)
-            lease_until TIMESTAMPTZ        -- the claim lapses then (a killed worker's URL returns)
+            lease_until TIMESTAMPTZ,       -- the claim lapses then (a killed worker's URL returns)
+            -- claim order within a host: seeds, then sitemaps and feeds, then pages (as SQLite's due())
+            priority SMALLINT GENERATED ALWAYS AS (
+                CASE kind WHEN 'seed' THEN 0 WHEN 'page' THEN 2 ELSE 1 END
+            ) STORED
         );
         CREATE INDEX idx_frontier_due ON frontier (source, next_due);
         CREATE INDEX idx_frontier_state ON frontier (source, state);
-        CREATE INDEX idx_frontier_host_due ON frontier (host, next_due);
+        -- a claim walks one host's rows in claim order and stops at the first due one
+        CREATE INDEX idx_frontier_claim ON frontier (host, priority, depth, discovered_at)
+            WHERE next_due IS NOT NULL;
         CREATE TABLE hosts (
             origin TEXT PRIMARY KEY,       -- scheme://host[:port], one politeness lane
             next_allowed TIMESTAMPTZ NOT NULL DEFAULT '-infinity',  -- no request starts before
