@@ -184,12 +184,14 @@ def test_robots_cache_keeps_the_latest_answer_for_a_day(conn):
 # -- several worker processes at once -----------------------------------------------------------------
 
 
-def crawl_worker(url: str, worker: str, delay: float) -> None:
+def crawl_worker(url: str, worker: str, delay: float, start) -> None:
     """A worker's loop without the network: claim, 'fetch', mark fetched and release in one transaction.
 
     Each claim and release is logged with the server's times in `claim_log`, for the test to check.
+    All workers start claiming together (start: a Barrier), whatever their processes took to start.
     """
     conn = open_pg(url)
+    start.wait(WORKER_DEADLINE_S)
     deadline = time.monotonic() + WORKER_DEADLINE_S
     while time.monotonic() < deadline:
         claims = frontier.claim(conn, worker, ["news"], limit=2, recheck_after=WEEK)
@@ -218,7 +220,8 @@ def test_workers_claiming_at_once_never_share_a_url_nor_crowd_a_host(pg_url, con
         "CREATE TABLE claim_log (url TEXT, host TEXT, worker TEXT, claimed TIMESTAMPTZ, released TIMESTAMPTZ)"
     )
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=crawl_worker, args=(pg_url, f"w{i}", GAP)) for i in range(4)]
+    start = context.Barrier(4)
+    workers = [context.Process(target=crawl_worker, args=(pg_url, f"w{i}", GAP, start)) for i in range(4)]
     for process in workers:
         process.start()
     for process in workers:
