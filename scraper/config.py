@@ -53,6 +53,16 @@ ARCHIVE_MAX_BYTES = 1024**3
 ARCHIVE_MIN_BYTES = 1024
 
 
+# URL schemes that name a PostgreSQL database in storage.path (or --db) rather than a SQLite file.
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def is_postgres_url(location: str) -> bool:
+    """Whether storage.path (or --db) names a PostgreSQL database (postgresql://...) rather than a file."""
+    scheme, sep, _ = location.partition("://")
+    return bool(sep) and scheme.lower() in POSTGRES_SCHEMES
+
+
 @dataclass(frozen=True, slots=True)
 class StorageConfig:
     """Where the SQLite database lives, and the WARC archive of what was fetched (scraper/archive)."""

@@ -47,6 +47,25 @@ def canonicalize_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(query, quote_via=quote), ""))
 
 
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of an absolute http(s) URL (the port only when not the scheme's default).
+
+    One politeness lane and one robots.txt per origin (scraper/crawl, store/pg's hosts table).
+
+    Raises:
+        ValueError: url is not an absolute http(s) URL.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in _DEFAULT_PORTS or not host:
+        raise ValueError(f"not an absolute http(s) URL: {url!r}")
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None and parts.port != _DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{parts.port}"
+    return f"{scheme}://{netloc}"
+
+
 def host_of(url: str) -> str:
     """The lower-case host of a URL, "" when it has none."""
     return (urlsplit(url).hostname or "").lower()

@@ -1,8 +1,14 @@
-"""Shared fixtures: the local HTTP server, a test FetchConfig, and a guard against leaving 127.0.0.1."""
+"""Shared fixtures: the local HTTP server, a test PostgreSQL, a test FetchConfig, and a loopback guard.
+
+PostgreSQL (tests/pgserver.py): `pg_server` starts one server for the session, `pg_url` gives each
+test a fresh database. When the server cannot start, a test that needs it fails with the reason; it
+skips instead only when SCRAPER_SKIP_POSTGRES=1 and CI is not set (.ci/run sets CI).
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +16,7 @@ from typing import Any
 import pytest
 
 from scraper.config import FetchConfig
+from tests.pgserver import PgServer, PgUnavailable
 from tests.server import FixtureServer
 
 
@@ -25,6 +32,35 @@ def fresh_server(server: FixtureServer) -> FixtureServer:
     """The session server with its request log and counters cleared for this test."""
     server.reset()
     return server
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One PostgreSQL server for the session (Unix socket only), stopped and deleted at the end."""
+    running = None
+    try:
+        running = PgServer()
+        running.start()
+    except PgUnavailable as exc:
+        if running is not None:
+            running.stop()
+        if os.environ.get("SCRAPER_SKIP_POSTGRES") == "1" and not os.environ.get("CI"):
+            pytest.skip(f"PostgreSQL unavailable (SCRAPER_SKIP_POSTGRES=1): {exc}")
+        pytest.fail(
+            f"the test PostgreSQL did not start: {exc}\n"
+            "(outside CI, SCRAPER_SKIP_POSTGRES=1 skips these tests)",
+            pytrace=False,
+        )
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL database for this test, dropped afterwards."""
+    url = pg_server.database()
+    yield url
+    pg_server.drop(url)
 
 
 @pytest.fixture

@@ -356,6 +356,18 @@ def test_db_after_the_subcommand_wins(tmp_path):
     assert not first.exists()
 
 
+@pytest.mark.parametrize("command", [["ingest", "http://127.0.0.1:9/x"], ["stats"], ["migrate"]])
+def test_a_postgresql_url_is_refused_in_one_line_until_the_cli_runs_on_it(tmp_path, monkeypatch, command):
+    """Until issue 14 wires store/pg in, --db postgresql://... made a SQLite file named "postgresql:/..."."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["--db", "postgresql://crawler:s3cret@db.test/news", *command])
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: --db: PostgreSQL URLs are not supported by the command line yet; give a SQLite file path\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_quiet_after_the_subcommand_beats_verbose_before_it(fresh_server, make_config):
     config = make_config()
     result = run(config, "-v", "ingest", fresh_server.url("/status/404"), "-q")

@@ -18,7 +18,7 @@ import click
 from click.core import ParameterSource
 
 from .. import __version__, pipeline, query
-from ..config import Config, load_config
+from ..config import Config, is_postgres_url, load_config
 from ..errors import ConfigError
 
 # a command function, as a decorator receives and returns it
@@ -68,6 +68,13 @@ class State:
             raise ConfigProblem(str(exc)) from exc
         if self.db:
             cfg = dataclasses.replace(cfg, storage=dataclasses.replace(cfg.storage, path=self.db))
+        if is_postgres_url(cfg.storage.path):
+            # store/pg exists, but no command runs on it yet (issue 14): refuse before a file named
+            # "postgresql:" is created, and without echoing the URL (it may hold a password)
+            given = "--db" if self.db else "storage.path"
+            raise ConfigProblem(
+                f"{given}: PostgreSQL URLs are not supported by the command line yet; give a SQLite file path"
+            )
         if self.allow_private:
             cfg = dataclasses.replace(cfg, fetch=dataclasses.replace(cfg.fetch, allow_private_addresses=True))
         return cfg

@@ -20,7 +20,7 @@ from ..errors import FetchError
 from ..fetch import Fetcher
 from ..models import Target
 from ..urls import canonicalize_url
-from .robots import RobotsPolicy, policy_from_response, robots_url
+from .robots import RobotsPolicy, policy_from_response
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +29,6 @@ ROBOTS_ACCEPT = "text/plain,*/*;q=0.1"
 # host dripping one byte a second costs fetch.deadline per URL, one URL after another, and would
 # make the run overlap the next cron slot.
 HOST_MAX_TIMEOUTS = 2
-
-
-def origin_of(url: str) -> str:
-    """scheme://host[:port] of a URL: one politeness lane per origin."""
-    return robots_url(url).removesuffix("/robots.txt")
 
 
 class Lane:

@@ -8,9 +8,11 @@ Fetching robots.txt is fetch.py's job (following up to five redirects); this mod
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from protego import Protego
+
+from ..urls import origin_of
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +21,6 @@ MAX_ROBOTS_BYTES = 500 * 1024
 # 429 is a 4xx, but it asks us to slow down, not that robots.txt is absent: treat it as a server
 # error (the host is skipped this run), as Google does, rather than as "allow everything".
 _TREATED_AS_UNREACHABLE = frozenset({429})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class RobotsPolicy:
@@ -73,15 +74,7 @@ def robots_url(url: str) -> str:
     Raises:
         ValueError: url is not an absolute http(s) URL.
     """
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if scheme not in _DEFAULT_PORTS or not host:
-        raise ValueError(f"not an absolute http(s) URL: {url!r}")
-    netloc = f"[{host}]" if ":" in host else host
-    if parts.port is not None and parts.port != _DEFAULT_PORTS[scheme]:
-        netloc = f"{netloc}:{parts.port}"
-    return urlunsplit((scheme, netloc, "/robots.txt", "", ""))
+    return origin_of(url) + "/robots.txt"
 
 
 def policy_from_response(status: int | None, body: bytes | None, user_agent: str) -> RobotsPolicy | None:

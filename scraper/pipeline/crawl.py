@@ -49,14 +49,14 @@ from .. import store
 from ..archive.write import ArchiveWriter
 from ..config import Config, FetchConfig, Source
 from ..crawl import frontier
-from ..crawl.hosts import Lane, load_robots, origin_of
+from ..crawl.hosts import Lane, load_robots
 from ..crawl.scope import Scope
 from ..errors import ConfigError, FetchError, ScraperError, StorageError
 from ..fetch import Fetcher, make_client
 from ..lockfile import hold_lock
 from ..models import CrawlReport, Page, Resource, RunReport, Target
 from ..report import SIGNAL_STATUS, judge, report_data
-from ..urls import canonicalize_url
+from ..urls import canonicalize_url, origin_of
 from .pages import Pages
 from .pool import Extractor, default_processes
 from .results import UrlResult

@@ -18,9 +18,9 @@ import sqlite_utils
 from .. import store
 from ..config import Config
 from ..crawl import frontier
-from ..crawl.hosts import origin_of
 from ..errors import ScraperError
 from ..models import CrawlReport, Target
+from ..urls import origin_of
 from .results import UrlResult
 from .steps import describe_bug, failure_outcome, now_utc, reason_kind
 

@@ -35,7 +35,7 @@ _ARTICLE_COLUMNS = (
     " warc_file, warc_offset, warc_length, extractor"
 )
 # What article_versions keeps of a replaced row: its text and where that text came from (schema 8).
-_VERSION_COLUMNS = "title, text, content_hash, fetched_at, warc_file, warc_offset, warc_length, extractor"
+VERSION_COLUMNS = "title, text, content_hash, fetched_at, warc_file, warc_offset, warc_length, extractor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,8 +272,8 @@ def rewrite_row(
     to it) and a new extraction of the same response (`scraper reextract`) both replace a row so.
     """
     db.execute(
-        f"INSERT INTO article_versions (article_id, {_VERSION_COLUMNS}, replaced_at)"
-        f" SELECT id, {_VERSION_COLUMNS}, ? FROM articles WHERE id = ?",
+        f"INSERT INTO article_versions (article_id, {VERSION_COLUMNS}, replaced_at)"
+        f" SELECT id, {VERSION_COLUMNS}, ? FROM articles WHERE id = ?",
         [replaced_at, article_id],
     )
     assignments = ", ".join(f"{name} = :{name}" for name in row if name != "url")
