@@ -712,10 +712,11 @@ def test_a_schema_7_database_gains_the_archive_columns_and_old_rows_keep_null(db
     for table in ("articles", "article_versions"):  # back to what schema 7 had
         for column in ARCHIVE_COLUMNS:
             db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
-    db.executescript(  # and what schemas 9 and 10 added
+    db.executescript(  # and what schemas 9, 10 and 11 added
         "DROP INDEX idx_articles_filter;"
         " DROP VIEW near_anchors_all; DROP TABLE near_anchors_recent; DROP TABLE near_anchors_fresh;"
         " DROP TABLE near_anchor_sets; CREATE INDEX idx_near_anchors_article_id ON near_anchors (article_id);"
+        " DROP TABLE near_anchor_filter;"
         " DELETE FROM _sqlite_migrations WHERE name >= '0008';"
     )
     assert schema_version(db) == 7
