@@ -110,6 +110,11 @@ def test_open_db_creates_parent_dir_wal_and_schema(db, db_path):
     assert db["articles"].detect_fts() == "articles_fts"
     indexed = {tuple(i.columns) for t in ("articles", "article_urls", "fetch_log") for i in db[t].indexes}
     assert {("published",), ("site",), ("article_id",), ("url",)} <= indexed
+
+
+def test_a_writer_checkpoints_its_wal_every_ten_thousand_pages(db):
+    """Not SQLite's 1,000: a batch of new articles dirties more than that (store/db.py)."""
+    assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 10_000
     assert schema_version(db) == SCHEMA_VERSION
 
 
