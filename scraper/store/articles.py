@@ -261,9 +261,8 @@ def _restore_story(db: sqlite_utils.Database, article_id: int, anchors: list[int
     seen = db.execute(
         "SELECT site, published, first_seen, last_seen FROM article_urls WHERE url = ?", [url]
     ).fetchone()
-    language = db.execute("SELECT language FROM articles WHERE id = ?", [article_id]).fetchone()[0]
-    title, text = version[0], version[1] or ""
-    row = _article_row(Article(title, text, language=language), url, seen[0], version[2])
+    # versions keep no language, author or section: the row's are its new text's, so they stay NULL
+    row = _article_row(Article(version[0], version[1] or ""), url, seen[0], version[2])
     row.update(published=seen[1], anchor_count=len(anchors))
     row.update(zip(("warc_file", "warc_offset", "warc_length", "extractor"), version[3:], strict=True))
     restored = _insert_article(db, row)
