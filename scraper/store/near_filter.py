@@ -30,17 +30,18 @@ MAIN = "near_anchors"
 # one at a time (store.near.NEAR_MERGE_SLICES = 16): a move rewrites one range's row.
 FILTER_PART_BITS = 4
 # Two bits per anchor, at bits 3-32 and 33-59 of it (anchors are well-mixed hashes whose low 3 bits
-# are 0, dedupe.NEAR_SAMPLE_BITS; the top 4 name the range): read straight off the integer, which
-# kept keep() at ~0.3 us an anchor (three hashes with arithmetic on them: 1.2 us). With
+# are 0, dedupe.NEAR_SAMPLE_BITS; the top 4 name the range): read straight off the integer, keep()
+# takes ~0.45 us an anchor (three positions computed from it took 1.2 us; load 2.5-4). With
 # FILTER_BITS_PER_ANCHOR bits an anchor a range's filter lets 3.3 % of absent anchors through when
 # full (10 bits), 0.9 % just after a build (20 bits).
 FILTER_BITS_PER_ANCHOR = 10
 # A range's filter is built with twice the bits its anchors need, and rebuilt from the table (a
-# scan of its range) when it holds more anchors than that: ~0.5 s at 1M articles, once per doubling.
+# scan of its range) when it holds more anchors than that: ~0.45 s at 1M articles (the migration of
+# a 1M database builds all 16 in 7.2 s), once per doubling.
 FILTER_HEADROOM = 2
 # 8 KB at least; 2 MB at most per range (32 MB in all; at 1M articles ~1.1M distinct anchors a
-# range, 15 bits each: 1.6 % through). Past that the filter fills and lets more absent anchors
-# through to a probe; it never hides one.
+# range, 15 bits each: 1.5 % of random anchors through). Past that the filter fills and lets more
+# absent anchors through to a probe; it never hides one.
 FILTER_MIN_BITS = 1 << 16
 FILTER_MAX_BITS = 1 << 24
 _PARTS = 1 << FILTER_PART_BITS
@@ -170,7 +171,9 @@ def _write(db: sqlite_utils.Database, held: _Held, part: int, bits: bytearray, c
 def _held(db: sqlite_utils.Database) -> _Held:
     """db's copy of the filter, with the ranges another connection rewrote read again."""
     version = int(db.conn.execute("PRAGMA data_version").fetchone()[0])
-    held = _HELD.setdefault(db, _Held())
+    held = _HELD.get(db)
+    if held is None:
+        held = _HELD[db] = _Held()
     if held.version == version:
         return held
     tokens = dict(db.execute(f"SELECT part, token FROM {TABLE}").fetchall())
