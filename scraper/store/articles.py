@@ -20,6 +20,7 @@ from typing import Any
 import sqlite_utils
 
 from ..dedupe import (
+    NEAR_MIN_ANCHORS,
     NEAR_MIN_CONTAINMENT,
     content_hash,
     is_near_duplicate,
@@ -221,7 +222,8 @@ def _recheck_near_urls(
     """
     near = [url for (url,) in db.execute(_NEAR_URLS, [article_id])]
     new = list(prepared.anchors or ())
-    if not near or is_near_duplicate(old, new, prepared.near_threshold):
+    # without the old anchors (dropped by `dedupe --rebuild` with near off) there is nothing to compare
+    if not near or len(old) < NEAR_MIN_ANCHORS or is_near_duplicate(old, new, prepared.near_threshold):
         return
     match = near_index.find_near(db, old, prepared.near_threshold, exclude=article_id)
     target = _restore_story(db, article_id, old, near[0]) if match is None else match[0]
