@@ -25,7 +25,7 @@ import numpy as np
 import sqlite_utils
 
 TABLE = "near_anchor_filter"
-MAIN = "near_anchors"
+MAIN = "near_anchors"  # store.near.MAIN: the table this filter is for
 # The anchor space is cut in 2**FILTER_PART_BITS ranges by its top bits, the ranges settle() moves
 # one at a time (store.near.NEAR_MERGE_SLICES = 16): a move rewrites one range's row.
 FILTER_PART_BITS = 4
