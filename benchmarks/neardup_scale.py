@@ -34,8 +34,13 @@ suites and extraction benchmarks); load is given per run:
     articles matched, as schema 10.
     1M, run 2 (load 2.3-5.8, mostly 3-3.5): 1,907/s overall; per slice 3,902 2,649 2,316 1,970
     1,799 2,352 1,639 1,418 1,517 1,396/s; p50 0.14 ms, p99 4.30 ms, max 248 ms; longest insert
-    1.63 s; peak RSS 366 MB; same answers. The schema 10 code, run by this helper the same
-    afternoon (load 2.3-6): 1,574/s overall, last slice 930/s, p99 4.60 ms, peak RSS 290 MB.
+    1.63 s; peak RSS 366 MB; same answers.
+    1M, run 3 (load 1.3-5.9, median 2.5; about 2.0 during the last slice): 2,107/s overall; per
+    slice 4,131 2,864 2,348 2,269 1,815 1,588 1,858 1,736 1,937 2,097/s (lookups 47 % of the
+    first slice, 53 % of the last); p50 0.16 ms, p99 1.24 ms, max 109 ms; longest insert 1.08 s;
+    peak RSS 364 MB; same answers.
+    The schema 10 code, run by this helper the same afternoon (load 2.3-6): 1,574/s overall,
+    last slice 930/s, p99 4.60 ms, peak RSS 290 MB.
     Schema 10 and 11 side by side, at the same time, on copies of the schema 10 run's database
     (one migrated to 11: 7.2 s, peak RSS 255 MB), 40,000 more articles each through this loop,
     twice (load 2.6-3.5): 1,629 and 1,581/s against 1,254 and 1,195/s (1.30x, 1.32x); lookups
@@ -44,8 +49,8 @@ suites and extraction benchmarks); load is given per run:
     copies found 3,986 of 4,044 by both; peak RSS 351-352 MB against 292. On the migrated copy,
     lookups alone, with the filter and with every anchor probed in turn (load 2.3-2.4): 200
     against 281 us a lookup, 6.4 against 21.8 read syscalls, the same answers to 2,000 lookups.
-    The last slice did not reach 2,000/s on this shared machine: these are wall-clock rates with
-    one to two and a half cores' worth of other work running beside the bench.
+    The last slice reached 2,000/s in one run of three (run 3, load about 2.0 then): these are
+    wall-clock rates on a shared machine with one to four cores' worth of other work beside them.
 Before, schema 10, measured the same day by the previous helper (new anchors in
 near_anchors_fresh, moved to near_anchors in anchor order; one probe per anchor and table), 2
 cores, store page cache 128 MB, 10 % planted copies, seed 0. The machine was shared (another
