@@ -22,9 +22,39 @@ Printed: articles/s per 100k-article slice (the cost curve) with the lookups' sh
 lookup p50/p99/max, the longest insert (one that moves anchors between the index's tables,
 store.near.settle()), peak RSS, database bytes per article, and recall of the planted duplicates.
 
-Measured 2026-12-07, schema 10 (new anchors in near_anchors_fresh, moved to near_anchors in anchor
-order; one probe per anchor and table), 2 cores, store page cache 128 MB, 10 % planted copies,
-seed 0. The machine was shared (another helper's tests and benchmarks): load is given per run.
+Measured 2026-12-07, schema 11 (schema 10 plus a Bloom filter per anchor range of near_anchors,
+store/near_filter.py: the big table is probed only for anchors it may hold; _rank reads no
+articles row of an id with too few shares; the writer checkpoints its WAL every 10,000 pages),
+2 cores, page cache 128 MB, 10 % planted copies, seed 0. The machine was shared (other helpers'
+suites and extraction benchmarks); load is given per run:
+    1M, run 1 (load 1.9-4.2, mostly 2.3-2.7): 1,966/s overall; per 100k slice 2,429 2,794 2,266
+    1,965 1,659 1,942 1,814 1,766 1,658 1,892/s (lookups 48 % of the first slice, 53 % of the
+    last); lookup p50 0.17 ms, p99 1.35 ms, max 129 ms; longest insert 1.22 s; peak RSS 363 MB;
+    934 bytes an article (the filter adds 32 MB); planted copies found 0.986, 523 unplanted
+    articles matched, as schema 10.
+    1M, run 2 (load 2.3-5.8, mostly 3-3.5): 1,907/s overall; per slice 3,902 2,649 2,316 1,970
+    1,799 2,352 1,639 1,418 1,517 1,396/s; p50 0.14 ms, p99 4.30 ms, max 248 ms; longest insert
+    1.63 s; peak RSS 366 MB; same answers.
+    1M, run 3 (load 1.3-5.9, median 2.5; about 2.0 during the last slice): 2,107/s overall; per
+    slice 4,131 2,864 2,348 2,269 1,815 1,588 1,858 1,736 1,937 2,097/s (lookups 47 % of the
+    first slice, 53 % of the last); p50 0.16 ms, p99 1.24 ms, max 109 ms; longest insert 1.08 s;
+    peak RSS 364 MB; same answers.
+    The schema 10 code, run by this helper the same afternoon (load 2.3-6): 1,574/s overall,
+    last slice 930/s, p99 4.60 ms, peak RSS 290 MB.
+    Schema 10 and 11 side by side, at the same time, on copies of the schema 10 run's database
+    (one migrated to 11: 7.2 s, peak RSS 255 MB), 40,000 more articles each through this loop,
+    twice (load 2.6-3.5): 1,629 and 1,581/s against 1,254 and 1,195/s (1.30x, 1.32x); lookups
+    324 and 351 us an article against 499 and 528, commits 89-90 against 116-118 us, moves 66-80
+    against 53-63 us (the filter's upkeep); p99 4.39 and 4.57 ms against 4.67 and 5.03; planted
+    copies found 3,986 of 4,044 by both; peak RSS 351-352 MB against 292. On the migrated copy,
+    lookups alone, with the filter and with every anchor probed in turn (load 2.3-2.4): 200
+    against 281 us a lookup, 6.4 against 21.8 read syscalls, the same answers to 2,000 lookups.
+    The last slice reached 2,000/s in one run of three (run 3, load about 2.0 then): these are
+    wall-clock rates on a shared machine with one to four cores' worth of other work beside them.
+Before, schema 10, measured the same day by the previous helper (new anchors in
+near_anchors_fresh, moved to near_anchors in anchor order; one probe per anchor and table), 2
+cores, store page cache 128 MB, 10 % planted copies, seed 0. The machine was shared (another
+helper's tests and benchmarks): load is given per run.
     1M, beside the schema 8 code run at the same time (load 3.2-5.1; each got about half a core:
     user time 11.3 min of 22 min): schema 10 1,279/s overall; per 100k slice 2,489 1,848 1,145
     1,340 1,371 974 1,367 1,231 1,036 1,009/s (lookups 46 % of the first slice, 65 % of the

@@ -151,3 +151,54 @@ def test_bad_dedupe_config_is_one_line(tmp_path):
     result = run(config, "duplicates")
     assert result.exit_code == 2
     assert "dedupe.near_threshold must be a number between 0.01 and 1, got 1.5" in result.output
+
+
+TRAM_PAGE = b"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Tram line to reach the hospital district</title>
+<meta property="article:published_time" content="2024-06-03T09:00:00+08:00"></head><body><main><article>
+<h1>Tram line to reach the hospital district</h1>
+<p>The city council approved a plan on Tuesday to extend the number 4 tram line by six kilometres to the
+new hospital district, with construction due to start next spring and the first trams running in 2027.</p>
+<p>Councillors said the extension would cut journey times from the northern suburbs by a quarter, and the
+transport authority expects 18,000 passengers a day once the line opens to the public.</p>
+<p>Residents along the route will be consulted on the position of the three new stops over the summer,
+and the council will publish the results of the consultation before the final vote in October.</p>
+<p>Opposition members asked for a cost review after the budget for the depot rose by a fifth in a year;
+the mayor said the review would be ready before the contracts are signed.</p>
+</article></main></body></html>"""
+
+
+def test_a_row_whose_text_turns_to_another_story_hands_its_near_urls_to_that_story(fresh_server, tmp_path):
+    """A correction keeps the near URLs; another story at the row's URL does not take them along.
+
+    China Daily is stored first (the row), Beijing Review and Xinhua are linked to it. When China
+    Daily's URL serves another article, the agency story keeps a row: its last stored text under
+    the first publisher's URL (Xinhua's), with Beijing Review linked to it.
+    """
+    config = make_config(tmp_path)
+    assert ingest_story(fresh_server, config) == ["new", "near", "near"]
+    carrier = CARRIERS[0]
+    page = (SYNDICATION / "chinadaily.html").read_bytes()
+    corrected = page.replace(b"20.1 million", b"20.3 million")
+    fresh_server.overlay[carrier] = (200, "text/html; charset=utf-8", corrected)
+    assert run(config, "ingest", fresh_server.url(carrier)).stdout.startswith("updated ")
+    assert query(config, "SELECT count(*) FROM article_urls WHERE article_id = 1 AND kind = 'near'") == [(2,)]
+
+    fresh_server.overlay[carrier] = (200, "text/html; charset=utf-8", TRAM_PAGE)
+    assert run(config, "ingest", fresh_server.url(carrier)).stdout.startswith("updated ")
+    rows = query(config, "SELECT id, url, text LIKE '%20.3 million%' FROM articles ORDER BY id")
+    assert rows == [(1, fresh_server.url(carrier), 0), (2, fresh_server.url(AGENCY), 1)]
+    urls = dict(query(config, "SELECT url, article_id || ' ' || kind FROM article_urls"))
+    assert urls == {
+        fresh_server.url(carrier): "1 canonical",
+        fresh_server.url(AGENCY): "2 canonical",
+        fresh_server.url(CARRIERS[1]): "2 near",
+    }
+    [story] = json.loads(run(config, "duplicates", "--format", "json").stdout)
+    assert (story["members"], story["first_url"]) == (2, fresh_server.url(AGENCY))
+    assert story["first_published"].startswith("2024-05-01")
+    # the restored row is indexed: another copy of the agency story is linked to it
+    copy = "/syndication/copy.html"
+    fresh_server.overlay[copy] = (200, "text/html; charset=utf-8", (SYNDICATION / "xinhua.html").read_bytes())
+    assert run(config, "ingest", fresh_server.url(copy)).stdout.startswith("near ")
+    assert query(config, "SELECT article_id FROM article_urls WHERE url LIKE '%copy.html'") == [(2,)]

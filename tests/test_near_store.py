@@ -12,7 +12,7 @@ import sqlite_utils
 
 from scraper.dedupe import NEAR_MAX_ANCHORS, NEAR_MIN_CONTAINMENT, near_anchors
 from scraper.models import Article, WriteOutcome
-from scraper.store import SCHEMA_VERSION, open_db, save_article
+from scraper.store import SCHEMA_VERSION, near_filter, open_db, save_article
 from scraper.store import near as near_index
 from scraper.store import rebuild_near as rebuild
 from scraper.store.fts import register_function
@@ -162,6 +162,7 @@ def small_levels(monkeypatch):
     monkeypatch.setattr(near_index, "NEAR_FRESH_ROWS", 40)
     monkeypatch.setattr(near_index, "NEAR_RECENT_ROWS", 100)
     monkeypatch.setattr(near_index, "NEAR_SETTLE_EVERY", 2)
+    monkeypatch.setattr(near_filter, "FILTER_MIN_BITS", 64)  # full at 6 anchors: rebuilt bigger
 
 
 def random_text(rng: random.Random, words: int = 120) -> str:
@@ -186,6 +187,14 @@ def assert_index_consistent(db) -> None:
     assert held == sets
     counts = dict(db.execute("SELECT id, anchor_count FROM articles WHERE anchor_count > 0").fetchall())
     assert {article_id: len(anchors) for article_id, anchors in sets.items()} == counts
+    assert_filter_holds_main(db)
+
+
+def assert_filter_holds_main(db) -> None:
+    """The filter as stored (not this process's copy) keeps every anchor near_anchors holds."""
+    near_filter._HELD.pop(db, None)
+    main = [a for (a,) in db.execute(f"SELECT DISTINCT anchor FROM {near_index.MAIN}")]
+    assert near_filter.keep(db, main) == main
 
 
 def test_anchors_move_through_the_three_tables_and_every_story_is_still_found(db, small_levels):
@@ -231,6 +240,49 @@ def test_rebuild_empties_all_three_tables_and_fills_them_again(db, small_levels)
     rebuild(db, "off", NEAR_MIN_CONTAINMENT)
     assert index_rows(db) == []
     assert count(db, "near_anchor_sets") == 0
+    assert count(db, near_filter.TABLE) == 0
+
+
+def test_the_filter_lets_few_absent_anchors_through_to_the_main_table(db, small_levels):
+    rng = random.Random(12)
+    texts = [random_text(rng) for _ in range(40)]
+    for i, text in enumerate(texts):
+        save(db, text, f"https://a.example/{i}")
+    assert count(db, near_index.MAIN) > 0
+    assert count(db, near_filter.TABLE) > 0
+    assert_filter_holds_main(db)
+    # in the anchor ranges a move reached (the others have no filter yet: all their anchors pass)
+    ranges = {part for (part,) in db.execute(f"SELECT part FROM {near_filter.TABLE}")}
+    texts = [random_text(rng) for _ in range(40)]
+    absent = [a for text in texts for a in near_anchors(text) if near_filter.range_of(a) in ranges]
+    assert len(absent) > 100
+    assert len(near_filter.keep(db, absent)) < len(absent) // 10
+
+
+def test_a_move_by_another_connection_reaches_this_ones_filter(tmp_path, monkeypatch):
+    """A lookup on a connection that read the filter finds what another connection moved since."""
+    monkeypatch.setattr(near_index, "NEAR_FRESH_ROWS", 40)
+    monkeypatch.setattr(near_index, "NEAR_RECENT_ROWS", 100)
+    monkeypatch.setattr(near_index, "NEAR_SETTLE_EVERY", 2)
+    monkeypatch.setattr(near_index, "NEAR_MERGE_SLICES", 1)  # each move to the main table: every range
+    path = tmp_path / "articles.db"
+    reader, writer = open_db(path), open_db(path)
+    rng = random.Random(13)
+    for i in range(20):
+        save(reader, random_text(rng), f"https://a.example/{i}")
+    assert count(reader, near_filter.TABLE) == 1 << near_filter.FILTER_PART_BITS
+    assert near_index.find_near(reader, near_anchors(random_text(rng)), NEAR_MIN_CONTAINMENT) is None
+    texts = [random_text(rng) for _ in range(30)]
+    for i, text in enumerate(texts, start=21):
+        save(writer, text, f"https://b.example/{i}")
+    in_main = writer.execute(f"SELECT DISTINCT article_id FROM {near_index.MAIN} WHERE article_id > 20")
+    moved = {article_id for (article_id,) in in_main}
+    assert moved
+    for article_id in sorted(moved):
+        anchors = near_anchors(texts[article_id - 21] + " and one more line")
+        assert near_index.find_near(reader, anchors, NEAR_MIN_CONTAINMENT)[0] == article_id
+    reader.close()
+    writer.close()
 
 
 def test_a_schema_8_database_migrates_and_finds_the_same_stories(tmp_path):
@@ -250,9 +302,10 @@ def test_a_schema_8_database_migrates_and_finds_the_same_stories(tmp_path):
     old.close()
 
     db = open_db(path)
-    assert schema_version(db) == SCHEMA_VERSION == 10
+    assert schema_version(db) == SCHEMA_VERSION == 11
     assert index_rows(db) == stored
     assert_index_consistent(db)
+    assert count(db, near_filter.TABLE) > 0  # built from the anchors near_anchors holds
     for i, text in enumerate(texts, start=1):
         assert near_index.find_near(db, near_anchors(text + " one more line"), NEAR_MIN_CONTAINMENT)[0] == i
     assert near_index.find_near(db, near_anchors(random_text(rng)), NEAR_MIN_CONTAINMENT) is None

@@ -110,6 +110,11 @@ def test_open_db_creates_parent_dir_wal_and_schema(db, db_path):
     assert db["articles"].detect_fts() == "articles_fts"
     indexed = {tuple(i.columns) for t in ("articles", "article_urls", "fetch_log") for i in db[t].indexes}
     assert {("published",), ("site",), ("article_id",), ("url",)} <= indexed
+
+
+def test_a_writer_checkpoints_its_wal_every_ten_thousand_pages(db):
+    """Not SQLite's 1,000: a batch of new articles dirties more than that (store/db.py)."""
+    assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 10_000
     assert schema_version(db) == SCHEMA_VERSION
 
 
@@ -712,10 +717,11 @@ def test_a_schema_7_database_gains_the_archive_columns_and_old_rows_keep_null(db
     for table in ("articles", "article_versions"):  # back to what schema 7 had
         for column in ARCHIVE_COLUMNS:
             db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
-    db.executescript(  # and what schemas 9 and 10 added
+    db.executescript(  # and what schemas 9, 10 and 11 added
         "DROP INDEX idx_articles_filter;"
         " DROP VIEW near_anchors_all; DROP TABLE near_anchors_recent; DROP TABLE near_anchors_fresh;"
         " DROP TABLE near_anchor_sets; CREATE INDEX idx_near_anchors_article_id ON near_anchors (article_id);"
+        " DROP TABLE near_anchor_filter;"
         " DELETE FROM _sqlite_migrations WHERE name >= '0008';"
     )
     assert schema_version(db) == 7

@@ -19,7 +19,16 @@ from typing import Any
 
 import sqlite_utils
 
-from ..dedupe import NEAR_MIN_CONTAINMENT, content_hash, near_anchors, simhash, url_key, word_count
+from ..dedupe import (
+    NEAR_MIN_ANCHORS,
+    NEAR_MIN_CONTAINMENT,
+    content_hash,
+    is_near_duplicate,
+    near_anchors,
+    simhash,
+    url_key,
+    word_count,
+)
 from ..models import Article, SaveResult, WarcRef, WriteOutcome
 from . import near as near_index
 from .db import iso, transaction
@@ -177,12 +186,17 @@ def _find_near(
 
 
 def recheck_story(db: sqlite_utils.Database, article_id: int, prepared: PreparedArticle) -> None:
-    """A new version of a stored article: replace its anchors and, in group mode, re-check its story.
+    """A new version of a stored article: replace its anchors and re-check its story.
 
     The row stays (a version is never a near-duplicate); in group mode it joins the story its new
-    text matches, or leaves its story when the new text matches none.
+    text matches, or leaves its story when the new text matches none. Its near URLs, linked for
+    the old text, follow that text's story (_recheck_near_urls).
     """
+    old = near_index.stored_anchors(db, article_id)
     near_index.write_anchors(db, article_id, prepared.anchors)
+    if prepared.near == "off":
+        return
+    _recheck_near_urls(db, article_id, old, prepared)
     if prepared.near != "group":
         return
     match = _find_near(db, prepared, exclude=article_id)
@@ -195,6 +209,73 @@ def recheck_story(db: sqlite_utils.Database, article_id: int, prepared: Prepared
     )
     if mine is None or mine != theirs:
         near_index.join_story(db, article_id, match[0])
+
+
+def _recheck_near_urls(
+    db: sqlite_utils.Database, article_id: int, old: list[int], prepared: PreparedArticle
+) -> None:
+    """Re-point a changed row's near URLs when its new text no longer tells the story they were linked to.
+
+    They stay when the new text is the same story as the old one (a correction, one paragraph
+    more). Otherwise they go to the stored row that tells the old text's story best (a full
+    article kept beside its teaser) or, with none, to a row restored for it (_restore_story).
+    """
+    near = [url for (url,) in db.execute(_NEAR_URLS, [article_id])]
+    new = list(prepared.anchors or ())
+    # without the old anchors (dropped by `dedupe --rebuild` with near off) there is nothing to compare
+    if not near or len(old) < NEAR_MIN_ANCHORS or is_near_duplicate(old, new, prepared.near_threshold):
+        return
+    match = near_index.find_near(db, old, prepared.near_threshold, exclude=article_id)
+    target = _restore_story(db, article_id, old, near[0]) if match is None else match[0]
+    marks = ", ".join("?" for _ in near)
+    for table, column in (("article_urls", "url"), ("frontier", "url")):
+        db.execute(
+            f"UPDATE {table} SET article_id = ? WHERE article_id = ? AND {column} IN ({marks})",
+            [target, article_id, *near],
+        )
+    if match is not None:  # the similarity was to the old text; now it is that text's to this row
+        db.execute(
+            f"UPDATE article_urls SET similarity = ? WHERE url IN ({marks}) AND kind = 'near'",
+            [round(match[1], 4), *near],
+        )
+
+
+# A row's near URLs, the first publisher first (earliest publication date, else first seen), as
+# `scraper duplicates` orders a story.
+_NEAR_URLS = (
+    "SELECT url FROM article_urls WHERE article_id = ? AND kind = 'near'"
+    " ORDER BY published IS NULL, published, first_seen, url"
+)
+
+
+def _restore_story(db: sqlite_utils.Database, article_id: int, anchors: list[int], url: str) -> int:
+    """A row for a story whose only row now tells another: its last stored text under its first near URL.
+
+    That text is the row's previous version (just kept in article_versions), with the near URL's
+    site, date and first and last sightings; the URL becomes the new row's canonical URL. Returns
+    the new row's id.
+    """
+    version = db.execute(
+        "SELECT title, text, fetched_at, warc_file, warc_offset, warc_length, extractor"
+        " FROM article_versions WHERE article_id = ? ORDER BY id DESC LIMIT 1",
+        [article_id],
+    ).fetchone()
+    seen = db.execute(
+        "SELECT site, published, first_seen, last_seen FROM article_urls WHERE url = ?", [url]
+    ).fetchone()
+    # versions keep no language, author or section: the row's are its new text's, so they stay NULL
+    row = _article_row(Article(version[0], version[1] or ""), url, seen[0], version[2])
+    row.update(published=seen[1], anchor_count=len(anchors))
+    row.update(zip(("warc_file", "warc_offset", "warc_length", "extractor"), version[3:], strict=True))
+    restored = _insert_article(db, row)
+    db.execute("UPDATE articles SET first_seen = ?, last_seen = ? WHERE id = ?", [seen[2], seen[3], restored])
+    near_index.write_anchors(db, restored, anchors, fresh=True)
+    db.execute(
+        "UPDATE article_urls SET article_id = ?, kind = 'canonical', similarity = NULL, site = NULL,"
+        " published = NULL WHERE url = ?",
+        [restored, url],
+    )
+    return restored
 
 
 def _link_near(

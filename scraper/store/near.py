@@ -8,7 +8,8 @@ Settings: dedupe.near (link, group, off) and dedupe.near_threshold, passed in by
 The lookup counts, per stored article, the anchors it shares with the new text, skipping an
 anchor held by more than NEAR_POSTINGS_CAP articles (a template line or a stock phrase: it names
 no story); the best NEAR_CANDIDATES are then verified with dedupe.is_near_duplicate against their
-full anchor lists. Runs inside the caller's transaction.
+full anchor lists. `near_anchors` is probed only for the anchors its filter may hold
+(store/near_filter.py). Runs inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable, Sequence
 import sqlite_utils
 
 from ..dedupe import NEAR_MIN_ANCHORS, near_anchors, near_similarity, pack_anchors, unpack_anchors
+from . import near_filter
 from .db import transaction
 
 # An anchor shared by more articles than this is boilerplate (a template line, a stock phrase):
@@ -41,7 +43,7 @@ NEAR_LINK_MAX_GROWTH = 1.5
 # article: 374 MB at 1M articles) is so written in sorted runs, each page once a run, instead of at
 # ~22 random places per article, which dirtied ~22 pages an article and made check + insert fall
 # to ~1,000/s at 1M articles (benchmarks/neardup_scale.py). A lookup reads all three.
-MAIN, RECENT, FRESH = "near_anchors", "near_anchors_recent", "near_anchors_fresh"
+MAIN, RECENT, FRESH = near_filter.MAIN, "near_anchors_recent", "near_anchors_fresh"
 NEAR_TABLES = (MAIN, RECENT, FRESH)
 # FRESH's rows move to RECENT once there are this many (~4,500 articles, ~2 MB): a batch of 500
 # articles dirties at most FRESH's few hundred pages.
@@ -91,10 +93,12 @@ LIMIT :limit
 # The new text's postings in the three tables, at most NEAR_POSTINGS_CAP + 1 of them. Fewer means
 # no anchor is over the cap: the shares are counted from these rows, with one probe per anchor and
 # table instead of _LOOKUP_SQL's two (its cap counts were half of a lookup, and half the time of
-# check + insert at 100k articles). More: _LOOKUP_SQL sorts it out.
+# check + insert at 100k articles). More: _LOOKUP_SQL sorts it out. MAIN is probed only for the
+# anchors its filter may hold (:main, store/near_filter.py).
 _POSTINGS_SQL = (
     " UNION ALL ".join(
-        f"SELECT n.article_id FROM json_each(:anchors) w JOIN {t} n ON n.anchor = w.value"
+        f"SELECT n.article_id FROM json_each(:{'main' if t == MAIN else 'anchors'}) w"
+        f" JOIN {t} n ON n.anchor = w.value"
         for t in NEAR_TABLES
     )
     + " LIMIT :cap + 1"
@@ -112,6 +116,7 @@ def find_near(
         return None
     params = {
         "anchors": json.dumps(list(anchors)),
+        "main": json.dumps(near_filter.keep(db, anchors)),
         "cap": NEAR_POSTINGS_CAP,
         "exclude": exclude,
         "limit": NEAR_CANDIDATES,
@@ -120,7 +125,9 @@ def find_near(
     if len(postings) > NEAR_POSTINGS_CAP:
         candidates = db.execute(_LOOKUP_SQL, params).fetchall()
     else:
-        candidates = _rank(db, [row[0] for row in postings if row[0] != exclude], len(anchors))
+        # fewer shares than this fail the check below whatever the stored count: not read
+        least = threshold * NEAR_MIN_ANCHORS
+        candidates = _rank(db, [row[0] for row in postings if row[0] != exclude], len(anchors), least)
     best: tuple[int, float] | None = None
     for article_id, shared, count, usable in candidates:
         smaller = min(len(anchors), count or 0)
@@ -133,14 +140,19 @@ def find_near(
     return best
 
 
-def _rank(db: sqlite_utils.Database, postings: list[int], usable: int) -> list[tuple[int, int, int, int]]:
+def _rank(
+    db: sqlite_utils.Database, postings: list[int], usable: int, least: float = 0.0
+) -> list[tuple[int, int, int, int]]:
     """What _LOOKUP_SQL returns when every anchor is usable: (id, shared, anchor_count, usable) rows.
 
     anchor_count is read for the best-ranked ids only (a text shares an anchor or two with dozens
     of articles: reading every one's was a sixth of a lookup); an id without a row is passed over.
+    Ids sharing fewer than `least` anchors are left out: they rank last, so the rows returned
+    differ only by rows find_near() would pass over (at 1M articles, benchmarks/neardup_scale.py's
+    corpus: 230 against 273 us of CPU a lookup, the same answers to 2,000 lookups).
     """
     shared = collections.Counter(postings)
-    ranked = sorted(shared, key=lambda i: (-shared[i], i))
+    ranked = sorted((i for i in shared if shared[i] >= least), key=lambda i: (-shared[i], i))
     found: list[tuple[int, int, int, int]] = []
     for start in range(0, len(ranked), NEAR_CANDIDATES):
         chunk = ranked[start : start + NEAR_CANDIDATES]
@@ -195,6 +207,7 @@ def delete_anchors(db: sqlite_utils.Database, article_id: int | None = None) -> 
     if article_id is None:
         for table in (*NEAR_TABLES, "near_anchor_sets"):
             db.execute(f"DELETE FROM {table}")
+        near_filter.clear(db)
         return
     rows = [(anchor, article_id) for anchor in stored_anchors(db, article_id)]
     for table in NEAR_TABLES:
@@ -233,6 +246,9 @@ def _move(db: sqlite_utils.Database, source: str, target: str, span: tuple[int, 
         f" SELECT anchor, article_id FROM {source} {where} ORDER BY anchor, article_id",
         params,
     )
+    if target == MAIN:
+        moved = db.execute(f"SELECT DISTINCT anchor FROM {source} {where}", params)
+        near_filter.add(db, (row[0] for row in moved))
     db.execute(f"DELETE FROM {source} {where}", params)
 
 

@@ -1,7 +1,8 @@
 """The corpus schema: one sqlite-utils Migrations set, applied by open_db().
 
 Tables: `articles` (with FTS5 over title and text), `article_urls`, `article_versions`, `near_anchors`
-(with `near_anchors_recent` and `near_anchors_fresh` in front of it), `fetch_log`, the crawl's
+(with `near_anchors_recent` and `near_anchors_fresh` in front of it, `near_anchor_sets` and
+`near_anchor_filter` beside it), `fetch_log`, the crawl's
 `frontier` and `robots_cache`, and `runs` with `run_sources`.
 Migrations are recorded in `_sqlite_migrations`, so `sqlite-utils migrate` understands them too.
 To change the schema, write a function that takes the Database and append it to
@@ -21,6 +22,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from ..dedupe import pack_anchors
+from . import near_filter
 from .fts import FTS_FUNCTION, FTS_TOKENIZE
 
 logger = logging.getLogger(__name__)
@@ -366,6 +368,21 @@ def _add_near_levels(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX idx_near_anchors_article_id")
 
 
+def _add_near_filter(db: sqlite_utils.Database) -> None:
+    """Schema 11: `near_anchor_filter`, a Bloom filter per anchor range of `near_anchors` (issue 11).
+
+    A lookup probes `near_anchors` only for the anchors the filter may hold (store/near_filter.py):
+    most anchors of a new text are in no stored article, and each probe read a page of a table
+    bigger than the page cache. Built here from the anchors the table holds; `bits` is the filter,
+    `anchors` how many were added (it is rebuilt bigger when full), `token` changes on each write.
+    """
+    db.execute(
+        f"CREATE TABLE {near_filter.TABLE} (part INTEGER PRIMARY KEY, bits BLOB NOT NULL,"
+        " anchors INTEGER NOT NULL, token INTEGER NOT NULL)"
+    )
+    near_filter.build_all(db)
+
+
 # Append new steps at the end; the position (1-based) is the schema version.
 MIGRATION_STEPS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _create_corpus,
@@ -378,6 +395,7 @@ MIGRATION_STEPS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _add_archive_pointers,
     _add_filter_index,
     _add_near_levels,
+    _add_near_filter,
 )
 SCHEMA_VERSION = len(MIGRATION_STEPS)
 
