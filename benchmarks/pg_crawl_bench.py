@@ -18,7 +18,8 @@ start (head read) and end (response written). A PostgreSQL 18 starts as the test
               (must be >= --delay); violations: gaps shorter than it
 With --kill-every S, one more row: --workers' largest count, one of them killed with -9 every S
 seconds (at most KILLS times) and a new one started in its place; then every article must be stored
-once and no URL or host left leased.
+once and no URL or host left leased. With --sqlite, a first row: one `scraper crawl` on a SQLite
+file, the same config otherwise (the comparator, measured in the same run).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import json
 import os
 import resource
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -87,6 +89,7 @@ def start_server(
 
 
 def write_config(folder: Path, plan: dict[str, list[int]], url: str, delay: float) -> Path:
+    """crawl_bench's config with politeness on, stored at url (a postgresql:// URL or a file)."""
     per_host = max(len(v) for v in plan.values()) + 2 + sum(map(len, plan.values())) // LINKS_PER_LIST
     config = {
         "storage": {"path": url, "archive": False},
@@ -168,6 +171,12 @@ def check_database(url: str) -> dict[str, int]:
         }
 
 
+def check_sqlite(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as conn:
+        row = conn.execute("SELECT count(*), count(DISTINCT content_hash) FROM articles").fetchone()
+    return {"articles": row[0], "texts": row[1], "leased": 0}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -178,9 +187,11 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
     parser.add_argument("--delay", type=float, default=0.2, help="crawl.per_host_delay (seconds)")
     parser.add_argument("--kill-every", type=float, help="also run the largest count killing one every S s")
+    parser.add_argument("--sqlite", action="store_true", help="first, one crawl on a SQLite file")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
-    runs = [(n, None) for n in counts] + ([(max(counts), args.kill_every)] if args.kill_every else [])
+    runs: list[tuple[int, float | None]] = [(0, None)] if args.sqlite else []  # 0: SQLite
+    runs += [(n, None) for n in counts] + ([(max(counts), args.kill_every)] if args.kill_every else [])
     templates = load_templates(args.data, TEMPLATES)
     plan = site_plan(args.pages, args.hosts)
     pg = PgServer()
@@ -194,7 +205,7 @@ def main() -> None:
                 folder = Path(tmp)
                 log = folder / "requests.log"
                 server = start_server(folder, templates, plan, log)
-                url = pg.database()
+                url = pg.database() if count else str(folder / "bench.db")
                 try:
                     command = [
                         sys.executable,
@@ -205,16 +216,18 @@ def main() -> None:
                         "-q",
                         "crawl",
                     ]
-                    seconds, cpu, _codes = run_workers(command, count, kill_every)
+                    seconds, cpu, _codes = run_workers(command, count or 1, kill_every)
                 finally:
                     server.terminate()
                     server.wait()
-                found, db = politeness(log), check_database(url)
-                pg.drop(url)
+                found = politeness(log)
+                db = check_database(url) if count else check_sqlite(folder / "bench.db")
+                if count:
+                    pg.drop(url)
             short = sum(1 for gap in found["gaps"] if gap < args.delay - SLACK_S)  # type: ignore[attr-defined]
             kills = f"every {kill_every:g}s" if kill_every else "-"
             print(
-                f"| {count} | {kills} | {db['articles'] / seconds:.1f}"
+                f"| {count or 'SQLite'} | {kills} | {db['articles'] / seconds:.1f}"
                 f" | {db['articles']} ({db['texts']} texts) | {found['requests']} | {found['dup']}"
                 f" | {found['in_flight']} | {found['gap']:.3f} | {short} | {db['leased']} | {cpu:.0f}"
                 f" | {os.getloadavg()[0]:.2f} |",

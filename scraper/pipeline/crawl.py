@@ -8,7 +8,9 @@ max_depth, max_pages), fetch, extract, storage.archive* (the run's WARC writer: 
 archived before it is stored, and the files are closed complete on every way out, SIGTERM and
 crawl.max_run_time included; a dry run archives nothing).
 
-One run: take the lock beside the database (CrawlLocked when another crawl holds it), make every
+On PostgreSQL (a postgresql:// storage.path) the run is claims.py's scheduler instead of the lanes,
+as one of any number of workers. On SQLite, one run: take the lock beside the database
+(CrawlLocked when another crawl holds it), make every
 start page, sitemap and feed due, load due frontier rows (at most max_pages pages per source), then
 fetch through one lane per host: robots.txt first (cached 24 h), one request in flight per host,
 max(per_host_delay, Crawl-delay capped at max_crawl_delay) between a response and the next request,
