@@ -12,7 +12,8 @@ start (head read) and end (response written). A PostgreSQL 18 starts as the test
 `python -m scraper crawl` processes at once (politeness on: robots.txt obeyed, crawl.per_host_delay
 --delay; dedupe.near off). Reported per row, from the server's log and the database:
   pages/s     articles stored / wall time from the first start to the last exit
-  dup         requests for a (host, path) already requested (must be 0)
+  dup         requests for a (host, path) already requested (must be 0; with kills, the URLs a
+              killed worker had claimed and not stored are fetched again), of which not articles
   in flight   the most requests in flight on one host at once (must be 1)
   gap         the shortest time on one host from a response's end to the next request's start
               (must be >= --delay); violations: gaps shorter than it
@@ -130,6 +131,7 @@ def politeness(log: Path) -> dict[str, float]:
                 in_flight = 2
     return {
         "requests": sum(seen.values()), "dup": sum(n - 1 for n in seen.values()), "in_flight": in_flight,
+        "dup_listings": sum(n - 1 for (_, path), n in seen.items() if not path.startswith("/a/")),
         "gap": min(gaps, default=0.0), "gaps": gaps,  # type: ignore[dict-item]
     }  # fmt: skip
 
@@ -229,6 +231,7 @@ def main() -> None:
             print(
                 f"| {count or 'SQLite'} | {kills} | {db['articles'] / seconds:.1f}"
                 f" | {db['articles']} ({db['texts']} texts) | {found['requests']} | {found['dup']}"
+                f" ({found['dup_listings']} not articles)"
                 f" | {found['in_flight']} | {found['gap']:.3f} | {short} | {db['leased']} | {cpu:.0f}"
                 f" | {os.getloadavg()[0]:.2f} |",
                 flush=True,

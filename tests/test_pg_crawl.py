@@ -24,6 +24,7 @@ import pytest
 
 from scraper.models import Target
 from scraper.store.pg import frontier, open_pg
+from scraper.store.pg import runs as runs_module
 from tests.server import FixtureServer
 from tests.test_crawl import EXPECTED, ROOT, write_config
 
@@ -248,3 +249,36 @@ def test_max_run_time_ends_a_worker_cleanly(fresh_server, tmp_path, pg_url):
     assert len(stored(pg_url)) < 42  # the next run takes the rest
     assert pg_rows(pg_url, "SELECT count(*) FROM frontier WHERE lease_by IS NOT NULL") == [(0,)]
     assert pg_rows(pg_url, "SELECT count(*) FROM hosts WHERE lease_by IS NOT NULL") == [(0,)]
+
+
+def test_the_crawl_round_starts_with_the_oldest_run_still_going(pg_url):
+    conn = open_pg(pg_url)
+    try:
+        now = dt.datetime.now(dt.timezone.utc)
+        hour = dt.timedelta(hours=1)
+        ids = {}
+        for worker, started, finished in (
+            ("long", now - 3 * hour, None),  # a worker crawling for 3 hours, holding a lease
+            ("killed", now - 4 * hour, None),  # killed with -9: unfinished, its leases lapsed
+            ("done", now - 5 * hour, now - hour),
+            ("peer", now - dt.timedelta(seconds=30), None),  # started with this one
+            ("me", now, None),
+        ):
+            row = conn.execute(
+                "INSERT INTO runs (started, finished, worker) VALUES (%s, %s, %s) RETURNING id",
+                [started, finished, worker],
+            ).fetchone()
+            ids[worker] = row[0]
+        with conn.transaction():
+            frontier.add_urls(
+                conn, "news", [("http://a.test/1", 1), ("http://a.test/2", 1)], now=now, run_id=1
+            )
+        lease_sql = "UPDATE frontier SET lease_by = %s, lease_until = now() + %s WHERE url = %s"
+        conn.execute(lease_sql, ["long", dt.timedelta(minutes=1), "http://a.test/1"])
+        conn.execute(lease_sql, ["killed", dt.timedelta(minutes=-1), "http://a.test/2"])
+        lease = dt.timedelta(minutes=1)
+        assert runs_module.crawl_round_start(conn, ids["me"], within=lease) == now - 3 * hour
+        conn.execute("UPDATE frontier SET lease_until = now() - interval '1 second'")  # 'long' ended
+        assert runs_module.crawl_round_start(conn, ids["me"], within=lease) == now - dt.timedelta(seconds=30)
+    finally:
+        conn.close()

@@ -47,13 +47,16 @@ def start_run(conn: Connection, sources: list[str], *, started: dt.datetime, pid
 
 
 def crawl_round_start(conn: Connection, run_id: int, *, within: dt.timedelta) -> dt.datetime:
-    """When the crawl this run joins began: the earliest start of the runs still going (started `within` ago).
+    """When the crawl this run joins began: the earliest start of the runs still going, this one included.
 
-    A run killed with -9 never finishes; `within` (a lease) bounds how long it keeps the round open.
+    A run is still going when it is not finished and either started `within` (a lease) before this
+    one, or holds a live lease on a frontier URL (a long crawl's first workers). A run killed with
+    -9 never finishes; once its leases lapse it no longer holds the round open.
     """
     row = conn.execute(
-        "SELECT min(started) FROM runs WHERE id = %(id)s OR (finished IS NULL"
-        " AND started >= (SELECT started FROM runs WHERE id = %(id)s) - %(within)s)",
+        "SELECT min(r.started) FROM runs r WHERE r.id = %(id)s OR (r.finished IS NULL AND ("
+        " r.started >= (SELECT started FROM runs WHERE id = %(id)s) - %(within)s"
+        " OR EXISTS (SELECT 1 FROM frontier f WHERE f.lease_by = r.worker AND f.lease_until > now())))",
         {"id": run_id, "within": within},
     ).fetchone()
     assert row is not None
