@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import os
 import socket
 from collections.abc import Iterable
@@ -27,13 +28,15 @@ from collections.abc import Iterable
 from ..config import Config, Source
 from ..crawl.hosts import Lane
 from ..crawl.scope import Scope
-from ..errors import ConfigError
+from ..errors import ConfigError, StorageError
 from ..models import CrawlReport, Page, Resource, Target
 from ..store.pg.crawlstore import PgCrawlStore
 from ..store.pg.frontier import Claim
 from ..urls import canonicalize_url
 from .crawl import Callback, _crawl, _Crawler
 from .steps import now_utc
+
+logger = logging.getLogger(__name__)
 
 # How often a worker with nothing to claim looks again: other workers' pages add links, and hosts
 # come free when their gap ends. Ten claims a second per idle worker cost the database little.
@@ -97,6 +100,9 @@ class _PgCrawler(_Crawler):
         self.wake = asyncio.Event()
         self.in_flight = 0
         self.since = now_utc()
+        # URLs claimed and not yet stored or given back, and those whose host is not released yet
+        self.held: dict[str, Claim] = {}
+        self.host_held: set[str] = set()
 
     async def run(self, sources: list[Source], max_pages: int | None) -> None:
         """Queue the sources' start URLs, then claim and crawl until the round's work is done (or stopped)."""
@@ -109,6 +115,7 @@ class _PgCrawler(_Crawler):
             self._spawn(self._claim_loop())
             await self._wait()
         finally:
+            self._give_back_all()
             for signum in signals:
                 asyncio.get_running_loop().remove_signal_handler(signum)
         if self.error is not None:
@@ -139,6 +146,8 @@ class _PgCrawler(_Crawler):
             while not self.stopping:
                 claims = self._claim_some()
                 for claim in claims:
+                    self.held[claim.target.url] = claim
+                    self.host_held.add(claim.target.url)
                     self.in_flight += 1
                     self.pending += 1
                     self.seen.add(claim.target.url)
@@ -197,24 +206,36 @@ class _PgCrawler(_Crawler):
     async def _crawl_claim(self, claim: Claim) -> None:
         """Fetch a claimed URL, give its host back, store the page; if stopped first, give the URL back."""
         target, lane = claim.target, self._lane(claim)
-        released = finished = False
         try:
             result = await self._fetch_claimed(lane, claim)
-            self.store.release(claim.host, delay=lane.delay)  # the gap starts when the response is read
-            released = True
-            if result is None:
+            self._give_back(claim, url=False, delay=lane.delay)  # the gap starts when the response is read
+            if result is None:  # marked skipped (disallowed), or given back below (host skipped)
                 self._done()
-                return
-            self._count_timeouts(lane, result)
-            finished = True
-            await self._finish(target, result)
+            else:
+                self._count_timeouts(lane, result)
+                await self._finish(target, result)
+                self.held.pop(target.url, None)  # its frontier row is marked: the lease has ended
         finally:
             self.in_flight -= 1
             self.wake.set()
-            if not finished:
-                self.store.unclaim(target.url)  # nothing when the URL was marked (skipped) already
-            if not released:
-                self.store.release(claim.host, delay=lane.delay)
+            self._give_back(claim, delay=lane.delay)  # nothing when it was stored or given back
+
+    def _give_back(self, claim: Claim, *, url: bool = True, delay: float) -> None:
+        """Release the claim's host (once), and unless url=False the URL too if it is still held."""
+        if claim.target.url in self.host_held:
+            self.host_held.discard(claim.target.url)
+            self.store.release(claim.host, delay=delay)
+        if url and self.held.pop(claim.target.url, None) is not None:
+            self.store.unclaim(claim.target.url)
+
+    def _give_back_all(self) -> None:
+        """Give back what the run holds still: claims whose task was cancelled before it began."""
+        try:
+            for claim in list(self.held.values()):
+                lane = self.lanes.get(claim.host)
+                self._give_back(claim, delay=lane.delay if lane is not None else 0.0)
+        except StorageError as exc:  # the run is ending anyway; the leases lapse on their own
+            logger.warning("could not give back %d claimed URLs: %s", len(self.held), exc)
 
     async def _fetch_claimed(self, lane: Lane, claim: Claim) -> Page | Resource | Exception | None:
         """The claimed URL's fetch result; None when robots.txt (or a skipped host) forbids the fetch."""
