@@ -57,8 +57,11 @@ class State:
     allow_private: bool = False
     verbosity: int = 0
 
-    def config(self) -> Config:
-        """Load config.yaml (defaults when the default file is absent) and apply flag overrides."""
+    def config(self, *, postgres: bool = False) -> Config:
+        """Load config.yaml (defaults when the default file is absent) and apply flag overrides.
+
+        postgres: the command runs on a postgresql:// storage.path too (else such a URL is refused).
+        """
         path = self.config_path
         if not self.config_given and path and not Path(path).exists():
             path = None
@@ -68,8 +71,8 @@ class State:
             raise ConfigProblem(str(exc)) from exc
         if self.db:
             cfg = dataclasses.replace(cfg, storage=dataclasses.replace(cfg.storage, path=self.db))
-        if is_postgres_url(cfg.storage.path):
-            # store/pg exists, but no command runs on it yet (issue 14): refuse before a file named
+        if is_postgres_url(cfg.storage.path) and not postgres:
+            # only `scraper crawl` runs on PostgreSQL yet (issue 14): refuse before a file named
             # "postgresql:" is created, and without echoing the URL (it may hold a password)
             given = "--db" if self.db else "storage.path"
             raise ConfigProblem(
@@ -81,7 +84,7 @@ class State:
 
 
 _CONFIG_HELP = "YAML config file (env SCRAPER_CONFIG). Code defaults apply when the default file is absent."
-_DB_HELP = "SQLite database path; overrides storage.path."
+_DB_HELP = "SQLite database path (crawl: or a postgresql:// URL); overrides storage.path."
 _VERBOSE_HELP = "More log output on stderr (-vv for debug)."
 _QUIET_HELP = "Only errors on stderr, no summaries (for cron)."
 

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from .. import pipeline, progress
-from ..config import Config, sources_from_urls
+from ..config import Config, is_postgres_url, sources_from_urls
 from ..errors import ConfigError, CrawlLocked, ScraperError
 from ..report import format_failure_line, format_report
 from .base import EXIT_LOCKED, ConfigProblem, RunFailed, State, cli, shared_options
@@ -42,6 +42,12 @@ from .base import EXIT_LOCKED, ConfigProblem, RunFailed, State, cli, shared_opti
 @click.option(
     "--max-depth", type=click.IntRange(0), help="Crawl by URL: links to follow from the start pages."
 )
+@click.option(
+    "--worker",
+    envvar="SCRAPER_WORKER",
+    metavar="NAME",
+    help="PostgreSQL: this worker's name (env SCRAPER_WORKER; default host:pid); one run per name at a time.",
+)
 @shared_options
 @click.pass_obj
 def crawl(
@@ -52,6 +58,7 @@ def crawl(
     max_pages: int | None,
     dry_run: bool,
     allow_private: bool,
+    worker: str | None,
     **by_url: Any,
 ) -> None:
     """Crawl every configured source once (or the URLs given): discover, fetch politely, store what is new.
@@ -76,13 +83,18 @@ def crawl(
           --article-pattern '/news/\\d+' --max-pages 50
     """
     state.allow_private = allow_private
-    cfg = _crawl_config(state.config(), urls, sources, max_pages, by_url)
+    cfg = _crawl_config(state.config(postgres=True), urls, sources, max_pages, by_url)
     mode = "quiet" if state.verbosity < 0 else "bar" if sys.stderr.isatty() else "lines"
     show = progress.Progress(sys.stderr, mode="quiet" if dry_run else mode)
     on_event = _dry_run_printer(show) if dry_run else show
     try:
         report = pipeline.run_crawl(
-            cfg, sources=sources or None, max_pages=max_pages, dry_run=dry_run, on_event=on_event
+            cfg,
+            sources=sources or None,
+            max_pages=max_pages,
+            dry_run=dry_run,
+            on_event=on_event,
+            worker=worker,
         )
     except CrawlLocked as exc:
         click.echo(str(exc), err=True)
@@ -132,7 +144,15 @@ def _dry_run_printer(show: progress.Progress) -> pipeline.Callback:
 
 
 def _crawl_summary(report: Any, cfg: Config) -> str:
-    where = (
-        "nothing stored (dry run)" if report.dry_run else f"run {report.run_id}, database {cfg.storage.path}"
-    )
+    where = "nothing stored (dry run)" if report.dry_run else f"run {report.run_id}, database {_where(cfg)}"
     return f"{format_report(report)}\ncrawl finished: {where}, exit status {report.exit_status}"
+
+
+def _where(cfg: Config) -> str:
+    """The database for the summary line: a PostgreSQL URL without its password."""
+    path = cfg.storage.path
+    if not is_postgres_url(path):
+        return path
+    from ..store.pg.db import redact  # psycopg only when PostgreSQL is used
+
+    return redact(path)

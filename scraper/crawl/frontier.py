@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import sqlite_utils
-
 from ..models import Target
+from ..store.crawlstore import CrawlStore
 from ..store.frontier import (
     KINDS,
     ROBOTS_TTL,
@@ -31,7 +30,6 @@ from ..store.frontier import (
     due,
     mark_failed,
     mark_fetched,
-    mark_parked,
     save_robots,
 )
 
@@ -83,7 +81,7 @@ def park_interval(attempts: int) -> dt.timedelta:
 
 
 def park(
-    db: sqlite_utils.Database,
+    store: CrawlStore,
     target: Target,
     reason: str,
     *,
@@ -103,12 +101,12 @@ def park(
     next_due = now + park_interval(attempts)
     if at_least is not None:
         next_due = max(next_due, at_least)
-    mark_parked(db, target, reason, attempts=attempts, now=now, next_due=next_due, run_id=run_id)
+    store.mark_parked(target, reason, attempts=attempts, now=now, next_due=next_due, run_id=run_id)
     return next_due
 
 
 def record_failure(
-    db: sqlite_utils.Database,
+    store: CrawlStore,
     target: Target,
     outcome: str,
     reason: str,
@@ -127,9 +125,9 @@ def record_failure(
     transient = status is None or status in TRANSIENT_STATUSES
     if outcome == "failed" and target.attempts + 1 >= MAX_ATTEMPTS:
         later = None if transient else recheck
-        park(db, target, reason, now=now, run_id=run_id, bug=False, at_least=later)
+        park(store, target, reason, now=now, run_id=run_id, bug=False, at_least=later)
         return True
     retry_soon = outcome == "failed" and transient
     next_due = now if retry_soon or target.kind != "page" else recheck
-    mark_failed(db, target, outcome, reason, now=now, run_id=run_id, next_due=next_due)
+    store.mark_failed(target, outcome, reason, now=now, run_id=run_id, next_due=next_due)
     return False

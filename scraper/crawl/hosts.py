@@ -14,11 +14,11 @@ import datetime as dt
 import logging
 from collections import deque
 
-from .. import store
 from ..config import Config
 from ..errors import FetchError
 from ..fetch import Fetcher
 from ..models import Target
+from ..store.crawlstore import CrawlStore
 from ..urls import canonicalize_url
 from .robots import RobotsPolicy, policy_from_response
 
@@ -67,7 +67,7 @@ class Lane:
 async def load_robots(
     lane: Lane,
     cfg: Config,
-    batch: store.WriteBatch,
+    crawl_store: CrawlStore,
     fetcher: Fetcher,
     limit: asyncio.Semaphore,
     *,
@@ -83,18 +83,18 @@ async def load_robots(
     lane.state = "ok"
     if not crawl.obey_robots:
         return []
-    cached = store.frontier.cached_robots(batch.db, lane.origin, now=now)
+    cached = crawl_store.cached_robots(lane.origin, now=now)
     status: int | None
     if cached is not None:
         status, body = cached
     else:
         status, body, error = await _fetch_robots(lane, cfg, fetcher, limit)
         answered = status is not None and status < 500 and status != 429  # an answer that means something
-        with batch.write():
+        with crawl_store.write():
             if answered and status is not None:  # (mypy: answered implies a status)
-                store.frontier.save_robots(batch.db, lane.origin, status, body, now=now)
+                crawl_store.save_robots(lane.origin, status, body, now=now)
             outcome = "listing" if answered else "failed"
-            store.log_fetch(batch.db, lane.origin + "/robots.txt", status, error, now, outcome)
+            crawl_store.log_fetch(lane.origin + "/robots.txt", status, error, now, outcome)
     agent = fetcher.cfg.user_agent.split("/", 1)[0].strip() or "*"  # the source's own agent, if set
     policy = policy_from_response(status, body, agent)
     if policy is None:

@@ -16,6 +16,7 @@ second); ingest is a one-off command that Ctrl-C ends. The crawl extracts in wor
     steps.py     per-page work shared by ingest and crawl (extract, analyse links, save, classify)
     pool.py      the extraction process pool
     crawl.py     run_crawl: the run, its scheduler over host lanes, signals and budgets
+    claims.py    run_crawl on PostgreSQL: one of many workers, URLs claimed from the shared frontier
     pages.py     a crawl's fetched page, sitemap or feed: store the article, queue the links
     outcomes.py  a crawl's per-URL bookkeeping: failures, bugs, counts, events
     archived.py  ingest --warc / --files: archived responses and saved pages, through the pool

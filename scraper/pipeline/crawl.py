@@ -8,7 +8,9 @@ max_depth, max_pages), fetch, extract, storage.archive* (the run's WARC writer: 
 archived before it is stored, and the files are closed complete on every way out, SIGTERM and
 crawl.max_run_time included; a dry run archives nothing).
 
-One run: take the lock beside the database (CrawlLocked when another crawl holds it), make every
+On PostgreSQL (a postgresql:// storage.path) the run is claims.py's scheduler instead of the lanes,
+as one of any number of workers. On SQLite, one run: take the lock beside the database
+(CrawlLocked when another crawl holds it), make every
 start page, sitemap and feed due, load due frontier rows (at most max_pages pages per source), then
 fetch through one lane per host: robots.txt first (cached 24 h), one request in flight per host,
 max(per_host_delay, Crawl-delay capped at max_crawl_delay) between a response and the next request,
@@ -47,7 +49,7 @@ import httpx
 
 from .. import store
 from ..archive.write import ArchiveWriter
-from ..config import Config, FetchConfig, Source
+from ..config import Config, FetchConfig, Source, is_postgres_url
 from ..crawl import frontier
 from ..crawl.hosts import Lane, load_robots
 from ..crawl.scope import Scope
@@ -56,6 +58,7 @@ from ..fetch import Fetcher, make_client
 from ..lockfile import hold_lock
 from ..models import CrawlReport, Page, Resource, RunReport, Target
 from ..report import SIGNAL_STATUS, judge, report_data
+from ..store.crawlstore import CrawlStore, SqliteCrawlStore
 from ..urls import canonicalize_url, origin_of
 from .pages import Pages
 from .pool import Extractor, default_processes
@@ -85,6 +88,7 @@ def run_crawl(
     max_pages: int | None = None,
     dry_run: bool = False,
     on_event: Callback | None = None,
+    worker: str | None = None,
 ) -> CrawlReport:
     """Crawl the configured sources (or the named ones) once.
 
@@ -98,20 +102,35 @@ def run_crawl(
             that do not match it: listings); article pages are listed as outcome "article"
             without being fetched, and so is every page when the source has no article_pattern.
         on_event: called with a UrlResult per URL outcome.
+        worker: on PostgreSQL, this worker's name (default host:pid); a second run under the same
+            name is refused (CrawlLocked) while the first runs. Ignored on SQLite.
 
     The run ends early, cleanly (batch committed, run recorded with report.stopped) on SIGTERM or
     SIGINT (a second one exits at once) and after crawl.max_run_time.
 
     Raises:
         ConfigError: no sources configured, or an unknown source name.
-        CrawlLocked: another crawl holds the database's lock.
+        CrawlLocked: another crawl holds the database's lock (on PostgreSQL: this worker's).
         StorageError: the database failed (the run stops).
     """
     chosen = _choose_sources(cfg, sources)
+    path = cfg.storage.path
+    if is_postgres_url(path):
+        from .claims import crawl_on_postgres  # psycopg only when PostgreSQL is asked for
+
+        return crawl_on_postgres(cfg, chosen, max_pages, on_event, dry_run=dry_run, worker=worker)
     if dry_run:
-        return asyncio.run(_crawl(cfg, chosen, max_pages, on_event, cfg.storage.path, dry_run=True))
-    with hold_lock(cfg.storage.path):
-        return asyncio.run(_crawl(cfg, chosen, max_pages, on_event, cfg.storage.path, dry_run=False))
+        return asyncio.run(
+            _crawl(cfg, chosen, max_pages, on_event, _sqlite_store(_preview_db(path)), dry_run=True)
+        )
+    with hold_lock(path):
+        return asyncio.run(
+            _crawl(cfg, chosen, max_pages, on_event, _sqlite_store(store.open_db(path)), dry_run=False)
+        )
+
+
+def _sqlite_store(db: Any) -> SqliteCrawlStore:
+    return SqliteCrawlStore(db, max_units=BATCH_PAGES, max_seconds=BATCH_SECONDS, pause=BATCH_PAUSE)
 
 
 def _choose_sources(cfg: Config, names: Iterable[str] | None) -> list[Source]:
@@ -133,17 +152,17 @@ async def _crawl(
     sources: list[Source],
     max_pages: int | None,
     on_event: Callback | None,
-    path: str,
+    crawl_store: CrawlStore,
     *,
     dry_run: bool,
+    crawler: type[_Crawler] | None = None,
 ) -> CrawlReport:
-    db = _preview_db(path) if dry_run else store.open_db(path)
+    """One run on an open CrawlStore (closed at the end); crawler: the scheduler (default _Crawler)."""
     started = time.monotonic()
     try:
-        run_id = store.start_run(db, [s.name for s in sources], started=now_utc(), pid=os.getpid())
+        run_id = crawl_store.start_run([s.name for s in sources], started=now_utc(), pid=os.getpid())
         report = CrawlReport(run_id, {s.name: RunReport() for s in sources}, dry_run=dry_run)
         report.exit_status = 1  # until the run finishes
-        batch = store.WriteBatch(db, max_units=BATCH_PAGES, max_seconds=BATCH_SECONDS, pause=BATCH_PAUSE)
         archive = None if dry_run else open_archive(cfg)  # a dry run stores nothing, WARC included
         try:
             async with contextlib.AsyncExitStack() as stack:
@@ -151,20 +170,20 @@ async def _crawl(
                     stack.callback(archive.close)  # on every way out: the files are complete
                 fetchers = await _source_fetchers(cfg, sources, stack, archive)
                 with Extractor(cfg, processes=default_processes(cfg.crawl.workers)) as extractor:
-                    crawler = _Crawler(cfg, batch, fetchers, extractor, report, on_event)
-                    crawler.dry_run = dry_run
-                    await crawler.run(sources, max_pages)
+                    scheduler = (crawler or _Crawler)(cfg, crawl_store, fetchers, extractor, report, on_event)
+                    scheduler.dry_run = dry_run
+                    await scheduler.run(sources, max_pages)
             report.exit_status, report.exit_reason = judge(report, cfg.crawl.max_failure_ratio)
         finally:
-            batch.commit()  # the pages finished so far (a failed batch was rolled back)
+            crawl_store.commit()  # the pages finished so far (a failed batch was rolled back)
             report.duration = time.monotonic() - started
             counts = {name: dict(r.counts) for name, r in report.sources.items()}
-            store.finish_run(
-                db, run_id, counts, exit_status=report.exit_status, finished=now_utc(),
+            crawl_store.finish_run(
+                run_id, counts, exit_status=report.exit_status, finished=now_utc(),
                 report=report_data(report), stopped=report.stopped,
             )  # fmt: skip
     finally:
-        db.close()
+        crawl_store.close()
     return report
 
 
@@ -210,14 +229,14 @@ class _Crawler(Pages):
     def __init__(
         self,
         cfg: Config,
-        batch: store.WriteBatch,
+        crawl_store: CrawlStore,
         fetchers: dict[str, Fetcher],
         extractor: Extractor,
         report: CrawlReport,
         on_event: Callback | None,
     ) -> None:
         """fetchers: one per source name (its agent, headers, cookies, proxy), "" for the fetch section."""
-        self.cfg, self.batch, self.db = cfg, batch, batch.db
+        self.cfg, self.store = cfg, crawl_store
         self.fetchers, self.extractor = fetchers, extractor
         self.report, self.on_event = report, on_event
         self.run_id = report.run_id or 0
@@ -257,17 +276,17 @@ class _Crawler(Pages):
         for source in sources:
             self.scopes[source.name] = Scope(source)
             self.budget[source.name] = max_pages or source.max_pages
-            with self.batch.write():
+            with self.store.write():
                 for kind, urls in (
                     ("seed", source.start_urls),
                     ("sitemap", source.sitemaps),
                     ("feed", source.feeds),
                 ):
                     keys = [canonicalize_url(url) for url in urls]
-                    added = frontier.add_seeds(self.db, source.name, keys, kind, now=now)
+                    added = self.store.add_seeds(source.name, keys, kind, now=now)
                     self._count(source.name, "discovered", added)
                 targets = frontier.due(
-                    self.db,
+                    self._sqlite_db(),
                     source.name,
                     now=now,
                     recheck_after=self.cfg.crawl.recheck_after,
@@ -275,6 +294,11 @@ class _Crawler(Pages):
                 )
             for target in targets:
                 self._schedule(target)
+
+    def _sqlite_db(self) -> Any:
+        """The SQLite database whose frontier this scheduler reads (PostgreSQL's is claims.py's)."""
+        assert isinstance(self.store, SqliteCrawlStore), "the PostgreSQL scheduler claims instead"
+        return self.store.db
 
     async def _wait(self) -> None:
         """Until no work is left, crawl.max_run_time passes, or a signal stops the run."""
@@ -331,7 +355,7 @@ class _Crawler(Pages):
         while True:
             await asyncio.sleep(seconds)
             try:
-                self.batch.commit()
+                self.store.commit()
             except ScraperError as exc:  # a StorageError: stop the run
                 if self.error is None:
                     self.error = exc
@@ -435,9 +459,8 @@ class _Crawler(Pages):
         if lane.policy is not None and not lane.policy.allowed(target.url):
             now = now_utc()
             reason = "disallowed by robots.txt"
-            with self.batch.write():
-                frontier.mark_failed(
-                    self.db,
+            with self.store.write():
+                self.store.mark_failed(
                     target,
                     "skipped",
                     reason,
@@ -466,10 +489,10 @@ class _Crawler(Pages):
     async def _load_robots(self, lane: Lane, source: str) -> None:
         """Set the lane's policy and delay from robots.txt; queue the sitemaps it names."""
         fetcher = self._fetcher(source)
-        sitemaps = await load_robots(lane, self.cfg, self.batch, fetcher, self.limit, now=now_utc())
+        sitemaps = await load_robots(lane, self.cfg, self.store, fetcher, self.limit, now=now_utc())
         if sitemaps and source in self.scopes:
-            with self.batch.write():
-                added = frontier.add_seeds(self.db, source, sitemaps, "sitemap", now=now_utc())
+            with self.store.write():
+                added = self.store.add_seeds(source, sitemaps, "sitemap", now=now_utc())
             self._count(source, "discovered", added)
             for url in sitemaps:
                 self._schedule(Target(url, source, "sitemap", 0))

@@ -13,13 +13,11 @@ import logging
 import time
 from collections.abc import Callable
 
-import sqlite_utils
-
-from .. import store
 from ..config import Config
 from ..crawl import frontier
 from ..errors import ScraperError
 from ..models import CrawlReport, Target
+from ..store.crawlstore import CrawlStore
 from ..urls import origin_of
 from .results import UrlResult
 from .steps import describe_bug, failure_outcome, now_utc, reason_kind
@@ -36,8 +34,7 @@ class Outcomes:
     """Bookkeeping of one crawl run's URL outcomes (the base of crawl._Crawler)."""
 
     cfg: Config
-    batch: store.WriteBatch
-    db: sqlite_utils.Database
+    store: CrawlStore
     report: CrawlReport
     run_id: int
     on_event: Callable[[UrlResult], None] | None
@@ -48,12 +45,12 @@ class Outcomes:
         now = now_utc()
         outcome, status = failure_outcome(exc)
         kind, message = reason_kind(exc), str(exc)
-        with self.batch.write():
+        with self.store.write():
             parked = frontier.record_failure(
-                self.db, target, outcome, message,
+                self.store, target, outcome, message,
                 status=status, now=now, run_id=self.run_id, recheck=self._recheck(now),
             )  # fmt: skip
-            store.log_fetch(self.db, target.url, status, message, now, outcome)
+            self.store.log_fetch(target.url, status, message, now, outcome)
         self._log_outcome(outcome, target.url, message)
         self._count(target.source, outcome)
         report = self.report.sources[target.source]
@@ -70,10 +67,10 @@ class Outcomes:
         now = now_utc()
         message = describe_bug(exc)
         reason = f"error: {message}"
-        with self.batch.write():
+        with self.store.write():
             if frontier_row:
-                frontier.park(self.db, target, reason, now=now, run_id=self.run_id, bug=True)
-            store.log_fetch(self.db, target.url, None, reason, now, "error")
+                frontier.park(self.store, target, reason, now=now, run_id=self.run_id, bug=True)
+            self.store.log_fetch(target.url, None, reason, now, "error")
         # One line per URL at INFO (-v), with the traceback: a bug must be reportable.
         logger.info("error %s: %s", target.url, message, exc_info=exc)
         self._count(target.source, "error")
@@ -103,8 +100,8 @@ class Outcomes:
         if now - self.saved_counts_at >= COUNTS_EVERY_S and self.report.run_id is not None:
             self.saved_counts_at = now
             counts_so_far = {name: dict(r.counts) for name, r in self.report.sources.items()}
-            with self.batch.write():
-                store.write_run_counts(self.db, self.report.run_id, counts_so_far)
+            with self.store.write():
+                self.store.write_run_counts(self.report.run_id, counts_so_far)
 
     def _emit(
         self, target: Target, outcome: str, *, title: str | None = None, reason: str | None = None

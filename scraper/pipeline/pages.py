@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from .. import store
 from ..crawl import discover, frontier
 from ..crawl.scope import Scope
 from ..models import Page, Resource, Target
@@ -84,31 +83,31 @@ class Pages(Outcomes):
         kind: str | None = None,
     ) -> None:
         """Store the article (if any), update the frontier and queue links, as one write unit."""
-        while (pause := self.batch.pause_left()) > 0:
+        while (pause := self.store.pause_left()) > 0:
             await asyncio.sleep(pause)
         article = analysis.article if analysis is not None else None
-        with self.batch.write():
+        with self.store.write():
             prepared = analysis.prepared if analysis is not None else None
-            saved = store.write_article(self.db, prepared) if prepared is not None else None
+            saved = self.store.write_article(prepared) if prepared is not None else None
             if page.status == 304 and target.article_id is not None:
-                store.touch_article(self.db, target.article_id, now)
+                self.store.touch_article(target.article_id, now)
             next_due = frontier.next_due_after(
                 page_kind, skipped is not None, now=now, recheck=self._recheck(now)
             )
             if skipped is not None:
-                frontier.mark_failed(
-                    self.db, target, "skipped", skipped, now=now, run_id=self.run_id, next_due=next_due
+                self.store.mark_failed(
+                    target, "skipped", skipped, now=now, run_id=self.run_id, next_due=next_due
                 )
             else:
-                frontier.mark_fetched(
-                    self.db, target, now=now, run_id=self.run_id, next_due=next_due, page_kind=page_kind,
+                self.store.mark_fetched(
+                    target, now=now, run_id=self.run_id, next_due=next_due, page_kind=page_kind,
                     article_id=saved.article_id if saved else None,
                     etag=page.etag, last_modified=page.last_modified,
                 )  # fmt: skip
             added = self._add_links(target.source, links, now)
             outcome = "skipped" if skipped else saved.outcome.value if saved else None
             outcome = outcome or ("unchanged" if page_kind == "article" else "listing")
-            store.log_fetch(self.db, target.url, page.status, skipped, now, outcome)
+            self.store.log_fetch(target.url, page.status, skipped, now, outcome)
         if skipped is not None:
             self._count(target.source, "skipped")
             self.report.sources[target.source].note(kind or "no article")
@@ -129,7 +128,7 @@ class Pages(Outcomes):
         for kind in ("feed", "page"):
             pairs = [(t.url, t.depth) for t in links if t.kind == kind]
             if pairs:
-                added += frontier.add_urls(self.db, source, pairs, kind=kind, now=now, run_id=self.run_id)
+                added += self.store.add_urls(source, pairs, kind=kind, now=now, run_id=self.run_id)
         self._count(source, "discovered", len(added))
         return added
 
@@ -149,20 +148,20 @@ class Pages(Outcomes):
                     for item in await asyncio.to_thread(discover.parse_feed, found.body, found.final_url)
                 ]
             links += scope.listed_pages(target, urls)
-        with self.batch.write():
-            frontier.mark_fetched(
-                self.db, target, now=now, run_id=self.run_id, next_due=now,
+        with self.store.write():
+            self.store.mark_fetched(
+                target, now=now, run_id=self.run_id, next_due=now,
                 etag=found.etag, last_modified=found.last_modified, page_kind=target.kind,
             )  # fmt: skip
-            added = frontier.add_urls(
-                self.db, target.source, [(t.url, 0) for t in links if t.kind == "sitemap"],
+            added = self.store.add_urls(
+                target.source, [(t.url, 0) for t in links if t.kind == "sitemap"],
                 kind="sitemap", now=now, run_id=self.run_id,
             )  # fmt: skip
-            added += frontier.add_urls(
-                self.db, target.source, [(t.url, t.depth) for t in links if t.kind == "page"],
+            added += self.store.add_urls(
+                target.source, [(t.url, t.depth) for t in links if t.kind == "page"],
                 now=now, run_id=self.run_id,
             )  # fmt: skip
-            store.log_fetch(self.db, target.url, found.status, None, now, "listing")
+            self.store.log_fetch(target.url, found.status, None, now, "listing")
         self._count(target.source, "discovered", len(added))
         self._emit(target, "listing", reason=f"{target.kind}, {len(links)} URLs")
         for new in added:

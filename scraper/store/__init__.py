@@ -13,6 +13,7 @@ read-only rows. Settings: storage.path (or --db).
     stories.py     read-only views of stories (members, first publisher, the list of stories)
     frontier.py    the frontier and robots.txt cache tables (the policy is scraper/crawl's)
     runs.py        fetch_log, runs and run_sources; a dry run's copy of the crawl state
+    crawlstore.py  CrawlStore, what a crawl run writes through (SQLite here, store/pg's on PostgreSQL)
 
 Write functions named write_*, touch_*, log_* and the frontier's run inside the caller's
 transaction; save_article(), record_fetch() and the run functions open their own.

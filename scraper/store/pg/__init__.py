@@ -1,8 +1,9 @@
 """The corpus and the shared crawl state on PostgreSQL, for many workers on many machines (issue 14).
 
 Input: a postgresql:// URL; Articles, frontier URLs and fetch outcomes from the pipeline. Output: rows
-in the PostgreSQL schema (store/pg/schema.py), claimed frontier URLs, SaveResults. Settings: none
-wired yet (the CLI still refuses postgresql:// URLs); psycopg 3 comes with the `postgres` extra.
+in the PostgreSQL schema (store/pg/schema.py), claimed frontier URLs, SaveResults. Settings:
+storage.path (or --db) of `scraper crawl`, the one command that runs here so far; psycopg 3 comes
+with the `postgres` extra.
 
     db.py          open_pg(), connect(), transaction(), pg_errors() (the one place psycopg errors
                    become StorageError), is_postgres_url(), redact()
@@ -11,6 +12,8 @@ wired yet (the CLI still refuses postgresql:// URLs); psycopg 3 comes with the `
                    and the shared `hosts` table (one request in flight per host, the per-host gap)
     articles.py    save_article()/write_article(): SQLite's outcomes, with INSERT ... ON CONFLICT and
                    row locks so workers storing the same URL or text at once agree (dedupe.near off)
+    runs.py        fetch_log, runs (one row per worker) and run_sources; the crawl round's start
+    crawlstore.py  PgCrawlStore: store.crawlstore's CrawlStore for one worker, its claims, its lock
 
 Nothing here is imported by scraper.store: a SQLite-only install never imports psycopg.
 """

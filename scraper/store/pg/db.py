@@ -3,7 +3,7 @@
 Input: a postgresql:// URL (libpq's, so ?host=/socket/dir and PG* environment variables work).
 Output: a psycopg Connection in autocommit mode, its session in UTC, with the schema brought up to
 date (open_pg), or a StorageError whose message names the database (never its password), what
-failed and a fix. Settings: storage.url (not wired to the CLI yet).
+failed and a fix. Settings: storage.path (or --db) of `scraper crawl`.
 
 Writes happen only inside transaction() (psycopg's `conn.transaction()`, READ COMMITTED): each
 statement sees what other workers committed before it started, and row locks (FOR UPDATE,

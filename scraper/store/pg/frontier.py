@@ -26,9 +26,11 @@ from ...urls import origin_of
 from ..db import iso
 from .db import Connection
 
-# How long a claim holds a URL and its host. Past it, a worker is taken for dead and both are
-# claimed again: longer than a fetch can take (fetch.deadline, 60 s by default, covers all attempts
-# and waits) plus extraction (extract.time_limit, 30 s) and the write.
+# How long a claim holds a URL and its host when the caller gives no lease (a crawl passes
+# pipeline/claims.lease_for(cfg), sized by its fetch.deadline and extract.time_limit). Past it, a
+# worker is taken for dead and both are claimed again: longer than a fetch can take (fetch.deadline,
+# 60 s by default, covers all attempts and waits) plus extraction (extract.time_limit, 30 s) and the
+# write.
 LEASE = dt.timedelta(minutes=3)
 # robots.txt answers are reused for a day, as on SQLite (store/frontier.py).
 ROBOTS_TTL = dt.timedelta(hours=24)
@@ -36,10 +38,19 @@ ROBOTS_TTL = dt.timedelta(hours=24)
 _TARGET_COLUMNS = (
     "f.url, f.source, f.kind, f.depth, f.etag, f.last_modified, f.page_kind, f.attempts, f.article_id"
 )
-# Seeds first, then sitemaps and feeds, then pages; shallow before deep; oldest first (as on SQLite).
-# (frontier.priority is the kind's rank; idx_frontier_claim holds this order per host)
-_ORDER = "f.priority, f.depth, f.discovered_at"
+# Seeds first, then sitemaps and feeds, then pages; shallow before deep; first queued first (as on
+# SQLite). (frontier.priority is the kind's rank, seq the queueing order; idx_frontier_claim holds
+# this order per host)
+_ORDER = "f.priority, f.depth, f.seq"
 _CLEAR_LEASE = "lease_by = NULL, lease_until = NULL"
+# A frontier row `f` due at %(at)s for %(sources)s, not fetched since %(since)s (NULL: ever).
+_DUE = (
+    "f.source = ANY(%(sources)s) AND f.next_due IS NOT NULL"
+    " AND CASE WHEN f.state = 'fetched' AND f.page_kind = 'article'"
+    "     THEN f.last_fetch <= %(at)s - make_interval(secs => %(recheck)s)"
+    "     ELSE f.next_due <= %(at)s END"
+    " AND (%(since)s::timestamptz IS NULL OR f.last_fetch IS NULL OR f.last_fetch < %(since)s)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,29 +118,29 @@ def claim(
     limit: int,
     recheck_after: float,
     lease: dt.timedelta = LEASE,
+    since: dt.datetime | None = None,
 ) -> list[Claim]:
     """Claim up to `limit` due URLs of these sources, at most one per free host, in one transaction.
 
     A host is free when no lease on it is live, it is not backed off, and its next_allowed has
     passed. Due means what it means on SQLite (store/frontier.due): next_due has passed, or for a
     stored article its last fetch is recheck_after seconds old.
+    since: only URLs not fetched since then (the crawl round's start, crawl_round_start()): a
+    listing is due again as soon as it is fetched, and the round must not fetch it twice.
     """
     with conn.transaction():
         at = _server_time(conn)
         rows = conn.execute(
             f"SELECT h.origin, {_TARGET_COLUMNS} FROM hosts h CROSS JOIN LATERAL ("
             f"  SELECT {_TARGET_COLUMNS} FROM frontier f"
-            "   WHERE f.host = h.origin AND f.source = ANY(%(sources)s) AND f.next_due IS NOT NULL"
-            "   AND CASE WHEN f.state = 'fetched' AND f.page_kind = 'article'"
-            "       THEN f.last_fetch <= %(at)s - make_interval(secs => %(recheck)s)"
-            "       ELSE f.next_due <= %(at)s END"
+            f"   WHERE f.host = h.origin AND {_DUE}"
             "   AND (f.lease_until IS NULL OR f.lease_until <= %(at)s)"
             f"  ORDER BY {_ORDER} LIMIT 1 FOR UPDATE OF f SKIP LOCKED"
             ") f"
             " WHERE h.next_allowed <= %(at)s AND (h.lease_until IS NULL OR h.lease_until <= %(at)s)"
             " AND (h.backoff_until IS NULL OR h.backoff_until <= %(at)s)"
             " ORDER BY h.next_allowed, h.origin LIMIT %(limit)s FOR UPDATE OF h SKIP LOCKED",
-            {"sources": list(sources), "at": at, "recheck": recheck_after, "limit": limit},
+            {"sources": list(sources), "at": at, "recheck": recheck_after, "limit": limit, "since": since},
         ).fetchall()
         until = at + lease
         hosts, urls = [row[0] for row in rows], [row[1] for row in rows]
@@ -142,6 +153,21 @@ def claim(
             [worker, until, hosts, urls],
         )
     return [Claim(Target(*row[1:]), row[0], at, until) for row in rows]
+
+
+def pending(conn: Connection, sources: Sequence[str], *, recheck_after: float, since: dt.datetime) -> int:
+    """How many URLs claim() may still give out this round: due ones, leased or not, on hosts not backed off.
+
+    Zero means the round's work is done (a worker stops); otherwise it is held by other workers
+    (whose fetches may add links) or waits for a host's gap or a lapsed lease.
+    """
+    row = conn.execute(
+        f"SELECT count(*) FROM frontier f JOIN hosts h ON h.origin = f.host WHERE {_DUE}"
+        " AND (h.backoff_until IS NULL OR h.backoff_until <= %(at)s)",
+        {"sources": list(sources), "at": _server_time(conn), "recheck": recheck_after, "since": since},
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def release(conn: Connection, host: str, worker: str, *, delay: float) -> dt.datetime | None:
@@ -189,15 +215,31 @@ def mark_fetched(
     etag: str | None = None,
     last_modified: str | None = None,
     reason: str | None = None,
-) -> None:
-    """Record a successful fetch (200 or 304) and end its lease; None keeps the old value."""
-    conn.execute(
+    worker: str | None = None,
+) -> bool:
+    """Record a successful fetch (200 or 304) and end its lease; None keeps the old value.
+
+    worker: write only while this worker holds the URL's lease (see _holder); returns whether it did.
+    """
+    cursor = conn.execute(
         "UPDATE frontier SET state = 'fetched', reason = %s, attempts = 0, last_fetch = %s, next_due = %s,"
         " last_run = %s, page_kind = coalesce(%s, page_kind), article_id = coalesce(%s, article_id),"
         f" etag = coalesce(%s, etag), last_modified = coalesce(%s, last_modified), {_CLEAR_LEASE}"
-        " WHERE url = %s",
-        [reason, iso(now), _maybe(next_due), run_id, page_kind, article_id, etag, last_modified, target.url],
+        f" WHERE url = %s{_holder(worker)}",
+        [
+            reason,
+            iso(now),
+            _maybe(next_due),
+            run_id,
+            page_kind,
+            article_id,
+            etag,
+            last_modified,
+            target.url,
+            *_holder_param(worker),
+        ],
     )
+    return cursor.rowcount > 0
 
 
 def mark_failed(
@@ -209,14 +251,28 @@ def mark_failed(
     now: dt.datetime,
     run_id: int,
     next_due: dt.datetime | None,
-) -> None:
-    """Record a failed or skipped fetch and its reason, ending its lease; a failure adds one attempt."""
+    worker: str | None = None,
+) -> bool:
+    """Record a failed or skipped fetch and its reason, ending its lease; a failure adds one attempt.
+
+    worker: write only while this worker holds the URL's lease (see _holder); returns whether it did.
+    """
     assert state in ("failed", "skipped"), state
-    conn.execute(
+    cursor = conn.execute(
         "UPDATE frontier SET state = %s, reason = %s, attempts = attempts + %s, last_fetch = %s,"
-        f" next_due = %s, last_run = %s, {_CLEAR_LEASE} WHERE url = %s",
-        [state, reason, 1 if state == "failed" else 0, iso(now), _maybe(next_due), run_id, target.url],
+        f" next_due = %s, last_run = %s, {_CLEAR_LEASE} WHERE url = %s{_holder(worker)}",
+        [
+            state,
+            reason,
+            1 if state == "failed" else 0,
+            iso(now),
+            _maybe(next_due),
+            run_id,
+            target.url,
+            *_holder_param(worker),
+        ],
     )
+    return cursor.rowcount > 0
 
 
 def mark_parked(
@@ -228,13 +284,18 @@ def mark_parked(
     now: dt.datetime,
     next_due: dt.datetime,
     run_id: int,
-) -> None:
-    """Record a parked URL: its reason, failures in a row, and when it is due again; end its lease."""
-    conn.execute(
+    worker: str | None = None,
+) -> bool:
+    """Record a parked URL: its reason, failures in a row, and when it is due again; end its lease.
+
+    worker: write only while this worker holds the URL's lease (see _holder); returns whether it did.
+    """
+    cursor = conn.execute(
         "UPDATE frontier SET state = 'parked', reason = %s, attempts = %s, last_fetch = %s, next_due = %s,"
-        f" last_run = %s, {_CLEAR_LEASE} WHERE url = %s",
-        [reason, attempts, iso(now), iso(next_due), run_id, target.url],
+        f" last_run = %s, {_CLEAR_LEASE} WHERE url = %s{_holder(worker)}",
+        [reason, attempts, iso(now), iso(next_due), run_id, target.url, *_holder_param(worker)],
     )
+    return cursor.rowcount > 0
 
 
 def cached_robots(conn: Connection, origin: str, *, now: dt.datetime) -> tuple[int, bytes] | None:
@@ -263,6 +324,15 @@ def _add_hosts(conn: Connection, urls: Sequence[str]) -> None:
         " ON CONFLICT (origin) DO NOTHING",
         [sorted(set(_origins(urls)))],
     )
+
+
+def _holder(worker: str | None) -> str:
+    """The condition that worker holds the URL: its lease, even lapsed, unless another claimed it since."""
+    return "" if worker is None else " AND lease_by = %s"
+
+
+def _holder_param(worker: str | None) -> list[str]:
+    return [] if worker is None else [worker]
 
 
 def _server_time(conn: Connection) -> dt.datetime:

@@ -188,8 +188,25 @@ def _create_crawl(conn: Connection) -> None:
     )
 
 
+def _frontier_seq(conn: Connection) -> None:
+    """Schema 2: frontier.seq, the order rows were queued in, so claims of equal rank go first-in first-out.
+
+    On SQLite a run queues the links it finds per host in the order it finds them; discovered_at is
+    when a page's processing began, so a page whose extraction took longer had its links claimed
+    before those of a sitemap read after it (the fixture site's a05.html, at two URLs, was then
+    stored under the other one).
+    """
+    conn.execute(
+        textwrap.dedent("""
+        ALTER TABLE frontier ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY;
+        DROP INDEX idx_frontier_claim;
+        CREATE INDEX idx_frontier_claim ON frontier (host, priority, depth, seq) WHERE next_due IS NOT NULL;
+        """)
+    )
+
+
 # Append new steps at the end; the position (1-based) is the schema version.
-MIGRATION_STEPS: tuple[Callable[[Connection], None], ...] = (_create_corpus,)
+MIGRATION_STEPS: tuple[Callable[[Connection], None], ...] = (_create_corpus, _frontier_seq)
 SCHEMA_VERSION = len(MIGRATION_STEPS)
 
 
