@@ -27,12 +27,10 @@ from collections.abc import Iterable
 
 from ..config import Config, Source
 from ..crawl.hosts import Lane
-from ..crawl.scope import Scope
 from ..errors import ConfigError, StorageError
 from ..models import CrawlReport, Page, Resource, Target
 from ..store.pg.crawlstore import PgCrawlStore
 from ..store.pg.frontier import Claim
-from ..urls import canonicalize_url
 from .crawl import Callback, _crawl, _Crawler
 from .steps import now_utc
 
@@ -124,18 +122,8 @@ class _PgCrawler(_Crawler):
     def _add_start_urls(self, sources: Iterable[Source], max_pages: int | None) -> None:
         now = now_utc()
         for source in sources:
-            self.scopes[source.name] = Scope(source)
-            self.budget[source.name] = max_pages or source.max_pages
             with self.store.write():
-                for kind, urls in (
-                    ("seed", source.start_urls),
-                    ("sitemap", source.sitemaps),
-                    ("feed", source.feeds),
-                ):
-                    keys = [canonicalize_url(url) for url in urls]
-                    self._count(
-                        source.name, "discovered", self.store.add_seeds(source.name, keys, kind, now=now)
-                    )
+                self._add_seeds(source, max_pages, now)
 
     def _schedule(self, target: Target) -> None:
         """A new link or sitemap is in the shared frontier already: look for claims now."""

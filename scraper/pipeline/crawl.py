@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import os
 import signal
@@ -274,17 +275,8 @@ class _Crawler(Pages):
         """Make each source's start URLs, sitemaps and feeds due, then schedule what is due."""
         now = now_utc()
         for source in sources:
-            self.scopes[source.name] = Scope(source)
-            self.budget[source.name] = max_pages or source.max_pages
             with self.store.write():
-                for kind, urls in (
-                    ("seed", source.start_urls),
-                    ("sitemap", source.sitemaps),
-                    ("feed", source.feeds),
-                ):
-                    keys = [canonicalize_url(url) for url in urls]
-                    added = self.store.add_seeds(source.name, keys, kind, now=now)
-                    self._count(source.name, "discovered", added)
+                self._add_seeds(source, max_pages, now)
                 targets = frontier.due(
                     self._sqlite_db(),
                     source.name,
@@ -294,6 +286,17 @@ class _Crawler(Pages):
                 )
             for target in targets:
                 self._schedule(target)
+
+    def _add_seeds(self, source: Source, max_pages: int | None, now: dt.datetime) -> None:
+        """Open the source's scope and page budget; make its start URLs, sitemaps and feeds due.
+
+        Runs inside the caller's store.write(); the PostgreSQL scheduler (claims.py) calls it too.
+        """
+        self.scopes[source.name] = Scope(source)
+        self.budget[source.name] = max_pages or source.max_pages
+        for kind, urls in (("seed", source.start_urls), ("sitemap", source.sitemaps), ("feed", source.feeds)):
+            keys = [canonicalize_url(url) for url in urls]
+            self._count(source.name, "discovered", self.store.add_seeds(source.name, keys, kind, now=now))
 
     def _sqlite_db(self) -> Any:
         """The SQLite database whose frontier this scheduler reads (PostgreSQL's is claims.py's)."""
