@@ -1,5 +1,7 @@
 """Shared fixtures: the local HTTP server, a test PostgreSQL, a test FetchConfig, and a loopback guard.
 
+Both storage backends: `backend` and `db_target` (tests/backends.py) run a test on each.
+
 PostgreSQL (tests/pgserver.py): `pg_server` starts one server for the session, `pg_url` gives each
 test a fresh database. When the server cannot start, a test that needs it fails with the reason; it
 skips instead only when SCRAPER_SKIP_POSTGRES=1 and CI is not set (.ci/run sets CI).
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from scraper.config import FetchConfig
+from tests.backends import backend, db_target  # noqa: F401  (fixtures: every test may run on both backends)
 from tests.pgserver import PgServer, PgUnavailable
 from tests.server import FixtureServer
 
