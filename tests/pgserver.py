@@ -118,6 +118,14 @@ class PgServer:
             conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
         return self.url(name)
 
+    def copy(self, url: str) -> str:
+        """A new database holding a copy of the one at url (nothing may be connected to it); its URL."""
+        name = f"test_{os.getpid()}_{next(self._names)}"
+        source = urlsplit(url).path.lstrip("/")
+        with self.connect() as conn:
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {source}")
+        return self.url(name)
+
     def drop(self, url: str) -> None:
         """Drop a test database, closing what is still connected to it."""
         name = urlsplit(url).path.lstrip("/")

@@ -3,6 +3,10 @@
 A real HTTP server on 127.0.0.1, real SQLite files, real worker processes, no mocks. The site's
 robots.txt asks for Crawl-delay: 3; the tests cap it with crawl.max_crawl_delay (CRAWL_DELAY) so a
 full crawl takes a few seconds, and check from the server's side that requests keep that gap.
+
+Tests of storage behaviour run on both backends (tests/backends.py): a SQLite file and a database on
+the test PostgreSQL. The ones that stay SQLite-only say why: the per-file crawl lock (PostgreSQL's
+per-worker lock and its kill -9 test are in tests/test_pg_crawl.py) and --dry-run (refused there).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,8 @@ from scraper.errors import ConfigError, CrawlLocked
 from scraper.lockfile import hold_lock, lock_path
 from scraper.pipeline import UrlResult, run_crawl
 from scraper.progress import Progress
+from tests.backends import BACKENDS, query_rows
+from tests.pgserver import PgServer
 from tests.server import FixtureServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,8 +46,11 @@ EXPECTED = {f"/site/articles/a{n:02d}.html" for n in range(1, 43)}
 ARTICLE_PATTERN = r"/a\d+\.html(?:\?|$)"
 
 
-def write_config(folder: Path, server: FixtureServer, **overrides: Any) -> Path:
-    """A config for the fixture site; overrides replace crawl keys or source keys (source_<key>)."""
+def write_config(folder: Path, server: FixtureServer, *, db: str | None = None, **overrides: Any) -> Path:
+    """A config for the fixture site; overrides replace crawl keys or source keys (source_<key>).
+
+    db: the storage (a SQLite path or a postgresql:// URL); folder/corpus.db when None.
+    """
     crawl = {"per_host_delay": 0, "max_crawl_delay": CRAWL_DELAY, "workers": 1, "concurrency": 4}
     source: dict[str, Any] = {
         "name": "fixture",
@@ -54,30 +64,37 @@ def write_config(folder: Path, server: FixtureServer, **overrides: Any) -> Path:
             source[key.removeprefix("source_")] = value
         else:
             crawl[key] = value
-    config = {
-        "storage": {"path": str(folder / "corpus.db")},
+    config: dict[str, Any] = {
+        "storage": {"path": db or str(folder / "corpus.db")},
         "fetch": {"allow_private_addresses": True, "retries": 0, "timeout": 5, "deadline": 10},
         "crawl": crawl,
         "sources": [{k: v for k, v in source.items() if v is not None}],
     }
+    if is_pg(config["storage"]["path"]):
+        config["dedupe"] = {"near": "off"}  # near-duplicates are not on PostgreSQL yet (issue 14)
     path = folder / "config.yaml"
     path.write_text(json.dumps(config))  # JSON is YAML
     return path
 
 
-def stored_paths(db: Path) -> list[str]:
+def is_pg(db: str | Path) -> bool:
+    return str(db).startswith("postgresql://")
+
+
+def stored_paths(db: str | Path) -> list[str]:
     """The URL paths of stored articles, one entry per row (duplicates would show twice)."""
-    with sqlite3.connect(db) as conn:
-        urls = [row[0] for row in conn.execute("SELECT url FROM articles")]
+    urls = [row["url"] for row in query_rows(db, "SELECT url FROM articles")]
     return sorted(re.sub(r"^https?://[^/]+", "", url) for url in urls)
 
 
-def query(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+def query(db: str | Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows as tuples, on either backend."""
+    return [tuple(row.values()) for row in query_rows(db, sql, params)]
+
+
+def intact(db: str | Path) -> bool:
+    """SQLite's integrity check passes (PostgreSQL keeps its own; nothing to check there)."""
+    return is_pg(db) or query(db, "PRAGMA integrity_check") == [("ok",)]
 
 
 class Recorder:
@@ -93,27 +110,37 @@ class Recorder:
         return [re.sub(r"^https?://[^/]+", "", r.url) for r in self.results if r.outcome == outcome]
 
 
-@pytest.fixture(scope="module")
-def first_run(server: FixtureServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """One crawl of the fixture site into a fresh database; later tests copy that database."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def first_run(
+    server: FixtureServer, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[dict[str, Any]]:
+    """One crawl of the fixture site into a fresh database per backend; later tests copy that database."""
     folder = tmp_path_factory.mktemp("first")
-    cfg = load_config(write_config(folder, server))
+    pg: PgServer | None = request.getfixturevalue("pg_server") if request.param == "postgres" else None
+    db = pg.database() if pg else None
+    cfg = load_config(write_config(folder, server, db=db))
     server.reset()
     events = Recorder()
     started = time.monotonic()
     report = run_crawl(cfg, on_event=events)
-    return {
+    yield {
         "cfg": cfg,
-        "db": Path(cfg.storage.path),
+        "db": db or Path(cfg.storage.path),
+        "pg": pg,
         "report": report,
         "events": events,
         "requests": server.requests,
         "seconds": time.monotonic() - started,
     }
+    if pg and db:
+        pg.drop(db)
 
 
 def copy_db(first: dict[str, Any], folder: Path, server: FixtureServer, **overrides: Any) -> Config:
-    """A config over a copy of the first run's database."""
+    """A config over a copy of the first run's database (a SQLite file, or a PostgreSQL database)."""
+    pg: PgServer | None = first["pg"]
+    if pg:
+        return load_config(write_config(folder, server, db=pg.copy(str(first["db"])), **overrides))
     shutil.copy(first["db"], folder / "corpus.db")
     return load_config(write_config(folder, server, **overrides))
 
@@ -167,7 +194,7 @@ def test_first_run_records_skips_failures_and_the_run(first_run: dict[str, Any])
     counts = first_run["report"].sources["fixture"].counts
     assert row == (42, 1, 1, counts["fetched"])
     assert query(db, "SELECT count(*) FROM robots_cache") == [(1,)]
-    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    assert intact(db)
 
 
 def test_requests_to_one_host_keep_the_crawl_delay(first_run: dict[str, Any]) -> None:
@@ -195,7 +222,7 @@ def test_second_run_stores_nothing_and_gets_304s(
     assert {"/site/", "/site/world/", "/site/feed.xml", "/site/sitemap_index.xml"} <= answered_304
     assert not [r for r in requests if r.route.startswith("/site/articles/")]  # not due yet
     assert "/robots.txt" not in [r.route for r in requests]  # cached for 24 h
-    assert stored_paths(Path(cfg.storage.path)) == sorted(EXPECTED)
+    assert stored_paths(cfg.storage.path) == sorted(EXPECTED)
 
 
 def test_third_run_stores_exactly_a_new_article(
@@ -217,7 +244,7 @@ def test_third_run_stores_exactly_a_new_article(
     report = run_crawl(cfg)
     counts = report.sources["fixture"].counts
     assert counts["new"] == 1
-    assert stored_paths(Path(cfg.storage.path)) == sorted([*EXPECTED, "/site/articles/a43.html"])
+    assert stored_paths(cfg.storage.path) == sorted([*EXPECTED, "/site/articles/a43.html"])
     article_requests = [r.route for r in fresh_server.requests if r.route.startswith("/site/articles/")]
     assert article_requests == ["/site/articles/a43.html"]
 
@@ -233,15 +260,18 @@ def test_due_articles_are_rechecked_with_conditional_requests(
     rechecked = [r for r in fresh_server.requests if r.route.startswith("/site/articles/a0")]
     assert rechecked
     assert all(r.headers.get("If-None-Match") for r in rechecked)
-    db = Path(cfg.storage.path)
+    db = cfg.storage.path
     assert query(db, "SELECT count(*) FROM articles WHERE last_seen > first_seen") == [(42,)]  # seen again
 
 
-def test_without_article_pattern_the_page_kind_decides(server: FixtureServer, tmp_path: Path) -> None:
-    cfg = load_config(write_config(tmp_path, server, source_article_pattern=None, max_crawl_delay=0))
+def test_without_article_pattern_the_page_kind_decides(
+    server: FixtureServer, tmp_path: Path, db_target: str
+) -> None:
+    config = write_config(tmp_path, server, db=db_target, source_article_pattern=None, max_crawl_delay=0)
+    cfg = load_config(config)
     events = Recorder()
     run_crawl(cfg, on_event=events)
-    assert stored_paths(Path(cfg.storage.path)) == sorted(EXPECTED)
+    assert stored_paths(cfg.storage.path) == sorted(EXPECTED)
     listings = set(events.outcomes("listing"))
     assert {"/site/", "/site/world/", "/site/culture/page-2.html"} <= listings
 
@@ -249,16 +279,18 @@ def test_without_article_pattern_the_page_kind_decides(server: FixtureServer, tm
 # -- politeness, overlap, crashes ------------------------------------------------------------------
 
 
-def test_robots_txt_server_error_skips_the_host_this_run(fresh_server: FixtureServer, tmp_path: Path) -> None:
+def test_robots_txt_server_error_skips_the_host_this_run(
+    fresh_server: FixtureServer, tmp_path: Path, db_target: str
+) -> None:
     fresh_server.overlay["/robots.txt"] = (503, "text/plain", b"down for maintenance")
-    cfg = load_config(write_config(tmp_path, fresh_server))
+    cfg = load_config(write_config(tmp_path, fresh_server, db=db_target))
     try:
         report = run_crawl(cfg)
     finally:
         fresh_server.overlay.clear()
     assert [r.route for r in fresh_server.requests] == ["/robots.txt"]
     assert report.sources["fixture"].counts.get("skipped", 0) >= 1
-    db = Path(cfg.storage.path)
+    db = cfg.storage.path
     assert query(db, "SELECT state FROM frontier WHERE url LIKE '%/site/'") == [("queued",)]
     assert query(db, "SELECT count(*) FROM robots_cache") == [(0,)]  # not cached: try again next run
 
@@ -303,7 +335,7 @@ def test_kill_minus_9_then_two_runs_together(fresh_server: FixtureServer, tmp_pa
     assert codes == [0, 75], outputs
     assert "another scraper crawl is running on" in outputs[[p.returncode for p in both].index(75)]
     assert stored_paths(db) == sorted(EXPECTED)  # every expected article, exactly once
-    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    assert intact(db)
     refetched = {r.path for r in server.requests} & done
     assert not refetched, "articles stored before the kill were fetched again"
     runs = query(db, "SELECT finished IS NULL, exit_status FROM runs ORDER BY id")
@@ -332,8 +364,10 @@ def test_dry_run_lists_articles_and_stores_nothing(fresh_server: FixtureServer, 
     assert not list(tmp_path.glob("corpus.db*"))
 
 
-def test_cli_crawl_prints_lines_and_a_summary(fresh_server: FixtureServer, tmp_path: Path) -> None:
-    config = write_config(tmp_path, fresh_server, max_crawl_delay=0)
+def test_cli_crawl_prints_lines_and_a_summary(
+    fresh_server: FixtureServer, tmp_path: Path, db_target: str
+) -> None:
+    config = write_config(tmp_path, fresh_server, db=db_target, max_crawl_delay=0)
     result = CliRunner().invoke(cli, ["--config", str(config), "crawl", "--max-pages", "5"])
     assert result.exit_code == 0, result.output
     assert result.stdout == ""  # data only on stdout; a crawl has none
@@ -357,10 +391,13 @@ def test_cli_stats_shows_totals_runs_and_failures(first_run: dict[str, Any]) -> 
     assert "a77.html" in result.stdout  # a recent failure
 
 
-def test_cli_failures_above_the_ratio_exit_1(fresh_server: FixtureServer, tmp_path: Path) -> None:
+def test_cli_failures_above_the_ratio_exit_1(
+    fresh_server: FixtureServer, tmp_path: Path, db_target: str
+) -> None:
     config = write_config(
         tmp_path,
         fresh_server,
+        db=db_target,
         max_failure_ratio=0.2,
         source_start_urls=[fresh_server.url("/site/gone/")],
         source_allow=[f"^{re.escape(fresh_server.base_url)}/site/gone/"],
@@ -405,7 +442,7 @@ def test_commands_have_help_with_an_example(command: str) -> None:
 
 
 def test_an_extractor_bug_costs_one_page_not_the_crawl(
-    fresh_server: FixtureServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh_server: FixtureServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_target: str
 ) -> None:
     """A bug inside extract() on one page is recorded against that page; the rest of the site is stored.
 
@@ -422,10 +459,10 @@ def test_an_extractor_bug_costs_one_page_not_the_crawl(
 
     monkeypatch.setattr(steps, "extract_tree", breaks_on_one_page)
     monkeypatch.setattr(crawl, "default_processes", lambda setting: 0)
-    cfg = load_config(write_config(tmp_path, fresh_server))
+    cfg = load_config(write_config(tmp_path, fresh_server, db=db_target))
     events = Recorder()
     report = run_crawl(cfg, on_event=events)
-    db = Path(cfg.storage.path)
+    db = cfg.storage.path
     assert set(stored_paths(db)) == EXPECTED - {"/site/articles/a05.html"}
     assert "/site/articles/a05.html" in events.outcomes("skipped")
     rows = query(db, "SELECT state, reason FROM frontier WHERE url LIKE '%/a05.html%'")
@@ -442,9 +479,21 @@ def _fingerprint(path: Path) -> tuple[str, int, list[str]]:
     return digest, path.stat().st_mtime_ns, sorted(p.name for p in path.parent.iterdir())
 
 
+def assert_dry_run_refused(first: dict[str, Any], server: FixtureServer, folder: Path) -> None:
+    """On PostgreSQL --dry-run is refused in one line that names the fix, and nothing is fetched."""
+    config = write_config(folder, server, db=str(first["db"]))
+    result = CliRunner().invoke(cli, ["--config", str(config), "crawl", "--dry-run"])
+    assert result.exit_code == 2, result.output
+    assert "--dry-run" in result.output
+    assert not server.requests
+
+
 def test_dry_run_after_a_real_crawl_lists_nothing_new_and_writes_nothing(
     first_run: dict[str, Any], fresh_server: FixtureServer, tmp_path: Path
 ) -> None:
+    if first_run["pg"]:
+        assert_dry_run_refused(first_run, fresh_server, tmp_path)
+        return
     cfg = copy_db(first_run, tmp_path, fresh_server)
     db = Path(cfg.storage.path)
     before = _fingerprint(db)
@@ -459,6 +508,9 @@ def test_dry_run_after_a_real_crawl_lists_nothing_new_and_writes_nothing(
 def test_dry_run_lists_the_due_urls_without_fetching_them(
     first_run: dict[str, Any], fresh_server: FixtureServer, tmp_path: Path
 ) -> None:
+    if first_run["pg"]:
+        assert_dry_run_refused(first_run, fresh_server, tmp_path)
+        return
     cfg = copy_db(first_run, tmp_path, fresh_server, recheck_after=0)
     db = Path(cfg.storage.path)
     before = _fingerprint(db)
@@ -490,12 +542,12 @@ def test_dry_run_without_article_pattern_fetches_only_discovery_pages(
 
 
 def test_a_source_sends_its_own_agent_headers_and_cookies_and_keeps_its_delay(
-    fresh_server: FixtureServer, tmp_path: Path
+    fresh_server: FixtureServer, tmp_path: Path, db_target: str
 ) -> None:
     # Per-source fetch settings (issue 9): before, every source was fetched with the fetch section's.
     agent = "corpus-bot/2.0 (+https://example.org/bot)"
     path = write_config(
-        tmp_path, fresh_server, max_crawl_delay=0, source_max_depth=1, source_user_agent=agent,
+        tmp_path, fresh_server, db=db_target, max_crawl_delay=0, source_max_depth=1, source_user_agent=agent,
         source_headers={"X-Project": "press-watch"}, source_cookies={"consent": "yes"},
         source_per_host_delay=0.3,
     )  # fmt: skip
