@@ -10,6 +10,8 @@ Helpers, the same on both backends, so a test's assertions do not depend on the 
   text SQLite stores (PostgreSQL's TIMESTAMPTZ values are formatted like store.db.iso()).
 - `save_article(target, article, url=..., site=..., fetched_at=..., **kw)`: the real store's
   save_article on either backend (schema created or migrated first).
+- `AnyDb(target)`: the few sqlite_utils reads store tests make (execute().fetchone()/fetchall(),
+  db[table].get(id), db[table].rows, query()), on either backend; fixture `any_db`.
 """
 
 from __future__ import annotations
@@ -75,9 +77,62 @@ def query_rows(target: str | Path, sql: str, params: Params = ()) -> list[dict[s
         conn.close()
 
 
-def save_article(target: str | Path, article: Article, **kw: Any) -> SaveResult:
+class _Result:
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self._rows = rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+    def __iter__(self) -> Any:
+        return iter(self._rows)
+
+
+class _Table:
+    def __init__(self, target: str, name: str) -> None:
+        self.target, self.name = target, name
+
+    def get(self, row_id: int) -> dict[str, Any]:
+        [row] = query_rows(self.target, f"SELECT * FROM {self.name} WHERE id = ?", [row_id])
+        return row
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return query_rows(self.target, f"SELECT * FROM {self.name}")
+
+
+class AnyDb:
+    """A corpus on either backend, read the way store tests read a sqlite_utils.Database."""
+
+    def __init__(self, target: str | Path) -> None:
+        self.target = str(target)
+
+    @property
+    def is_pg(self) -> bool:
+        return is_postgres_url(self.target)
+
+    def execute(self, sql: str, params: Params = ()) -> _Result:
+        return _Result([tuple(row.values()) for row in query_rows(self.target, sql, params)])
+
+    def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        return query_rows(self.target, sql, params)
+
+    def __getitem__(self, table: str) -> _Table:
+        return _Table(self.target, table)
+
+
+@pytest.fixture
+def any_db(db_target: str) -> AnyDb:
+    """An AnyDb over this test's db_target (runs once per backend)."""
+    return AnyDb(db_target)
+
+
+def save_article(target: str | Path | AnyDb, article: Article, **kw: Any) -> SaveResult:
     """store.save_article on a SQLite file, or store.pg's on a PostgreSQL URL (near defaults to off there)."""
-    target = str(target)
+    target = target.target if isinstance(target, AnyDb) else str(target)
     if is_postgres_url(target):
         from scraper.store.pg import articles as pg_articles
         from scraper.store.pg.db import open_pg

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from scraper.config import FetchConfig
-from tests.backends import backend, db_target  # noqa: F401  (fixtures: every test may run on both backends)
+from tests.backends import any_db, backend, db_target  # noqa: F401  (fixtures: every test may run on both backends)
 from tests.pgserver import PgServer, PgUnavailable
 from tests.server import FixtureServer
 

@@ -1,4 +1,8 @@
-"""store.py on real SQLite files: outcomes, URL bookkeeping, FTS, migrations, locking, crashes."""
+"""The store on real SQLite files: outcomes, URL bookkeeping, FTS, migrations, locking, crashes.
+
+The tests of save outcomes and URL bookkeeping take `any_db` and run on PostgreSQL too
+(tests/backends.py); the rest are about the SQLite file itself (WAL, locks, FTS5, migrations).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from scraper.store import (
     save_article,
     schema_version,
 )
+from tests.backends import save_article as save
 from tests.writers import kill_writer_at
 
 T0 = dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.timezone.utc)
@@ -65,7 +70,7 @@ def db(db_path):
     database.close()
 
 
-def count(db, table: str, where: str = "1", params=()) -> int:
+def count(db, table: str, where: str = "TRUE", params=()) -> int:
     return db.execute(f"SELECT count(*) FROM {table} WHERE {where}", list(params)).fetchone()[0]
 
 
@@ -169,30 +174,30 @@ def test_readonly_missing_file_is_a_storage_error(tmp_path):
 # -- outcomes ------------------------------------------------------------------
 
 
-def test_insert_then_same_again_is_unchanged(db):
-    first = save_article(db, make_article(), url=URL, site="example", fetched_at=T0)
+def test_insert_then_same_again_is_unchanged(any_db):
+    first = save(any_db, make_article(), url=URL, site="example", fetched_at=T0)
     assert first.outcome is WriteOutcome.INSERTED
     later = T0 + dt.timedelta(hours=6)
-    again = save_article(db, make_article(), url=URL, site="example", fetched_at=later)
+    again = save(any_db, make_article(), url=URL, site="example", fetched_at=later)
     assert again.outcome is WriteOutcome.UNCHANGED
     assert again.article_id == first.article_id
-    assert count(db, "articles") == 1
-    row = db["articles"].get(first.article_id)
+    assert count(any_db, "articles") == 1
+    row = any_db["articles"].get(first.article_id)
     assert row["first_seen"] == T0.isoformat()
     assert row["last_seen"] == later.isoformat()
     assert row["fetched_at"] == T0.isoformat()
 
 
-def test_inserted_row_holds_all_columns(db):
+def test_inserted_row_holds_all_columns(any_db):
     article = make_article(url=None)
-    result = save_article(
-        db,
+    result = save(
+        any_db,
         article,
         url="HTTPS://News.Example.com/2024/05/01/tram-line#comments",
         site="example",
         fetched_at=T0,
     )
-    row = db["articles"].get(result.article_id)
+    row = any_db["articles"].get(result.article_id)
     assert result.url == row["url"] == URL
     assert row["title"] == "Tram line extended"
     assert row["text"] == EN_TEXT
@@ -207,125 +212,125 @@ def test_inserted_row_holds_all_columns(db):
     assert row["content_hash"] == content_hash(EN_TEXT)
     assert row["simhash"] % (1 << 64) == simhash(EN_TEXT)
     assert row["word_count"] == 22
-    assert url_rows(db) == {URL: (result.article_id, "canonical")}
+    assert url_rows(any_db) == {URL: (result.article_id, "canonical")}
 
 
-def test_aware_datetime_published_is_kept_as_iso(db):
+def test_aware_datetime_published_is_kept_as_iso(any_db):
     published = dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     article = Article(title="t", text=ZH_TEXT, url=URL, published=published)
-    result = save_article(db, article, url=URL, site="example", fetched_at=T0)
-    assert db["articles"].get(result.article_id)["published"] == "2024-05-01T09:30:00+08:00"
+    result = save(any_db, article, url=URL, site="example", fetched_at=T0)
+    assert any_db["articles"].get(result.article_id)["published"] == "2024-05-01T09:30:00+08:00"
 
 
-def test_fetched_at_is_stored_in_utc_and_naive_is_refused(db):
+def test_fetched_at_is_stored_in_utc_and_naive_is_refused(any_db):
     tokyo = dt.datetime(2024, 5, 1, 17, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
-    result = save_article(db, make_article(), url=URL, site="example", fetched_at=tokyo)
-    assert db["articles"].get(result.article_id)["fetched_at"] == "2024-05-01T08:00:00+00:00"
+    result = save(any_db, make_article(), url=URL, site="example", fetched_at=tokyo)
+    assert any_db["articles"].get(result.article_id)["fetched_at"] == "2024-05-01T08:00:00+00:00"
     with pytest.raises(ValueError, match="naive"):
-        save_article(db, make_article(), url=URL, site="example", fetched_at=dt.datetime(2024, 5, 1))  # noqa: DTZ001
+        save(any_db, make_article(), url=URL, site="example", fetched_at=dt.datetime(2024, 5, 1))  # noqa: DTZ001
 
 
-def test_tracking_params_find_the_same_article_and_keep_the_alias(db):
-    first = save_article(db, make_article(url=None), url=URL, site="example", fetched_at=T0)
+def test_tracking_params_find_the_same_article_and_keep_the_alias(any_db):
+    first = save(any_db, make_article(url=None), url=URL, site="example", fetched_at=T0)
     tracked = URL + "?utm_source=x"
     # The page declares no canonical, so the fetched URL is the canonical one.
-    again = save_article(db, make_article(url=None), url=tracked, site="example", fetched_at=T0)
+    again = save(any_db, make_article(url=None), url=tracked, site="example", fetched_at=T0)
     assert (again.outcome, again.article_id) == (WriteOutcome.UNCHANGED, first.article_id)
     amp = "https://news.example.com/amp/2024/05/01/tram-line"
-    third = save_article(db, make_article(), url=amp, site="example", fetched_at=T0)
+    third = save(any_db, make_article(), url=amp, site="example", fetched_at=T0)
     assert (third.outcome, third.article_id) == (WriteOutcome.UNCHANGED, first.article_id)
-    assert url_rows(db) == {URL: (first.article_id, "canonical"), amp: (first.article_id, "alias")}
-    assert count(db, "articles") == 1
+    assert url_rows(any_db) == {URL: (first.article_id, "canonical"), amp: (first.article_id, "alias")}
+    assert count(any_db, "articles") == 1
 
 
-def test_fetched_url_different_from_declared_canonical_is_an_alias(db):
+def test_fetched_url_different_from_declared_canonical_is_an_alias(any_db):
     amp = "https://news.example.com/amp/2024/05/01/tram-line?utm_medium=social"
-    result = save_article(db, make_article(), url=amp, site="example", fetched_at=T0)
+    result = save(any_db, make_article(), url=amp, site="example", fetched_at=T0)
     assert result.outcome is WriteOutcome.INSERTED
-    assert url_rows(db) == {
+    assert url_rows(any_db) == {
         URL: (result.article_id, "canonical"),
         "https://news.example.com/amp/2024/05/01/tram-line": (result.article_id, "alias"),
     }
 
 
-def test_known_alias_without_declared_canonical_finds_its_article(db):
+def test_known_alias_without_declared_canonical_finds_its_article(any_db):
     amp = "https://news.example.com/amp/tram-line"
-    first = save_article(db, make_article(), url=amp, site="example", fetched_at=T0)
+    first = save(any_db, make_article(), url=amp, site="example", fetched_at=T0)
     # Later the AMP page stops declaring its canonical URL.
-    again = save_article(db, make_article(url=None), url=amp, site="example", fetched_at=T0)
+    again = save(any_db, make_article(url=None), url=amp, site="example", fetched_at=T0)
     assert (again.outcome, again.article_id) == (WriteOutcome.UNCHANGED, first.article_id)
-    changed = save_article(
-        db, make_article(text=EN_TEXT + " Updated at noon.", url=None), url=amp, site="ex", fetched_at=T0
+    changed = save(
+        any_db, make_article(text=EN_TEXT + " Updated at noon.", url=None), url=amp, site="ex", fetched_at=T0
     )
     assert (changed.outcome, changed.article_id) == (WriteOutcome.UPDATED, first.article_id)
-    assert count(db, "articles") == 1
+    assert count(any_db, "articles") == 1
 
 
-def test_changed_text_is_updated_with_the_old_version_kept(db):
-    first = save_article(db, make_article(), url=URL, site="example", fetched_at=T0)
+def test_changed_text_is_updated_with_the_old_version_kept(any_db):
+    first = save(any_db, make_article(), url=URL, site="example", fetched_at=T0)
     new_text = EN_TEXT.replace("next spring", "in the autumn")
     later = T0 + dt.timedelta(days=1)
-    updated = save_article(db, make_article(text=new_text), url=URL, site="example", fetched_at=later)
+    updated = save(any_db, make_article(text=new_text), url=URL, site="example", fetched_at=later)
     assert (updated.outcome, updated.article_id) == (WriteOutcome.UPDATED, first.article_id)
-    row = db["articles"].get(first.article_id)
+    row = any_db["articles"].get(first.article_id)
     assert (row["text"], row["content_hash"]) == (new_text, content_hash(new_text))
     assert (row["first_seen"], row["last_seen"], row["fetched_at"]) == (
         T0.isoformat(),
         later.isoformat(),
         later.isoformat(),
     )
-    versions = list(db["article_versions"].rows)
+    versions = list(any_db["article_versions"].rows)
     assert len(versions) == 1
     assert versions[0]["article_id"] == first.article_id
     assert versions[0]["text"] == EN_TEXT
     assert versions[0]["content_hash"] == content_hash(EN_TEXT)
     assert (versions[0]["fetched_at"], versions[0]["replaced_at"]) == (T0.isoformat(), later.isoformat())
-    # The FTS triggers followed the update.
-    assert fts_ids(db, '"autumn"') == [first.article_id]
-    assert fts_ids(db, '"spring"') == []
+    if not any_db.is_pg:  # SQLite's FTS triggers followed the update (PostgreSQL's search: test_query)
+        assert fts_ids(any_db, '"autumn"') == [first.article_id]
+        assert fts_ids(any_db, '"spring"') == []
 
 
-def test_same_text_at_another_url_is_a_duplicate(db):
-    first = save_article(db, make_article(), url=URL, site="example", fetched_at=T0)
+def test_same_text_at_another_url_is_a_duplicate(any_db):
+    first = save(any_db, make_article(), url=URL, site="example", fetched_at=T0)
     syndicated = "https://syndication.example.org/story/991"
     reformatted = EN_TEXT.upper().replace(" ", "\n ")
-    dup = save_article(
-        db, make_article(text=reformatted, url=syndicated), url=syndicated, site="other", fetched_at=T0
+    dup = save(
+        any_db, make_article(text=reformatted, url=syndicated), url=syndicated, site="other", fetched_at=T0
     )
     assert (dup.outcome, dup.article_id, dup.url) == (WriteOutcome.DUPLICATE, first.article_id, syndicated)
-    assert count(db, "articles") == 1
-    assert url_rows(db)[syndicated] == (first.article_id, "exact-duplicate")
-    again = save_article(db, make_article(url=syndicated), url=syndicated, site="other", fetched_at=T0)
+    assert count(any_db, "articles") == 1
+    assert url_rows(any_db)[syndicated] == (first.article_id, "exact-duplicate")
+    again = save(any_db, make_article(url=syndicated), url=syndicated, site="other", fetched_at=T0)
     assert again.outcome is WriteOutcome.DUPLICATE
-    assert count(db, "article_urls") == 2
+    assert count(any_db, "article_urls") == 2
 
 
-def test_update_colliding_with_another_articles_text_is_a_duplicate(db):
+def test_update_colliding_with_another_articles_text_is_a_duplicate(any_db):
     url_b = "https://news.example.com/b"
-    a = save_article(db, make_article(), url=URL, site="example", fetched_at=T0)
-    b = save_article(db, make_article(text=ZH_TEXT, url=url_b), url=url_b, site="example", fetched_at=T0)
-    result = save_article(db, make_article(text=ZH_TEXT), url=URL, site="example", fetched_at=T0)
+    a = save(any_db, make_article(), url=URL, site="example", fetched_at=T0)
+    b = save(any_db, make_article(text=ZH_TEXT, url=url_b), url=url_b, site="example", fetched_at=T0)
+    result = save(any_db, make_article(text=ZH_TEXT), url=URL, site="example", fetched_at=T0)
     assert (result.outcome, result.article_id) == (WriteOutcome.DUPLICATE, b.article_id)
-    assert db["articles"].get(a.article_id)["text"] == EN_TEXT
-    assert count(db, "article_versions") == 0
-    assert url_rows(db)[URL] == (a.article_id, "canonical")
+    assert any_db["articles"].get(a.article_id)["text"] == EN_TEXT
+    assert count(any_db, "article_versions") == 0
+    assert url_rows(any_db)[URL] == (a.article_id, "canonical")
 
 
-def test_duplicate_url_that_gets_its_own_text_becomes_an_article(db):
+def test_duplicate_url_that_gets_its_own_text_becomes_an_article(any_db):
     other = "https://mirror.example.net/tram"
-    first = save_article(db, make_article(), url=URL, site="example", fetched_at=T0)
-    save_article(db, make_article(url=other), url=other, site="mirror", fetched_at=T0)
-    own = save_article(db, make_article(text=ZH_TEXT, url=other), url=other, site="mirror", fetched_at=T0)
+    first = save(any_db, make_article(), url=URL, site="example", fetched_at=T0)
+    save(any_db, make_article(url=other), url=other, site="mirror", fetched_at=T0)
+    own = save(any_db, make_article(text=ZH_TEXT, url=other), url=other, site="mirror", fetched_at=T0)
     assert own.outcome is WriteOutcome.INSERTED
     assert own.article_id != first.article_id
-    assert url_rows(db)[other] == (own.article_id, "canonical")
+    assert url_rows(any_db)[other] == (own.article_id, "canonical")
 
 
-def test_article_urls_last_seen_advances(db):
-    save_article(db, make_article(), url=URL + "?utm_source=a&x=1", site="example", fetched_at=T0)
+def test_article_urls_last_seen_advances(any_db):
+    save(any_db, make_article(), url=URL + "?utm_source=a&x=1", site="example", fetched_at=T0)
     later = T0 + dt.timedelta(hours=1)
-    save_article(db, make_article(), url=URL + "?x=1", site="example", fetched_at=later)
-    rows = {r["url"]: r for r in db["article_urls"].rows}
+    save(any_db, make_article(), url=URL + "?x=1", site="example", fetched_at=later)
+    rows = {r["url"]: r for r in any_db["article_urls"].rows}
     alias = rows[URL + "?x=1"]
     assert (alias["kind"], alias["first_seen"], alias["last_seen"]) == (
         "alias",
@@ -333,8 +338,8 @@ def test_article_urls_last_seen_advances(db):
         later.isoformat(),
     )
     # An older fetch does not move last_seen back.
-    save_article(db, make_article(), url=URL, site="example", fetched_at=T0 - dt.timedelta(days=1))
-    assert db["articles"].get(1)["last_seen"] == later.isoformat()
+    save(any_db, make_article(), url=URL, site="example", fetched_at=T0 - dt.timedelta(days=1))
+    assert any_db["articles"].get(1)["last_seen"] == later.isoformat()
 
 
 def test_record_fetch_appends_to_fetch_log(db):
@@ -579,10 +584,10 @@ def test_saving_twice_leaves_one_row(text, path, tracking):
         (None, None),
     ],
 )
-def test_year_is_derived_from_published(db, published, year):
+def test_year_is_derived_from_published(any_db, published, year):
     article = dataclasses.replace(make_article(), published=published)
-    result = save_article(db, article, url=URL, site="example", fetched_at=T0)
-    assert db.execute("SELECT year FROM articles WHERE id = ?", [result.article_id]).fetchone()[0] == year
+    result = save(any_db, article, url=URL, site="example", fetched_at=T0)
+    assert any_db.execute("SELECT year FROM articles WHERE id = ?", [result.article_id]).fetchone()[0] == year
 
 
 # -- WriteBatch: several write units per transaction ----------------------------
@@ -735,29 +740,27 @@ def test_a_schema_7_database_gains_the_archive_columns_and_old_rows_keep_null(db
     db.close()
 
 
-def test_rows_record_their_warc_pointer_and_extractor_and_versions_keep_the_old_ones(db):
+def test_rows_record_their_warc_pointer_and_extractor_and_versions_keep_the_old_ones(any_db):
     from scraper.models import WarcRef
 
     first, second = WarcRef("warc/a.warc.gz", 0, 100), WarcRef("warc/b.warc.gz", 350, 90)
-    saved = save_article(db, make_article(), url=URL, site="x", fetched_at=T0, warc=first, extractor="0.1+a")
+    saved = save(any_db, make_article(), url=URL, site="x", fetched_at=T0, warc=first, extractor="0.1+a")
     assert saved.outcome is WriteOutcome.INSERTED
     row = f"SELECT {', '.join(ARCHIVE_COLUMNS)} FROM articles"
-    assert db.execute(row).fetchall() == [("warc/a.warc.gz", 0, 100, "0.1+a")]
+    assert any_db.execute(row).fetchall() == [("warc/a.warc.gz", 0, 100, "0.1+a")]
 
     later = T0 + dt.timedelta(days=1)
-    again = save_article(
-        db, make_article(), url=URL, site="x", fetched_at=later, warc=second, extractor="0.2+b"
-    )
+    again = save(any_db, make_article(), url=URL, site="x", fetched_at=later, warc=second, extractor="0.2+b")
     assert again.outcome is WriteOutcome.UNCHANGED  # the first record that gave this text stays its source
-    assert db.execute(row).fetchall() == [("warc/a.warc.gz", 0, 100, "0.1+a")]
+    assert any_db.execute(row).fetchall() == [("warc/a.warc.gz", 0, 100, "0.1+a")]
 
     changed = make_article(text=EN_TEXT + "\n\nThe vote was unanimous.")
-    updated = save_article(db, changed, url=URL, site="x", fetched_at=later, warc=second, extractor="0.2+b")
+    updated = save(any_db, changed, url=URL, site="x", fetched_at=later, warc=second, extractor="0.2+b")
     assert updated.outcome is WriteOutcome.UPDATED
-    assert db.execute(row).fetchall() == [("warc/b.warc.gz", 350, 90, "0.2+b")]
+    assert any_db.execute(row).fetchall() == [("warc/b.warc.gz", 350, 90, "0.2+b")]
     versions = f"SELECT text, {', '.join(ARCHIVE_COLUMNS)} FROM article_versions"
-    assert db.execute(versions).fetchall() == [(EN_TEXT, "warc/a.warc.gz", 0, 100, "0.1+a")]
+    assert any_db.execute(versions).fetchall() == [(EN_TEXT, "warc/a.warc.gz", 0, 100, "0.1+a")]
 
     newest = make_article(text=EN_TEXT + "\n\nCorrection: the vote was 9 to 2.")
-    save_article(db, newest, url=URL, site="x", fetched_at=later)  # not archived: no pointer
-    assert db.execute(row).fetchall() == [(None, None, None, None)]
+    save(any_db, newest, url=URL, site="x", fetched_at=later)  # not archived: no pointer
+    assert any_db.execute(row).fetchall() == [(None, None, None, None)]
