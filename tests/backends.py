@@ -17,6 +17,7 @@ Helpers, the same on both backends, so a test's assertions do not depend on the 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,22 @@ def _plain(value: Any) -> Any:
 Params = tuple[Any, ...] | list[Any]
 
 
+# a quoted SQL literal, a `?` placeholder, or a `%` (psycopg's placeholder sign, doubled to stay text)
+_SQL_PARTS = re.compile(r"'(?:[^']|'')*'|\?|%")
+
+
+def _pg_sql(sql: str) -> str:
+    """SQLite's `?` placeholders as psycopg's `%s`; `?` and `%` inside quoted literals stay text."""
+
+    def part(match: re.Match[str]) -> str:
+        token = match.group()
+        if token == "?":
+            return "%s"
+        return token.replace("%", "%%")
+
+    return _SQL_PARTS.sub(part, sql)
+
+
 def query_rows(target: str | Path, sql: str, params: Params = ()) -> list[dict[str, Any]]:
     """Run one read statement (`?` placeholders) on either backend; rows as dicts."""
     target = str(target)
@@ -67,7 +84,7 @@ def query_rows(target: str | Path, sql: str, params: Params = ()) -> list[dict[s
         with psycopg.connect(target, autocommit=True) as conn:
             conn.execute("SET TIME ZONE 'UTC'")
             with conn.cursor(row_factory=dict_row) as cur:
-                cur.execute(sql.replace("%", "%%").replace("?", "%s"), list(params))
+                cur.execute(_pg_sql(sql), list(params))
                 return [{key: _plain(value) for key, value in row.items()} for row in cur.fetchall()]
     conn = sqlite3.connect(target)
     conn.row_factory = sqlite3.Row
