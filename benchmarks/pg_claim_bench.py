@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import multiprocessing
+import os
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,9 @@ WEEK = 7 * 86400.0
 # A worker whose claim came back empty (every host busy elsewhere) waits this long before the next
 # one, as a crawl waits for its next host; without it the loop spins on the database.
 EMPTY_WAIT_S = 0.005
+# Wait before reading the server's CPU: an ended backend's CPU moves to the postmaster's children
+# total only once the postmaster has reaped it.
+SETTLE_S = 0.5
 
 
 def _worker(url: str, name: str, batch: int, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
@@ -57,7 +61,10 @@ def _worker(url: str, name: str, batch: int, results: multiprocessing.Queue) -> 
     results.put((claimed, empty))
 
 
-def _run(server: PgServer, hosts: int, per_host: int, workers: int, batch: int) -> tuple[float, int, int]:
+def _run(
+    server: PgServer, hosts: int, per_host: int, workers: int, batch: int
+) -> tuple[float, int, int, float]:
+    """(seconds, URLs claimed, empty claims, the server's CPU seconds) of one worker count."""
     url = server.database()
     conn = open_pg(url)
     urls = [(f"https://h{h}.test/p{i}", 1) for h in range(hosts) for i in range(per_host)]
@@ -68,15 +75,17 @@ def _run(server: PgServer, hosts: int, per_host: int, workers: int, batch: int) 
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     processes = [context.Process(target=_worker, args=(url, f"w{i}", batch, results)) for i in range(workers)]
-    start = time.perf_counter()
+    start, server_cpu = time.perf_counter(), server.cpu_seconds()
     for process in processes:
         process.start()
     totals = [results.get() for _ in processes]
     elapsed = time.perf_counter() - start
     for process in processes:
         process.join()
+    time.sleep(SETTLE_S)
+    server_cpu = server.cpu_seconds() - server_cpu
     server.drop(url)
-    return elapsed, sum(t[0] for t in totals), sum(t[1] for t in totals)
+    return elapsed, sum(t[0] for t in totals), sum(t[1] for t in totals), server_cpu
 
 
 def main() -> None:
@@ -91,10 +100,12 @@ def main() -> None:
     try:
         print(f"{args.hosts} hosts x {args.per_host} URLs, claim batch {args.batch}")
         for workers in (int(n) for n in args.workers.split(",")):
-            elapsed, claimed, empty = _run(server, args.hosts, args.per_host, workers, args.batch)
+            elapsed, claimed, empty, server_cpu = _run(server, args.hosts, args.per_host, workers, args.batch)
             print(
                 f"{workers} worker(s): {claimed} URLs in {elapsed:.2f} s (process start included),"
-                f" {claimed / elapsed:,.0f} URLs/s, {empty} empty claims"
+                f" {claimed / elapsed:,.0f} URLs/s, {empty} empty claims,"
+                f" server CPU {1000 * server_cpu / max(claimed, 1):.2f} ms/URL"
+                f" (load {os.getloadavg()[0]:.2f})"
             )
     finally:
         server.stop()

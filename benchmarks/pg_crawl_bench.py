@@ -17,6 +17,12 @@ start (head read) and end (response written). A PostgreSQL 18 starts as the test
   in flight   the most requests in flight on one host at once (must be 1)
   gap         the shortest time on one host from a response's end to the next request's start
               (must be >= --delay); violations: gaps shorter than it
+  CPU ms/page the workers' CPU (extraction, fetching, their side of the database) per stored article
+  DB ms/page  the PostgreSQL server's own CPU per stored article (tests/pgserver.py cpu_seconds)
+  lock waits  share of 0.1 s samples of pg_stat_activity in which a backend waited on a lock, and
+              the most backends seen waiting at once
+The server's CPU per page gives the N-machine ceiling: one database core serves about
+1000 / (DB ms/page) pages/s, whatever the number of worker machines, until lock waits grow.
 With --kill-every S, one more row: --workers' largest count, one of them killed with -9 every S
 seconds (at most KILLS times) and a new one started in its place; then every article must be stored
 once and no URL or host left leased. With --sqlite, a first row: one `scraper crawl` on a SQLite
@@ -53,6 +59,9 @@ from tests.pgserver import PgServer  # noqa: E402
 KILLS = 3
 # Timer slack when comparing server times with --delay (the log's clock is time.time()).
 SLACK_S = 0.002
+# Wait before reading the server's CPU: an ended backend's CPU moves to the postmaster's children
+# total only once the postmaster has reaped it.
+SETTLE_S = 0.5
 
 
 def logging_server() -> str:
@@ -136,7 +145,29 @@ def politeness(log: Path) -> dict[str, float]:
     }  # fmt: skip
 
 
-def run_workers(command: list[str], count: int, kill_every: float | None) -> tuple[float, float, list[int]]:
+class LockSampler:
+    """Counts, every call, the server's backends waiting on a lock (pg_stat_activity)."""
+
+    def __init__(self, url: str) -> None:
+        self.conn = psycopg.connect(url, autocommit=True)
+        self.samples = self.waiting = self.most = 0
+
+    def __call__(self) -> None:
+        row = self.conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        ).fetchone()
+        found = int(row[0]) if row else 0
+        self.samples += 1
+        self.waiting += found > 0
+        self.most = max(self.most, found)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def run_workers(
+    command: list[str], count: int, kill_every: float | None, sample: LockSampler | None = None
+) -> tuple[float, float, list[int]]:
     """(wall seconds, CPU seconds of the workers, exit codes) of `count` workers run at once."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -150,6 +181,8 @@ def run_workers(command: list[str], count: int, kill_every: float | None) -> tup
             procs.append(subprocess.Popen(command, env=env, stderr=subprocess.PIPE))
             kills, last_kill = kills + 1, time.perf_counter()
             print(f"  killed worker {victim.pid} with -9, started another", file=sys.stderr)
+        if sample:
+            sample()
         time.sleep(0.1)
     for proc in procs:
         err = proc.communicate()[1].decode()
@@ -199,8 +232,8 @@ def main() -> None:
     pg = PgServer()
     pg.start()
     print("| workers | kill -9 | pages/s | articles | requests | dup | in flight | shortest gap (s) "
-          "| gaps < delay | leased after | CPU s | load |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| gaps < delay | leased after | CPU ms/page | DB ms/page | lock waits | load |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     try:
         for count, kill_every in runs:
             with tempfile.TemporaryDirectory() as tmp:
@@ -218,7 +251,13 @@ def main() -> None:
                         "-q",
                         "crawl",
                     ]
-                    seconds, cpu, _codes = run_workers(command, count or 1, kill_every)
+                    sampler = LockSampler(pg.url()) if count else None
+                    db_cpu = pg.cpu_seconds()
+                    seconds, cpu, _codes = run_workers(command, count or 1, kill_every, sampler)
+                    time.sleep(SETTLE_S)
+                    db_cpu = pg.cpu_seconds() - db_cpu
+                    if sampler:
+                        sampler.close()
                 finally:
                     server.terminate()
                     server.wait()
@@ -228,12 +267,17 @@ def main() -> None:
                     pg.drop(url)
             short = sum(1 for gap in found["gaps"] if gap < args.delay - SLACK_S)  # type: ignore[attr-defined]
             kills = f"every {kill_every:g}s" if kill_every else "-"
+            stored = max(db["articles"], 1)
+            waits = (
+                f"{sampler.waiting / max(sampler.samples, 1):.0%} (most {sampler.most})" if sampler else "-"
+            )
+            server_ms = f"{1000 * db_cpu / stored:.2f}" if count else "-"
             print(
                 f"| {count or 'SQLite'} | {kills} | {db['articles'] / seconds:.1f}"
                 f" | {db['articles']} ({db['texts']} texts) | {found['requests']} | {found['dup']}"
                 f" ({found['dup_listings']} not articles)"
-                f" | {found['in_flight']} | {found['gap']:.3f} | {short} | {db['leased']} | {cpu:.0f}"
-                f" | {os.getloadavg()[0]:.2f} |",
+                f" | {found['in_flight']} | {found['gap']:.3f} | {short} | {db['leased']}"
+                f" | {1000 * cpu / stored:.1f} | {server_ms} | {waits} | {os.getloadavg()[0]:.2f} |",
                 flush=True,
             )
     finally:
