@@ -71,15 +71,29 @@ class StorageConfig:
     # Keep every fetched page as WARC records (storage.archive_dir); a row points at its record.
     archive: bool = True
     # "" = a `warc` folder beside the database; a relative path is relative to the database's folder.
+    # On PostgreSQL (no folder beside it) an absolute path is required while archive is on.
     archive_dir: str = ""
     archive_max_bytes: int = ARCHIVE_MAX_BYTES
     # Also archive robots.txt, sitemaps and feeds (not needed to re-extract articles).
     archive_resources: bool = False
 
     def archive_path(self) -> Path | None:
-        """The folder WARC files go to; None when archiving is off or the database is in memory."""
+        """The folder WARC files go to; None when archiving is off or the database is in memory.
+
+        Raises:
+            ConfigError: the database is on PostgreSQL and archive_dir is not an absolute path.
+        """
         if not self.archive or (self.path == ":memory:" and not self.archive_dir):
             return None
+        if is_postgres_url(self.path):
+            if not Path(self.archive_dir).is_absolute():  # "" too: there is no folder beside the database
+                given = f" ({self.archive_dir!r} is relative)" if self.archive_dir else ""
+                raise ConfigError(
+                    "storage.archive_dir: the database is on PostgreSQL, so the WARC archive needs a folder"
+                    f" of its own{given}; set storage.archive_dir to an absolute path (one every worker"
+                    " that reextracts can read), or storage.archive: false"
+                )
+            return Path(self.archive_dir)
         base = Path(self.path).resolve().parent
         return base / (self.archive_dir or "warc")
 

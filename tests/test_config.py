@@ -205,3 +205,15 @@ def test_an_empty_archive_dir_means_the_default(tmp_path):
     path.write_text("storage:\n  archive_dir:\n  archive_max_bytes: 2048\n  archive_resources: true\n")
     storage = load_config(path).storage
     assert (storage.archive_dir, storage.archive_max_bytes, storage.archive_resources) == ("", 2048, True)
+
+
+def test_on_postgresql_the_archive_folder_must_be_absolute():
+    url = "postgresql://user:secret@db.example/corpus"
+    for relative in ("", "warc"):
+        with pytest.raises(
+            ConfigError, match=r"^storage\.archive_dir: the database is on PostgreSQL"
+        ) as caught:
+            StorageConfig(path=url, archive_dir=relative).archive_path()
+        assert "secret" not in str(caught.value)
+    assert StorageConfig(path=url, archive_dir="/srv/warc").archive_path() == Path("/srv/warc")
+    assert StorageConfig(path=url, archive=False).archive_path() is None

@@ -11,6 +11,7 @@ per-worker lock and its kill -9 test are in tests/test_pg_crawl.py) and --dry-ru
 
 from __future__ import annotations
 
+import gzip
 import io
 import itertools
 import json
@@ -29,6 +30,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from scraper.archive import resolve_path
 from scraper.cli import cli
 from scraper.config import Config, load_config
 from scraper.errors import ConfigError, CrawlLocked
@@ -72,6 +74,7 @@ def write_config(folder: Path, server: FixtureServer, *, db: str | None = None, 
     }
     if is_pg(config["storage"]["path"]):
         config["dedupe"] = {"near": "off"}  # near-duplicates are not on PostgreSQL yet (issue 14)
+        config["storage"]["archive_dir"] = str(folder / "warc")  # no folder beside a PostgreSQL database
     path = folder / "config.yaml"
     path.write_text(json.dumps(config))  # JSON is YAML
     return path
@@ -195,6 +198,37 @@ def test_first_run_records_skips_failures_and_the_run(first_run: dict[str, Any])
     assert row == (42, 1, 1, counts["fetched"])
     assert query(db, "SELECT count(*) FROM robots_cache") == [(1,)]
     assert intact(db)
+
+
+def test_every_stored_article_points_at_its_archived_response(first_run: dict[str, Any]) -> None:
+    db = first_run["db"]
+    refs = query(db, "SELECT url, warc_file, warc_offset, warc_length FROM articles")
+    assert len(refs) == 42
+    for url, file, offset, length in refs:
+        assert Path(file).is_absolute() == is_pg(db)  # PostgreSQL rows keep absolute paths, SQLite's relative
+        path = resolve_path(db, file)
+        with path.open("rb") as stream:
+            stream.seek(offset)
+            record = gzip.decompress(stream.read(length))
+        assert record.startswith(b"WARC/1.1\r\n")
+        assert f"WARC-Target-URI: {url}".encode() in record
+
+
+def test_on_postgresql_the_archive_needs_an_absolute_folder(
+    server: FixtureServer, tmp_path: Path, pg_url: str
+) -> None:
+    config = write_config(tmp_path, server, db=pg_url)
+    data = json.loads(config.read_text())
+    del data["storage"]["archive_dir"]
+    config.write_text(json.dumps(data))
+    server.reset()
+    result = CliRunner().invoke(cli, ["--config", str(config), "crawl"])
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.splitlines()
+    assert "storage.archive_dir" in line
+    assert "storage.archive: false" in line
+    assert not server.requests
+    assert not list(Path.cwd().glob("postgresql*"))  # before, the archive went to ./postgresql:/...
 
 
 def test_requests_to_one_host_keep_the_crawl_delay(first_run: dict[str, Any]) -> None:

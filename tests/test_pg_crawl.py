@@ -38,10 +38,8 @@ WORKER_TIMEOUT_S = 120
 
 def pg_config(folder: Path, server: FixtureServer, pg_url: str, **overrides: Any) -> Path:
     """tests/test_crawl.py's config for the fixture site, stored in PostgreSQL (dedupe.near off)."""
-    path = write_config(folder, server, **overrides)
+    path = write_config(folder, server, db=pg_url, **overrides)
     config = json.loads(path.read_text())
-    config["storage"]["path"] = pg_url
-    config["dedupe"] = {"near": "off"}
     config["fetch"]["deadline"] = 2  # a short lease (claims.lease_for) for the kill test
     config["extract"] = {"time_limit": 1}
     path.write_text(json.dumps(config))

@@ -15,6 +15,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from ..config import is_postgres_url
+
 __all__ = ["DEFLATE", "ISAL", "resolve_path", "stored_path"]
 
 # The deflate library behind our gzip members, read and written: ISA-L (isal, pycompression's
@@ -30,9 +32,14 @@ except ImportError:
 
 
 def stored_path(db_path: str | Path, file: str | Path) -> str:
-    """The form of `file` kept in the database: relative to the database's folder if inside it."""
-    base = Path(db_path).resolve().parent
+    """The form of `file` kept in the database: relative to the database's folder if inside it.
+
+    A PostgreSQL database has no folder: its rows keep absolute paths.
+    """
     target = Path(file).resolve()
+    if is_postgres_url(str(db_path)):
+        return str(target)
+    base = Path(db_path).resolve().parent
     try:
         return target.relative_to(base).as_posix()
     except ValueError:
@@ -42,4 +49,6 @@ def stored_path(db_path: str | Path, file: str | Path) -> str:
 def resolve_path(db_path: str | Path, stored: str) -> Path:
     """The file a stored WarcRef.file names, for a database at db_path."""
     path = Path(stored)
-    return path if path.is_absolute() else Path(db_path).resolve().parent / path
+    if path.is_absolute() or is_postgres_url(str(db_path)):
+        return path
+    return Path(db_path).resolve().parent / path
