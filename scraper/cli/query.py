@@ -45,7 +45,7 @@ def search(state: State, /, text: str, fmt: str, limit: int, offset: int, raw: b
     """
     if not text.strip():
         raise click.UsageError('nothing to search for: give words, e.g. scraper search "trade talks"')
-    cfg = state.config()
+    cfg = state.config(postgres=True)
     try:
         rows = query.search(
             cfg.storage.path, text, filters=query.Filters(**filters), limit=limit, offset=offset, raw=raw
@@ -82,7 +82,7 @@ def export(state: State, /, fmt: str, out: str, **filters: Any) -> None:
       scraper export --format csv > corpus.csv
       scraper export --format warc --site bjreview -o bjreview.warc.gz
     """
-    cfg = state.config()
+    cfg = state.config(postgres=True)
     if fmt == "warc":
         _export_warc(state, cfg, out, query.Filters(**filters))
         return
@@ -138,7 +138,7 @@ def show(state: State, key: str, fmt: str) -> None:
       scraper show 42
       scraper show https://www.bjreview.com.cn/Opinion/Voice/202106/t20210629_800251027.html
     """
-    cfg = state.config()
+    cfg = state.config(postgres=True)
     try:
         article = query.show(cfg.storage.path, key)
     except ScraperError as exc:
@@ -169,7 +169,7 @@ def stats(state: State, runs: int, failures: int, fmt: str) -> None:
       scraper stats
       scraper stats --runs 3 --format json
     """
-    cfg = state.config()
+    cfg = state.config(postgres=True)
     try:
         data = query.crawl_stats(cfg.storage.path, runs=runs, failures=failures)
     except ScraperError as exc:
