@@ -34,6 +34,7 @@ from .store.read import (
     show,
 )
 from .store.reextract import archived_articles
+from .store.snapshot import snapshot
 from .store.stats import crawl_stats
 from .store.stories import list_stories
 
@@ -56,6 +57,7 @@ __all__ = [
     "parse_terms",
     "search",
     "show",
+    "snapshot",
 ]
 
 _TERM_RE = re.compile(r'"([^"]*)"?|(\S+)')
