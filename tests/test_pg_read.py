@@ -195,3 +195,18 @@ def test_a_failed_snapshot_leaves_no_file(pg_url, tmp_path, monkeypatch):
     with pytest.raises(StorageError):
         snapshot(pg_url, file)
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_text_too_big_for_a_tsvector_is_stored_and_found_by_its_start(pg_url):
+    """PostgreSQL refuses a tsvector over 1 MB: the index takes the first MAX_INDEX_CHARS of a text."""
+    from scraper.models import Article
+    from tests.backends import save_article
+
+    words = [f"w{i:07d}" for i in range(120_000)]  # 960,000 characters, every word distinct
+    url = "https://big.example/1"
+    result = save_article(
+        pg_url, Article(title="Big", text=" ".join(words), url=url), url=url, site="b", fetched_at=NOW
+    )
+    assert result.outcome.name == "INSERTED"
+    assert [r["title"] for r in search(pg_url, "w0000001")] == ["Big"]
+    assert [r["title"] for r in search(pg_url, "big")] == ["Big"]

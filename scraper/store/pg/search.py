@@ -28,6 +28,12 @@ SEARCH_VECTOR_SQL = (
     "setweight(to_tsvector('simple', %(search_title)s), 'A')"
     " || setweight(to_tsvector('simple', %(search_text)s), 'B')"
 )
+# Characters of a text's index form that go into its tsvector. A tsvector holds at most 1 MB
+# (90k distinct 8-letter words failed the insert: "string is too long for tsvector") and positions
+# up to 16,383 only, so a phrase past about that many words cannot match anyway; 100,000
+# characters are about 16k English words, and at most ~0.5 MB even when every word is new. SQLite
+# indexes a text whole: only an article over ~16k words is found by fewer of its words here.
+MAX_INDEX_CHARS = 100_000
 # ts_rank's weights for {D, C, B, A}: a title (A) match counts TITLE_WEIGHT text (B) matches.
 RANK_WEIGHTS = f"'{{0, 0, {1 / TITLE_WEIGHT:g}, 1}}'::real[]"
 # ts_rank normalization 1: divide by 1 + log(length), so a long text does not win by its length
@@ -40,8 +46,15 @@ _RAW_TOKEN_RE = re.compile(r'"([^"]*)"|(\()|(\))|(\w+):|(\w+)(\*?)|(\S)')
 
 
 def search_params(title: str | None, text: str | None) -> dict[str, str]:
-    """The parameters of SEARCH_VECTOR_SQL for an article's title and text."""
-    return {"search_title": word_text(title), "search_text": word_text(text)}
+    """The parameters of SEARCH_VECTOR_SQL for an article's title and text (each cut at MAX_INDEX_CHARS)."""
+    return {"search_title": _capped(word_text(title)), "search_text": _capped(word_text(text))}
+
+
+def _capped(words: str) -> str:
+    """The first MAX_INDEX_CHARS characters of an index form, ending at a whole word."""
+    if len(words) <= MAX_INDEX_CHARS:
+        return words
+    return words[:MAX_INDEX_CHARS].rsplit(" ", 1)[0]
 
 
 def terms_query(terms: list[str]) -> tuple[str, list[Any]]:
