@@ -18,6 +18,7 @@ from scraper.query import count_articles, search
 from scraper.store.snapshot import snapshot
 from tests.backends import query_rows
 from tests.test_query import CORPUS, NOW, write_corpus
+from tests.test_reextract import crawled  # noqa: F401  (fixture: the fixture site crawled, archive on)
 
 # Queries whose answers both backends must share: words, phrases, Chinese two- and four-character
 # words, a single CJK character (LIKE), filters' companions, and text that is FTS5 syntax.
@@ -210,3 +211,51 @@ def test_a_text_too_big_for_a_tsvector_is_stored_and_found_by_its_start(pg_url):
     assert result.outcome.name == "INSERTED"
     assert [r["title"] for r in search(pg_url, "w0000001")] == ["Big"]
     assert [r["title"] for r in search(pg_url, "big")] == ["Big"]
+
+
+def test_export_warc_on_postgresql_writes_the_archived_responses(
+    crawled,  # noqa: F811  (the fixture imported above)
+    tmp_path,
+    pg_url,
+    monkeypatch,
+):
+    """The crawled fixture corpus (archive on) copied into PostgreSQL exports the same 42 responses.
+
+    On PostgreSQL a relative WARC path is read from the current directory: the test runs in the
+    folder that holds warc/, as a worker writing there would.
+    """
+    import shutil
+    import sqlite3
+
+    import psycopg
+
+    from scraper.store.pg import open_pg
+    from tests.test_archive_write import records
+
+    shutil.copytree(crawled / "warc", tmp_path / "warc")
+    monkeypatch.chdir(tmp_path)
+    columns = (
+        "id",
+        "url",
+        "title",
+        "text",
+        "content_hash",
+        "site",
+        "warc_file",
+        "warc_offset",
+        "warc_length",
+    )
+    with sqlite3.connect(crawled / "corpus.db") as source:
+        rows = source.execute(f"SELECT {', '.join(columns)} FROM articles ORDER BY id").fetchall()
+    open_pg(pg_url).close()
+    with psycopg.connect(pg_url, autocommit=True) as conn, conn.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO articles ({', '.join(columns)}) VALUES ({', '.join('%s' for _ in columns)})", rows
+        )
+    out = tmp_path / "export.warc.gz"
+    code, _, err = run("--db", pg_url, "export", "--format", "warc", "-o", str(out))
+    assert code == 0, err
+    assert "exported 42 archived responses" in err
+    found = records(out)
+    assert [r["type"] for r in found] == ["warcinfo"] + ["response"] * 42
+    assert {r["headers"]["WARC-Target-URI"] for r in found[1:]} == {row[1] for row in rows}
