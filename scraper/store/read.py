@@ -39,7 +39,7 @@ MAX_RANKED = 10_000
 _MARK_OPEN, _MARK_CLOSE = "[", "]"
 _SNIPPET_LEAD, _SNIPPET_CHARS = 40, 160
 _PROGRESS_STEPS = 10_000
-_ARTICLE_COLUMNS = (
+ARTICLE_COLUMNS = (
     "a.id, a.url, a.title, a.published, a.author, a.source, a.section, a.site, a.language, "
     "a.word_count, a.content_hash, a.fetched_at, a.first_seen, a.last_seen"
 )
@@ -340,7 +340,7 @@ def iter_articles(
         yield from pg_read.iter_articles(str(path), filters=filters, batch=batch)
         return
     columns = (
-        f"{_ARTICLE_COLUMNS}, a.text, "
+        f"{ARTICLE_COLUMNS}, a.text, "
         "(SELECT json_group_array(u.url) FROM article_urls u WHERE u.article_id = a.id) AS urls, "
         "{} AS story_id, {} AS sites".format(*_story_columns(path))
     )
@@ -412,7 +412,7 @@ def _has_filter_index(conn: sqlite3.Connection) -> bool:
 
 
 # the columns of iter_articles(), in the same order, for SQLite's json_object()
-_EXPORT_FIELDS = (*(c.strip().removeprefix("a.") for c in _ARTICLE_COLUMNS.split(",")), "text")
+EXPORT_FIELDS = (*(c.strip().removeprefix("a.") for c in ARTICLE_COLUMNS.split(",")), "text")
 
 
 def iter_article_json(path: str | Path, *, filters: Filters | None = None, batch: int = 500) -> Iterator[str]:
@@ -449,7 +449,7 @@ def iter_article_json_bytes(
 
 def _json_columns(path: str | Path, *, blob: bool) -> str:
     """a.id and one JSON object per article (as a BLOB when blob), for _keyset_rows."""
-    pairs = ", ".join(f"'{name}', a.{name}" for name in _EXPORT_FIELDS)
+    pairs = ", ".join(f"'{name}', a.{name}" for name in EXPORT_FIELDS)
     urls = "json((SELECT json_group_array(u.url) FROM article_urls u WHERE u.article_id = a.id))"
     story_id, sites = _story_columns(path)
     sites = STORY_SITES_JSON_SQL if sites == STORY_SITES_SQL else sites
@@ -469,7 +469,7 @@ def show(path: str | Path, key: str) -> dict[str, Any] | None:
         return pg_read.show(str(path), key)
     conn = connect_readonly(path)
     try:
-        columns = f"{_ARTICLE_COLUMNS}, a.text{_archive_columns(conn)}"
+        columns = f"{ARTICLE_COLUMNS}, a.text{_archive_columns(conn)}"
         if key.isdigit():
             row = conn.execute(f"SELECT {columns} FROM articles a WHERE a.id = ?", [int(key)])
         else:

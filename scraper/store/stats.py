@@ -99,7 +99,7 @@ GROUP BY r.id ORDER BY r.id DESC LIMIT ?
 """
 # A skip is no failure: the page came, and held no article. fetch_log.outcome says which (schema 5);
 # rows written before it have none, and their skips start with these words.
-_SKIP_PREFIXES = ("skipped ", "no article at ")
+SKIP_PREFIXES = ("skipped ", "no article at ")
 _FAILURES_SQL = """
 SELECT * FROM (
     SELECT * FROM (
@@ -121,4 +121,4 @@ SELECT * FROM (
         ORDER BY l.id DESC LIMIT ?
     )
 ) ORDER BY last_fetch DESC LIMIT ?
-""".format(skips=" OR ".join(f"l.error LIKE '{prefix}%'" for prefix in _SKIP_PREFIXES))
+""".format(skips=" OR ".join(f"l.error LIKE '{prefix}%'" for prefix in SKIP_PREFIXES))

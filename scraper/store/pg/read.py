@@ -23,8 +23,9 @@ from ...errors import QueryError
 from ...urls import canonicalize_url
 from .. import read as sqlite_read
 from ..db import iso
-from ..read import _ARTICLE_COLUMNS, _EXPORT_FIELDS, QUERY_SECONDS, Filters, describe_rows
-from ..stories import _MEMBERS_SQL, _publication_order
+from ..fts import is_single_cjk
+from ..read import ARTICLE_COLUMNS, EXPORT_FIELDS, QUERY_SECONDS, Filters, describe_rows
+from ..stories import _MEMBERS_SQL, _publication_order  # one story definition; SQL both engines read
 from .db import Connection, open_pg, pg_errors
 from .search import RANK_NORMALIZATION, RANK_WEIGHTS, raw_query, terms_query
 
@@ -46,7 +47,7 @@ _SITES_SQL = (
     ' WHERE s IS NOT NULL ORDER BY s COLLATE "C")'
 )
 _EXPORT_COLUMNS = (
-    f"{_ARTICLE_COLUMNS}, a.text, {_URLS_SQL} AS urls, coalesce(a.story_id, a.id) AS story_id,"
+    f"{ARTICLE_COLUMNS}, a.text, {_URLS_SQL} AS urls, coalesce(a.story_id, a.id) AS story_id,"
     f" {_SITES_SQL} AS sites"
 )
 
@@ -71,7 +72,8 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _dicts(cursor: psycopg.Cursor[Any]) -> list[dict[str, Any]]:
+def dict_rows(cursor: psycopg.Cursor[Any]) -> list[dict[str, Any]]:
+    """The cursor's rows as dicts of plain() values."""
     names = [column.name for column in cursor.description or ()]
     return [{name: plain(value) for name, value in zip(names, row, strict=True)} for row in cursor]
 
@@ -91,8 +93,6 @@ def search_articles(
         QueryError: raw syntax with no tsquery form or that PostgreSQL rejects, or the time limit passed.
         StorageError: the database is unreachable or its schema is not current.
     """
-    from ..fts import is_single_cjk
-
     short = [t for t in terms if is_single_cjk(t)] if not raw else []
     if raw:
         match, match_args = "to_tsquery('simple', %s)", [raw_query(text)]
@@ -113,7 +113,7 @@ def search_articles(
                 raise QueryError(
                     f"bad FTS5 query {text!r}: {first}; drop --raw to search plain words"
                 ) from exc
-            rows = _dicts(cur)
+            rows = dict_rows(cur)
     finally:
         conn.close()
     return describe_rows(rows, text, terms, raw=raw)
@@ -186,7 +186,7 @@ def iter_article_json(url: str, *, filters: Filters | None = None, batch: int = 
     json_object() writes no spaces, keeps non-ASCII as it is and escapes what json.dumps escapes
     (checked on every character below U+0080 and on U+2028).
     """
-    fields = (*_EXPORT_FIELDS, "urls", "story_id", "sites")
+    fields = (*EXPORT_FIELDS, "urls", "story_id", "sites")
     for row in iter_articles(url, filters=filters, batch=batch):
         yield json.dumps({name: row[name] for name in fields}, ensure_ascii=False, separators=(",", ":"))
 
@@ -202,7 +202,7 @@ def _keyset_rows(url: str, filters: Filters, batch: int) -> Iterator[dict[str, A
         while True:
             with pg_errors(conn, "cannot export articles"), conn.cursor() as cur:
                 cur.execute(sql, [last, *params, batch])
-                rows = _dicts(cur)
+                rows = dict_rows(cur)
             if not rows:
                 return
             yield from rows
@@ -213,7 +213,7 @@ def _keyset_rows(url: str, filters: Filters, batch: int) -> Iterator[dict[str, A
 
 def show(url: str, key: str) -> dict[str, Any] | None:
     """One article by id or by any URL it was seen at, with its URLs, story and earlier versions."""
-    columns = f"{_ARTICLE_COLUMNS}, a.text, a.extractor, a.warc_file, a.warc_offset, a.warc_length"
+    columns = f"{ARTICLE_COLUMNS}, a.text, a.extractor, a.warc_file, a.warc_offset, a.warc_length"
     conn = connect_readonly(url)
     try:
         with pg_errors(conn, f"cannot read article {key!r}"), conn.cursor() as cur:
@@ -226,7 +226,7 @@ def show(url: str, key: str) -> dict[str, Any] | None:
                     " (SELECT article_id FROM article_urls WHERE url = %s)",
                     [canonical, canonical],
                 )
-            found = _dicts(cur)
+            found = dict_rows(cur)
             if not found:
                 return None
             article = found[0]
@@ -235,13 +235,13 @@ def show(url: str, key: str) -> dict[str, Any] | None:
                 " ORDER BY first_seen NULLS FIRST, seq",
                 [article["id"]],
             )
-            article["urls"] = _dicts(cur)
+            article["urls"] = dict_rows(cur)
             article["story"] = _story_members(cur, article["id"])
             cur.execute(
                 f"SELECT {VERSION_COLUMNS} FROM article_versions WHERE article_id = %s ORDER BY id",
                 [article["id"]],
             )
-            article["versions"] = _dicts(cur)
+            article["versions"] = dict_rows(cur)
     finally:
         conn.close()
     return article
@@ -255,7 +255,7 @@ def _story_members(cur: psycopg.Cursor[Any], article_id: int) -> list[dict[str, 
         return []
     rows = "coalesce(a.story_id, a.id) = %(story)s"
     cur.execute(_MEMBERS_SQL.format(rows=rows, near=rows), {"story": int(found[0])})
-    return sorted(_dicts(cur), key=_publication_order)
+    return sorted(dict_rows(cur), key=_publication_order)
 
 
 def archived_refs(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..stats import _SKIP_PREFIXES, unreachable_hosts
+from ..stats import SKIP_PREFIXES, unreachable_hosts
 from .db import Connection, pg_errors
-from .read import _dicts, connect_readonly
+from .read import connect_readonly, dict_rows
 
 
 def crawl_stats(url: str, *, runs: int = 10, failures: int = 10) -> dict[str, list[dict[str, Any]]]:
@@ -36,7 +36,7 @@ def crawl_stats(url: str, *, runs: int = 10, failures: int = 10) -> dict[str, li
 def _rows(conn: Connection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
     with conn.cursor() as cur:
         cur.execute(sql, params or [])
-        return _dicts(cur)
+        return dict_rows(cur)
 
 
 _SOURCE_TOTALS_SQL = """
@@ -75,4 +75,4 @@ SELECT * FROM (
        AND l.url NOT LIKE '%%/robots.txt'
      ORDER BY l.id DESC LIMIT %s)
 ) failures ORDER BY last_fetch DESC NULLS LAST LIMIT %s
-""".format(skips=" OR ".join(f"l.error LIKE '{prefix}%%'" for prefix in _SKIP_PREFIXES))
+""".format(skips=" OR ".join(f"l.error LIKE '{prefix}%%'" for prefix in SKIP_PREFIXES))
