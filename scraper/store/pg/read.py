@@ -29,6 +29,12 @@ from ..stories import _MEMBERS_SQL, _publication_order  # one story definition; 
 from .db import Connection, open_pg, pg_errors
 from .search import RANK_NORMALIZATION, RANK_WEIGHTS, raw_query, terms_query
 
+# A search matching more articles ranks only the newest this many (SQLite ranks its MAX_RANKED,
+# 10,000). ts_rank reads each match's whole tsvector (~10 KB at 100k articles, out of line in
+# TOAST), where FTS5's bm25 reads its own doclists: ranking 10,000 matches took 630 ms
+# (benchmarks/pg_search_bench.py, "said", 12.7k matches), so a word in more than MAX_RANKED
+# articles may list other top 20 than SQLite does; below it both rank the same matches.
+MAX_RANKED = 1_000
 # Seconds a statement of export (a keyset page) may take: a whole export has no limit, a page has.
 EXPORT_STATEMENT_SECONDS = 3600
 # article_urls and article_versions columns in SQLite's order (PostgreSQL's tables have more).
@@ -140,17 +146,21 @@ def _search_sql(
             " ORDER BY a.published DESC NULLS LAST, a.id LIMIT %s OFFSET %s"
         )
         return sql, params
-    # read at call time, as SQLite's is, so one setting (and a test's patch) bounds both backends
-    bound = "" if short else f" ORDER BY a.id DESC LIMIT {int(sqlite_read.MAX_RANKED)}"
+    # read at call time, as SQLite's is, so a smaller MAX_RANKED (a test's patch) bounds both backends
+    ranked = min(int(sqlite_read.MAX_RANKED), MAX_RANKED)
+    bound = "" if short else f" ORDER BY a.id DESC LIMIT {ranked}"
+    # the tsquery is written out twice, not kept in a CTE: the planner then sees its words and
+    # reads a very common one by walking ids backwards (the newest matches come first) instead of
+    # visiting every match ("the" at 100k: 40 ms against 300 ms)
     sql = (
-        f"WITH q AS MATERIALIZED (SELECT {match} AS q),"
-        f" m AS MATERIALIZED (SELECT a.id FROM articles a, q WHERE a.search @@ q.q{extra}{bound}),"
-        f" top AS MATERIALIZED (SELECT a.id, ts_rank({RANK_WEIGHTS}, a.search, q.q, {RANK_NORMALIZATION})"
-        " AS score FROM m JOIN articles a ON a.id = m.id, q ORDER BY score DESC, a.id LIMIT %s OFFSET %s)"
+        f"WITH m AS MATERIALIZED (SELECT a.id FROM articles a WHERE a.search @@ ({match}){extra}{bound}),"
+        f" top AS MATERIALIZED (SELECT a.id,"
+        f" ts_rank({RANK_WEIGHTS}, a.search, ({match}), {RANK_NORMALIZATION}) AS score"
+        " FROM m JOIN articles a ON a.id = m.id ORDER BY score DESC, a.id LIMIT %s OFFSET %s)"
         f" SELECT {columns}, top.score::float8 AS score FROM top JOIN articles a ON a.id = top.id"
         " ORDER BY top.score DESC, top.id"
     )
-    return sql, [*match_args, *params]
+    return sql, [*match_args, *params, *match_args]
 
 
 def count_articles(url: str, *, filters: Filters | None = None) -> int:
