@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .archive import resolve_path
+from .config import is_postgres_url
 from .errors import QueryError
 from .models import WarcRef
 from .store.read import (
@@ -33,6 +34,7 @@ from .store.read import (
     show,
 )
 from .store.reextract import archived_articles
+from .store.snapshot import snapshot
 from .store.stats import crawl_stats
 from .store.stories import list_stories
 
@@ -55,6 +57,7 @@ __all__ = [
     "parse_terms",
     "search",
     "show",
+    "snapshot",
 ]
 
 _TERM_RE = re.compile(r'"([^"]*)"?|(\S+)')
@@ -141,8 +144,8 @@ class Corpus:
     """
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        connect_readonly(self.path).close()
+        self.path: str | Path = str(path) if is_postgres_url(str(path)) else Path(path)
+        _check_readable(self.path)
 
     def search(
         self, text: str, *, limit: int = 20, offset: int = 0, raw: bool = False, **filters: Any
@@ -186,8 +189,22 @@ def _filters(values: dict[str, Any]) -> Filters:
 
 
 def open_corpus(path: str | Path) -> Corpus:
-    """Open a scraper database read-only for searching and iterating."""
+    """Open a scraper database (a SQLite file or a postgresql:// URL) read-only, to search and iterate."""
     return Corpus(path)
+
+
+def _check_readable(path: str | Path) -> None:
+    """Open the corpus once read-only and close it, so a bad path fails at open_corpus().
+
+    Raises:
+        StorageError: no database there, or (PostgreSQL) unreachable or at another schema version.
+    """
+    if is_postgres_url(str(path)):
+        from .store.pg.read import connect_readonly as connect_pg
+
+        connect_pg(str(path)).close()
+    else:
+        connect_readonly(path).close()
 
 
 def duplicates(
@@ -202,7 +219,17 @@ def duplicates(
 
 
 def iter_warc_refs(path: str | Path, filters: Filters | None = None) -> Iterator[tuple[Path, WarcRef]]:
-    """The archived response of every matching article that has one: (its WARC file, its WarcRef)."""
+    """The archived response of every matching article that has one: (its WARC file, its WarcRef).
+
+    On PostgreSQL a relative WARC path is read from the current directory (there is no database file
+    to be beside).
+    """
+    if is_postgres_url(str(path)):
+        from .store.pg.read import archived_refs
+
+        for file, offset, length in archived_refs(str(path), filters):
+            yield Path(file).resolve(), WarcRef(file, offset, length)
+        return
     conn = connect_readonly(path, seconds=3600)
     try:
         for chunk in archived_articles(conn, filters):

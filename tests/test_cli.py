@@ -356,15 +356,34 @@ def test_db_after_the_subcommand_wins(tmp_path):
     assert not first.exists()
 
 
-@pytest.mark.parametrize("command", [["ingest", "http://127.0.0.1:9/x"], ["stats"], ["migrate"]])
+@pytest.mark.parametrize("command", [["ingest", "http://127.0.0.1:9/x"], ["duplicates"], ["migrate"]])
 def test_a_postgresql_url_is_refused_in_one_line_until_the_cli_runs_on_it(tmp_path, monkeypatch, command):
-    """Until issue 14 wires store/pg in, --db postgresql://... made a SQLite file named "postgresql:/..."."""
+    """Until issue 14 wires store/pg in, --db postgresql://... made a SQLite file named "postgresql:/...".
+
+    (search, export, show and stats run on PostgreSQL now: test_read_commands_on_an_unreachable_...)
+    """
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["--db", "postgresql://crawler:s3cret@db.test/news", *command])
     assert result.exit_code == 2
     assert result.output == (
         "Error: --db: PostgreSQL URLs are not supported by the command line yet; give a SQLite file path\n"
     )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "command", [["search", "trade"], ["export"], ["show", "1"], ["stats"], ["export", "--to-sqlite", "x.db"]]
+)
+def test_read_commands_on_an_unreachable_postgresql_fail_in_one_line(tmp_path, monkeypatch, command):
+    """The read commands take a postgresql:// URL; a server that is not there is one line, no password."""
+    monkeypatch.chdir(tmp_path)
+    url = f"postgresql://crawler:s3cret@/news?host={tmp_path / 'no-server'}"
+    result = CliRunner().invoke(cli, ["--db", url, *command])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: postgresql://crawler:***@/news?host=")
+    assert "cannot connect" in result.output
+    assert "s3cret" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
 
 

@@ -1,5 +1,8 @@
 """The corpus opens in Datasette with the shipped metadata: search box, facets, canned queries.
 
+Every test runs twice: on the SQLite file the store wrote, and on `scraper export --to-sqlite` of
+the same corpus written to PostgreSQL (the plain-file promise of issue 14).
+
 Datasette (the `test` extra) runs as a subprocess on 127.0.0.1, so its own
 deprecation warnings cannot trip filterwarnings=error, and it reads the real
 database file that store.save_article wrote.
@@ -21,6 +24,8 @@ import pytest
 
 from scraper import store
 from scraper.models import Article
+from scraper.store.snapshot import snapshot
+from tests.backends import save_article
 
 pytest.importorskip("datasette")
 
@@ -42,10 +47,29 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def datasette_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=["sqlite", "postgres-snapshot"])
+def datasette_db(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """The corpus as store writes it; or written to PostgreSQL, then `export --to-sqlite` of it."""
     # The file name is the database name the metadata file configures.
     path = tmp_path_factory.mktemp("datasette") / "articles.db"
+    if request.param == "sqlite":
+        yield _write_corpus(path)
+        return
+    server = request.getfixturevalue("pg_server")
+    url = server.database()
+    try:
+        _write_corpus(url)
+        snapshot(url, path)
+        yield path
+    finally:
+        server.drop(url)
+
+
+def _write_corpus(target: Path | str) -> Path | str:
+    """CORPUS through the real store (SQLite or PostgreSQL), plus a second URL and a near URL."""
+    if isinstance(target, str):
+        return _write_pg_corpus(target)
+    path = target
     db = store.open_db(path)
     for url, site, published, lang, title, text in CORPUS:
         article = Article(
@@ -66,6 +90,27 @@ def datasette_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
     db.close()
     return path
+
+
+def _write_pg_corpus(url: str) -> str:
+    """_write_corpus on PostgreSQL (near duplicates are not computed there yet: the row is written)."""
+    import psycopg
+
+    for url_, site, published, lang, title, text in CORPUS:
+        article = Article(
+            title=title, text=text, url=url_, published=dt.date.fromisoformat(published), language=lang
+        )
+        save_article(url, article, url=url_, site=site, fetched_at=NOW, near="off")
+    first = Article(title=CORPUS[0][4], text=CORPUS[0][5], url=CORPUS[0][0])
+    save_article(url, first, url="https://a.example/print/1", site="alpha", fetched_at=NOW, near="off")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO article_urls"
+            " (url, article_id, kind, first_seen, last_seen, similarity, site, published) VALUES"
+            " ('https://d.example/elections', 3, 'near', %s, %s, 0.9, 'delta', '2022-05-02')",
+            [NOW, NOW],
+        )
+    return url
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,11 @@ def test_open_pg_creates_the_schema_and_records_the_version(pg_url):
     try:
         assert schema_version(conn) == SCHEMA_VERSION
         names = conn.execute(f"SELECT migration_set, name FROM {MIGRATIONS_TABLE}").fetchall()
-        assert names == [(MIGRATION_SET, "0001_create_corpus"), (MIGRATION_SET, "0002_frontier_seq")]
+        assert names == [
+            (MIGRATION_SET, "0001_create_corpus"),
+            (MIGRATION_SET, "0002_frontier_seq"),
+            (MIGRATION_SET, "0003_search"),
+        ]
         assert set(SHARED_TABLES) | {"hosts"} <= {
             row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         }

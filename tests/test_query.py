@@ -1,4 +1,10 @@
-"""Search, export and show over a known corpus written through the real store."""
+"""Search, export and show over a known corpus written through the real store, on both backends.
+
+Tests taking `corpus_db` (or `db_target`) run on SQLite and on PostgreSQL (tests/backends.py). Where
+the backends rank ties differently (bm25 against ts_rank), a test asserts what both share. Tests
+of SQLite's own machinery (the filter index, the trigram migration, the read-only file, near
+duplicates) stay SQLite-only and say so.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ from scraper.query import (
     search,
     show,
 )
+from tests.backends import save_article
 
 NOW = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 CORPUS = [
@@ -80,10 +87,8 @@ CORPUS = [
 ]
 
 
-@pytest.fixture
-def corpus_db(tmp_path):
-    path = tmp_path / "corpus.db"
-    db = store.open_db(path)
+def write_corpus(target):
+    """CORPUS, then its first article again at a print URL that declares the canonical one."""
     for url, site, published, author, lang, title, text in CORPUS:
         article = Article(
             title=title,
@@ -93,13 +98,17 @@ def corpus_db(tmp_path):
             author=author,
             language=lang,
         )
-        store.save_article(db, article, url=url, site=site, fetched_at=NOW)
-    # the first article again, fetched at a print URL that declares the canonical one
+        save_article(target, article, url=url, site=site, fetched_at=NOW, near="off")
     first = CORPUS[0]
     again = Article(title=first[5], text=first[6], url=first[0])
-    store.save_article(db, again, url="https://a.example/print/1", site="alpha", fetched_at=NOW)
-    db.close()
-    return path
+    save_article(target, again, url="https://a.example/print/1", site="alpha", fetched_at=NOW, near="off")
+    return target
+
+
+@pytest.fixture
+def corpus_db(db_target):
+    """CORPUS on this run's backend: a SQLite path or a PostgreSQL URL."""
+    return write_corpus(db_target)
 
 
 def titles(rows):
@@ -187,15 +196,35 @@ def test_corpus_api(corpus_db):
     assert corpus.get("https://b.example/1")["site"] == "beta"
 
 
-def test_readonly_connection_cannot_write_or_attach(corpus_db, tmp_path):
+def test_readonly_connection_cannot_write_or_attach(tmp_path):
+    """SQLite-only: the file's read-only open and its authorizer (test_pg_session_is_read_only_... for PG)."""
     from scraper.query import connect_readonly
 
+    corpus_db = write_corpus(str(tmp_path / "corpus.db"))
     conn = connect_readonly(corpus_db)
     with pytest.raises(Exception, match=r"readonly|not authorized|query_only"):
         conn.execute("DELETE FROM articles")
     with pytest.raises(Exception, match="not authorized"):
         conn.execute("ATTACH DATABASE ? AS other", [str(tmp_path / "other.db")])
     conn.close()
+
+
+def test_pg_session_is_read_only_with_a_statement_timeout(pg_url):
+    """PostgreSQL's read session refuses writes, and a statement past QUERY_SECONDS is cancelled."""
+    import psycopg
+
+    from scraper.store.pg.read import connect_readonly
+
+    write_corpus(pg_url)
+    conn = connect_readonly(pg_url, seconds=0.5)
+    try:
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute("DELETE FROM articles")
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            conn.execute("SELECT pg_sleep(2)")
+    finally:
+        conn.close()
+    assert count_articles(pg_url) == len(CORPUS)
 
 
 def run(*args, input=None):
@@ -253,17 +282,15 @@ def test_cli_missing_database_is_one_line(tmp_path):
     assert "no database at" in result.output
 
 
-def test_title_match_outranks_body_matches(tmp_path):
-    path = tmp_path / "rank.db"
-    db = store.open_db(path)
+def test_title_match_outranks_body_matches(db_target):
+    path = db_target
     filler = "Nothing of note happened in the town this week. " * 8
     rows = [
         ("https://r.example/body", "Weekly notes", filler + "The harbour was busy; the harbour was loud."),
         ("https://r.example/title", "Harbour reopens", filler),
     ]
     for url, title, text in rows:
-        store.save_article(db, Article(title=title, text=text, url=url), url=url, site="r", fetched_at=NOW)
-    db.close()
+        save_article(path, Article(title=title, text=text, url=url), url=url, site="r", fetched_at=NOW)
     found = search(path, "harbour")
     assert titles(found) == ["Harbour reopens", "Weekly notes"]
     assert found[0]["score"] > found[1]["score"]
@@ -297,28 +324,35 @@ def test_any_text_is_a_valid_query(corpus_db, text):
     assert len(rows) <= 5
 
 
-def _bulk_corpus(path, count):
-    """`count` articles written straight into the real schema in one transaction (fast)."""
-    db = store.open_db(path)
-    db.conn.execute("BEGIN")
+def _bulk_corpus(target, count):
+    """`count` articles written straight into the real schema in one transaction (fast), either backend."""
+    rows = []
     for i in range(count):
         url = f"https://bulk.example/{i}"
-        row = [url, f"Story {i}", f"Paragraph {i}. " * 50, "2022-02-02", "bulk", str(i)]
-        db.conn.execute(
-            "INSERT INTO articles (url, title, text, published, site, content_hash)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            row,
-        )
-        db.conn.execute(
-            "INSERT INTO article_urls (url, article_id, kind) VALUES (?, last_insert_rowid(), 'canonical')",
-            [url],
-        )
+        rows.append([url, f"Story {i}", f"Paragraph {i}. " * 50, "2022-02-02", "bulk", str(i)])
+    insert = (
+        "INSERT INTO articles (url, title, text, published, site, content_hash) VALUES (?, ?, ?, ?, ?, ?)"
+    )
+    link = "INSERT INTO article_urls (url, article_id, kind) SELECT url, id, 'canonical' FROM articles"
+    if str(target).startswith("postgresql://"):
+        from scraper.store.pg import open_pg
+
+        conn = open_pg(str(target))
+        with conn.transaction(), conn.cursor() as cur:
+            cur.executemany(insert.replace("?", "%s"), rows)
+            cur.execute(link)
+        conn.close()
+        return
+    db = store.open_db(target)
+    db.conn.execute("BEGIN")
+    db.conn.executemany(insert, rows)
+    db.conn.execute(link)
     db.conn.execute("COMMIT")
     db.close()
 
 
-def test_export_of_10000_rows_streams(tmp_path):
-    path = tmp_path / "bulk.db"
+def test_export_of_10000_rows_streams(db_target, tmp_path):
+    path = db_target
     _bulk_corpus(path, 10_000)
     text_bytes = 10_000 * len("Paragraph 9999. " * 50)
     tracemalloc.start()
@@ -351,10 +385,20 @@ def test_sqlite_encoded_json_equals_python_rows(corpus_db):
 # --- stats: ingest failures and unreachable hosts (issue 9) ---
 
 
-def _runs_db(tmp_path, reports=None):
+def _runs_db(target, reports=None):
     """A migrated database with two crawl runs; `reports` sets `runs.report` of runs 1 and 2."""
-    path = tmp_path / "runs.db"
-    db = store.open_db(path)
+    if str(target).startswith("postgresql://"):
+        from scraper.store.pg import open_pg
+        from scraper.store.pg.runs import start_run
+
+        conn = open_pg(str(target))
+        for day in (1, 2):
+            start_run(conn, ["news"], started=NOW.replace(day=day), pid=1, worker=f"host-{day}:1")
+        for run_id, report in enumerate(reports or [], 1):
+            conn.execute("UPDATE runs SET report = %s WHERE id = %s", [report, run_id])
+        conn.close()
+        return target
+    db = store.open_db(target)
     for day in (1, 2):
         store.start_run(db, ["news"], started=NOW.replace(day=day), pid=1)
     if reports is not None:
@@ -362,7 +406,7 @@ def _runs_db(tmp_path, reports=None):
             db.conn.execute("UPDATE runs SET report = ? WHERE id = ?", [report, run_id])
         db.conn.commit()
     db.close()
-    return path
+    return target
 
 
 LAST_REPORT = json.dumps(
@@ -378,9 +422,9 @@ LAST_REPORT = json.dumps(
 )
 
 
-def test_stats_shows_the_last_runs_unreachable_hosts(tmp_path):
+def test_stats_shows_the_last_runs_unreachable_hosts(db_target):
     older = json.dumps({"unreachable": {"http://old.example": "timeout"}})
-    path = _runs_db(tmp_path, [older, LAST_REPORT])
+    path = _runs_db(db_target, [older, LAST_REPORT])
     assert crawl_stats(path)["unreachable"] == [
         {"origin": "http://down.example", "reason": "DNS: name not known"},
         {"origin": "https://b.example", "reason": "robots.txt 503"},
@@ -404,15 +448,29 @@ def test_stats_shows_the_last_runs_unreachable_hosts(tmp_path):
     ],
     ids=["no-column", "null", "bad-json", "not-an-object", "no-key"],
 )
-def test_stats_reads_the_report_defensively(tmp_path, reports):
-    path = _runs_db(tmp_path, reports)
+def test_stats_reads_the_report_defensively(db_target, reports):
+    path = _runs_db(db_target, reports)
     assert crawl_stats(path)["unreachable"] == []
     result = CliRunner().invoke(cli, ["--db", str(path), "stats"])
     assert result.exit_code == 0, result.output
     assert "Unreachable hosts (last run):\n  (none)" in result.stdout
 
 
+def test_stats_runs_carry_their_worker_on_postgresql(pg_url):
+    """Many workers crawl at once on PostgreSQL: each run row says which one ran it."""
+    _runs_db(pg_url, [None, LAST_REPORT])
+    runs = crawl_stats(pg_url)["runs"]
+    assert [(r["id"], r["worker"], r["started"]) for r in runs] == [
+        (2, "host-2:1", NOW.replace(day=2).isoformat()),
+        (1, "host-1:1", NOW.replace(day=1).isoformat()),
+    ]
+    result = CliRunner().invoke(cli, ["--db", pg_url, "stats"])
+    assert result.exit_code == 0, result.output
+    assert "host-2:1" in result.stdout.split("Last runs:")[1]
+
+
 def test_stats_shows_ingest_failures(fresh_server, tmp_path):
+    """SQLite-only until `scraper ingest` runs on PostgreSQL (another helper's part of issue 14)."""
     db = tmp_path / "ingest.db"
     gone, pdf = fresh_server.url("/status/410"), fresh_server.url("/pdf")
     result = CliRunner().invoke(cli, ["--db", str(db), "ingest", "--allow-private", gone, pdf])
@@ -466,15 +524,15 @@ def test_empty_search_exits_2(corpus_db, text):
 # -- the word and bigram index (issue 13) ----------------------------------------------------
 
 
-def _small_corpus(path, rows):
-    db = store.open_db(path)
+def _small_corpus(target, rows):
     for url, title, text in rows:
-        store.save_article(db, Article(title=title, text=text, url=url), url=url, site="s", fetched_at=NOW)
-    db.close()
+        save_article(
+            target, Article(title=title, text=text, url=url), url=url, site="s", fetched_at=NOW, near="off"
+        )
 
 
-def test_two_character_chinese_ranks_the_title_match_first(tmp_path):
-    path = tmp_path / "zh.db"
+def test_two_character_chinese_ranks_the_title_match_first(db_target):
+    path = db_target
     _small_corpus(
         path,
         [
@@ -490,8 +548,8 @@ def test_two_character_chinese_ranks_the_title_match_first(tmp_path):
     assert "[外交]" in found[1]["snippet"]
 
 
-def test_short_latin_terms_match_words_not_substrings(tmp_path):
-    path = tmp_path / "ai.db"
+def test_short_latin_terms_match_words_not_substrings(db_target):
+    path = db_target
     _small_corpus(
         path,
         [
@@ -507,7 +565,7 @@ def test_short_latin_terms_match_words_not_substrings(tmp_path):
 
 
 def test_migrate_moves_a_trigram_database_to_the_word_index(tmp_path):
-    """A database at schema 5 (trigram index) is reindexed from its stored text by `migrate`."""
+    """A database at schema 5 (trigram index) is reindexed from its stored text by `migrate` (SQLite-only)."""
     import sqlite_utils
 
     from scraper.store.schema import MIGRATION_STEPS, MIGRATIONS
@@ -557,33 +615,30 @@ def test_python_api_rejects_a_bad_date_and_an_unknown_filter(corpus_db):
     assert {a["title"] for a in corpus.articles(since="2021-07-01")} >= {"Harvest report"}
 
 
-def _sited_corpus(path, count):
+def _sited_corpus(target, count):
     """count articles, "Story i" on site "a" (even i) or "b" (odd i), stored in order."""
-    db = store.open_db(path)
     for i in range(count):
         url = f"https://m.example/{i}"
         article = Article(title=f"Story {i}", text=f"Harbour news number {i}.", url=url)
-        store.save_article(db, article, url=url, site="ab"[i % 2], fetched_at=NOW)
-    db.close()
+        save_article(target, article, url=url, site="ab"[i % 2], fetched_at=NOW, near="off")
+    return target
 
 
-def test_a_search_matching_many_articles_ranks_only_the_newest(tmp_path, monkeypatch):
+def test_a_search_matching_many_articles_ranks_only_the_newest(db_target, monkeypatch):
     """Past MAX_RANKED matches only the newest are scored (bm25 of every match is too slow at 1M)."""
     from scraper.store import read
 
-    path = tmp_path / "many.db"
-    _sited_corpus(path, 6)
+    path = _sited_corpus(db_target, 6)
     monkeypatch.setattr(read, "MAX_RANKED", 2)
     assert sorted(titles(search(path, "harbour"))) == ["Story 4", "Story 5"]
     assert len(search(path, "harbour", filters=Filters(since="2000-01-01"))) == 0
 
 
-def test_the_newest_ranked_are_the_newest_that_pass_the_filters(tmp_path, monkeypatch):
+def test_the_newest_ranked_are_the_newest_that_pass_the_filters(db_target, monkeypatch):
     """The bound is taken after the filters: newer matches on another site never crowd a site out."""
     from scraper.store import read
 
-    path = tmp_path / "many.db"
-    _sited_corpus(path, 6)
+    path = _sited_corpus(db_target, 6)
     monkeypatch.setattr(read, "MAX_RANKED", 2)
     assert sorted(titles(search(path, "harbour", filters=Filters(site=("a",))))) == ["Story 2", "Story 4"]
     assert sorted(titles(search(path, "harbour", filters=Filters(site=("b",))))) == ["Story 3", "Story 5"]
@@ -592,7 +647,9 @@ def test_the_newest_ranked_are_the_newest_that_pass_the_filters(tmp_path, monkey
 
 
 def test_a_database_without_the_filter_index_gives_the_same_filtered_results(tmp_path, monkeypatch):
-    """Schema 9's covering index only speeds the filter check; an older file is checked row by row."""
+    """Schema 9's covering index only speeds the filter check; an older file is checked row by row.
+
+    SQLite-only: the index is SQLite's (PostgreSQL plans its own filters)."""
     from scraper.store import read
 
     path = tmp_path / "many.db"
@@ -607,7 +664,9 @@ def test_a_database_without_the_filter_index_gives_the_same_filtered_results(tmp
 
 
 def test_filtered_export_and_count_read_the_filter_index_and_agree_without_it(tmp_path):
-    """Export pages take their ids from the filter index; an older file without it gives the same rows."""
+    """Export pages take their ids from the filter index; an older file without it gives the same rows.
+
+    SQLite-only, as the filter index is; test_filtered_export_and_count_agree runs on both."""
     path = tmp_path / "many.db"
     _sited_corpus(path, 7)
 
@@ -624,6 +683,15 @@ def test_filtered_export_and_count_read_the_filter_index_and_agree_without_it(tm
     assert exported() == with_index
 
 
+def test_filtered_export_and_count_agree(db_target):
+    path = _sited_corpus(db_target, 7)
+    rows = list(iter_articles(path, filters=Filters(site=("b",)), batch=2))
+    blobs = iter_article_json_bytes(path, filters=Filters(site=("a",)), batch=2)
+    assert [r["title"] for r in rows] == ["Story 1", "Story 3", "Story 5"]
+    assert [json.loads(blob)["title"] for blob in blobs] == ["Story 0", "Story 2", "Story 4", "Story 6"]
+    assert count_articles(path, filters=Filters(site=("a",))) == 4
+
+
 def test_raw_mode_reads_chinese_as_the_index_holds_it(corpus_db):
     found = titles(search(corpus_db, '"国际交流" OR 吞吐量', raw=True))
     assert sorted(found) == ["上海港口吞吐量创新高", "北京举行国际交流活动"]
@@ -637,6 +705,7 @@ def _story_text(seed: int, words: int = 400) -> str:
 
 
 def test_export_bytes_equal_the_rows_with_stories_near_urls_and_no_site(tmp_path):
+    """SQLite-only until near duplicates reach PostgreSQL (another helper's part of issue 14)."""
     path = tmp_path / "stories.db"
     db = store.open_db(path)
     text = _story_text(1)

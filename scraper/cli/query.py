@@ -45,7 +45,7 @@ def search(state: State, /, text: str, fmt: str, limit: int, offset: int, raw: b
     """
     if not text.strip():
         raise click.UsageError('nothing to search for: give words, e.g. scraper search "trade talks"')
-    cfg = state.config()
+    cfg = state.config(postgres=True)
     try:
         rows = query.search(
             cfg.storage.path, text, filters=query.Filters(**filters), limit=limit, offset=offset, raw=raw
@@ -65,9 +65,16 @@ def search(state: State, /, text: str, fmt: str, limit: int, offset: int, raw: b
     "JSON lines (one article a line), one JSON array, CSV, or WARC (the archived pages).",
 )
 @click.option("-o", "--output", "out", default="-", show_default=True, help="Output file; '-' is stdout.")
+@click.option(
+    "--to-sqlite",
+    "to_sqlite",
+    metavar="FILE",
+    help="Write the whole corpus to a new SQLite file instead (a scraper database Datasette opens).",
+)
+@click.option("--force", is_flag=True, help="With --to-sqlite: replace FILE if it exists.")
 @shared_options
 @click.pass_obj
-def export(state: State, /, fmt: str, out: str, **filters: Any) -> None:
+def export(state: State, /, fmt: str, out: str, to_sqlite: str | None, force: bool, **filters: Any) -> None:
     """Stream every article (all metadata, text and URLs) as JSON lines, JSON or CSV.
 
     Memory stays flat on any corpus size; the row count goes to stderr.
@@ -81,8 +88,12 @@ def export(state: State, /, fmt: str, out: str, **filters: Any) -> None:
       scraper export --lang zh --author 新华 -o zh.jsonl
       scraper export --format csv > corpus.csv
       scraper export --format warc --site bjreview -o bjreview.warc.gz
+      scraper --db postgresql://crawler@db/news export --to-sqlite news.db
     """
-    cfg = state.config()
+    cfg = state.config(postgres=True)
+    if to_sqlite:
+        _export_sqlite(state, cfg, to_sqlite, force=force, filters=filters)
+        return
     if fmt == "warc":
         _export_warc(state, cfg, out, query.Filters(**filters))
         return
@@ -99,6 +110,19 @@ def export(state: State, /, fmt: str, out: str, **filters: Any) -> None:
         raise RunFailed(str(exc)) from exc
     if state.verbosity >= 0:
         click.echo(f"exported {output.plural(count, 'article')}", err=True)
+
+
+def _export_sqlite(state: State, cfg: Config, file: str, *, force: bool, filters: dict[str, Any]) -> None:
+    """export --to-sqlite: the whole corpus as one consistent SQLite file."""
+    chosen = sorted(name for name, value in filters.items() if value)
+    if chosen:
+        raise click.UsageError(f"--to-sqlite copies the whole corpus; drop --{chosen[0]}")
+    try:
+        count = query.snapshot(cfg.storage.path, file, force=force)
+    except ScraperError as exc:
+        raise RunFailed(str(exc)) from exc
+    if state.verbosity >= 0:
+        click.echo(f"wrote {output.plural(count, 'article')} to {file}", err=True)
 
 
 def _export_warc(state: State, cfg: Config, out: str, chosen: query.Filters) -> None:
@@ -138,7 +162,7 @@ def show(state: State, key: str, fmt: str) -> None:
       scraper show 42
       scraper show https://www.bjreview.com.cn/Opinion/Voice/202106/t20210629_800251027.html
     """
-    cfg = state.config()
+    cfg = state.config(postgres=True)
     try:
         article = query.show(cfg.storage.path, key)
     except ScraperError as exc:
@@ -169,7 +193,7 @@ def stats(state: State, runs: int, failures: int, fmt: str) -> None:
       scraper stats
       scraper stats --runs 3 --format json
     """
-    cfg = state.config()
+    cfg = state.config(postgres=True)
     try:
         data = query.crawl_stats(cfg.storage.path, runs=runs, failures=failures)
     except ScraperError as exc:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import unicodedata
 
 FTS_FUNCTION = "scraper_fts"
 # unicode61 with diacritics folded ("cafe" finds "café"); its token characters are letters,
@@ -25,6 +26,10 @@ FTS_TOKENIZE = "unicode61 remove_diacritics 2"
 # Han (with extension A and compatibility ideographs), kana and the iteration mark: the
 # scripts written without spaces. Hangul is spaced, so unicode61 words fit it.
 CJK_RUN_RE = re.compile(r"[\u3005\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# word_text(): the combining diacritics unicode61's remove_diacritics folds away (kana's voicing
+# marks, U+3099-309A, stay: "が" is not "か"), and what separates words (not a letter or digit).
+_DIACRITIC_RE = re.compile(r"[\u0300-\u036f]")
+_SEPARATOR_RE = re.compile(r"[\W_]+")
 
 
 def _bigrams(match: re.Match[str]) -> str:
@@ -39,6 +44,20 @@ def index_text(text: str | None) -> str | None:
     if text is None or CJK_RUN_RE.search(text) is None:
         return text
     return CJK_RUN_RE.sub(_bigrams, text)
+
+
+def word_text(text: str | None) -> str:
+    """index_text() as unicode61 would tokenize it, for PostgreSQL's 'simple' parser (store/pg/search.py).
+
+    Lower case, Latin/Greek/Cyrillic diacritics removed ("Café" -> "cafe"), and every character
+    that is not a letter or digit a space: PostgreSQL's parser alone keeps "e-mail", "3.14" and
+    "x.com" whole and lower-cases only ASCII under the C locale, where unicode61 splits and folds.
+    """
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFD", (index_text(text) or "").lower())
+    folded = unicodedata.normalize("NFC", _DIACRITIC_RE.sub("", decomposed))
+    return _SEPARATOR_RE.sub(" ", folded).strip()
 
 
 def is_single_cjk(term: str) -> bool:

@@ -1,7 +1,8 @@
 """Read-only queries over the corpus: full-text search, export rows, one article, counts.
 
-Input: a database path, filters, and search terms already parsed by scraper/query.py. Output:
-plain dict rows (or an iterator of them); crawl stats are in store/stats.py. Settings: none.
+Input: a database path (or a postgresql:// URL: store/pg/read.py answers), filters, and search
+terms already parsed by scraper/query.py. Output: plain dict rows (or an iterator of them); crawl
+stats are in store/stats.py. Settings: none.
 The database is opened read-only, ATTACH is denied and each statement has a time limit, so no
 query can change the corpus or hang a shell. The index holds words and CJK bigrams
 (store/fts.py); a one-character CJK term is matched with LIKE on the rows the other filters leave.
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..config import is_postgres_url
 from ..errors import QueryError, StorageError
 from ..urls import canonicalize_url
 from .db import connect_readonly as connect_readonly_file
@@ -37,7 +39,7 @@ MAX_RANKED = 10_000
 _MARK_OPEN, _MARK_CLOSE = "[", "]"
 _SNIPPET_LEAD, _SNIPPET_CHARS = 40, 160
 _PROGRESS_STEPS = 10_000
-_ARTICLE_COLUMNS = (
+ARTICLE_COLUMNS = (
     "a.id, a.url, a.title, a.published, a.author, a.source, a.section, a.site, a.language, "
     "a.word_count, a.content_hash, a.fetched_at, a.first_seen, a.last_seen"
 )
@@ -136,6 +138,12 @@ def search_articles(
         QueryError: raw FTS5 syntax the database rejects, or the time limit passed.
         StorageError: the database is missing or unreadable.
     """
+    if is_postgres_url(str(path)):
+        from .pg import read as pg_read
+
+        return pg_read.search_articles(
+            str(path), text, terms, filters=filters, limit=limit, offset=offset, raw=raw
+        )
     short: list[str] = []
     if raw:
         # CJK runs are never FTS5 syntax: as bigrams, a quoted run is a phrase, a bare one their AND
@@ -154,8 +162,15 @@ def search_articles(
         raise _query_error(exc, text, raw) from exc
     finally:
         conn.close()
+    return describe_rows([dict(r) for r in rows], text, terms, raw=raw)
+
+
+def describe_rows(
+    rows: list[dict[str, Any]], text: str, terms: list[str], *, raw: bool
+) -> list[dict[str, Any]]:
+    """Search rows (with `text` and `score`) as search() returns them: a snippet, the matched fields."""
     pattern = _terms_pattern(_raw_words(text) if raw else terms)
-    return [_describe(dict(r), pattern) for r in rows]
+    return [_describe(row, pattern) for row in rows]
 
 
 def _contains_sql(term: str) -> tuple[str, list[Any]]:
@@ -319,8 +334,13 @@ def iter_articles(
 
     Rows are read in batches by id, so memory stays flat on any corpus size.
     """
+    if is_postgres_url(str(path)):
+        from .pg import read as pg_read
+
+        yield from pg_read.iter_articles(str(path), filters=filters, batch=batch)
+        return
     columns = (
-        f"{_ARTICLE_COLUMNS}, a.text, "
+        f"{ARTICLE_COLUMNS}, a.text, "
         "(SELECT json_group_array(u.url) FROM article_urls u WHERE u.article_id = a.id) AS urls, "
         "{} AS story_id, {} AS sites".format(*_story_columns(path))
     )
@@ -392,7 +412,7 @@ def _has_filter_index(conn: sqlite3.Connection) -> bool:
 
 
 # the columns of iter_articles(), in the same order, for SQLite's json_object()
-_EXPORT_FIELDS = (*(c.strip().removeprefix("a.") for c in _ARTICLE_COLUMNS.split(",")), "text")
+EXPORT_FIELDS = (*(c.strip().removeprefix("a.") for c in ARTICLE_COLUMNS.split(",")), "text")
 
 
 def iter_article_json(path: str | Path, *, filters: Filters | None = None, batch: int = 500) -> Iterator[str]:
@@ -401,6 +421,11 @@ def iter_article_json(path: str | Path, *, filters: Filters | None = None, batch
     json_object() runs in C: on 100k articles of ~8k characters, Python's
     json.dumps of the same dicts was half the export time (benchmarks/query_bench.py).
     """
+    if is_postgres_url(str(path)):
+        from .pg import read as pg_read
+
+        yield from pg_read.iter_article_json(str(path), filters=filters, batch=batch)
+        return
     for row in _keyset_rows(path, _json_columns(path, blob=False), filters, batch):
         yield row[1]
 
@@ -413,13 +438,18 @@ def iter_article_json_bytes(
     SQLite hands the JSON over as a BLOB: no decoding into str and encoding back on write, a
     third of `export`'s time on benchmarks/query_bench.py's 100k articles.
     """
+    if is_postgres_url(str(path)):
+        from .pg import read as pg_read
+
+        yield from pg_read.iter_article_json_bytes(str(path), filters=filters, batch=batch)
+        return
     for row in _keyset_rows(path, _json_columns(path, blob=True), filters, batch):
         yield row[1]
 
 
 def _json_columns(path: str | Path, *, blob: bool) -> str:
     """a.id and one JSON object per article (as a BLOB when blob), for _keyset_rows."""
-    pairs = ", ".join(f"'{name}', a.{name}" for name in _EXPORT_FIELDS)
+    pairs = ", ".join(f"'{name}', a.{name}" for name in EXPORT_FIELDS)
     urls = "json((SELECT json_group_array(u.url) FROM article_urls u WHERE u.article_id = a.id))"
     story_id, sites = _story_columns(path)
     sites = STORY_SITES_JSON_SQL if sites == STORY_SITES_SQL else sites
@@ -433,9 +463,13 @@ def _json_list(value: str | None) -> list[Any]:
 
 def show(path: str | Path, key: str) -> dict[str, Any] | None:
     """One article by id or by any URL it was seen at, with its URLs and earlier versions."""
+    if is_postgres_url(str(path)):
+        from .pg import read as pg_read
+
+        return pg_read.show(str(path), key)
     conn = connect_readonly(path)
     try:
-        columns = f"{_ARTICLE_COLUMNS}, a.text{_archive_columns(conn)}"
+        columns = f"{ARTICLE_COLUMNS}, a.text{_archive_columns(conn)}"
         if key.isdigit():
             row = conn.execute(f"SELECT {columns} FROM articles a WHERE a.id = ?", [int(key)])
         else:
@@ -476,6 +510,10 @@ def _archive_columns(conn: sqlite3.Connection) -> str:
 
 def count_articles(path: str | Path, *, filters: Filters | None = None) -> int:
     """How many articles the filters match."""
+    if is_postgres_url(str(path)):
+        from .pg import read as pg_read
+
+        return pg_read.count_articles(str(path), filters=filters)
     where, params = (filters or Filters()).sql()
     conn = connect_readonly(path)
     try:

@@ -1,6 +1,7 @@
 """Read-only crawl statistics: per-source totals, recent runs, recent failures, unreachable hosts.
 
-Input: a database path. Output: plain dict rows for `scraper stats`. Settings: none.
+Input: a database path (or a postgresql:// URL: store/pg/stats.py answers). Output: plain dict
+rows for `scraper stats`. Settings: none.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from ..config import is_postgres_url
 from ..errors import StorageError
 from .read import connect_readonly
 
@@ -29,6 +31,10 @@ def crawl_stats(path: str | Path, *, runs: int = 10, failures: int = 10) -> dict
     Raises:
         StorageError: no database, or one no crawl has migrated yet.
     """
+    if is_postgres_url(str(path)):
+        from .pg import stats as pg_stats
+
+        return pg_stats.crawl_stats(str(path), runs=runs, failures=failures)
     conn = connect_readonly(path)
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -55,8 +61,13 @@ def _last_run_unreachable(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     if "report" not in columns:
         return []
     row = conn.execute("SELECT report FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    return unreachable_hosts(row[0] if row else None)
+
+
+def unreachable_hosts(text: str | None) -> list[dict[str, Any]]:
+    """{origin, reason} rows from a run's `report` JSON text; none when it is missing or not ours."""
     try:
-        report = json.loads(row[0]) if row and row[0] else None
+        report = json.loads(text) if text else None
     except (TypeError, ValueError):
         return []
     unreachable = report.get("unreachable") if isinstance(report, dict) else None
@@ -88,7 +99,7 @@ GROUP BY r.id ORDER BY r.id DESC LIMIT ?
 """
 # A skip is no failure: the page came, and held no article. fetch_log.outcome says which (schema 5);
 # rows written before it have none, and their skips start with these words.
-_SKIP_PREFIXES = ("skipped ", "no article at ")
+SKIP_PREFIXES = ("skipped ", "no article at ")
 _FAILURES_SQL = """
 SELECT * FROM (
     SELECT * FROM (
@@ -110,4 +121,4 @@ SELECT * FROM (
         ORDER BY l.id DESC LIMIT ?
     )
 ) ORDER BY last_fetch DESC LIMIT ?
-""".format(skips=" OR ".join(f"l.error LIKE '{prefix}%'" for prefix in _SKIP_PREFIXES))
+""".format(skips=" OR ".join(f"l.error LIKE '{prefix}%'" for prefix in SKIP_PREFIXES))

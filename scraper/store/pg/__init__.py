@@ -1,9 +1,9 @@
 """The corpus and the shared crawl state on PostgreSQL, for many workers on many machines (issue 14).
 
 Input: a postgresql:// URL; Articles, frontier URLs and fetch outcomes from the pipeline. Output: rows
-in the PostgreSQL schema (store/pg/schema.py), claimed frontier URLs, SaveResults. Settings:
-storage.path (or --db) of `scraper crawl`, the one command that runs here so far; psycopg 3 comes
-with the `postgres` extra.
+in the PostgreSQL schema (store/pg/schema.py), claimed frontier URLs, SaveResults, and the rows of the
+read commands. Settings: storage.path (or --db) of `scraper crawl`, `search`, `export`, `show` and
+`stats`; psycopg 3 comes with the `postgres` extra.
 
     db.py          open_pg(), connect(), transaction(), pg_errors() (the one place psycopg errors
                    become StorageError), is_postgres_url(), redact()
@@ -14,6 +14,11 @@ with the `postgres` extra.
                    row locks so workers storing the same URL or text at once agree (dedupe.near off)
     runs.py        fetch_log, runs (one row per worker) and run_sources; the crawl round's start
     crawlstore.py  PgCrawlStore: store.crawlstore's CrawlStore for one worker, its claims, its lock
+    search.py      the full-text index (articles.search, SQLite's word and CJK bigram form) and
+                   the tsquery of parsed terms or raw FTS5 syntax
+    read.py        store/read.py's search, export rows, show and count, read-only and time-limited
+    stats.py       store/stats.py's crawl statistics (runs name their worker)
+    snapshot.py    the corpus copied into a new SQLite file from one REPEATABLE READ snapshot
 
 Nothing here is imported by scraper.store: a SQLite-only install never imports psycopg.
 """

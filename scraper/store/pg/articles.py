@@ -24,6 +24,7 @@ from ...errors import StorageError
 from ...models import Article, SaveResult, WarcRef, WriteOutcome
 from ..articles import URL_KINDS, VERSION_COLUMNS, PreparedArticle, prepare_article
 from .db import Connection, transaction
+from .search import SEARCH_VECTOR_SQL, search_params
 
 # Decisions made before giving up when other workers keep winning the race for the same URL or
 # text: each lost race means another transaction committed that row, so a second look finds it.
@@ -142,10 +143,10 @@ def _insert_article(conn: Connection, row: dict[str, Any]) -> int | None:
     """Insert the row (first_seen = last_seen = fetched_at); None when its URL or text is already stored."""
     names = list(row)
     found = conn.execute(
-        f"INSERT INTO articles ({', '.join(names)}, first_seen, last_seen)"
-        f" VALUES ({', '.join(f'%({name})s' for name in names)}, %(fetched_at)s, %(fetched_at)s)"
-        " ON CONFLICT DO NOTHING RETURNING id",
-        row,
+        f"INSERT INTO articles ({', '.join(names)}, first_seen, last_seen, search)"
+        f" VALUES ({', '.join(f'%({name})s' for name in names)}, %(fetched_at)s, %(fetched_at)s,"
+        f" {SEARCH_VECTOR_SQL}) ON CONFLICT DO NOTHING RETURNING id",
+        {**row, **search_params(row["title"], row["text"])},
     ).fetchone()
     return None if found is None else int(found[0])
 
@@ -161,9 +162,9 @@ def _update_article(conn: Connection, article_id: int, row: dict[str, Any]) -> b
             )
             assignments = ", ".join(f"{name} = %({name})s" for name in row if name != "url")
             conn.execute(
-                f"UPDATE articles SET {assignments},"
+                f"UPDATE articles SET {assignments}, search = {SEARCH_VECTOR_SQL},"
                 " last_seen = greatest(last_seen, %(fetched_at)s::timestamptz) WHERE id = %(id)s",
-                {**row, "id": article_id},
+                {**row, "id": article_id, **search_params(row["title"], row["text"])},
             )
     except pg_errors_module.UniqueViolation:
         return False

@@ -2,8 +2,9 @@
 
 Tables with the same keys and meanings as SQLite's (scraper/store/schema.py at version 10): `articles`,
 `article_urls`, `article_versions`, `fetch_log`, `frontier`, `robots_cache`, `runs`, `run_sources`;
-plus `hosts`, the politeness state every worker shares (store/pg/frontier.py). Not yet here: the
-full-text index and the near-duplicate anchor tables (the columns `story_id` and `anchor_count` are).
+plus `hosts`, the politeness state every worker shares (store/pg/frontier.py), and the full-text
+index as a tsvector column (`articles.search`, store/pg/search.py). Not yet here: the near-duplicate
+anchor tables (the columns `story_id` and `anchor_count` are).
 
 Differences from SQLite, on purpose:
 - machine times (fetched_at, first_seen, last_seen, discovered_at, last_fetch, next_due, ...) are
@@ -25,11 +26,15 @@ from typing import Any
 
 import psycopg
 
+from .search import SEARCH_VECTOR_SQL, search_params
+
 MIGRATION_SET = "scraper"
 MIGRATIONS_TABLE = "_scraper_migrations"
 # pg_advisory_xact_lock key held while migrating, so workers starting together migrate once
 # (the text 'scraper-migrate' hashed once by hand; any constant unique to this program works).
 MIGRATION_LOCK = 0x5C2A9E70
+# Articles indexed per statement batch by the _search step's backfill (a few MB of text at a time).
+BACKFILL_BATCH = 1000
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 
@@ -205,8 +210,38 @@ def _frontier_seq(conn: Connection) -> None:
     )
 
 
+def _search(conn: Connection) -> None:
+    """Schema 3: full-text search (articles.search, a tsvector with a GIN index) and article_urls.seq.
+
+    `search` holds SQLite's index form (store/pg/search.py), filled by the writer; rows stored
+    before this step are indexed here. article_urls.seq is the order URLs were recorded in (SQLite's
+    rowid order), so export lists an article's URLs as SQLite does.
+    """
+    conn.execute(
+        textwrap.dedent("""
+        ALTER TABLE articles ADD COLUMN search TSVECTOR;
+        ALTER TABLE article_urls ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY;
+        CREATE INDEX idx_article_urls_article_seq ON article_urls (article_id, seq);
+        """)
+    )
+    last = 0
+    while True:
+        rows = conn.execute(
+            "SELECT id, title, text FROM articles WHERE id > %s ORDER BY id LIMIT %s", [last, BACKFILL_BATCH]
+        ).fetchall()
+        if not rows:
+            break
+        with conn.cursor() as cur:
+            cur.executemany(
+                f"UPDATE articles SET search = {SEARCH_VECTOR_SQL} WHERE id = %(id)s",
+                [{"id": row[0], **search_params(row[1], row[2])} for row in rows],
+            )
+        last = rows[-1][0]
+    conn.execute("CREATE INDEX idx_articles_search ON articles USING gin (search)")
+
+
 # Append new steps at the end; the position (1-based) is the schema version.
-MIGRATION_STEPS: tuple[Callable[[Connection], None], ...] = (_create_corpus, _frontier_seq)
+MIGRATION_STEPS: tuple[Callable[[Connection], None], ...] = (_create_corpus, _frontier_seq, _search)
 SCHEMA_VERSION = len(MIGRATION_STEPS)
 
 
