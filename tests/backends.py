@@ -76,7 +76,7 @@ def query_rows(target: str | Path, sql: str, params: Params = ()) -> list[dict[s
 
 
 def save_article(target: str | Path, article: Article, **kw: Any) -> SaveResult:
-    """store.save_article on a SQLite file, or store.pg's on a PostgreSQL URL (near defaults to off there)."""
+    """store.save_article on a SQLite file, or store.pg's on a PostgreSQL URL (the same defaults)."""
     target = str(target)
     if is_postgres_url(target):
         from scraper.store.pg import articles as pg_articles

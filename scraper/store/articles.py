@@ -31,6 +31,7 @@ from ..dedupe import (
 )
 from ..models import Article, SaveResult, WarcRef, WriteOutcome
 from . import near as near_index
+from . import near_match
 from .db import iso, transaction
 
 # article_urls.kind, weakest claim first: a URL is re-pointed to another article
@@ -75,7 +76,7 @@ def prepare_article(
 ) -> PreparedArticle:
     """The row, URL key and anchors save_article() would compute; same arguments as save_article()."""
     anchors = None if near == "off" else tuple(near_anchors(article.text))
-    row = _article_row(article, url_key(article.url or url), site, iso(fetched_at))
+    row = article_row(article, url_key(article.url or url), site, iso(fetched_at))
     row.update(
         warc_file=warc.file if warc else None,
         warc_offset=warc.offset if warc else None,
@@ -160,10 +161,8 @@ def _save(db: sqlite_utils.Database, row: dict[str, Any], prepared: PreparedArti
         _link_duplicate(db, other, (canonical, fetched_key), now)
         return SaveResult(WriteOutcome.DUPLICATE, other, canonical)
     match = _find_near(db, prepared)
-    if (
-        match is not None
-        and prepared.near == "link"
-        and not near_index.adds_text(db, prepared.anchors, match[0])
+    if match is not None and near_match.links(
+        prepared.near, match, near_index.adds_text(db, prepared.anchors, match[0])
     ):
         _link_near(db, match, row, (canonical, fetched_key))
         return SaveResult(WriteOutcome.NEAR, match[0], canonical)
@@ -264,7 +263,7 @@ def _restore_story(db: sqlite_utils.Database, article_id: int, anchors: list[int
         "SELECT site, published, first_seen, last_seen FROM article_urls WHERE url = ?", [url]
     ).fetchone()
     # versions keep no language, author or section: the row's are its new text's, so they stay NULL
-    row = _article_row(Article(version[0], version[1] or ""), url, seen[0], version[2])
+    row = article_row(Article(version[0], version[1] or ""), url, seen[0], version[2])
     row.update(published=seen[1], anchor_count=len(anchors))
     row.update(zip(("warc_file", "warc_offset", "warc_length", "extractor"), version[3:], strict=True))
     restored = _insert_article(db, row)
@@ -287,7 +286,8 @@ def _link_near(
         _link_url(db, key, match[0], "near", row["fetched_at"], extra)
 
 
-def _article_row(article: Article, canonical: str, site: str, now: str) -> dict[str, Any]:
+def article_row(article: Article, canonical: str, site: str, now: str) -> dict[str, Any]:
+    """The `articles` row of an article (hashes and counts computed; no WARC pointer nor anchor_count)."""
     return {
         "url": canonical,
         "title": article.title,

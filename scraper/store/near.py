@@ -20,21 +20,10 @@ from collections.abc import Callable, Sequence
 
 import sqlite_utils
 
-from ..dedupe import NEAR_MIN_ANCHORS, near_anchors, near_similarity, pack_anchors, unpack_anchors
-from . import near_filter
+from ..dedupe import NEAR_MIN_ANCHORS, near_anchors, pack_anchors, unpack_anchors
+from . import near_filter, near_match
 from .db import transaction
-
-# An anchor shared by more articles than this is boilerplate (a template line, a stock phrase):
-# it is not counted in the lookup, which keeps a lookup's cost bounded however big the corpus.
-NEAR_POSTINGS_CAP = 500
-# Candidates (most shared anchors first) verified against their full anchor list.
-NEAR_CANDIDATES = 5
-
-# In link mode a near duplicate with this many times the stored text's anchors or more is not linked
-# but stored as its own row in the same story: the full article that comes after its teaser (a
-# 3-paragraph teaser of an 8-paragraph article: 2.7 times) must not be lost. A corrected copy with
-# one paragraph more (about 1.15 times) or an outlet's editor's note stays a link.
-NEAR_LINK_MAX_GROWTH = 1.5
+from .near_match import NEAR_CANDIDATES, NEAR_POSTINGS_CAP, REBUILD_BATCH
 
 # The anchor index is three tables (schema 10) holding each (anchor, article_id) row in exactly one,
 # and near_anchor_sets, each indexed article's anchors in one row (to verify, and to delete).
@@ -125,19 +114,9 @@ def find_near(
     if len(postings) > NEAR_POSTINGS_CAP:
         candidates = db.execute(_LOOKUP_SQL, params).fetchall()
     else:
-        # fewer shares than this fail the check below whatever the stored count: not read
-        least = threshold * NEAR_MIN_ANCHORS
+        least = near_match.least_shared(threshold)
         candidates = _rank(db, [row[0] for row in postings if row[0] != exclude], len(anchors), least)
-    best: tuple[int, float] | None = None
-    for article_id, shared, count, usable in candidates:
-        smaller = min(len(anchors), count or 0)
-        # An anchor skipped as common may be shared too: count it as shared before giving up.
-        if smaller < NEAR_MIN_ANCHORS or shared + len(anchors) - usable < threshold * smaller:
-            continue
-        similarity = near_similarity(list(anchors), stored_anchors(db, article_id))
-        if similarity >= threshold and (best is None or similarity > best[1]):
-            best = (article_id, similarity)
-    return best
+    return near_match.best_match(anchors, candidates, threshold, lambda i: stored_anchors(db, i))
 
 
 def _rank(
@@ -173,9 +152,9 @@ def stored_anchors(db: sqlite_utils.Database, article_id: int) -> list[int]:
 
 
 def adds_text(db: sqlite_utils.Database, anchors: Sequence[int] | None, match: int) -> bool:
-    """Whether a near duplicate holds much more text than the stored story (NEAR_LINK_MAX_GROWTH)."""
-    stored = db.execute("SELECT anchor_count FROM articles WHERE id = ?", [match]).fetchone()[0] or 0
-    return len(anchors or ()) >= NEAR_LINK_MAX_GROWTH * max(stored, 1)
+    """Whether a near duplicate holds much more text than the stored story (near_match.adds_text)."""
+    stored = db.execute("SELECT anchor_count FROM articles WHERE id = ?", [match]).fetchone()[0]
+    return near_match.adds_text(anchors, stored)
 
 
 def write_anchors(
@@ -269,10 +248,6 @@ def leave_story(db: sqlite_utils.Database, article_id: int) -> None:
     db.execute("UPDATE articles SET story_id = NULL WHERE id = ? AND story_id IS NOT NULL", [article_id])
 
 
-# Articles re-indexed per transaction by rebuild(): a crawl beside it waits at most one batch.
-REBUILD_BATCH = 500
-
-
 def rebuild(
     db: sqlite_utils.Database,
     near: str,
@@ -321,7 +296,7 @@ def _rebuild_one(
     anchors = near_anchors(text)
     match = find_near(db, anchors, threshold, exclude=article_id)
     # as on write (store.articles._save): a row with much more text than its story stays a row
-    if match is not None and near == "link" and not adds_text(db, anchors, match[0]):
+    if match is not None and near_match.links(near, match, adds_text(db, anchors, match[0])):
         merge_into(db, article_id, match)
         counts["linked"] += 1
         return

@@ -1,0 +1,220 @@
+"""Near-duplicate stories on PostgreSQL: the anchor index, the lookup, what a match does, the rebuild.
+
+Input: a prepared row's anchors (dedupe.near_anchors()) and the mode. Output: rows in
+`near_anchors` and `near_anchor_sets` (schema step `_near`), `articles.story_id` and `article_urls`
+kind 'near'. Settings: dedupe.near (link, group, off) and dedupe.near_threshold, passed in.
+
+The same answers as store/near.py on SQLite: the lookup counts, per stored article, the anchors it
+shares with the new text over the anchors held by at most NEAR_POSTINGS_CAP articles, and
+store/near_match.py verifies the best NEAR_CANDIDATES. One table, probed by its primary key, stands
+for SQLite's three and their Bloom filter (benchmarks/neardup_scale.py --postgres measures it).
+
+Workers at once: SQLite has one writer; here two workers storing copies of one story at once would
+each look, find nothing, and insert two stories. So a worker takes lock_anchors() before it looks:
+a transaction-scoped advisory lock per anchor bucket (the anchor's top 32 bits), in bucket order.
+Two texts of one story share an anchor (their similarity is at least the threshold), so the
+second waits for the first's commit and then finds its row. Texts sharing no anchor never wait
+for each other; a row lock (SELECT ... FOR UPDATE) could not serve, since the row to lock is the
+one that does not exist yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ...dedupe import NEAR_MIN_ANCHORS, near_anchors, pack_anchors, unpack_anchors
+from .. import near_match
+from ..near_match import REBUILD_BATCH
+from .db import Connection, transaction
+
+# The first key of the near-duplicate advisory locks (pg_advisory_xact_lock(int, int)); the second
+# is the anchor bucket. Any constant that no other two-key advisory lock of this program uses.
+NEAR_LOCK_SPACE = 0x4E454152  # "NEAR"
+# Anchors are 64-bit hashes: their top 32 bits name the bucket (an int4, the lock's second key).
+_BUCKET_SHIFT = 32
+
+# Shared anchors per stored article over the new text's anchors whose postings are under the cap:
+# SQLite's _LOOKUP_SQL (store/near.py), in one statement.
+_LOOKUP_SQL = """
+WITH wanted(anchor) AS (SELECT unnest(%(anchors)s::bigint[])),
+usable(anchor) AS MATERIALIZED (
+    SELECT anchor FROM wanted w
+    WHERE (SELECT count(*) FROM (
+        SELECT 1 FROM near_anchors n WHERE n.anchor = w.anchor LIMIT %(cap)s + 1) c) <= %(cap)s
+)
+SELECT n.article_id, count(*) AS shared, a.anchor_count, (SELECT count(*) FROM usable) AS usable
+FROM usable u JOIN near_anchors n ON n.anchor = u.anchor JOIN articles a ON a.id = n.article_id
+WHERE n.article_id <> %(exclude)s
+GROUP BY n.article_id, a.anchor_count
+ORDER BY shared DESC, n.article_id
+LIMIT %(limit)s
+"""
+
+
+def lock_anchors(conn: Connection, anchors: Sequence[int] | None) -> None:
+    """Wait for, then hold until commit, the advisory lock of each anchor's bucket (in order: no deadlock)."""
+    buckets = sorted({anchor >> _BUCKET_SHIFT for anchor in anchors or ()})
+    if buckets:
+        conn.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, b))"
+            " FROM (SELECT b FROM unnest(%s::int[]) AS t(b) ORDER BY b) s",
+            [NEAR_LOCK_SPACE, buckets],
+        )
+
+
+def find_near(
+    conn: Connection, anchors: Sequence[int], threshold: float, *, exclude: int = -1
+) -> tuple[int, float] | None:
+    """The stored article whose text best matches `anchors` (id, similarity), if one reaches threshold.
+
+    exclude: an article id never returned (the row being updated).
+    """
+    if len(anchors) < NEAR_MIN_ANCHORS:
+        return None
+    params = {
+        "anchors": list(anchors),
+        "cap": near_match.NEAR_POSTINGS_CAP,
+        "exclude": exclude,
+        "limit": near_match.NEAR_CANDIDATES,
+    }
+    candidates = conn.execute(_LOOKUP_SQL, params).fetchall()
+    return near_match.best_match(anchors, candidates, threshold, lambda i: stored_anchors(conn, i))
+
+
+def stored_anchors(conn: Connection, article_id: int) -> list[int]:
+    """An article's anchors as the index holds them ([] when it holds none)."""
+    found = conn.execute(
+        "SELECT anchors FROM near_anchor_sets WHERE article_id = %s", [article_id]
+    ).fetchone()
+    return [] if found is None else unpack_anchors(bytes(found[0]))
+
+
+def adds_text(conn: Connection, anchors: Sequence[int] | None, match: int) -> bool:
+    """Whether a near duplicate holds much more text than the stored story (near_match.adds_text)."""
+    found = conn.execute("SELECT anchor_count FROM articles WHERE id = %s", [match]).fetchone()
+    return near_match.adds_text(anchors, None if found is None else found[0])
+
+
+def write_anchors(
+    conn: Connection, article_id: int, anchors: Sequence[int] | None, *, fresh: bool = False
+) -> None:
+    """Replace an article's anchors in the index (None: not indexed); the caller sets anchor_count.
+
+    fresh: the article has no anchors yet (just inserted): skip the delete.
+    """
+    if not fresh:
+        delete_anchors(conn, article_id)
+    if anchors:
+        conn.execute(
+            "INSERT INTO near_anchor_sets (article_id, anchors) VALUES (%s, %s)",
+            [article_id, pack_anchors(tuple(anchors))],
+        )
+        conn.execute(
+            "INSERT INTO near_anchors (anchor, article_id) SELECT unnest(%s::bigint[]), %s"
+            " ON CONFLICT DO NOTHING",
+            [list(anchors), article_id],
+        )
+
+
+def delete_anchors(conn: Connection, article_id: int | None = None) -> None:
+    """Drop an article's anchors from the index (None: every article's)."""
+    if article_id is None:
+        conn.execute("DELETE FROM near_anchors")
+        conn.execute("DELETE FROM near_anchor_sets")
+        return
+    conn.execute(
+        "DELETE FROM near_anchors WHERE anchor = ANY(%s::bigint[]) AND article_id = %s",
+        [stored_anchors(conn, article_id), article_id],
+    )
+    conn.execute("DELETE FROM near_anchor_sets WHERE article_id = %s", [article_id])
+
+
+def join_story(conn: Connection, article_id: int, match: int) -> int:
+    """Put article_id in match's story (store.near.join_story: the story's id is its first row's)."""
+    found: Any = conn.execute("SELECT coalesce(story_id, id) FROM articles WHERE id = %s", [match]).fetchone()
+    story = found[0]
+    conn.execute("UPDATE articles SET story_id = %s WHERE id = %s AND story_id IS NULL", [story, match])
+    conn.execute("UPDATE articles SET story_id = %s WHERE id = %s", [story, article_id])
+    return int(story)
+
+
+def leave_story(conn: Connection, article_id: int) -> None:
+    """Take an article out of its story (its new text no longer matches the story)."""
+    conn.execute("UPDATE articles SET story_id = NULL WHERE id = %s AND story_id IS NOT NULL", [article_id])
+
+
+def story_of(conn: Connection, article_id: int) -> int | None:
+    """An article's story_id (None: a story of one)."""
+    found = conn.execute("SELECT story_id FROM articles WHERE id = %s", [article_id]).fetchone()
+    return None if found is None or found[0] is None else int(found[0])
+
+
+def rebuild(
+    conn: Connection,
+    near: str,
+    threshold: float,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """store.rebuild_near() on PostgreSQL: every article's anchors and stories again, oldest row first.
+
+    Commits every REBUILD_BATCH articles; a crawl may write beside it (each article is looked up
+    under lock_anchors()). Returns counts: articles, indexed, linked, grouped.
+
+    Raises:
+        StorageError: PostgreSQL failed.
+    """
+    with transaction(conn, "cannot rebuild the near-duplicate index"):
+        delete_anchors(conn)
+        conn.execute(
+            "UPDATE articles SET story_id = NULL, anchor_count = NULL"
+            " WHERE story_id IS NOT NULL OR anchor_count IS NOT NULL"
+        )
+    ids = [row[0] for row in conn.execute("SELECT id FROM articles ORDER BY id").fetchall()]
+    counts = {"articles": len(ids), "indexed": 0, "linked": 0, "grouped": 0}
+    for start in range(0, len(ids), REBUILD_BATCH):
+        chunk = ids[start : start + REBUILD_BATCH]
+        with transaction(conn, "cannot rebuild the near-duplicate index"):
+            rows = conn.execute(
+                "SELECT id, text FROM articles WHERE id = ANY(%s) ORDER BY id", [chunk]
+            ).fetchall()
+            for article_id, text in rows:
+                _rebuild_one(conn, article_id, text or "", near, threshold, counts)
+        if on_progress is not None:
+            on_progress(min(start + REBUILD_BATCH, len(ids)), len(ids))
+    return counts
+
+
+def _rebuild_one(
+    conn: Connection, article_id: int, text: str, near: str, threshold: float, counts: dict[str, int]
+) -> None:
+    if near == "off":
+        return
+    anchors = near_anchors(text)
+    lock_anchors(conn, anchors)
+    match = find_near(conn, anchors, threshold, exclude=article_id)
+    if match is not None and near_match.links(near, match, adds_text(conn, anchors, match[0])):
+        merge_into(conn, article_id, match)
+        counts["linked"] += 1
+        return
+    write_anchors(conn, article_id, anchors, fresh=True)
+    conn.execute("UPDATE articles SET anchor_count = %s WHERE id = %s", [len(anchors), article_id])
+    counts["indexed"] += 1
+    if match is not None:
+        join_story(conn, article_id, match[0])
+        counts["grouped"] += 1
+
+
+def merge_into(conn: Connection, article_id: int, match: tuple[int, float]) -> None:
+    """Fold a stored near-duplicate row into the story it matches (dedupe.near: link, on rebuild)."""
+    target, similarity = match
+    found: Any = conn.execute("SELECT site, published FROM articles WHERE id = %s", [article_id]).fetchone()
+    conn.execute(
+        "UPDATE article_urls SET article_id = %s, kind = 'near', similarity = %s, site = %s, published = %s"
+        " WHERE article_id = %s",
+        [target, round(similarity, 4), found[0], found[1], article_id],
+    )
+    conn.execute("UPDATE article_versions SET article_id = %s WHERE article_id = %s", [target, article_id])
+    conn.execute("UPDATE frontier SET article_id = %s WHERE article_id = %s", [target, article_id])
+    delete_anchors(conn, article_id)
+    conn.execute("DELETE FROM articles WHERE id = %s", [article_id])
