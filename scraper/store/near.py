@@ -14,7 +14,6 @@ full anchor lists. `near_anchors` is probed only for the anchors its filter may 
 
 from __future__ import annotations
 
-import collections
 import json
 from collections.abc import Callable, Sequence
 
@@ -121,28 +120,16 @@ def find_near(
 
 def _rank(
     db: sqlite_utils.Database, postings: list[int], usable: int, least: float = 0.0
-) -> list[tuple[int, int, int, int]]:
-    """What _LOOKUP_SQL returns when every anchor is usable: (id, shared, anchor_count, usable) rows.
+) -> list[near_match.Candidate]:
+    """What _LOOKUP_SQL returns when every anchor is usable (near_match.rank)."""
 
-    anchor_count is read for the best-ranked ids only (a text shares an anchor or two with dozens
-    of articles: reading every one's was a sixth of a lookup); an id without a row is passed over.
-    Ids sharing fewer than `least` anchors are left out: they rank last, so the rows returned
-    differ only by rows find_near() would pass over (at 1M articles, benchmarks/neardup_scale.py's
-    corpus: 230 against 273 us of CPU a lookup, the same answers to 2,000 lookups).
-    """
-    shared = collections.Counter(postings)
-    ranked = sorted((i for i in shared if shared[i] >= least), key=lambda i: (-shared[i], i))
-    found: list[tuple[int, int, int, int]] = []
-    for start in range(0, len(ranked), NEAR_CANDIDATES):
-        chunk = ranked[start : start + NEAR_CANDIDATES]
+    def counts(chunk: list[int]) -> dict[int, int | None]:
         marks = ", ".join("?" for _ in chunk)
-        counts = dict(
+        return dict(
             db.execute(f"SELECT id, anchor_count FROM articles WHERE id IN ({marks})", chunk).fetchall()
         )
-        found += [(i, shared[i], counts[i], usable) for i in chunk if i in counts]
-        if len(found) >= NEAR_CANDIDATES:
-            break
-    return found[:NEAR_CANDIDATES]
+
+    return near_match.rank(postings, usable, least, counts)
 
 
 def stored_anchors(db: sqlite_utils.Database, article_id: int) -> list[int]:

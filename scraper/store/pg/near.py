@@ -6,8 +6,9 @@ kind 'near'. Settings: dedupe.near (link, group, off) and dedupe.near_threshold,
 
 The same answers as store/near.py on SQLite: the lookup counts, per stored article, the anchors it
 shares with the new text over the anchors held by at most NEAR_POSTINGS_CAP articles, and
-store/near_match.py verifies the best NEAR_CANDIDATES. One table, probed by its primary key, stands
-for SQLite's three and their Bloom filter (benchmarks/neardup_scale.py --postgres measures it).
+store/near_match.py ranks them and verifies the best NEAR_CANDIDATES. One table, probed by its
+primary key, stands for SQLite's three and their Bloom filter (benchmarks/neardup_scale.py
+--postgres measures it).
 
 Workers at once: SQLite has one writer; here two workers storing copies of one story at once would
 each look, find nothing, and insert two stories. So a worker takes lock_anchors() before it looks:
@@ -20,6 +21,7 @@ one that does not exist yet.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,21 +36,13 @@ NEAR_LOCK_SPACE = 0x4E454152  # "NEAR"
 # Anchors are 64-bit hashes: their top 32 bits name the bucket (an int4, the lock's second key).
 _BUCKET_SHIFT = 32
 
-# Shared anchors per stored article over the new text's anchors whose postings are under the cap:
-# SQLite's _LOOKUP_SQL (store/near.py), in one statement.
-_LOOKUP_SQL = """
-WITH wanted(anchor) AS (SELECT unnest(%(anchors)s::bigint[])),
-usable(anchor) AS MATERIALIZED (
-    SELECT anchor FROM wanted w
-    WHERE (SELECT count(*) FROM (
-        SELECT 1 FROM near_anchors n WHERE n.anchor = w.anchor LIMIT %(cap)s + 1) c) <= %(cap)s
-)
-SELECT n.article_id, count(*) AS shared, a.anchor_count, (SELECT count(*) FROM usable) AS usable
-FROM usable u JOIN near_anchors n ON n.anchor = u.anchor JOIN articles a ON a.id = n.article_id
-WHERE n.article_id <> %(exclude)s
-GROUP BY n.article_id, a.anchor_count
-ORDER BY shared DESC, n.article_id
-LIMIT %(limit)s
+# Each of the new text's anchors with at most NEAR_POSTINGS_CAP + 1 of its postings: one probe of the
+# primary key per anchor; shares are counted and ranked in near_match.rank().
+_POSTINGS_SQL = """
+SELECT w.anchor, p.article_id FROM unnest(%(anchors)s::bigint[]) AS w(anchor)
+CROSS JOIN LATERAL (
+    SELECT n.article_id FROM near_anchors n WHERE n.anchor = w.anchor LIMIT %(cap)s + 1
+) p
 """
 
 
@@ -72,13 +66,22 @@ def find_near(
     """
     if len(anchors) < NEAR_MIN_ANCHORS:
         return None
-    params = {
-        "anchors": list(anchors),
-        "cap": near_match.NEAR_POSTINGS_CAP,
-        "exclude": exclude,
-        "limit": near_match.NEAR_CANDIDATES,
-    }
-    candidates = conn.execute(_LOOKUP_SQL, params).fetchall()
+    cap = near_match.NEAR_POSTINGS_CAP
+    # planned each time (prepare=False): psycopg's prepared statement kept a plan made for a young
+    # table (tens of ms a lookup) until autovacuum's ANALYZE; planning it costs about 0.1 ms
+    postings = conn.execute(_POSTINGS_SQL, {"anchors": list(anchors), "cap": cap}, prepare=False).fetchall()
+    held = collections.Counter(anchor for anchor, _ in postings)
+    common = {anchor for anchor, count in held.items() if count > cap}
+    usable = len(anchors) - len(common)
+    # as SQLite's find_near(): the `least` cut only when every anchor counts (see near_match.rank)
+    least = near_match.least_shared(threshold) if not common else 0.0
+    shared = [i for anchor, i in postings if anchor not in common and i != exclude]
+
+    def counts(chunk: list[int]) -> dict[int, int | None]:
+        rows = conn.execute("SELECT id, anchor_count FROM articles WHERE id = ANY(%s)", [chunk]).fetchall()
+        return {int(i): count for i, count in rows}
+
+    candidates = near_match.rank(shared, usable, least, counts)
     return near_match.best_match(anchors, candidates, threshold, lambda i: stored_anchors(conn, i))
 
 
