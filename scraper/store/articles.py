@@ -31,7 +31,7 @@ from ..dedupe import (
 )
 from ..models import Article, SaveResult, WarcRef, WriteOutcome
 from . import near as near_index
-from . import near_match
+from . import near_flow, near_match
 from .db import iso, transaction
 
 # article_urls.kind, weakest claim first: a URL is re-pointed to another article
@@ -185,29 +185,11 @@ def _find_near(
 
 
 def recheck_story(db: sqlite_utils.Database, article_id: int, prepared: PreparedArticle) -> None:
-    """A new version of a stored article: replace its anchors and re-check its story.
-
-    The row stays (a version is never a near-duplicate); in group mode it joins the story its new
-    text matches, or leaves its story when the new text matches none. Its near URLs, linked for
-    the old text, follow that text's story (_recheck_near_urls).
-    """
-    old = near_index.stored_anchors(db, article_id)
-    near_index.write_anchors(db, article_id, prepared.anchors)
-    if prepared.near == "off":
-        return
-    _recheck_near_urls(db, article_id, old, prepared)
-    if prepared.near != "group":
-        return
-    match = _find_near(db, prepared, exclude=article_id)
-    if match is None:
-        near_index.leave_story(db, article_id)
-        return
-    mine, theirs = (
-        db.execute("SELECT story_id FROM articles WHERE id = ?", [i]).fetchone()[0]
-        for i in (article_id, match[0])
-    )
-    if mine is None or mine != theirs:
-        near_index.join_story(db, article_id, match[0])
+    """A new version of a stored article: anchors, near URLs and story re-checked (near_flow)."""
+    near_flow.recheck_story(
+        near_index, db, article_id, prepared.anchors, prepared.near, prepared.near_threshold,
+        lambda old: _recheck_near_urls(db, article_id, old, prepared),
+    )  # fmt: skip
 
 
 def _recheck_near_urls(

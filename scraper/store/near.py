@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 
 import sqlite_utils
 
-from ..dedupe import NEAR_MIN_ANCHORS, near_anchors, pack_anchors, unpack_anchors
-from . import near_filter, near_match
-from .db import transaction
-from .near_match import NEAR_CANDIDATES, NEAR_POSTINGS_CAP, REBUILD_BATCH
+from ..dedupe import NEAR_MIN_ANCHORS, pack_anchors, unpack_anchors
+from . import near_filter, near_flow, near_match
+from .db import transaction as transaction  # re-exported: part of near_flow.NearOps
+from .near_match import NEAR_CANDIDATES, NEAR_POSTINGS_CAP
 
 # The anchor index is three tables (schema 10) holding each (anchor, article_id) row in exactly one,
 # and near_anchor_sets, each indexed article's anchors in one row (to verify, and to delete).
@@ -241,58 +241,45 @@ def rebuild(
     threshold: float,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
-    """Recompute every article's anchors and stories, oldest row first (`scraper dedupe --rebuild`).
-
-    A database from before schema 7 has none. link: a row that is a near-duplicate of an older
-    row, and does not hold much more text (adds_text), is merged into it (its URLs become kind
-    'near' of the older row, its versions and frontier rows move there, the row goes); otherwise,
-    and in group mode, it joins the older row's story; off: anchors are dropped.
-    Commits every REBUILD_BATCH articles. Returns counts: articles, indexed, linked, grouped.
-    on_progress(done, total) is called after each batch.
+    """near_flow.rebuild() on SQLite (`scraper dedupe --rebuild`).
 
     Raises:
         StorageError: SQLite failed.
     """
-    with transaction(db, "cannot rebuild the near-duplicate index"):
-        delete_anchors(db)
-        db.execute(
-            "UPDATE articles SET story_id = NULL, anchor_count = NULL"
-            " WHERE story_id IS NOT NULL OR anchor_count IS NOT NULL"
-        )
-    ids = [row[0] for row in db.execute("SELECT id FROM articles ORDER BY id")]
-    counts = {"articles": len(ids), "indexed": 0, "linked": 0, "grouped": 0}
-    for start in range(0, len(ids), REBUILD_BATCH):
-        chunk = ids[start : start + REBUILD_BATCH]
-        marks = ", ".join("?" for _ in chunk)
-        rows = db.execute(
-            f"SELECT id, text FROM articles WHERE id IN ({marks}) ORDER BY id", chunk
-        ).fetchall()
-        with transaction(db, "cannot rebuild the near-duplicate index"):
-            for article_id, text in rows:
-                _rebuild_one(db, article_id, text or "", near, threshold, counts)
-        if on_progress is not None:
-            on_progress(min(start + REBUILD_BATCH, len(ids)), len(ids))
-    return counts
+    from . import near as ops  # this module: the NearOps near_flow works through
+
+    return near_flow.rebuild(ops, db, near, threshold, on_progress)
 
 
-def _rebuild_one(
-    db: sqlite_utils.Database, article_id: int, text: str, near: str, threshold: float, counts: dict[str, int]
-) -> None:
-    if near == "off":
-        return
-    anchors = near_anchors(text)
-    match = find_near(db, anchors, threshold, exclude=article_id)
-    # as on write (store.articles._save): a row with much more text than its story stays a row
-    if match is not None and near_match.links(near, match, adds_text(db, anchors, match[0])):
-        merge_into(db, article_id, match)
-        counts["linked"] += 1
-        return
-    write_anchors(db, article_id, anchors, fresh=True)
-    db.execute("UPDATE articles SET anchor_count = ? WHERE id = ?", [len(anchors), article_id])
-    counts["indexed"] += 1
-    if match is not None:
-        join_story(db, article_id, match[0])
-        counts["grouped"] += 1
+def lock_anchors(db: sqlite_utils.Database, anchors: Sequence[int] | None) -> None:
+    """Nothing to lock: SQLite has one writer at a time (store/pg/near.py locks)."""
+
+
+def set_anchor_count(db: sqlite_utils.Database, article_id: int, count: int) -> None:
+    db.execute("UPDATE articles SET anchor_count = ? WHERE id = ?", [count, article_id])
+
+
+def reset_stories(db: sqlite_utils.Database) -> None:
+    """Every row a story of one, with no anchors counted (the start of a rebuild)."""
+    db.execute(
+        "UPDATE articles SET story_id = NULL, anchor_count = NULL"
+        " WHERE story_id IS NOT NULL OR anchor_count IS NOT NULL"
+    )
+
+
+def article_ids(db: sqlite_utils.Database) -> list[int]:
+    return [row[0] for row in db.execute("SELECT id FROM articles ORDER BY id")]
+
+
+def article_texts(db: sqlite_utils.Database, ids: list[int]) -> list[tuple[int, str | None]]:
+    marks = ", ".join("?" for _ in ids)
+    return db.execute(f"SELECT id, text FROM articles WHERE id IN ({marks}) ORDER BY id", ids).fetchall()
+
+
+def story_of(db: sqlite_utils.Database, article_id: int) -> int | None:
+    """An article's story_id (None: a story of one)."""
+    found = db.execute("SELECT story_id FROM articles WHERE id = ?", [article_id]).fetchone()
+    return None if found is None or found[0] is None else int(found[0])
 
 
 def merge_into(db: sqlite_utils.Database, article_id: int, match: tuple[int, float]) -> None:

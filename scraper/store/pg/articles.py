@@ -25,7 +25,7 @@ from psycopg import errors as pg_errors_module
 from ...dedupe import NEAR_MIN_ANCHORS, NEAR_MIN_CONTAINMENT, is_near_duplicate
 from ...errors import StorageError
 from ...models import Article, SaveResult, WarcRef, WriteOutcome
-from .. import near_match
+from .. import near_flow, near_match
 from ..articles import URL_KINDS, VERSION_COLUMNS, PreparedArticle, article_row, prepare_article
 from . import near as near_index
 from .db import Connection, transaction
@@ -242,21 +242,11 @@ def _link_near(
 
 
 def recheck_story(conn: Connection, article_id: int, prepared: PreparedArticle) -> None:
-    """A new version of a stored article: replace its anchors and re-check its story (store.recheck_story)."""
-    old = near_index.stored_anchors(conn, article_id)
-    near_index.write_anchors(conn, article_id, prepared.anchors)
-    if prepared.near == "off":
-        return
-    _recheck_near_urls(conn, article_id, old, prepared)
-    if prepared.near != "group":
-        return
-    match = _find_near(conn, prepared, exclude=article_id)
-    if match is None:
-        near_index.leave_story(conn, article_id)
-        return
-    mine, theirs = near_index.story_of(conn, article_id), near_index.story_of(conn, match[0])
-    if mine is None or mine != theirs:
-        near_index.join_story(conn, article_id, match[0])
+    """A new version of a stored article: anchors, near URLs and story re-checked (near_flow)."""
+    near_flow.recheck_story(
+        near_index, conn, article_id, prepared.anchors, prepared.near, prepared.near_threshold,
+        lambda old: _recheck_near_urls(conn, article_id, old, prepared),
+    )  # fmt: skip
 
 
 def _recheck_near_urls(conn: Connection, article_id: int, old: list[int], prepared: PreparedArticle) -> None:

@@ -25,10 +25,10 @@ import collections
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ...dedupe import NEAR_MIN_ANCHORS, near_anchors, pack_anchors, unpack_anchors
-from .. import near_match
-from ..near_match import REBUILD_BATCH
-from .db import Connection, transaction
+from ...dedupe import NEAR_MIN_ANCHORS, pack_anchors, unpack_anchors
+from .. import near_flow, near_match
+from .db import Connection
+from .db import transaction as transaction  # re-exported: part of near_flow.NearOps
 
 # The first key of the near-duplicate advisory locks (pg_advisory_xact_lock(int, int)); the second
 # is the anchor bucket. Any constant that no other two-key advisory lock of this program uses.
@@ -159,53 +159,35 @@ def rebuild(
     threshold: float,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
-    """store.rebuild_near() on PostgreSQL: every article's anchors and stories again, oldest row first.
-
-    Commits every REBUILD_BATCH articles; a crawl may write beside it (each article is looked up
-    under lock_anchors()). Returns counts: articles, indexed, linked, grouped.
+    """near_flow.rebuild() on PostgreSQL; a crawl may write beside it (each article under lock_anchors()).
 
     Raises:
         StorageError: PostgreSQL failed.
     """
-    with transaction(conn, "cannot rebuild the near-duplicate index"):
-        delete_anchors(conn)
-        conn.execute(
-            "UPDATE articles SET story_id = NULL, anchor_count = NULL"
-            " WHERE story_id IS NOT NULL OR anchor_count IS NOT NULL"
-        )
-    ids = [row[0] for row in conn.execute("SELECT id FROM articles ORDER BY id").fetchall()]
-    counts = {"articles": len(ids), "indexed": 0, "linked": 0, "grouped": 0}
-    for start in range(0, len(ids), REBUILD_BATCH):
-        chunk = ids[start : start + REBUILD_BATCH]
-        with transaction(conn, "cannot rebuild the near-duplicate index"):
-            rows = conn.execute(
-                "SELECT id, text FROM articles WHERE id = ANY(%s) ORDER BY id", [chunk]
-            ).fetchall()
-            for article_id, text in rows:
-                _rebuild_one(conn, article_id, text or "", near, threshold, counts)
-        if on_progress is not None:
-            on_progress(min(start + REBUILD_BATCH, len(ids)), len(ids))
-    return counts
+    from . import near as ops  # this module: the NearOps near_flow works through
+
+    return near_flow.rebuild(ops, conn, near, threshold, on_progress)
 
 
-def _rebuild_one(
-    conn: Connection, article_id: int, text: str, near: str, threshold: float, counts: dict[str, int]
-) -> None:
-    if near == "off":
-        return
-    anchors = near_anchors(text)
-    lock_anchors(conn, anchors)
-    match = find_near(conn, anchors, threshold, exclude=article_id)
-    if match is not None and near_match.links(near, match, adds_text(conn, anchors, match[0])):
-        merge_into(conn, article_id, match)
-        counts["linked"] += 1
-        return
-    write_anchors(conn, article_id, anchors, fresh=True)
-    conn.execute("UPDATE articles SET anchor_count = %s WHERE id = %s", [len(anchors), article_id])
-    counts["indexed"] += 1
-    if match is not None:
-        join_story(conn, article_id, match[0])
-        counts["grouped"] += 1
+def set_anchor_count(conn: Connection, article_id: int, count: int) -> None:
+    conn.execute("UPDATE articles SET anchor_count = %s WHERE id = %s", [count, article_id])
+
+
+def reset_stories(conn: Connection) -> None:
+    """Every row a story of one, with no anchors counted (the start of a rebuild)."""
+    conn.execute(
+        "UPDATE articles SET story_id = NULL, anchor_count = NULL"
+        " WHERE story_id IS NOT NULL OR anchor_count IS NOT NULL"
+    )
+
+
+def article_ids(conn: Connection) -> list[int]:
+    return [int(row[0]) for row in conn.execute("SELECT id FROM articles ORDER BY id").fetchall()]
+
+
+def article_texts(conn: Connection, ids: list[int]) -> list[tuple[int, str | None]]:
+    rows = conn.execute("SELECT id, text FROM articles WHERE id = ANY(%s) ORDER BY id", [ids]).fetchall()
+    return [(int(row[0]), row[1]) for row in rows]
 
 
 def merge_into(conn: Connection, article_id: int, match: tuple[int, float]) -> None:
