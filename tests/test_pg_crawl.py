@@ -200,7 +200,7 @@ def test_crawl_with_near_duplicates_in_link_mode_stores_what_sqlite_stores(fresh
     fresh_server.reset()
     config = pg_config(pg_dir, fresh_server, pg_url)
     settings = json.loads(config.read_text())
-    del settings["dedupe"]  # the default: link
+    settings.pop("dedupe", None)  # the default: link
     config.write_text(json.dumps(settings))
     [(code, err)] = finish([start(crawl_command(config, "-q"), pg_dir)])
     assert code == 0, err

@@ -202,3 +202,33 @@ def test_dedupe_rebuild_through_the_cli_on_both_backends(db_target, tmp_path):
         ("https://s2.test/a.html", 3, "canonical"),
     ]
     assert query_rows(db_target, "SELECT count(*) AS n FROM near_anchor_sets") == [{"n": 2}]
+
+
+@pytest.mark.parametrize("cap", [2, 6, 500])
+def test_lookup_skips_anchors_over_the_cap_as_sqlite_does(pg_url, tmp_path, monkeypatch, cap):
+    """Articles sharing a boilerplate paragraph: both lookups leave its anchors out, find the same story."""
+    from scraper.dedupe import near_anchors
+    from scraper.store import near as sqlite_near
+    from scraper.store import near_match
+    from scraper.store.pg import near as pg_near
+
+    monkeypatch.setattr(sqlite_near, "NEAR_POSTINGS_CAP", cap)
+    monkeypatch.setattr(near_match, "NEAR_POSTINGS_CAP", cap)
+    rng = random.Random(cap)
+    boilerplate = " ".join(words(rng, 60))
+    bodies = [" ".join(words(rng, 50)) for _ in range(12)]
+    sqlite_db, conn = open_db(tmp_path / "corpus.db"), open_pg(pg_url)
+    try:
+        for i, body in enumerate(bodies):
+            for save, target in ((save_sqlite, sqlite_db), (save_pg, conn)):
+                save(target, Article("t", f"{body}\n\n{boilerplate}"), url=f"https://a.test/{i}", site="a",
+                     fetched_at=T0, near="group")  # fmt: skip
+        queries = [near_anchors(f"{body} edited\n\n{boilerplate}") for body in bodies]
+        queries += [near_anchors(f"{' '.join(words(rng, 50))}\n\n{boilerplate}") for _ in range(4)]
+        queries += [near_anchors(body[: len(body) // 2]) for body in bodies[:4]]
+        on_sqlite = [sqlite_near.find_near(sqlite_db, q, 0.5) for q in queries]
+        assert [pg_near.find_near(conn, q, 0.5) for q in queries] == on_sqlite
+        assert on_sqlite[0] is not None
+    finally:
+        conn.close()
+        sqlite_db.close()
