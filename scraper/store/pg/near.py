@@ -77,12 +77,26 @@ def find_near(
     least = near_match.least_shared(threshold) if not common else 0.0
     shared = [i for anchor, i in postings if anchor not in common and i != exclude]
 
+    sets: dict[int, bytes] = {}
+
     def counts(chunk: list[int]) -> dict[int, int | None]:
-        rows = conn.execute("SELECT id, anchor_count FROM articles WHERE id = ANY(%s)", [chunk]).fetchall()
-        return {int(i): count for i, count in rows}
+        # the candidates' anchors come along: best_match() reads them without a round trip each
+        rows = conn.execute(_CANDIDATES_SQL, [chunk]).fetchall()
+        sets.update((int(i), bytes(packed)) for i, _, packed in rows if packed is not None)
+        return {int(i): count for i, count, _ in rows}
+
+    def stored(article_id: int) -> list[int]:
+        packed = sets.get(article_id)
+        return stored_anchors(conn, article_id) if packed is None else unpack_anchors(packed)
 
     candidates = near_match.rank(shared, usable, least, counts)
-    return near_match.best_match(anchors, candidates, threshold, lambda i: stored_anchors(conn, i))
+    return near_match.best_match(anchors, candidates, threshold, stored)
+
+
+_CANDIDATES_SQL = (
+    "SELECT a.id, a.anchor_count, s.anchors FROM articles a"
+    " LEFT JOIN near_anchor_sets s ON s.article_id = a.id WHERE a.id = ANY(%s)"
+)
 
 
 def stored_anchors(conn: Connection, article_id: int) -> list[int]:
@@ -110,14 +124,16 @@ def write_anchors(
         delete_anchors(conn, article_id)
     if anchors:
         conn.execute(
-            "INSERT INTO near_anchor_sets (article_id, anchors) VALUES (%s, %s)",
-            [article_id, pack_anchors(tuple(anchors))],
+            _WRITE_SQL, {"id": article_id, "set": pack_anchors(tuple(anchors)), "anchors": list(anchors)}
         )
-        conn.execute(
-            "INSERT INTO near_anchors (anchor, article_id) SELECT unnest(%s::bigint[]), %s"
-            " ON CONFLICT DO NOTHING",
-            [list(anchors), article_id],
-        )
+
+
+# An article's anchor set and its index rows, in one statement (one round trip).
+_WRITE_SQL = (
+    "WITH s AS (INSERT INTO near_anchor_sets (article_id, anchors) VALUES (%(id)s, %(set)s))"
+    " INSERT INTO near_anchors (anchor, article_id) SELECT unnest(%(anchors)s::bigint[]), %(id)s"
+    " ON CONFLICT DO NOTHING"
+)
 
 
 def delete_anchors(conn: Connection, article_id: int | None = None) -> None:
