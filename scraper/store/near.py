@@ -256,6 +256,7 @@ def lock_anchors(db: sqlite_utils.Database, anchors: Sequence[int] | None) -> No
 
 
 def set_anchor_count(db: sqlite_utils.Database, article_id: int, count: int) -> None:
+    """Record how many anchors an article has (articles.anchor_count)."""
     db.execute("UPDATE articles SET anchor_count = ? WHERE id = ?", [count, article_id])
 
 
@@ -268,10 +269,12 @@ def reset_stories(db: sqlite_utils.Database) -> None:
 
 
 def article_ids(db: sqlite_utils.Database) -> list[int]:
+    """Every article's id, oldest first."""
     return [row[0] for row in db.execute("SELECT id FROM articles ORDER BY id")]
 
 
 def article_texts(db: sqlite_utils.Database, ids: list[int]) -> list[tuple[int, str | None]]:
+    """(id, text) of the given articles, by id."""
     marks = ", ".join("?" for _ in ids)
     return db.execute(f"SELECT id, text FROM articles WHERE id IN ({marks}) ORDER BY id", ids).fetchall()
 

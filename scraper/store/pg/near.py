@@ -186,6 +186,7 @@ def rebuild(
 
 
 def set_anchor_count(conn: Connection, article_id: int, count: int) -> None:
+    """Record how many anchors an article has (articles.anchor_count)."""
     conn.execute("UPDATE articles SET anchor_count = %s WHERE id = %s", [count, article_id])
 
 
@@ -198,10 +199,12 @@ def reset_stories(conn: Connection) -> None:
 
 
 def article_ids(conn: Connection) -> list[int]:
+    """Every article's id, oldest first."""
     return [int(row[0]) for row in conn.execute("SELECT id FROM articles ORDER BY id").fetchall()]
 
 
 def article_texts(conn: Connection, ids: list[int]) -> list[tuple[int, str | None]]:
+    """(id, text) of the given articles, by id."""
     rows = conn.execute("SELECT id, text FROM articles WHERE id = ANY(%s) ORDER BY id", [ids]).fetchall()
     return [(int(row[0]), row[1]) for row in rows]
 
