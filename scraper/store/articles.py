@@ -14,6 +14,7 @@ store/near.py.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +77,7 @@ def prepare_article(
 ) -> PreparedArticle:
     """The row, URL key and anchors save_article() would compute; same arguments as save_article()."""
     anchors = None if near == "off" else tuple(near_anchors(article.text))
-    row = article_row(article, url_key(article.url or url), site, iso(fetched_at))
+    row = _article_row(article, url_key(article.url or url), site, iso(fetched_at))
     row.update(
         warc_file=warc.file if warc else None,
         warc_offset=warc.offset if warc else None,
@@ -236,27 +237,37 @@ def _restore_story(db: sqlite_utils.Database, article_id: int, anchors: list[int
     site, date and first and last sightings; the URL becomes the new row's canonical URL. Returns
     the new row's id.
     """
-    version = db.execute(
-        "SELECT title, text, fetched_at, warc_file, warc_offset, warc_length, extractor"
-        " FROM article_versions WHERE article_id = ? ORDER BY id DESC LIMIT 1",
-        [article_id],
-    ).fetchone()
-    seen = db.execute(
-        "SELECT site, published, first_seen, last_seen FROM article_urls WHERE url = ?", [url]
-    ).fetchone()
+    version = db.execute(RESTORE_VERSION_SQL.replace("%s", "?"), [article_id]).fetchone()
+    seen = db.execute(RESTORE_URL_SQL.replace("%s", "?"), [url]).fetchone()
+    restored = _insert_article(db, restored_row(version, seen, url, anchors))
+    db.execute(RESTORE_SEEN_SQL.replace("%s", "?"), [seen[2], seen[3], restored])
+    near_index.write_anchors(db, restored, anchors, fresh=True)
+    db.execute(RESTORE_CANONICAL_SQL.replace("%s", "?"), [restored, url])
+    return restored
+
+
+# What a restored row is made of (both backends; SQLite swaps %s for ?): the row's last version, and the
+# sightings of the near URL it is restored under.
+RESTORE_VERSION_SQL = (
+    "SELECT title, text, fetched_at, warc_file, warc_offset, warc_length, extractor"
+    " FROM article_versions WHERE article_id = %s ORDER BY id DESC LIMIT 1"
+)
+RESTORE_URL_SQL = "SELECT site, published, first_seen, last_seen FROM article_urls WHERE url = %s"
+# The restored row keeps the near URL's first and last sightings, and the URL becomes its canonical one.
+RESTORE_SEEN_SQL = "UPDATE articles SET first_seen = %s, last_seen = %s WHERE id = %s"
+RESTORE_CANONICAL_SQL = (
+    "UPDATE article_urls SET article_id = %s, kind = 'canonical', similarity = NULL, site = NULL,"
+    " published = NULL WHERE url = %s"
+)
+
+
+def restored_row(version: Sequence[Any], seen: Sequence[Any], url: str, anchors: list[int]) -> dict[str, Any]:
+    """The row _restore_story inserts: the version's text and pointer, the near URL's site and date."""
     # versions keep no language, author or section: the row's are its new text's, so they stay NULL
-    row = article_row(Article(version[0], version[1] or ""), url, seen[0], version[2])
+    row = _article_row(Article(version[0], version[1] or ""), url, seen[0], version[2])
     row.update(published=seen[1], anchor_count=len(anchors))
     row.update(zip(("warc_file", "warc_offset", "warc_length", "extractor"), version[3:], strict=True))
-    restored = _insert_article(db, row)
-    db.execute("UPDATE articles SET first_seen = ?, last_seen = ? WHERE id = ?", [seen[2], seen[3], restored])
-    near_index.write_anchors(db, restored, anchors, fresh=True)
-    db.execute(
-        "UPDATE article_urls SET article_id = ?, kind = 'canonical', similarity = NULL, site = NULL,"
-        " published = NULL WHERE url = ?",
-        [restored, url],
-    )
-    return restored
+    return row
 
 
 def _link_near(
@@ -268,8 +279,7 @@ def _link_near(
         _link_url(db, key, match[0], "near", row["fetched_at"], extra)
 
 
-def article_row(article: Article, canonical: str, site: str, now: str) -> dict[str, Any]:
-    """The `articles` row of an article (hashes and counts computed; no WARC pointer nor anchor_count)."""
+def _article_row(article: Article, canonical: str, site: str, now: str) -> dict[str, Any]:
     return {
         "url": canonical,
         "title": article.title,

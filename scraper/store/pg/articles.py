@@ -26,7 +26,17 @@ from ...dedupe import NEAR_MIN_ANCHORS, NEAR_MIN_CONTAINMENT, is_near_duplicate
 from ...errors import StorageError
 from ...models import Article, SaveResult, WarcRef, WriteOutcome
 from .. import near_flow, near_match
-from ..articles import URL_KINDS, VERSION_COLUMNS, PreparedArticle, article_row, prepare_article
+from ..articles import (
+    RESTORE_CANONICAL_SQL,
+    RESTORE_SEEN_SQL,
+    RESTORE_URL_SQL,
+    RESTORE_VERSION_SQL,
+    URL_KINDS,
+    VERSION_COLUMNS,
+    PreparedArticle,
+    prepare_article,
+    restored_row,
+)
 from . import near as near_index
 from .db import Connection, transaction
 
@@ -285,32 +295,18 @@ def _restore_story(conn: Connection, article_id: int, anchors: list[int], url: s
 
     As store/articles.py's _restore_story; returns the new row's id.
     """
-    version = conn.execute(
-        "SELECT title, text, fetched_at, warc_file, warc_offset, warc_length, extractor"
-        " FROM article_versions WHERE article_id = %s ORDER BY id DESC LIMIT 1",
-        [article_id],
-    ).fetchone()
-    seen = conn.execute(
-        "SELECT site, published, first_seen, last_seen FROM article_urls WHERE url = %s", [url]
-    ).fetchone()
+    version = conn.execute(RESTORE_VERSION_SQL, [article_id]).fetchone()
+    seen = conn.execute(RESTORE_URL_SQL, [url]).fetchone()
     # the caller just kept the version, and the URL is one of the row's near URLs
     assert version is not None
     assert seen is not None
-    row = article_row(Article(version[0], version[1] or ""), url, seen[0], version[2])
-    row.update(published=seen[1], anchor_count=len(anchors))
-    row.update(zip(("warc_file", "warc_offset", "warc_length", "extractor"), version[3:], strict=True))
+    row = restored_row(version, seen, url, anchors)
     restored = _insert_article(conn, row)
     if restored is None:
         raise StorageError(
             f"cannot restore the story of {url}: its URL or text was stored meanwhile; run again"
         )
-    conn.execute(
-        "UPDATE articles SET first_seen = %s, last_seen = %s WHERE id = %s", [seen[2], seen[3], restored]
-    )
+    conn.execute(RESTORE_SEEN_SQL, [seen[2], seen[3], restored])
     near_index.write_anchors(conn, restored, anchors, fresh=True)
-    conn.execute(
-        "UPDATE article_urls SET article_id = %s, kind = 'canonical', similarity = NULL, site = NULL,"
-        " published = NULL WHERE url = %s",
-        [restored, url],
-    )
+    conn.execute(RESTORE_CANONICAL_SQL, [restored, url])
     return restored
