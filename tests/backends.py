@@ -148,7 +148,7 @@ def any_db(db_target: str) -> AnyDb:
 
 
 def save_article(target: str | Path | AnyDb, article: Article, **kw: Any) -> SaveResult:
-    """store.save_article on a SQLite file, or store.pg's on a PostgreSQL URL (near defaults to off there)."""
+    """store.save_article on a SQLite file, or store.pg's on a PostgreSQL URL (the same defaults)."""
     target = target.target if isinstance(target, AnyDb) else str(target)
     if is_postgres_url(target):
         from scraper.store.pg import articles as pg_articles

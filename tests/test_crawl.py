@@ -73,7 +73,6 @@ def write_config(folder: Path, server: FixtureServer, *, db: str | None = None, 
         "sources": [{k: v for k, v in source.items() if v is not None}],
     }
     if is_pg(config["storage"]["path"]):
-        config["dedupe"] = {"near": "off"}  # near-duplicates are not on PostgreSQL yet (issue 14)
         config["storage"]["archive_dir"] = str(folder / "warc")  # no folder beside a PostgreSQL database
     path = folder / "config.yaml"
     path.write_text(json.dumps(config))  # JSON is YAML

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+from scraper.config import is_postgres_url
 from scraper.dedupe import NEAR_MAX_ANCHORS, NEAR_MIN_CONTAINMENT, near_anchors
 from scraper.models import Article, WriteOutcome
 from scraper.store import SCHEMA_VERSION, near_filter, open_db, save_article
@@ -17,6 +18,8 @@ from scraper.store import near as near_index
 from scraper.store import rebuild_near as rebuild
 from scraper.store.fts import register_function
 from scraper.store.schema import MIGRATION_STEPS, MIGRATIONS, schema_version
+from tests import backends
+from tests.backends import query_rows
 from tests.writers import kill_writer_at
 
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
@@ -45,115 +48,171 @@ def count(db, table: str) -> int:
     return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
-def test_empty_text_is_stored_apart(db):
-    save(db, STORY, "https://a.example/story")
-    assert save(db, "", "https://b.example/empty").outcome == WriteOutcome.INSERTED
-    assert count(db, "articles") == 2
-    assert db.execute("SELECT anchor_count FROM articles WHERE id = 2").fetchone() == (0,)
+# -- on both backends (tests/backends.py): the outcomes of a sequence of saves -----------------------
 
 
-def test_one_word_texts_never_merge(db):
-    save(db, STORY, "https://a.example/story")
-    assert save(db, "railway", "https://b.example/word").outcome == WriteOutcome.INSERTED
-    assert save(db, "RAILWAY", "https://c.example/word").outcome == WriteOutcome.DUPLICATE  # same hash
-    assert save(db, "holiday", "https://d.example/word").outcome == WriteOutcome.INSERTED
-    assert count(db, "articles") == 3
-    assert db.execute("SELECT anchor_count FROM articles WHERE id > 1").fetchall() == [(1,), (1,)]
+def put(target: str, text: str, url: str, **kwargs):
+    """save_article on either backend."""
+    return backends.save_article(
+        target, Article("Title", text), url=url, site="example", fetched_at=T0, **kwargs
+    )
 
 
-def test_five_megabyte_text_is_indexed_with_bounded_anchors(db):
+def rows(target: str, sql: str, params=()) -> list[tuple]:
+    return [tuple(row.values()) for row in query_rows(target, sql, params)]
+
+
+def total(target: str, table: str) -> int:
+    return rows(target, f"SELECT count(*) FROM {table}")[0][0]
+
+
+def rebuild_on(target: str, near: str, threshold: float = NEAR_MIN_CONTAINMENT) -> dict[str, int]:
+    """store.rebuild_near on a SQLite file, store.pg.near.rebuild on a PostgreSQL URL."""
+    if is_postgres_url(target):
+        from scraper.store.pg import near as pg_near
+        from scraper.store.pg import open_pg
+
+        conn = open_pg(target)
+        try:
+            return pg_near.rebuild(conn, near, threshold)
+        finally:
+            conn.close()
+    database = open_db(target)
+    try:
+        return rebuild(database, near, threshold)
+    finally:
+        database.close()
+
+
+def test_empty_text_is_stored_apart(db_target):
+    put(db_target, STORY, "https://a.example/story")
+    assert put(db_target, "", "https://b.example/empty").outcome == WriteOutcome.INSERTED
+    assert total(db_target, "articles") == 2
+    assert rows(db_target, "SELECT anchor_count FROM articles WHERE id = 2") == [(0,)]
+
+
+def test_one_word_texts_never_merge(db_target):
+    put(db_target, STORY, "https://a.example/story")
+    assert put(db_target, "railway", "https://b.example/word").outcome == WriteOutcome.INSERTED
+    assert put(db_target, "RAILWAY", "https://c.example/word").outcome == WriteOutcome.DUPLICATE  # same hash
+    assert put(db_target, "holiday", "https://d.example/word").outcome == WriteOutcome.INSERTED
+    assert total(db_target, "articles") == 3
+    assert rows(db_target, "SELECT anchor_count FROM articles WHERE id > 1 ORDER BY id") == [(1,), (1,)]
+
+
+def test_five_megabyte_text_is_indexed_with_bounded_anchors(db_target):
     rng = random.Random(11)
     words = OTHER.split()
     huge = " ".join(rng.choice(words) + str(rng.randrange(10_000)) for _ in range(800_000))
     assert len(huge) > 5_000_000
-    assert save(db, huge, "https://a.example/huge").outcome == WriteOutcome.INSERTED
-    assert count(db, "near_anchors_all") <= NEAR_MAX_ANCHORS
-    assert save(db, STORY, "https://b.example/story").outcome == WriteOutcome.INSERTED
-    assert save(db, OTHER, "https://c.example/other").outcome == WriteOutcome.INSERTED
+    assert put(db_target, huge, "https://a.example/huge").outcome == WriteOutcome.INSERTED
+    assert total(db_target, "near_anchors_all") <= NEAR_MAX_ANCHORS
+    assert put(db_target, STORY, "https://b.example/story").outcome == WriteOutcome.INSERTED
+    assert put(db_target, OTHER, "https://c.example/other").outcome == WriteOutcome.INSERTED
 
 
-def test_texts_of_only_numbers_do_not_merge(db):
+def test_texts_of_only_numbers_do_not_merge(db_target):
     rng = random.Random(5)
     first = " ".join(str(rng.randrange(100_000)) for _ in range(400))
     second = " ".join(str(rng.randrange(100_000)) for _ in range(400))
-    assert save(db, first, "https://a.example/table").outcome == WriteOutcome.INSERTED
-    assert save(db, second, "https://b.example/table").outcome == WriteOutcome.INSERTED
-    assert save(db, STORY, "https://c.example/story").outcome == WriteOutcome.INSERTED
-    assert db.execute("SELECT min(anchor_count) FROM articles").fetchone()[0] >= 30
+    assert put(db_target, first, "https://a.example/table").outcome == WriteOutcome.INSERTED
+    assert put(db_target, second, "https://b.example/table").outcome == WriteOutcome.INSERTED
+    assert put(db_target, STORY, "https://c.example/story").outcome == WriteOutcome.INSERTED
+    assert rows(db_target, "SELECT min(anchor_count) FROM articles")[0][0] >= 30
 
 
-def test_texts_of_only_punctuation_do_not_merge(db):
-    save(db, STORY, "https://a.example/story")
-    assert (
-        save(db, "!!! ... ??? --- *** ///" * 50, "https://b.example/punct").outcome == WriteOutcome.INSERTED
-    )
-    assert (
-        save(db, "••• ··· ——— ''' ,,, ;;;" * 50, "https://c.example/punct").outcome == WriteOutcome.INSERTED
-    )
-    assert count(db, "articles") == 3
-    assert db.execute("SELECT anchor_count FROM articles WHERE id > 1").fetchall() == [(0,), (0,)]
+def test_texts_of_only_punctuation_do_not_merge(db_target):
+    put(db_target, STORY, "https://a.example/story")
+    punct = "!!! ... ??? --- *** ///" * 50
+    assert put(db_target, punct, "https://b.example/punct").outcome == WriteOutcome.INSERTED
+    punct = "••• ··· ——— ''' ,,, ;;;" * 50
+    assert put(db_target, punct, "https://c.example/punct").outcome == WriteOutcome.INSERTED
+    assert total(db_target, "articles") == 3
+    assert rows(db_target, "SELECT anchor_count FROM articles WHERE id > 1 ORDER BY id") == [(0,), (0,)]
 
 
-def test_mixed_scripts_match_their_own_story_only(db):
+def test_mixed_scripts_match_their_own_story_only(db_target):
     chinese = "新华社北京5月1日电 国铁集团消息，五一假期首日全国铁路发送旅客2010万人次，创历史新高。" * 3
     mixed = chinese + "\n\n" + OTHER + "\n\nМосква, 1 мая. Поезда перевезли рекордное число пассажиров."
-    assert save(db, mixed, "https://a.example/mixed").outcome == WriteOutcome.INSERTED
-    assert save(db, STORY, "https://b.example/story").outcome == WriteOutcome.INSERTED
+    assert put(db_target, mixed, "https://a.example/mixed").outcome == WriteOutcome.INSERTED
+    assert put(db_target, STORY, "https://b.example/story").outcome == WriteOutcome.INSERTED
     unrelated = (
         "上海证券交易所今日收盘，上证指数上涨百分之零点五，深证成指上涨百分之零点八，两市成交额超过一万亿元。"
     )
-    assert save(db, unrelated, "https://c.example/shares").outcome == WriteOutcome.INSERTED
+    assert put(db_target, unrelated, "https://c.example/shares").outcome == WriteOutcome.INSERTED
     # the same mixed text with one more paragraph is the same story
-    again = save(db, mixed + "\n\nUpdated at 10:00.", "https://d.example/mixed")
+    again = put(db_target, mixed + "\n\nUpdated at 10:00.", "https://d.example/mixed")
     assert again.outcome == WriteOutcome.NEAR
     assert again.article_id == 1
 
 
-def test_update_at_the_same_url_replaces_anchors_and_leaves_a_story_it_no_longer_tells(db):
-    save(db, STORY, "https://a.example/story", near="group")
-    save(db, STORY + "\n\nMore to follow.", "https://b.example/story", near="group")
-    assert {r[0] for r in db.execute("SELECT story_id FROM articles")} == {1}
-    updated = save(db, OTHER, "https://b.example/story", near="group")
+def test_update_at_the_same_url_replaces_anchors_and_leaves_a_story_it_no_longer_tells(db_target):
+    put(db_target, STORY, "https://a.example/story", near="group")
+    put(db_target, STORY + "\n\nMore to follow.", "https://b.example/story", near="group")
+    assert {r[0] for r in rows(db_target, "SELECT story_id FROM articles")} == {1}
+    updated = put(db_target, OTHER, "https://b.example/story", near="group")
     assert updated.outcome == WriteOutcome.UPDATED
-    assert db.execute("SELECT story_id FROM articles WHERE id = 2").fetchone() == (None,)
-    theirs = {a for (a,) in db.execute("SELECT anchor FROM near_anchors_all WHERE article_id = 2")}
+    assert rows(db_target, "SELECT story_id FROM articles WHERE id = 2") == [(None,)]
+    theirs = {a for (a,) in rows(db_target, "SELECT anchor FROM near_anchors_all WHERE article_id = 2")}
     assert theirs
-    assert not theirs & {a for (a,) in db.execute("SELECT anchor FROM near_anchors_all WHERE article_id = 1")}
+    assert not theirs & {
+        a for (a,) in rows(db_target, "SELECT anchor FROM near_anchors_all WHERE article_id = 1")
+    }
 
 
-def test_threshold_of_one_needs_the_whole_shorter_text(db):
-    save(db, STORY, "https://a.example/story", near_threshold=1.0)
+def test_threshold_of_one_needs_the_whole_shorter_text(db_target):
+    put(db_target, STORY, "https://a.example/story", near_threshold=1.0)
     paragraphs = STORY.split("\n\n")
     edited = "\n\n".join([*paragraphs[:-2], OTHER])  # the last two paragraphs replaced by another story's
-    assert save(db, edited, "https://c.example/story").outcome == WriteOutcome.NEAR  # 0.7 by default
-    assert save(db, edited, "https://b.example/story", near_threshold=1.0).outcome == WriteOutcome.INSERTED
+    assert put(db_target, edited, "https://c.example/story").outcome == WriteOutcome.NEAR  # 0.7 by default
+    assert (
+        put(db_target, edited, "https://b.example/story", near_threshold=1.0).outcome == WriteOutcome.INSERTED
+    )
 
 
-def test_full_article_after_its_teaser_keeps_its_own_row_in_the_teasers_story(db):
+def test_full_article_after_its_teaser_keeps_its_own_row_in_the_teasers_story(db_target):
     paragraphs = STORY.split("\n\n")
     teaser = "\n\n".join(paragraphs[:2])
-    assert save(db, teaser, "https://a.example/teaser").outcome == WriteOutcome.INSERTED
-    full = save(db, STORY, "https://b.example/full")
+    assert put(db_target, teaser, "https://a.example/teaser").outcome == WriteOutcome.INSERTED
+    full = put(db_target, STORY, "https://b.example/full")
     assert full.outcome == WriteOutcome.INSERTED
-    assert db.execute("SELECT story_id FROM articles ORDER BY id").fetchall() == [(1,), (1,)]
+    assert rows(db_target, "SELECT story_id FROM articles ORDER BY id") == [(1,), (1,)]
     # the teaser of a stored full article is a link
-    assert save(db, teaser, "https://c.example/teaser").outcome == WriteOutcome.DUPLICATE
-    assert save(db, teaser + " More.", "https://d.example/teaser").outcome == WriteOutcome.NEAR
+    assert put(db_target, teaser, "https://c.example/teaser").outcome == WriteOutcome.DUPLICATE
+    assert put(db_target, teaser + " More.", "https://d.example/teaser").outcome == WriteOutcome.NEAR
 
 
-def test_rebuild_in_link_mode_never_folds_a_full_article_into_its_teaser(db):
+def test_rebuild_in_link_mode_never_folds_a_full_article_into_its_teaser(db_target):
     """As on write: the full article after its teaser keeps its row (and its text) in the teaser's story."""
     paragraphs = STORY.split("\n\n")
     teaser = "\n\n".join(paragraphs[:2])
-    save(db, teaser, "https://a.example/teaser", near="off")
-    save(db, STORY, "https://b.example/full", near="off")
-    counts = rebuild(db, "link", NEAR_MIN_CONTAINMENT)
+    put(db_target, teaser, "https://a.example/teaser", near="off")
+    put(db_target, STORY, "https://b.example/full", near="off")
+    counts = rebuild_on(db_target, "link")
     assert counts["linked"] == 0
-    assert [row[0] for row in db.execute("SELECT text FROM articles ORDER BY id")] == [teaser, STORY]
-    assert db.execute("SELECT story_id FROM articles ORDER BY id").fetchall() == [(1,), (1,)]
+    assert [row[0] for row in rows(db_target, "SELECT text FROM articles ORDER BY id")] == [teaser, STORY]
+    assert rows(db_target, "SELECT story_id FROM articles ORDER BY id") == [(1,), (1,)]
+
+
+def test_rebuild_in_link_mode_folds_a_copy_into_the_older_row_and_off_drops_the_index(db_target):
+    put(db_target, STORY, "https://a.example/story", near="off")
+    put(db_target, STORY + "\n\nMore to follow.", "https://b.example/story", near="off")
+    put(db_target, OTHER, "https://c.example/other", near="off")
+    assert rebuild_on(db_target, "link") == {"articles": 3, "indexed": 2, "linked": 1, "grouped": 0}
+    assert rows(db_target, "SELECT id FROM articles ORDER BY id") == [(1,), (3,)]
+    assert rows(db_target, "SELECT url, article_id, kind FROM article_urls ORDER BY url") == [
+        ("https://a.example/story", 1, "canonical"),
+        ("https://b.example/story", 1, "near"),
+        ("https://c.example/other", 3, "canonical"),
+    ]
+    assert total(db_target, "near_anchor_sets") == 2
+    assert rebuild_on(db_target, "off")["indexed"] == 0
+    assert total(db_target, "near_anchors_all") == total(db_target, "near_anchor_sets") == 0
 
 
 # -- schema 10: the index in three tables, new anchors in front (issue 11) ---------------------------
+# SQLite only: the three tables, their moves and the filter are how SQLite keeps its page cache;
+# PostgreSQL has one table (store/pg/near.py).
 
 
 @pytest.fixture

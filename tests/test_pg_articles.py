@@ -5,9 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 
-import pytest
-
-from scraper.errors import StorageError
 from scraper.models import Article, WriteOutcome
 from scraper.store import open_db
 from scraper.store import save_article as save_sqlite
@@ -108,16 +105,6 @@ def test_one_sequence_gives_the_same_outcomes_and_rows_on_both_backends(pg_url, 
     finally:
         conn.close()
         sqlite_db.close()
-
-
-def test_near_duplicates_are_refused_until_postgresql_has_them(pg_url):
-    conn = open_pg(pg_url)
-    try:
-        with pytest.raises(StorageError, match=r"not available on PostgreSQL yet; set dedupe\.near: off"):
-            save_pg(conn, article("A", None, None), url=U[1], site="news.test", fetched_at=T0, near="link")
-        assert conn.execute("SELECT count(*) FROM articles").fetchone() == (0,)
-    finally:
-        conn.close()
 
 
 def save_many(url: str, names: list[str], outcomes) -> None:

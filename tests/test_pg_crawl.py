@@ -37,7 +37,7 @@ WORKER_TIMEOUT_S = 120
 
 
 def pg_config(folder: Path, server: FixtureServer, pg_url: str, **overrides: Any) -> Path:
-    """tests/test_crawl.py's config for the fixture site, stored in PostgreSQL (dedupe.near off)."""
+    """tests/test_crawl.py's config for the fixture site, stored in PostgreSQL."""
     path = write_config(folder, server, db=pg_url, **overrides)
     config = json.loads(path.read_text())
     config["fetch"]["deadline"] = 2  # a short lease (claims.lease_for) for the kill test
@@ -86,10 +86,7 @@ def test_one_worker_stores_what_a_sqlite_crawl_stores(fresh_server, tmp_path, pg
     sqlite_dir, pg_dir = tmp_path / "sqlite", tmp_path / "pg"
     sqlite_dir.mkdir()
     pg_dir.mkdir()
-    on_sqlite = write_config(sqlite_dir, fresh_server, per_host_delay=DELAY)
-    lite = json.loads(on_sqlite.read_text())
-    lite["dedupe"] = {"near": "off"}
-    on_sqlite.write_text(json.dumps(lite))
+    on_sqlite = write_config(sqlite_dir, fresh_server, per_host_delay=DELAY)  # dedupe.near: link on both
     [(code, err)] = finish([start(crawl_command(on_sqlite, "-q"), sqlite_dir)])
     assert code == 0, err
     fresh_server.reset()
@@ -187,18 +184,28 @@ def test_a_lapsed_worker_does_not_overwrite_the_next_holders_row(pg_url):
         conn.close()
 
 
-def test_near_duplicates_on_postgresql_are_refused_with_the_fix(fresh_server, tmp_path, pg_url):
-    config = pg_config(tmp_path, fresh_server, pg_url)
+def test_crawl_with_near_duplicates_in_link_mode_stores_what_sqlite_stores(fresh_server, tmp_path, pg_url):
+    """dedupe.near at its default (link) on both backends: the same rows, URL kinds and story links."""
+    sqlite_dir, pg_dir = tmp_path / "sqlite", tmp_path / "pg"
+    sqlite_dir.mkdir()
+    pg_dir.mkdir()
+    on_sqlite = write_config(sqlite_dir, fresh_server)
+    [(code, err)] = finish([start(crawl_command(on_sqlite, "-q"), sqlite_dir)])
+    assert code == 0, err
+    fresh_server.reset()
+    config = pg_config(pg_dir, fresh_server, pg_url)
     settings = json.loads(config.read_text())
-    settings["dedupe"] = {"near": "link"}
+    settings.pop("dedupe", None)  # the default: link
     config.write_text(json.dumps(settings))
-    [(code, err)] = finish([start(crawl_command(config), tmp_path)])
-    assert code == 2
-    assert err.strip().splitlines() == [
-        f"Error: {config}: dedupe.near is 'link', but near-duplicate detection is not available on"
-        " PostgreSQL yet; set dedupe.near: off"
-    ]
-    assert fresh_server.requests == []
+    [(code, err)] = finish([start(crawl_command(config, "-q"), pg_dir)])
+    assert code == 0, err
+    urls = "SELECT a.content_hash, u.url, u.kind FROM article_urls u JOIN articles a ON a.id = u.article_id"
+    with sqlite3.connect(sqlite_dir / "corpus.db") as conn:
+        expected = set(conn.execute(urls))
+        anchored = conn.execute("SELECT count(*) FROM near_anchors_all").fetchone()[0]
+    assert set(pg_rows(pg_url, urls)) == expected
+    assert pg_rows(pg_url, "SELECT count(*) FROM near_anchors_all") == [(anchored,)]
+    assert anchored > 0
 
 
 def test_a_second_run_under_one_worker_name_is_refused(fresh_server, tmp_path, pg_url):

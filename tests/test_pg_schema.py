@@ -10,12 +10,12 @@ import pytest
 from scraper.errors import StorageError
 from scraper.store import open_db
 from scraper.store.pg import SCHEMA_VERSION, is_postgres_url, open_pg, redact, schema_version
-from scraper.store.pg.schema import MIGRATION_SET, MIGRATIONS_TABLE
+from scraper.store.pg.schema import MIGRATION_SET, MIGRATION_STEPS, MIGRATIONS_TABLE, migration_name
 
 # The tables both backends have, with the same keys and meanings.
 SHARED_TABLES = (
     "articles", "article_urls", "article_versions", "fetch_log", "frontier", "robots_cache", "runs",
-    "run_sources",
+    "run_sources", "near_anchors", "near_anchor_sets",
 )  # fmt: skip
 
 
@@ -49,11 +49,9 @@ def test_open_pg_creates_the_schema_and_records_the_version(pg_url):
     try:
         assert schema_version(conn) == SCHEMA_VERSION
         names = conn.execute(f"SELECT migration_set, name FROM {MIGRATIONS_TABLE}").fetchall()
-        assert names == [
-            (MIGRATION_SET, "0001_create_corpus"),
-            (MIGRATION_SET, "0002_frontier_seq"),
-            (MIGRATION_SET, "0003_search"),
-        ]
+        steps = [migration_name(version, step) for version, step in enumerate(MIGRATION_STEPS, start=1)]
+        assert names[:2] == [(MIGRATION_SET, "0001_create_corpus"), (MIGRATION_SET, "0002_frontier_seq")]
+        assert sorted(names) == [(MIGRATION_SET, name) for name in steps]
         assert set(SHARED_TABLES) | {"hosts"} <= {
             row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         }

@@ -82,7 +82,6 @@ def write_config(
         "sources": [source],
     }
     if str(config["storage"]["path"]).startswith("postgresql://"):
-        config["dedupe"] = {"near": "off"}  # near-duplicates are not on PostgreSQL yet (issue 14)
         config["storage"]["archive_dir"] = str(folder / "warc")  # no folder beside a PostgreSQL database
     path = folder / "config.yaml"
     path.write_text(json.dumps(config))  # JSON is YAML

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from .. import output, pipeline, progress, query, store
+from ..config import Config, is_postgres_url
 from ..errors import ScraperError
 from .base import RunFailed, State, cli, filter_options, outcome_counts, print_result, shared_options
 
@@ -28,28 +29,24 @@ def dedupe(state: State, rebuild: bool) -> None:
 
     Databases from before near-duplicate detection need it once. In link mode a stored row that
     repeats an older row's story is folded into it (its URLs become 'near' URLs of the older row).
+    --db may be a postgresql:// URL.
 
     \b
     Example:
       scraper dedupe --rebuild
+      scraper dedupe --rebuild --db postgresql://scraper@db.example/news
     """
     if not rebuild:
         raise click.UsageError("nothing to do: pass --rebuild to recompute the near-duplicate index")
-    cfg = state.config()
+    cfg = state.config(postgres=True)
     bar = state.verbosity >= 0 and sys.stderr.isatty()
     try:
-        db = store.open_db(cfg.storage.path)
-        try:
-            with (
-                click.progressbar(length=0, label="rebuilding", file=sys.stderr)
-                if bar
-                else nullcontext() as shown
-            ):
-                counts = store.rebuild_near(
-                    db, cfg.dedupe.near, cfg.dedupe.near_threshold, _bar_updater(shown) if bar else None
-                )
-        finally:
-            db.close()
+        with (
+            click.progressbar(length=0, label="rebuilding", file=sys.stderr)
+            if bar
+            else nullcontext() as shown
+        ):
+            counts = _rebuild_near(cfg, _bar_updater(shown) if bar else None)
     except ScraperError as exc:
         raise RunFailed(str(exc)) from exc
     if state.verbosity >= 0:
@@ -58,6 +55,25 @@ def dedupe(state: State, rebuild: bool) -> None:
             f"{counts['linked']} folded into an older story, {counts['grouped']} grouped",
             err=True,
         )
+
+
+def _rebuild_near(cfg: Config, on_progress: Callable[[int, int], None] | None) -> dict[str, int]:
+    """store.rebuild_near() on the SQLite file, or store.pg.near.rebuild() on the PostgreSQL URL."""
+    near, threshold = cfg.dedupe.near, cfg.dedupe.near_threshold
+    if is_postgres_url(cfg.storage.path):
+        from ..store.pg import near as pg_near
+        from ..store.pg import open_pg
+
+        conn = open_pg(cfg.storage.path)
+        try:
+            return pg_near.rebuild(conn, near, threshold, on_progress)
+        finally:
+            conn.close()
+    db = store.open_db(cfg.storage.path)
+    try:
+        return store.rebuild_near(db, near, threshold, on_progress)
+    finally:
+        db.close()
 
 
 def _bar_updater(shown: Any) -> Callable[[int, int], None]:

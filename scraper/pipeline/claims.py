@@ -1,6 +1,6 @@
 """A crawl run as one of many workers on PostgreSQL: URLs come from claims, not from a local queue.
 
-Input: the Config (storage.path a postgresql:// URL, dedupe.near off), the sources, a worker name.
+Input: the Config (storage.path a postgresql:// URL), the sources, a worker name.
 Output: a CrawlReport; articles, frontier rows, fetch_log rows and this worker's `runs` row in the
 shared database. Settings: those of crawl.py; fetch.deadline and extract.time_limit size the lease.
 
@@ -70,16 +70,10 @@ def crawl_on_postgres(
     """run_crawl() on PostgreSQL, as one worker.
 
     Raises:
-        ConfigError: dedupe.near is not off, or a dry run was asked for.
+        ConfigError: a dry run was asked for.
         CrawlLocked: another process runs under this worker name.
         StorageError: the database failed.
     """
-    where = cfg.path or "config"
-    if cfg.dedupe.near != "off":
-        raise ConfigError(
-            f"{where}: dedupe.near is {cfg.dedupe.near!r}, but near-duplicate detection is not available"
-            " on PostgreSQL yet; set dedupe.near: off"
-        )
     if dry_run:
         raise ConfigError("--dry-run is not available on PostgreSQL yet; run it on a SQLite database")
     crawl_store = PgCrawlStore.open(cfg.storage.path, worker or default_worker())

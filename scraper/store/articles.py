@@ -14,6 +14,7 @@ store/near.py.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ from ..dedupe import (
 )
 from ..models import Article, SaveResult, WarcRef, WriteOutcome
 from . import near as near_index
+from . import near_flow, near_match
 from .db import iso, transaction
 
 # article_urls.kind, weakest claim first: a URL is re-pointed to another article
@@ -160,10 +162,8 @@ def _save(db: sqlite_utils.Database, row: dict[str, Any], prepared: PreparedArti
         _link_duplicate(db, other, (canonical, fetched_key), now)
         return SaveResult(WriteOutcome.DUPLICATE, other, canonical)
     match = _find_near(db, prepared)
-    if (
-        match is not None
-        and prepared.near == "link"
-        and not near_index.adds_text(db, prepared.anchors, match[0])
+    if match is not None and near_match.links(
+        prepared.near, match, near_index.adds_text(db, prepared.anchors, match[0])
     ):
         _link_near(db, match, row, (canonical, fetched_key))
         return SaveResult(WriteOutcome.NEAR, match[0], canonical)
@@ -186,29 +186,11 @@ def _find_near(
 
 
 def recheck_story(db: sqlite_utils.Database, article_id: int, prepared: PreparedArticle) -> None:
-    """A new version of a stored article: replace its anchors and re-check its story.
-
-    The row stays (a version is never a near-duplicate); in group mode it joins the story its new
-    text matches, or leaves its story when the new text matches none. Its near URLs, linked for
-    the old text, follow that text's story (_recheck_near_urls).
-    """
-    old = near_index.stored_anchors(db, article_id)
-    near_index.write_anchors(db, article_id, prepared.anchors)
-    if prepared.near == "off":
-        return
-    _recheck_near_urls(db, article_id, old, prepared)
-    if prepared.near != "group":
-        return
-    match = _find_near(db, prepared, exclude=article_id)
-    if match is None:
-        near_index.leave_story(db, article_id)
-        return
-    mine, theirs = (
-        db.execute("SELECT story_id FROM articles WHERE id = ?", [i]).fetchone()[0]
-        for i in (article_id, match[0])
-    )
-    if mine is None or mine != theirs:
-        near_index.join_story(db, article_id, match[0])
+    """A new version of a stored article: anchors, near URLs and story re-checked (near_flow)."""
+    near_flow.recheck_story(
+        near_index, db, article_id, prepared.anchors, prepared.near, prepared.near_threshold,
+        lambda old: _recheck_near_urls(db, article_id, old, prepared),
+    )  # fmt: skip
 
 
 def _recheck_near_urls(
@@ -255,27 +237,37 @@ def _restore_story(db: sqlite_utils.Database, article_id: int, anchors: list[int
     site, date and first and last sightings; the URL becomes the new row's canonical URL. Returns
     the new row's id.
     """
-    version = db.execute(
-        "SELECT title, text, fetched_at, warc_file, warc_offset, warc_length, extractor"
-        " FROM article_versions WHERE article_id = ? ORDER BY id DESC LIMIT 1",
-        [article_id],
-    ).fetchone()
-    seen = db.execute(
-        "SELECT site, published, first_seen, last_seen FROM article_urls WHERE url = ?", [url]
-    ).fetchone()
+    version = db.execute(RESTORE_VERSION_SQL.replace("%s", "?"), [article_id]).fetchone()
+    seen = db.execute(RESTORE_URL_SQL.replace("%s", "?"), [url]).fetchone()
+    restored = _insert_article(db, restored_row(version, seen, url, anchors))
+    db.execute(RESTORE_SEEN_SQL.replace("%s", "?"), [seen[2], seen[3], restored])
+    near_index.write_anchors(db, restored, anchors, fresh=True)
+    db.execute(RESTORE_CANONICAL_SQL.replace("%s", "?"), [restored, url])
+    return restored
+
+
+# What a restored row is made of (both backends; SQLite swaps %s for ?): the row's last version, and the
+# sightings of the near URL it is restored under.
+RESTORE_VERSION_SQL = (
+    "SELECT title, text, fetched_at, warc_file, warc_offset, warc_length, extractor"
+    " FROM article_versions WHERE article_id = %s ORDER BY id DESC LIMIT 1"
+)
+RESTORE_URL_SQL = "SELECT site, published, first_seen, last_seen FROM article_urls WHERE url = %s"
+# The restored row keeps the near URL's first and last sightings, and the URL becomes its canonical one.
+RESTORE_SEEN_SQL = "UPDATE articles SET first_seen = %s, last_seen = %s WHERE id = %s"
+RESTORE_CANONICAL_SQL = (
+    "UPDATE article_urls SET article_id = %s, kind = 'canonical', similarity = NULL, site = NULL,"
+    " published = NULL WHERE url = %s"
+)
+
+
+def restored_row(version: Sequence[Any], seen: Sequence[Any], url: str, anchors: list[int]) -> dict[str, Any]:
+    """The row _restore_story inserts: the version's text and pointer, the near URL's site and date."""
     # versions keep no language, author or section: the row's are its new text's, so they stay NULL
     row = _article_row(Article(version[0], version[1] or ""), url, seen[0], version[2])
     row.update(published=seen[1], anchor_count=len(anchors))
     row.update(zip(("warc_file", "warc_offset", "warc_length", "extractor"), version[3:], strict=True))
-    restored = _insert_article(db, row)
-    db.execute("UPDATE articles SET first_seen = ?, last_seen = ? WHERE id = ?", [seen[2], seen[3], restored])
-    near_index.write_anchors(db, restored, anchors, fresh=True)
-    db.execute(
-        "UPDATE article_urls SET article_id = ?, kind = 'canonical', similarity = NULL, site = NULL,"
-        " published = NULL WHERE url = ?",
-        [restored, url],
-    )
-    return restored
+    return row
 
 
 def _link_near(

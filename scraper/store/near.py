@@ -14,27 +14,15 @@ full anchor lists. `near_anchors` is probed only for the anchors its filter may 
 
 from __future__ import annotations
 
-import collections
 import json
 from collections.abc import Callable, Sequence
 
 import sqlite_utils
 
-from ..dedupe import NEAR_MIN_ANCHORS, near_anchors, near_similarity, pack_anchors, unpack_anchors
-from . import near_filter
-from .db import transaction
-
-# An anchor shared by more articles than this is boilerplate (a template line, a stock phrase):
-# it is not counted in the lookup, which keeps a lookup's cost bounded however big the corpus.
-NEAR_POSTINGS_CAP = 500
-# Candidates (most shared anchors first) verified against their full anchor list.
-NEAR_CANDIDATES = 5
-
-# In link mode a near duplicate with this many times the stored text's anchors or more is not linked
-# but stored as its own row in the same story: the full article that comes after its teaser (a
-# 3-paragraph teaser of an 8-paragraph article: 2.7 times) must not be lost. A corrected copy with
-# one paragraph more (about 1.15 times) or an outlet's editor's note stays a link.
-NEAR_LINK_MAX_GROWTH = 1.5
+from ..dedupe import NEAR_MIN_ANCHORS, pack_anchors, unpack_anchors
+from . import near_filter, near_flow, near_match
+from .db import transaction as transaction  # re-exported: part of near_flow.NearOps
+from .near_match import NEAR_CANDIDATES, NEAR_POSTINGS_CAP
 
 # The anchor index is three tables (schema 10) holding each (anchor, article_id) row in exactly one,
 # and near_anchor_sets, each indexed article's anchors in one row (to verify, and to delete).
@@ -125,45 +113,23 @@ def find_near(
     if len(postings) > NEAR_POSTINGS_CAP:
         candidates = db.execute(_LOOKUP_SQL, params).fetchall()
     else:
-        # fewer shares than this fail the check below whatever the stored count: not read
-        least = threshold * NEAR_MIN_ANCHORS
+        least = near_match.least_shared(threshold)
         candidates = _rank(db, [row[0] for row in postings if row[0] != exclude], len(anchors), least)
-    best: tuple[int, float] | None = None
-    for article_id, shared, count, usable in candidates:
-        smaller = min(len(anchors), count or 0)
-        # An anchor skipped as common may be shared too: count it as shared before giving up.
-        if smaller < NEAR_MIN_ANCHORS or shared + len(anchors) - usable < threshold * smaller:
-            continue
-        similarity = near_similarity(list(anchors), stored_anchors(db, article_id))
-        if similarity >= threshold and (best is None or similarity > best[1]):
-            best = (article_id, similarity)
-    return best
+    return near_match.best_match(anchors, candidates, threshold, lambda i: stored_anchors(db, i))
 
 
 def _rank(
     db: sqlite_utils.Database, postings: list[int], usable: int, least: float = 0.0
-) -> list[tuple[int, int, int, int]]:
-    """What _LOOKUP_SQL returns when every anchor is usable: (id, shared, anchor_count, usable) rows.
+) -> list[near_match.Candidate]:
+    """What _LOOKUP_SQL returns when every anchor is usable (near_match.rank)."""
 
-    anchor_count is read for the best-ranked ids only (a text shares an anchor or two with dozens
-    of articles: reading every one's was a sixth of a lookup); an id without a row is passed over.
-    Ids sharing fewer than `least` anchors are left out: they rank last, so the rows returned
-    differ only by rows find_near() would pass over (at 1M articles, benchmarks/neardup_scale.py's
-    corpus: 230 against 273 us of CPU a lookup, the same answers to 2,000 lookups).
-    """
-    shared = collections.Counter(postings)
-    ranked = sorted((i for i in shared if shared[i] >= least), key=lambda i: (-shared[i], i))
-    found: list[tuple[int, int, int, int]] = []
-    for start in range(0, len(ranked), NEAR_CANDIDATES):
-        chunk = ranked[start : start + NEAR_CANDIDATES]
+    def counts(chunk: list[int]) -> dict[int, int | None]:
         marks = ", ".join("?" for _ in chunk)
-        counts = dict(
+        return dict(
             db.execute(f"SELECT id, anchor_count FROM articles WHERE id IN ({marks})", chunk).fetchall()
         )
-        found += [(i, shared[i], counts[i], usable) for i in chunk if i in counts]
-        if len(found) >= NEAR_CANDIDATES:
-            break
-    return found[:NEAR_CANDIDATES]
+
+    return near_match.rank(postings, usable, least, counts)
 
 
 def stored_anchors(db: sqlite_utils.Database, article_id: int) -> list[int]:
@@ -173,9 +139,9 @@ def stored_anchors(db: sqlite_utils.Database, article_id: int) -> list[int]:
 
 
 def adds_text(db: sqlite_utils.Database, anchors: Sequence[int] | None, match: int) -> bool:
-    """Whether a near duplicate holds much more text than the stored story (NEAR_LINK_MAX_GROWTH)."""
-    stored = db.execute("SELECT anchor_count FROM articles WHERE id = ?", [match]).fetchone()[0] or 0
-    return len(anchors or ()) >= NEAR_LINK_MAX_GROWTH * max(stored, 1)
+    """Whether a near duplicate holds much more text than the stored story (near_match.adds_text)."""
+    stored = db.execute("SELECT anchor_count FROM articles WHERE id = ?", [match]).fetchone()[0]
+    return near_match.adds_text(anchors, stored)
 
 
 def write_anchors(
@@ -269,68 +235,54 @@ def leave_story(db: sqlite_utils.Database, article_id: int) -> None:
     db.execute("UPDATE articles SET story_id = NULL WHERE id = ? AND story_id IS NOT NULL", [article_id])
 
 
-# Articles re-indexed per transaction by rebuild(): a crawl beside it waits at most one batch.
-REBUILD_BATCH = 500
-
-
 def rebuild(
     db: sqlite_utils.Database,
     near: str,
     threshold: float,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
-    """Recompute every article's anchors and stories, oldest row first (`scraper dedupe --rebuild`).
-
-    A database from before schema 7 has none. link: a row that is a near-duplicate of an older
-    row, and does not hold much more text (adds_text), is merged into it (its URLs become kind
-    'near' of the older row, its versions and frontier rows move there, the row goes); otherwise,
-    and in group mode, it joins the older row's story; off: anchors are dropped.
-    Commits every REBUILD_BATCH articles. Returns counts: articles, indexed, linked, grouped.
-    on_progress(done, total) is called after each batch.
+    """near_flow.rebuild() on SQLite (`scraper dedupe --rebuild`).
 
     Raises:
         StorageError: SQLite failed.
     """
-    with transaction(db, "cannot rebuild the near-duplicate index"):
-        delete_anchors(db)
-        db.execute(
-            "UPDATE articles SET story_id = NULL, anchor_count = NULL"
-            " WHERE story_id IS NOT NULL OR anchor_count IS NOT NULL"
-        )
-    ids = [row[0] for row in db.execute("SELECT id FROM articles ORDER BY id")]
-    counts = {"articles": len(ids), "indexed": 0, "linked": 0, "grouped": 0}
-    for start in range(0, len(ids), REBUILD_BATCH):
-        chunk = ids[start : start + REBUILD_BATCH]
-        marks = ", ".join("?" for _ in chunk)
-        rows = db.execute(
-            f"SELECT id, text FROM articles WHERE id IN ({marks}) ORDER BY id", chunk
-        ).fetchall()
-        with transaction(db, "cannot rebuild the near-duplicate index"):
-            for article_id, text in rows:
-                _rebuild_one(db, article_id, text or "", near, threshold, counts)
-        if on_progress is not None:
-            on_progress(min(start + REBUILD_BATCH, len(ids)), len(ids))
-    return counts
+    from . import near as ops  # this module: the NearOps near_flow works through
+
+    return near_flow.rebuild(ops, db, near, threshold, on_progress)
 
 
-def _rebuild_one(
-    db: sqlite_utils.Database, article_id: int, text: str, near: str, threshold: float, counts: dict[str, int]
-) -> None:
-    if near == "off":
-        return
-    anchors = near_anchors(text)
-    match = find_near(db, anchors, threshold, exclude=article_id)
-    # as on write (store.articles._save): a row with much more text than its story stays a row
-    if match is not None and near == "link" and not adds_text(db, anchors, match[0]):
-        merge_into(db, article_id, match)
-        counts["linked"] += 1
-        return
-    write_anchors(db, article_id, anchors, fresh=True)
-    db.execute("UPDATE articles SET anchor_count = ? WHERE id = ?", [len(anchors), article_id])
-    counts["indexed"] += 1
-    if match is not None:
-        join_story(db, article_id, match[0])
-        counts["grouped"] += 1
+def lock_anchors(db: sqlite_utils.Database, anchors: Sequence[int] | None) -> None:
+    """Nothing to lock: SQLite has one writer at a time (store/pg/near.py locks)."""
+
+
+def set_anchor_count(db: sqlite_utils.Database, article_id: int, count: int) -> None:
+    """Record how many anchors an article has (articles.anchor_count)."""
+    db.execute("UPDATE articles SET anchor_count = ? WHERE id = ?", [count, article_id])
+
+
+def reset_stories(db: sqlite_utils.Database) -> None:
+    """Every row a story of one, with no anchors counted (the start of a rebuild)."""
+    db.execute(
+        "UPDATE articles SET story_id = NULL, anchor_count = NULL"
+        " WHERE story_id IS NOT NULL OR anchor_count IS NOT NULL"
+    )
+
+
+def article_ids(db: sqlite_utils.Database) -> list[int]:
+    """Every article's id, oldest first."""
+    return [row[0] for row in db.execute("SELECT id FROM articles ORDER BY id")]
+
+
+def article_texts(db: sqlite_utils.Database, ids: list[int]) -> list[tuple[int, str | None]]:
+    """(id, text) of the given articles, by id."""
+    marks = ", ".join("?" for _ in ids)
+    return db.execute(f"SELECT id, text FROM articles WHERE id IN ({marks}) ORDER BY id", ids).fetchall()
+
+
+def story_of(db: sqlite_utils.Database, article_id: int) -> int | None:
+    """An article's story_id (None: a story of one)."""
+    found = db.execute("SELECT story_id FROM articles WHERE id = ?", [article_id]).fetchone()
+    return None if found is None or found[0] is None else int(found[0])
 
 
 def merge_into(db: sqlite_utils.Database, article_id: int, match: tuple[int, float]) -> None:

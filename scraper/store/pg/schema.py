@@ -2,9 +2,9 @@
 
 Tables with the same keys and meanings as SQLite's (scraper/store/schema.py at version 10): `articles`,
 `article_urls`, `article_versions`, `fetch_log`, `frontier`, `robots_cache`, `runs`, `run_sources`;
-plus `hosts`, the politeness state every worker shares (store/pg/frontier.py), and the full-text
-index as a tsvector column (`articles.search`, store/pg/search.py). Not yet here: the near-duplicate
-anchor tables (the columns `story_id` and `anchor_count` are).
+plus `hosts`, the politeness state every worker shares (store/pg/frontier.py), the full-text
+index as a tsvector column (`articles.search`, store/pg/search.py), and the near-duplicate
+anchor index (`_near`, one table where SQLite has three).
 
 Differences from SQLite, on purpose:
 - machine times (fetched_at, first_seen, last_seen, discovered_at, last_fetch, next_due, ...) are
@@ -240,8 +240,39 @@ def _search(conn: Connection) -> None:
     conn.execute("CREATE INDEX idx_articles_search ON articles USING gin (search)")
 
 
+def _near(conn: Connection) -> None:
+    """The near-duplicate anchor index (store/pg/near.py): SQLite's keys and meanings, in one table.
+
+    `near_anchors` holds one (anchor, article_id) row per anchor of each indexed article, as SQLite's
+    three tables together (its `near_anchors_all`, a view here too); `near_anchor_sets` each indexed
+    article's anchors in one row (dedupe.pack_anchors), read to verify a candidate and to delete an
+    article's rows. SQLite splits the index in three tables and keeps a Bloom filter in front of the
+    big one so that its random inserts and probes stay in its page cache; PostgreSQL's shared
+    buffers and B-tree probes are measured in benchmarks/neardup_scale.py --postgres.
+    """
+    conn.execute(
+        textwrap.dedent("""
+        CREATE TABLE near_anchors (
+            anchor BIGINT NOT NULL,
+            article_id BIGINT NOT NULL,
+            PRIMARY KEY (anchor, article_id)
+        );
+        CREATE TABLE near_anchor_sets (
+            article_id BIGINT PRIMARY KEY,
+            anchors BYTEA NOT NULL
+        );
+        CREATE VIEW near_anchors_all AS SELECT anchor, article_id FROM near_anchors;
+        """)
+    )
+
+
 # Append new steps at the end; the position (1-based) is the schema version.
-MIGRATION_STEPS: tuple[Callable[[Connection], None], ...] = (_create_corpus, _frontier_seq, _search)
+MIGRATION_STEPS: tuple[Callable[[Connection], None], ...] = (
+    _create_corpus,
+    _frontier_seq,
+    _search,
+    _near,
+)
 SCHEMA_VERSION = len(MIGRATION_STEPS)
 
 
