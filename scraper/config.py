@@ -63,6 +63,17 @@ def is_postgres_url(location: str) -> bool:
     return bool(sep) and scheme.lower() in POSTGRES_SCHEMES
 
 
+def data_folder(location: str | Path) -> Path:
+    """The folder relative storage paths (the WARC archive, its pointers) are kept against.
+
+    A SQLite file's own folder (the data folder moves as one piece); for a postgresql:// URL, whose
+    database lives on a server, the working directory (where cron starts each worker).
+    """
+    if is_postgres_url(str(location)):
+        return Path.cwd()
+    return Path(location).resolve().parent
+
+
 @dataclass(frozen=True, slots=True)
 class StorageConfig:
     """Where the SQLite database lives, and the WARC archive of what was fetched (scraper/archive)."""
@@ -70,7 +81,8 @@ class StorageConfig:
     path: str = "data/articles.db"
     # Keep every fetched page as WARC records (storage.archive_dir); a row points at its record.
     archive: bool = True
-    # "" = a `warc` folder beside the database; a relative path is relative to the database's folder.
+    # "" = a `warc` folder beside the database; a relative path is relative to the database's folder
+    # (on PostgreSQL: to the working directory, see data_folder()).
     archive_dir: str = ""
     archive_max_bytes: int = ARCHIVE_MAX_BYTES
     # Also archive robots.txt, sitemaps and feeds (not needed to re-extract articles).
@@ -80,8 +92,7 @@ class StorageConfig:
         """The folder WARC files go to; None when archiving is off or the database is in memory."""
         if not self.archive or (self.path == ":memory:" and not self.archive_dir):
             return None
-        base = Path(self.path).resolve().parent
-        return base / (self.archive_dir or "warc")
+        return data_folder(self.path) / (self.archive_dir or "warc")
 
 
 @dataclass(frozen=True, slots=True)

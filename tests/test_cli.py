@@ -356,7 +356,7 @@ def test_db_after_the_subcommand_wins(tmp_path):
     assert not first.exists()
 
 
-@pytest.mark.parametrize("command", [["ingest", "http://127.0.0.1:9/x"], ["stats"], ["migrate"]])
+@pytest.mark.parametrize("command", [["stats"]])
 def test_a_postgresql_url_is_refused_in_one_line_until_the_cli_runs_on_it(tmp_path, monkeypatch, command):
     """Until issue 14 wires store/pg in, --db postgresql://... made a SQLite file named "postgresql:/..."."""
     monkeypatch.chdir(tmp_path)

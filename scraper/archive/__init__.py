@@ -6,7 +6,8 @@ for each archived response, and Pages rebuilt from records. Settings: storage.ar
 storage.archive_dir, storage.archive_max_bytes, storage.archive_resources.
 
 A WarcRef's file is stored relative to the database's folder when it lies inside it (the data
-folder moves as one piece), else as an absolute path (a CC-NEWS file ingested where it lies).
+folder moves as one piece), else as an absolute path (a CC-NEWS file ingested where it lies). On
+PostgreSQL the working directory plays the database folder's part (config.data_folder()).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import zlib
 from pathlib import Path
 from typing import Any
+
+from ..config import data_folder
 
 __all__ = ["DEFLATE", "ISAL", "resolve_path", "stored_path"]
 
@@ -31,7 +34,7 @@ except ImportError:
 
 def stored_path(db_path: str | Path, file: str | Path) -> str:
     """The form of `file` kept in the database: relative to the database's folder if inside it."""
-    base = Path(db_path).resolve().parent
+    base = data_folder(db_path)
     target = Path(file).resolve()
     try:
         return target.relative_to(base).as_posix()
@@ -42,4 +45,4 @@ def stored_path(db_path: str | Path, file: str | Path) -> str:
 def resolve_path(db_path: str | Path, stored: str) -> Path:
     """The file a stored WarcRef.file names, for a database at db_path."""
     path = Path(stored)
-    return path if path.is_absolute() else Path(db_path).resolve().parent / path
+    return path if path.is_absolute() else data_folder(db_path) / path

@@ -32,7 +32,7 @@ from ..models import CrawlReport, Page, Resource, Target
 from ..store.pg.crawlstore import PgCrawlStore
 from ..store.pg.frontier import Claim
 from .crawl import Callback, _crawl, _Crawler
-from .steps import now_utc
+from .steps import now_utc, refuse_near_on_postgres
 
 logger = logging.getLogger(__name__)
 
@@ -74,12 +74,7 @@ def crawl_on_postgres(
         CrawlLocked: another process runs under this worker name.
         StorageError: the database failed.
     """
-    where = cfg.path or "config"
-    if cfg.dedupe.near != "off":
-        raise ConfigError(
-            f"{where}: dedupe.near is {cfg.dedupe.near!r}, but near-duplicate detection is not available"
-            " on PostgreSQL yet; set dedupe.near: off"
-        )
+    refuse_near_on_postgres(cfg)
     if dry_run:
         raise ConfigError("--dry-run is not available on PostgreSQL yet; run it on a SQLite database")
     crawl_store = PgCrawlStore.open(cfg.storage.path, worker or default_worker())

@@ -12,15 +12,15 @@ import logging
 import socket
 from dataclasses import dataclass, replace
 
-import sqlite_utils
 from lxml.html import HtmlElement
 
 from .. import store
 from ..archive.write import ArchiveWriter, run_info
-from ..config import Config, Rules
+from ..config import Config, Rules, is_postgres_url
 from ..crawl import discover
 from ..errors import (
     BlockedAddress,
+    ConfigError,
     ExtractError,
     ExtractorBug,
     FetchError,
@@ -140,6 +140,19 @@ def open_archive(cfg: Config) -> ArchiveWriter | None:
     )
 
 
+def refuse_near_on_postgres(cfg: Config) -> None:
+    """Refuse, before any work, a run on PostgreSQL that asks for near-duplicates (not there yet).
+
+    Raises:
+        ConfigError: storage.path is a postgresql:// URL and dedupe.near is not off.
+    """
+    if is_postgres_url(cfg.storage.path) and cfg.dedupe.near != "off":
+        raise ConfigError(
+            f"{cfg.path or 'config'}: dedupe.near is {cfg.dedupe.near!r}, but near-duplicate detection is"
+            " not available on PostgreSQL yet; set dedupe.near: off"
+        )
+
+
 def site_name(url: str, cfg: Config) -> str:
     """The configured source name of a URL, else its host without www."""
     source = cfg.source_for(url)
@@ -161,9 +174,9 @@ def prepare_page(page: Page, article: Article, cfg: Config) -> store.PreparedArt
     )
 
 
-def save_page(db: sqlite_utils.Database, page: Page, article: Article, cfg: Config) -> SaveResult:
-    """Store the article of a page, inside the caller's transaction (store.transaction)."""
-    return store.write_article(db, prepare_page(page, article, cfg))
+def save_page(writer: store.CorpusWriter, page: Page, article: Article, cfg: Config) -> SaveResult:
+    """Store the article of a page, inside the caller's write unit (writer.write())."""
+    return writer.write_article(prepare_page(page, article, cfg))
 
 
 def failure_outcome(exc: ScraperError) -> tuple[str, int | None]:
