@@ -30,6 +30,7 @@ from scraper.cli import cli
 from scraper.config import Rules, is_postgres_url, load_config
 from scraper.extract import extract
 from scraper.extract.version import extractor_version
+from scraper.output import plural
 from scraper.pipeline import run_crawl
 from tests.backends import query_rows
 from tests.pgserver import PgServer
@@ -224,6 +225,17 @@ def test_filters_choose_the_articles_checked(corpus: Path) -> None:
     assert result.exit_code == 0
     assert "0 archived articles: nothing to do" in result.stderr
     assert rows(corpus, "SELECT count(*) FROM article_versions") == [(0,)]
+
+
+def test_author_filter_ignores_case_on_both_backends(corpus: Path) -> None:
+    """--author is "contains, any ASCII case" (SQLite's LIKE); PostgreSQL's LIKE minds case, so ILIKE."""
+    authors = [author for (author,) in rows(corpus, "SELECT author FROM articles") if author]
+    assert authors, "the fixture site's articles name authors"
+    word = max(authors[0].split(), key=len)
+    expected = sum(word.lower() in author.lower() for author in authors)
+    result = run(corpus, "reextract", "--dry-run", "--author", word.swapcase())
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"{plural(expected, 'archived article')}: ")
 
 
 def test_a_missing_warc_file_fails_its_articles_and_the_rest_are_checked(corpus: Path) -> None:
