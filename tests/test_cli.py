@@ -29,11 +29,17 @@ def make_config(tmp_path):
     """Write a config.yaml for a test: a database in tmp_path, fast retries, loopback allowed."""
 
     def make(extra: str = "", *, private: bool = True, target: str | None = None) -> Path:
-        """target: the database (default tmp_path/articles.db); a PostgreSQL one gets dedupe.near off."""
+        """target: the database (default tmp_path/articles.db).
+
+        A PostgreSQL target gets dedupe.near off, and its WARC folder in tmp_path, as a SQLite file's
+        (else it would be ./warc, in the working directory).
+        """
         path = tmp_path / "config.yaml"
-        near = "dedupe:\n  near: 'off'\n" if target and is_postgres_url(target) else ""
+        postgres = target is not None and is_postgres_url(target)
+        near = "dedupe:\n  near: 'off'\n" if postgres else ""
+        archive = f"  archive_dir: '{tmp_path / 'warc'}'\n" if postgres else ""
         path.write_text(
-            f"storage:\n  path: '{target or tmp_path / 'articles.db'}'\n"
+            f"storage:\n  path: '{target or tmp_path / 'articles.db'}'\n{archive}"
             "fetch:\n  backoff: 0.01\n  max_backoff: 0.05\n  max_bytes: 1048576\n"
             f"  allow_private_addresses: {'true' if private else 'false'}\n"
             "extract:\n  min_chars: 40\n" + near + extra,
