@@ -21,10 +21,14 @@ Run from the repo root with this checkout first on the path:
    is an article of its own (the issue asks for 10,000 archived pages; the dev sets hold 2,714),
    a copy is served from another host (so the canonical URL it declares is not trusted), its
    paragraphs are marked "[copy N]", and near-duplicate detection is off.
+6. With --postgres (needs --reextract: both runs then have near-duplicates off): the same full
+   ingest and reextract into a PostgreSQL database (tests/pgserver.py's server: a Unix socket,
+   fsync and synchronous_commit off, so commits cost less than on a durable server), pages/s beside
+   SQLite's of this run. The server's own CPU is not in the CLI's CPU figure.
 The budget: ingest and reextract >= 0.80 x extract() x cores. Another process on the machine skews
 both; the load average is printed with the figures.
 
-    PYTHONPATH=$PWD python benchmarks/ingest_warc_bench.py --records 10000 --reextract
+    PYTHONPATH=$PWD python benchmarks/ingest_warc_bench.py --records 10000 --reextract [--postgres]
 """
 
 from __future__ import annotations
@@ -168,7 +172,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=5000)
     parser.add_argument("--reextract", action="store_true", help="also time `scraper reextract` (step 5)")
+    parser.add_argument("--postgres", action="store_true", help="also both on PostgreSQL (step 6)")
     args = parser.parse_args()
+    if args.postgres and not args.reextract:
+        parser.error("--postgres compares with the --reextract runs (near-duplicates off): give both")
     pages = load_pages()
     cores = default_processes(0)
     with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
@@ -204,12 +211,14 @@ def main() -> None:
                 f"largest worker {run['children_kb'] / 1024:.0f} MiB (exit {run['exit']})"
             )
         if args.reextract:
-            _report_reextract(work, single, single_cpu, cores)
+            again = _report_reextract(work, single, single_cpu, cores)
+            if args.postgres:
+                _report_postgres(work, full, args.records, whole["seconds"], again)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
-def _report_reextract(work: Path, single: float, single_cpu: float, cores: int) -> None:
-    """Step 5: `scraper reextract` over the full ingest's articles, against extract() x cores."""
+def _report_reextract(work: Path, single: float, single_cpu: float, cores: int) -> float:
+    """Step 5: `scraper reextract` over the full ingest's articles, against extract() x cores; its pages/s."""
     import sqlite3
 
     with contextlib.closing(sqlite3.connect(work / "full.db")) as conn:
@@ -225,6 +234,40 @@ def _report_reextract(work: Path, single: float, single_cpu: float, cores: int) 
     )
     main, worker = run["self_kb"] / 1024, run["children_kb"] / 1024
     print(f"peak RSS: main {main:.0f} MiB, largest worker {worker:.0f} MiB")
+    return rate
+
+
+def _report_postgres(work: Path, warc: Path, records: int, sqlite_seconds: float, sqlite_rate: float) -> None:
+    """Step 6: the full ingest and reextract into PostgreSQL, pages/s beside SQLite's of this run."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.pgserver import PgServer
+
+    server = PgServer()
+    server.start()
+    try:
+        url = server.database()
+        config = work / "pg.yaml"
+        config.write_text(f"storage:\n  path: '{url}'\ndedupe:\n  near: 'off'\n", encoding="utf-8")
+        load = os.getloadavg()[0]
+        run = _run_cli(work, "pg-ingest", "--config", str(config), "ingest", "--warc", str(warc))
+        rate, cpu = records / run["seconds"], run["self_cpu"] + run["children_cpu"]
+        print(
+            f"PostgreSQL ingest --warc: {rate:.1f} pages/s ({run['seconds']:.1f} s, CLI CPU {cpu:.0f} s,"
+            f" load {load:.2f}); SQLite's in this run: {records / sqlite_seconds:.1f}, ratio"
+            f" {rate / (records / sqlite_seconds):.2f}"
+        )
+        with server.connect(url.split("?")[0].rsplit("/", 1)[1]) as conn:
+            found = conn.execute("SELECT count(*) FROM articles WHERE warc_file IS NOT NULL").fetchone()
+        load = os.getloadavg()[0]
+        run = _run_cli(work, "pg-reextract", "--config", str(config), "reextract")
+        rate, cpu = found[0] / run["seconds"], run["self_cpu"] + run["children_cpu"]
+        print(
+            f"PostgreSQL reextract: {rate:.1f} pages/s ({found[0]} articles in {run['seconds']:.1f} s,"
+            f" CLI CPU {cpu:.0f} s, load {load:.2f}); SQLite's in this run: {sqlite_rate:.1f},"
+            f" ratio {rate / sqlite_rate:.2f}"
+        )
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

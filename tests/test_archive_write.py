@@ -2,6 +2,8 @@
 
 A real HTTP server on 127.0.0.1 (tests/server.py), real SQLite files, real WARC files; warcio's own
 reader (ArchiveIterator) and its command line (`warcio check`, `warcio index`) judge what we wrote.
+The ingest tests run on PostgreSQL too (db_target), where WARC paths are relative to the working
+directory.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from warcio.archiveiterator import ArchiveIterator
 
 from scraper.archive import resolve_path
 from scraper.archive.write import ArchiveWriter, Exchange, run_info
-from scraper.config import FetchConfig, load_config
+from scraper.config import FetchConfig, is_postgres_url, load_config
 from scraper.dedupe import url_key
 from scraper.encoding import decode_html
 from scraper.extract import extract
 from scraper.extract.version import extractor_version
 from scraper.fetch import Fetcher
 from scraper.pipeline import ingest, run_crawl
+from tests.backends import query_rows
 from tests.server import FixtureServer
 from tests.test_crawl import query, write_config
 
@@ -60,7 +63,7 @@ def records(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-def read_ref(db: Path, file: str, offset: int, length: int) -> dict[str, Any]:
+def read_ref(db: Path | str, file: str, offset: int, length: int) -> dict[str, Any]:
     """The one record at (file, offset, length): read exactly those bytes, gunzip, parse."""
     with resolve_path(db, file).open("rb") as stream:
         stream.seek(offset)
@@ -255,32 +258,47 @@ def test_a_dry_run_archives_nothing(fresh_server: FixtureServer, tmp_path: Path)
 # -- ingest, updates, failures -----------------------------------------------------------------
 
 
-def test_the_ingest_command_archives_its_pages(fresh_server: FixtureServer, tmp_path: Path) -> None:
+def _ingest_target(tmp_path: Path, db_target: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """ingest_config(tmp_path) into db_target; on PostgreSQL with an absolute archive_dir, tmp_path/warc."""
+    if not is_postgres_url(db_target):
+        return ingest_config(tmp_path)
+    return ingest_config(tmp_path, path=db_target, archive_dir=str(tmp_path / "warc"))
+
+
+def _rows(target: str, sql: str) -> list[tuple[Any, ...]]:
+    return [tuple(row.values()) for row in query_rows(target, sql)]
+
+
+def test_the_ingest_command_archives_its_pages(
+    fresh_server: FixtureServer, tmp_path: Path, db_target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
 
     from scraper.cli import cli
 
-    ingest_config(tmp_path)
+    cfg = _ingest_target(tmp_path, db_target, monkeypatch)
     url = fresh_server.url("/site/articles/a02.html")
-    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "config.yaml"), "ingest", url])
+    result = CliRunner().invoke(cli, ["--config", str(cfg.path), "ingest", url])
     assert result.exit_code == 0, result.output
-    db = tmp_path / "corpus.db"
-    ((file, offset, length),) = query(db, "SELECT warc_file, warc_offset, warc_length FROM articles")
+    db = cfg.storage.path
+    ((file, offset, length),) = _rows(db, "SELECT warc_file, warc_offset, warc_length FROM articles")
+    # beside the database; on PostgreSQL (no folder beside it) the absolute archive_dir's path
+    assert file.startswith(f"{tmp_path}/warc/" if is_postgres_url(db) else "warc/")
     record = read_ref(db, file, offset, length)
     assert record["headers"]["WARC-Target-URI"] == url
     assert record["payload"] == (SITE / "articles" / "a02.html").read_bytes()
 
 
 def test_ingest_archives_and_an_update_moves_the_old_pointer_to_versions(
-    fresh_server: FixtureServer, tmp_path: Path
+    fresh_server: FixtureServer, tmp_path: Path, db_target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cfg = ingest_config(tmp_path)
-    db = Path(cfg.storage.path)
+    cfg = _ingest_target(tmp_path, db_target, monkeypatch)
+    db = cfg.storage.path
     page = (SITE / "articles" / "a01.html").read_bytes()
     fresh_server.overlay["/changing.html"] = (200, "text/html", page)
     url = fresh_server.url("/changing.html")
     assert ingest([url], cfg).counts == {"new": 1}
-    ((first_file, first_offset, first_length),) = query(
+    ((first_file, first_offset, first_length),) = _rows(
         db, "SELECT warc_file, warc_offset, warc_length FROM articles"
     )
     assert read_ref(db, first_file, first_offset, first_length)["payload"] == page
@@ -288,16 +306,16 @@ def test_ingest_archives_and_an_update_moves_the_old_pointer_to_versions(
     changed = page.replace(b"</p>", b" A correction was added.</p>", 1)
     fresh_server.overlay["/changing.html"] = (200, "text/html", changed)
     assert ingest([url], cfg).counts == {"updated": 1}
-    ((file, offset, length, extractor),) = query(
+    ((file, offset, length, extractor),) = _rows(
         db, "SELECT warc_file, warc_offset, warc_length, extractor FROM articles"
     )
     assert read_ref(db, file, offset, length)["payload"] == changed
-    versions = query(db, "SELECT warc_file, warc_offset, warc_length, extractor FROM article_versions")
+    versions = _rows(db, "SELECT warc_file, warc_offset, warc_length, extractor FROM article_versions")
     assert versions == [(first_file, first_offset, first_length, extractor)]
     assert file != first_file  # a new process never appends to an old file
 
     assert ingest([url], cfg).counts == {"unchanged": 1}  # archived again, but the row keeps its source
-    assert query(db, "SELECT warc_file, warc_offset, warc_length FROM articles") == [(file, offset, length)]
+    assert _rows(db, "SELECT warc_file, warc_offset, warc_length FROM articles") == [(file, offset, length)]
     assert len(warc_files(tmp_path / "warc")) == 3
 
 

@@ -1,4 +1,8 @@
-"""End to end through the CLI: a real server on 127.0.0.1, real SQLite files, no mocks."""
+"""End to end through the CLI: a real server on 127.0.0.1, real SQLite files, no mocks.
+
+The tests of `ingest URL...` and `migrate` run on both backends (db_target: a SQLite file or a
+fresh PostgreSQL database).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from scraper.cli import cli
+from scraper.config import is_postgres_url
+from tests.backends import query_rows
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 BJREVIEW = json.loads((PAGES / "bjreview-century" / "expected.json").read_text(encoding="utf-8"))
@@ -21,10 +27,17 @@ BJREVIEW_PATH = "/pages/bjreview-century/page.html"
 def make_config(tmp_path):
     """Write a config.yaml for a test: a database in tmp_path, fast retries, loopback allowed."""
 
-    def make(extra: str = "", *, private: bool = True) -> Path:
+    def make(extra: str = "", *, private: bool = True, target: str | None = None) -> Path:
+        """target: the database (default tmp_path/articles.db).
+
+        A PostgreSQL target gets its WARC folder in tmp_path, as a SQLite file's (PostgreSQL needs an
+        absolute storage.archive_dir).
+        """
         path = tmp_path / "config.yaml"
+        postgres = target is not None and is_postgres_url(target)
+        archive = f"  archive_dir: '{tmp_path / 'warc'}'\n" if postgres else ""
         path.write_text(
-            f"storage:\n  path: {tmp_path / 'articles.db'}\n"
+            f"storage:\n  path: '{target or tmp_path / 'articles.db'}'\n{archive}"
             "fetch:\n  backoff: 0.01\n  max_backoff: 0.05\n  max_bytes: 1048576\n"
             f"  allow_private_addresses: {'true' if private else 'false'}\n"
             "extract:\n  min_chars: 40\n" + extra,
@@ -39,22 +52,17 @@ def run(config: Path, *args: str, input: str | None = None):
     return CliRunner().invoke(cli, ["--config", str(config), *args], input=input, catch_exceptions=False)
 
 
-def rows(config: Path) -> list[dict]:
-    conn = sqlite3.connect(config.parent / "articles.db")
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute("SELECT * FROM articles ORDER BY id")]
-    finally:
-        conn.close()
+def rows(target: str) -> list[dict]:
+    return query_rows(target, "SELECT * FROM articles ORDER BY id")
 
 
-def test_bjreview_article_is_stored_clean(fresh_server, make_config):
-    config = make_config()
+def test_bjreview_article_is_stored_clean(fresh_server, make_config, db_target):
+    config = make_config(target=db_target)
     result = run(config, "ingest", fresh_server.url(BJREVIEW_PATH))
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("new ")
     assert BJREVIEW["title"] in result.stdout
-    [row] = rows(config)
+    [row] = rows(db_target)
     assert row["title"] == BJREVIEW["title"]
     assert row["published"] == "2021-06-29"
     assert row["source"] == "NO.26 JULY 1, 2021"
@@ -68,55 +76,55 @@ def test_bjreview_article_is_stored_clean(fresh_server, make_config):
     assert row["word_count"] > 300
 
 
-def test_ingest_twice_is_unchanged_and_tracking_params_are_the_same_article(fresh_server, make_config):
-    config = make_config()
+def test_ingest_twice_is_unchanged_and_tracking_params_are_the_same_article(
+    fresh_server, make_config, db_target
+):
+    config = make_config(target=db_target)
     url = fresh_server.url(BJREVIEW_PATH)
     assert run(config, "ingest", url).exit_code == 0
     second = run(config, "ingest", url)
     assert second.stdout.startswith("unchanged ")
     third = run(config, "ingest", url + "?utm_source=x&utm_medium=email")
     assert third.stdout.startswith("unchanged ")
-    [row] = rows(config)
+    [row] = rows(db_target)
     assert row["last_seen"] > row["first_seen"]
 
 
-def test_same_text_at_another_url_is_a_duplicate(fresh_server, make_config):
-    config = make_config()
+def test_same_text_at_another_url_is_a_duplicate(fresh_server, make_config, db_target):
+    config = make_config(target=db_target)
     assert run(config, "ingest", fresh_server.url(BJREVIEW_PATH)).exit_code == 0
     result = run(config, "ingest", fresh_server.url("/fixtures" + BJREVIEW_PATH))
     assert result.stdout.startswith("duplicate ")
-    assert len(rows(config)) == 1
-    conn = sqlite3.connect(config.parent / "articles.db")
-    kinds = sorted(k for (k,) in conn.execute("SELECT kind FROM article_urls"))
-    conn.close()
+    assert len(rows(db_target)) == 1
+    kinds = sorted(row["kind"] for row in query_rows(db_target, "SELECT kind FROM article_urls"))
     assert kinds == ["canonical", "exact-duplicate"]
 
 
-def test_flaky_server_is_retried_until_it_answers(fresh_server, make_config):
-    config = make_config()
+def test_flaky_server_is_retried_until_it_answers(fresh_server, make_config, db_target):
+    config = make_config(target=db_target)
     result = run(config, "ingest", fresh_server.url("/flaky/2?key=cli"))
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("new ")
     assert len(fresh_server.requests_to("/flaky/2")) == 3
-    assert len(rows(config)) == 1
+    assert len(rows(db_target)) == 1
 
 
-def test_404_is_requested_once_and_fails_with_exit_1(fresh_server, make_config):
-    config = make_config()
+def test_404_is_requested_once_and_fails_with_exit_1(fresh_server, make_config, db_target):
+    config = make_config(target=db_target)
     result = run(config, "ingest", fresh_server.url("/status/404"))
     assert result.exit_code == 1
     assert result.stdout.startswith("failed ")
     assert "HTTP 404" in result.stdout
     assert len(fresh_server.requests_to("/status/404")) == 1
-    conn = sqlite3.connect(config.parent / "articles.db")
-    [(status, error)] = conn.execute("SELECT status, error FROM fetch_log").fetchall()
-    conn.close()
+    [(status, error)] = [
+        tuple(r.values()) for r in query_rows(db_target, "SELECT status, error FROM fetch_log")
+    ]
     assert status == 404
     assert "HTTP 404" in error
 
 
-def test_429_retry_after_is_honoured(fresh_server, make_config):
-    config = make_config()
+def test_429_retry_after_is_honoured(fresh_server, make_config, db_target):
+    config = make_config(target=db_target)
     result = run(config, "ingest", fresh_server.url("/retry-after/1?key=cli"))
     assert result.exit_code == 0, result.output
     first, second = fresh_server.requests_to("/retry-after/1")
@@ -133,8 +141,8 @@ def test_429_retry_after_is_honoured(fresh_server, make_config):
         ("/pdf", "application/pdf"),
     ],
 )
-def test_bad_bodies_are_skipped_with_a_reason(fresh_server, make_config, path, reason):
-    config = make_config()
+def test_bad_bodies_are_skipped_with_a_reason(fresh_server, make_config, path, reason, db_target):
+    config = make_config(target=db_target)
     tracemalloc.start()
     result = run(config, "ingest", fresh_server.url(path))
     _, peak = tracemalloc.get_traced_memory()
@@ -142,12 +150,12 @@ def test_bad_bodies_are_skipped_with_a_reason(fresh_server, make_config, path, r
     assert result.exit_code == 0
     assert result.stdout.startswith("skipped ")
     assert reason in result.stdout
-    assert rows(config) == []
+    assert rows(db_target) == []
     assert peak < 16 * 1024 * 1024  # max_bytes is 1 MiB; a bomb inflates to 100 MiB
 
 
-def test_loopback_is_refused_without_allow_private(fresh_server, make_config):
-    config = make_config(private=False)
+def test_loopback_is_refused_without_allow_private(fresh_server, make_config, db_target):
+    config = make_config(private=False, target=db_target)
     result = run(config, "ingest", fresh_server.url(BJREVIEW_PATH))
     assert result.exit_code == 1
     assert "loopback" in result.stdout
@@ -158,8 +166,8 @@ def test_loopback_is_refused_without_allow_private(fresh_server, make_config):
     assert allowed.stdout.startswith("new ")
 
 
-def test_urls_from_stdin_and_a_summary_on_stderr(fresh_server, make_config):
-    config = make_config()
+def test_urls_from_stdin_and_a_summary_on_stderr(fresh_server, make_config, db_target):
+    config = make_config(target=db_target)
     urls = f"{fresh_server.url(BJREVIEW_PATH)}\n\n# a comment\n{fresh_server.url('/status/410')}\n"
     result = run(config, "ingest", "-", input=urls)
     assert result.exit_code == 1
@@ -247,20 +255,135 @@ def test_python_m_scraper_runs(tmp_path):
     assert "scraper" in result.stdout
 
 
-def test_migrate_creates_the_database_at_the_current_schema(tmp_path):
+def _schema_version(target: str) -> int:
+    """This code's schema version on the target's backend."""
+    if is_postgres_url(target):
+        from scraper.store.pg.schema import SCHEMA_VERSION as PG_VERSION
+
+        return PG_VERSION
     from scraper.store import SCHEMA_VERSION
 
-    db = tmp_path / "new.db"
-    result = CliRunner().invoke(cli, ["--db", str(db), "migrate"])
+    return SCHEMA_VERSION
+
+
+def _tables(target: str) -> set[str]:
+    if is_postgres_url(target):
+        sql = "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    return {row["name"] for row in query_rows(target, sql)}
+
+
+def test_migrate_creates_the_database_at_the_current_schema(db_target):
+    result = CliRunner().invoke(cli, ["--db", db_target, "migrate"])
     assert result.exit_code == 0, result.output
-    assert f"schema version {SCHEMA_VERSION}" in result.stdout
-    tables = {
-        r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-    }
-    assert {"articles", "article_urls", "article_versions", "fetch_log", "frontier", "runs"} <= tables
+    assert result.stdout == f"{db_target}: schema version {_schema_version(db_target)}\n"
+    assert {"articles", "article_urls", "article_versions", "fetch_log", "frontier", "runs"} <= _tables(
+        db_target
+    )
 
 
-def test_an_extractor_bug_on_one_page_is_recorded_and_the_run_goes_on(fresh_server, make_config, monkeypatch):
+def test_migrate_on_an_up_to_date_database_says_so(db_target):
+    assert CliRunner().invoke(cli, ["--db", db_target, "migrate"]).exit_code == 0
+    again = CliRunner().invoke(cli, ["--db", db_target, "migrate"])
+    assert again.exit_code == 0, again.output
+    version = _schema_version(db_target)
+    assert again.stdout == f"{db_target}: schema version {version} (up to date: nothing to migrate)\n"
+
+
+def test_migrate_applies_the_pending_steps_of_an_old_database(db_target):
+    """A database at schema 1 is brought to this code's version; its rows stay."""
+    if is_postgres_url(db_target):
+        import psycopg
+
+        from scraper.store.pg import schema as pg_schema
+
+        with psycopg.connect(db_target, autocommit=True) as conn, conn.transaction():
+            conn.execute(
+                f"CREATE TABLE {pg_schema.MIGRATIONS_TABLE} (migration_set TEXT NOT NULL, name TEXT NOT NULL,"
+                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (migration_set, name))"
+            )
+            first = pg_schema.MIGRATION_STEPS[0]
+            first(conn)
+            conn.execute(
+                f"INSERT INTO {pg_schema.MIGRATIONS_TABLE} (migration_set, name) VALUES (%s, %s)",
+                [pg_schema.MIGRATION_SET, pg_schema.migration_name(1, first)],
+            )
+            conn.execute("INSERT INTO articles (url, title) VALUES ('https://o.example/1', 'Old')")
+    else:
+        import sqlite_utils
+
+        from scraper.store.schema import MIGRATION_STEPS, MIGRATIONS
+
+        old = sqlite_utils.Database(db_target)
+        MIGRATIONS.apply(old, stop_before=f"0002{MIGRATION_STEPS[1].__name__}")
+        old["articles"].insert({"url": "https://o.example/1", "title": "Old"})
+        old.close()
+    result = CliRunner().invoke(cli, ["--db", db_target, "migrate"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{db_target}: schema version {_schema_version(db_target)}\n"
+    assert [r["title"] for r in query_rows(db_target, "SELECT title FROM articles")] == ["Old"]
+
+
+def test_migrate_refuses_a_newer_schema_in_one_line(db_target):
+    assert CliRunner().invoke(cli, ["--db", db_target, "migrate"]).exit_code == 0
+    future = f"{_schema_version(db_target) + 1:04d}_future_table"
+    table = "_scraper_migrations" if is_postgres_url(db_target) else "_sqlite_migrations"
+    if is_postgres_url(db_target):
+        import psycopg
+
+        with psycopg.connect(db_target, autocommit=True) as conn:
+            conn.execute(f"INSERT INTO {table} (migration_set, name) VALUES ('scraper', %s)", [future])
+    else:
+        with sqlite3.connect(db_target) as conn:
+            conn.execute(
+                f"INSERT INTO {table} (migration_set, name, applied_at) VALUES ('scraper', ?, '2030-01-01')",
+                [future],
+            )
+        conn.close()
+    result = CliRunner().invoke(cli, ["--db", db_target, "migrate"])
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith(f"Error: {db_target} was written by a newer scraper (schema ")
+    assert f"unknown migrations: {future}); upgrade scraper" in line
+
+
+@pytest.mark.parametrize("command", [["ingest", "http://127.0.0.1:9/x"], ["reextract"], ["migrate"]])
+def test_an_unreachable_postgresql_url_fails_in_one_line_without_its_password(tmp_path, monkeypatch, command):
+    """ingest, reextract and migrate run on PostgreSQL: a server that is not there is one line, exit 1."""
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "config.yaml"
+    config.write_text("storage:\n  archive: false\n", encoding="utf-8")
+    url = f"postgresql://crawler:s3cret@/news?host={tmp_path / 'no-server'}"
+    result = CliRunner().invoke(cli, ["--config", str(config), "--db", url, *command])
+    assert result.exit_code == 1, result.output
+    [line] = result.output.splitlines()
+    assert line.startswith(
+        f"Error: postgresql://crawler:***@/news?host={tmp_path / 'no-server'}: cannot connect: "
+    )
+    assert "s3cret" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yaml"]  # no file named after the URL
+
+
+def test_ingest_on_postgresql_without_an_archive_folder_is_refused_before_any_work(
+    tmp_path, pg_url, monkeypatch
+):
+    """The archive is on by default; a PostgreSQL database has no folder beside it: exit 2, one line."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        cli, ["--db", pg_url, "ingest", "http://127.0.0.1:9/x"]
+    )  # no config.yaml here
+    assert result.exit_code == 2, result.output
+    [line] = result.output.splitlines()
+    assert "storage.archive_dir: the database is on PostgreSQL" in line
+    assert "storage.archive: false" in line
+    assert query_rows(pg_url, "SELECT to_regclass('articles') AS t") == [{"t": None}]  # nothing opened
+    assert list(tmp_path.iterdir()) == []  # no ./warc, no folder named after the URL
+
+
+def test_an_extractor_bug_on_one_page_is_recorded_and_the_run_goes_on(
+    fresh_server, make_config, monkeypatch, db_target
+):
     """A bug met inside extract() costs that page (failed, exit 1), never the other URLs."""
     from scraper.pipeline import steps
 
@@ -272,17 +395,17 @@ def test_an_extractor_bug_on_one_page_is_recorded_and_the_run_goes_on(fresh_serv
         return real_extract(html, url, rules)
 
     monkeypatch.setattr(steps, "extract", breaks_on_one_page)
-    config = make_config()
+    config = make_config(target=db_target)
     broken = fresh_server.url("/fixtures" + BJREVIEW_PATH)
     result = run(config, "ingest", broken, fresh_server.url(BJREVIEW_PATH))
     assert result.exit_code == 1
     lines = {line.split()[0]: line.split(None, 2)[1:] for line in result.stdout.splitlines()}
     assert lines["failed"][0] == broken
     assert "RecursionError" in lines["failed"][1]
-    assert [r["title"] for r in rows(config)] == [BJREVIEW["title"]]
-    conn = sqlite3.connect(config.parent / "articles.db")
-    [(error,)] = conn.execute("SELECT error FROM fetch_log WHERE url = ?", (broken,)).fetchall()
-    conn.close()
+    assert [r["title"] for r in rows(db_target)] == [BJREVIEW["title"]]
+    [error] = [
+        r["error"] for r in query_rows(db_target, "SELECT error FROM fetch_log WHERE url = ?", (broken,))
+    ]
     assert "extractor failed" in error
     assert "please report it" in error
 
@@ -356,7 +479,7 @@ def test_db_after_the_subcommand_wins(tmp_path):
     assert not first.exists()
 
 
-@pytest.mark.parametrize("command", [["ingest", "http://127.0.0.1:9/x"], ["duplicates"], ["migrate"]])
+@pytest.mark.parametrize("command", [["duplicates"]])
 def test_a_postgresql_url_is_refused_in_one_line_until_the_cli_runs_on_it(tmp_path, monkeypatch, command):
     """Until issue 14 wires store/pg in, --db postgresql://... made a SQLite file named "postgresql:/...".
 
@@ -418,8 +541,8 @@ def test_every_command_lists_the_shared_options_in_its_help():
 # --- -q means errors only; counts in the right number (issue 9) ---
 
 
-def test_quiet_ingest_prints_no_summary_and_one_url_is_singular(fresh_server, make_config):
-    config = make_config()
+def test_quiet_ingest_prints_no_summary_and_one_url_is_singular(fresh_server, make_config, db_target):
+    config = make_config(target=db_target)
     url = fresh_server.url(BJREVIEW_PATH)
     loud = run(config, "ingest", url)
     assert "1 URL: 1 new;" in loud.stderr
@@ -457,9 +580,9 @@ def test_empty_stdin_says_no_urls_on_stdin(make_config):
     assert "no URLs on stdin" in comments.output
 
 
-def test_a_stdin_line_that_is_not_utf8_fails_alone(fresh_server, make_config):
+def test_a_stdin_line_that_is_not_utf8_fails_alone(fresh_server, make_config, db_target):
     """One line of stdin that is not UTF-8 used to abort `ingest -`: 0 of 3 stored."""
-    config = make_config()
+    config = make_config(target=db_target)
     first = fresh_server.url(BJREVIEW_PATH)
     second = fresh_server.url("/pages/bssnews-district/page.html")
     data = f"{first}\n".encode() + b"http://127.0.0.1/caf\xe9.html\n" + f"{second}\n".encode()
@@ -470,20 +593,20 @@ def test_a_stdin_line_that_is_not_utf8_fails_alone(fresh_server, make_config):
     assert "stdin line 2 is not UTF-8" in failed[0]
     assert "0xe9" in failed[0]
     assert sorted(line.split()[0] for line in result.stdout.splitlines()) == ["failed", "new", "new"]
-    assert len(rows(config)) == 2
+    assert len(rows(db_target)) == 2
     assert "3 URLs: 1 failed, 2 new" in result.stderr
     assert "stdin line 2" not in result.stderr  # one line per failure: stdout's `failed` line
 
 
-def test_ingest_failure_is_one_line(fresh_server, make_config):
+def test_ingest_failure_is_one_line(fresh_server, make_config, db_target):
     """A failure is printed once (stdout's `failed` line), not again as an ERROR log line."""
-    config = make_config()
+    config = make_config(target=db_target)
     url = fresh_server.url("/status/404")
     result = run(config, "ingest", url)
     assert result.exit_code == 1
     assert [line.split()[0] for line in result.stdout.splitlines()] == ["failed"]
     assert url not in result.stderr
-    assert result.stderr.splitlines() == [f"1 URL: 1 failed; database {config.parent / 'articles.db'}"]
+    assert result.stderr.splitlines() == [f"1 URL: 1 failed; database {db_target}"]  # no password in it
     verbose = run(config, "-v", "ingest", url)
     assert url in verbose.stderr  # the per-URL log line is there at -v
 

@@ -1,9 +1,11 @@
-"""`scraper ingest --files` and `scraper extract FILE`: saved pages, real CLI, real SQLite."""
+"""`scraper ingest --files` and `scraper extract FILE`: saved pages, real CLI, real SQLite and PostgreSQL.
+
+The ingest tests run on both backends (db_target).
+"""
 
 from __future__ import annotations
 
 import gzip
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,15 +13,17 @@ from click.testing import CliRunner
 
 from scraper.cli import cli
 from tests.archives import FIXTURE_PAGES, page
+from tests.backends import query_rows
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 
 
 @pytest.fixture
-def config(tmp_path) -> Path:
+def config(tmp_path, db_target) -> Path:
+    """A config storing into db_target (SQLite file or PostgreSQL URL)."""
     path = tmp_path / "config.yaml"
     path.write_text(
-        f"storage:\n  path: {tmp_path / 'articles.db'}\nextract:\n  min_chars: 40\ncrawl:\n  workers: 1\n",
+        f"storage:\n  path: '{db_target}'\nextract:\n  min_chars: 40\ncrawl:\n  workers: 1\n",
         encoding="utf-8",
     )
     return path
@@ -29,12 +33,8 @@ def run(config: Path, *args: str):
     return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
 
 
-def urls(config: Path) -> list[str]:
-    conn = sqlite3.connect(config.parent / "articles.db")
-    try:
-        return [r[0] for r in conn.execute("SELECT url FROM articles ORDER BY id")]
-    finally:
-        conn.close()
+def urls(target: str) -> list[str]:
+    return [row["url"] for row in query_rows(target, "SELECT url FROM articles ORDER BY id")]
 
 
 def with_canonical(n: int, attr: str = "link") -> bytes:
@@ -47,7 +47,7 @@ def with_canonical(n: int, attr: str = "link") -> bytes:
     return page(n).replace(b"<head>", b"<head>" + tag.encode())
 
 
-def test_a_folder_is_walked_sorted_with_gz_pages_and_canonical_urls(config, tmp_path):
+def test_a_folder_is_walked_sorted_with_gz_pages_and_canonical_urls(config, tmp_path, db_target):
     folder = tmp_path / "saved"
     (folder / "sub").mkdir(parents=True)
     (folder / "b.html").write_bytes(with_canonical(2, "og"))
@@ -55,11 +55,11 @@ def test_a_folder_is_walked_sorted_with_gz_pages_and_canonical_urls(config, tmp_
     (folder / "sub" / "c.dat").write_bytes(gzip.compress(with_canonical(3)))  # gzip by content
     result = run(config, "ingest", "--files", str(folder))
     assert result.exit_code == 0, result.output
-    assert urls(config) == [f"https://news.example.com/story/{n}" for n in (1, 2, 3)]
+    assert urls(db_target) == [f"https://news.example.com/story/{n}" for n in (1, 2, 3)]
     assert "3 files: 3 new" in result.stderr
 
 
-def test_binary_file_is_refused_with_one_line(config, tmp_path):
+def test_binary_file_is_refused_with_one_line(config, tmp_path, db_target):
     (tmp_path / "logo.html").write_bytes(PNG)
     (tmp_path / "ok.html").write_bytes(with_canonical(1))
     result = run(config, "ingest", "--files", str(tmp_path / "logo.html"), str(tmp_path / "ok.html"))
@@ -67,18 +67,18 @@ def test_binary_file_is_refused_with_one_line(config, tmp_path):
     lines = [line for line in result.stderr.splitlines() if "logo.html" in line]
     assert len(lines) == 1
     assert "refused: the file is a PNG image, not an HTML page" in lines[0]
-    assert urls(config) == ["https://news.example.com/story/1"]
+    assert urls(db_target) == ["https://news.example.com/story/1"]
 
 
-def test_a_page_without_url_is_skipped_naming_the_fix(config, tmp_path):
+def test_a_page_without_url_is_skipped_naming_the_fix(config, tmp_path, db_target):
     (tmp_path / "bare.html").write_bytes(page(1))
     result = run(config, "ingest", "--files", str(tmp_path / "bare.html"))
     assert "no URL for this page" in result.stderr
     assert "--url-from FILE" in result.stderr
-    assert urls(config) == []
+    assert urls(db_target) == []
 
 
-def test_url_from_maps_files_to_urls(config, tmp_path, monkeypatch):
+def test_url_from_maps_files_to_urls(config, tmp_path, monkeypatch, db_target):
     (tmp_path / "one.html").write_bytes(page(1))
     (tmp_path / "two.html.gz").write_bytes(gzip.compress(with_canonical(2)))
     mapping = tmp_path / "urls.tsv"
@@ -89,7 +89,7 @@ def test_url_from_maps_files_to_urls(config, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run(config, "ingest", "--files", "one.html", "two.html.gz", "--url-from", str(mapping))
     assert result.exit_code == 0, result.output
-    assert urls(config) == ["https://example.net/one", "https://example.net/two"]
+    assert urls(db_target) == ["https://example.net/one", "https://example.net/two"]
 
 
 def test_a_bad_url_from_line_exits_2_naming_the_line(config, tmp_path):
@@ -107,12 +107,12 @@ def test_a_missing_file_fails_and_exits_1(config, tmp_path):
     assert "nope.html: cannot read it: No such file or directory" in result.stderr
 
 
-def test_files_filters_apply(config, tmp_path):
+def test_files_filters_apply(config, tmp_path, db_target):
     (tmp_path / "a.html").write_bytes(with_canonical(1))
     (tmp_path / "b.html").write_bytes(with_canonical(2))
     result = run(config, "ingest", "--files", str(tmp_path), "--match", "/2$")
     assert result.exit_code == 0
-    assert urls(config) == ["https://news.example.com/story/2"]
+    assert urls(db_target) == ["https://news.example.com/story/2"]
 
 
 def test_extract_reads_a_gzipped_page(tmp_path):

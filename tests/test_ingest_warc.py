@@ -1,4 +1,7 @@
-"""`scraper ingest --warc`: the real CLI on real WARC/ARC files into real SQLite."""
+"""`scraper ingest --warc`: the real CLI on real WARC/ARC files into real SQLite and PostgreSQL.
+
+Each test that stores runs on both backends (db_target).
+"""
 
 from __future__ import annotations
 
@@ -11,18 +14,22 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 
 from scraper.cli import cli
+from scraper.config import is_postgres_url
 from tests.archives import FIXTURE_PAGES, arc, http, members, page, response, warc, warcinfo
+from tests.backends import query_rows
 
 
 @pytest.fixture
-def config(tmp_path) -> Path:
+def config(tmp_path, db_target) -> Path:
+    """A config storing into db_target (SQLite file or PostgreSQL URL)."""
     path = tmp_path / "config.yaml"
     path.write_text(
-        f"storage:\n  path: {tmp_path / 'articles.db'}\n"
+        f"storage:\n  path: '{db_target}'\n"
         "fetch:\n  max_bytes: 1048576\n"
         "extract:\n  min_chars: 40\n"
         "crawl:\n  workers: 1\n",
@@ -35,16 +42,12 @@ def run(config: Path, *args: str):
     return CliRunner().invoke(cli, ["--config", str(config), "ingest", *args], catch_exceptions=False)
 
 
-def query(config: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(config.parent / "articles.db")
-    try:
-        return list(conn.execute(sql))
-    finally:
-        conn.close()
+def query(target: str, sql: str) -> list[tuple]:
+    return [tuple(row.values()) for row in query_rows(target, sql)]
 
 
-def urls(config: Path) -> list[str]:
-    return [r[0] for r in query(config, "SELECT url FROM articles ORDER BY id")]
+def urls(target: str) -> list[str]:
+    return [r[0] for r in query(target, "SELECT url FROM articles ORDER BY id")]
 
 
 def fixture(name: str) -> tuple[str, bytes, str]:
@@ -53,7 +56,7 @@ def fixture(name: str) -> tuple[str, bytes, str]:
     return expected["url"], (FIXTURE_PAGES / name / "page.html").read_bytes(), expected.get("language")
 
 
-def test_gzip_per_record_warc_is_stored_under_target_uri_and_date(config, tmp_path):
+def test_gzip_per_record_warc_is_stored_under_target_uri_and_date(config, tmp_path, db_target):
     skipped = [
         warc(b"GET /1 HTTP/1.1\r\n\r\n", kind="request", uri="http://example.com/1"),
         warc(b"", kind="revisit", uri="http://example.com/1"),
@@ -63,10 +66,10 @@ def test_gzip_per_record_warc_is_stored_under_target_uri_and_date(config, tmp_pa
     path.write_bytes(members(warcinfo(), response(1), *skipped, response(2, date="2023-02-03T04:05:06Z")))
     result = run(config, "--warc", str(path))
     assert result.exit_code == 0, result.output
-    assert urls(config) == ["http://example.com/1", "http://example.com/2"]
-    fetched = query(config, "SELECT fetched_at FROM articles ORDER BY id")
+    assert urls(db_target) == ["http://example.com/1", "http://example.com/2"]
+    fetched = query(db_target, "SELECT fetched_at FROM articles ORDER BY id")
     assert [f[0][:19] for f in fetched] == ["2024-05-01T12:00:00", "2023-02-03T04:05:06"]
-    log = query(config, "SELECT url, outcome FROM fetch_log ORDER BY rowid")
+    log = query(db_target, "SELECT url, outcome FROM fetch_log ORDER BY id")
     assert ("http://example.com/1", "new") in log
     assert ("http://example.com/api", "skipped") in log
     assert "2 new" in result.stderr
@@ -82,7 +85,7 @@ def test_skips_are_one_line_each_at_verbose(config, tmp_path):
     assert f"{path}: offset 0: http://example.com/9: skipped" in lines[0]
 
 
-def test_damaged_records_are_one_line_each_and_the_rest_is_stored(config, tmp_path):
+def test_damaged_records_are_one_line_each_and_the_rest_is_stored(config, tmp_path, db_target):
     lying = warc(http(page(2)), uri="http://example.com/2", length=len(http(page(2))) - 7)
     bad_uri = warc(http(page(3)), uri="no-scheme/3")
     gz = [gzip.compress(r) for r in (response(1), lying, bad_uri, response(4), response(5))]
@@ -90,7 +93,7 @@ def test_damaged_records_are_one_line_each_and_the_rest_is_stored(config, tmp_pa
     path.write_bytes(b"".join(gz[:4]) + gz[4][: len(gz[4]) // 2])
     result = run(config, "--warc", str(path))
     assert result.exit_code == 1
-    assert urls(config) == ["http://example.com/1", "http://example.com/4"]
+    assert urls(db_target) == ["http://example.com/1", "http://example.com/4"]
     problems = [line for line in result.stderr.splitlines() if "WARNING" in line]
     starts = [sum(len(g) for g in gz[:i]) for i in (1, 2, 4)]
     assert len(problems) == 3
@@ -102,7 +105,7 @@ def test_damaged_records_are_one_line_each_and_the_rest_is_stored(config, tmp_pa
     assert "3 failed" in result.stderr
 
 
-def test_a_file_that_is_not_a_warc_is_one_line_and_nothing_stored(config, tmp_path):
+def test_a_file_that_is_not_a_warc_is_one_line_and_nothing_stored(config, tmp_path, db_target):
     path = tmp_path / "notes.txt"
     path.write_text("just some notes\n" * 50, encoding="utf-8")
     result = run(config, "--warc", str(path))
@@ -110,10 +113,10 @@ def test_a_file_that_is_not_a_warc_is_one_line_and_nothing_stored(config, tmp_pa
     problems = [line for line in result.stderr.splitlines() if "WARNING" in line]
     assert len(problems) == 1
     assert f"{path}: offset 0: not a WARC or ARC file" in problems[0]
-    assert urls(config) == []
+    assert urls(db_target) == []
 
 
-def test_whole_file_gzip_plain_and_arc_files_in_one_run(config, tmp_path):
+def test_whole_file_gzip_plain_and_arc_files_in_one_run(config, tmp_path, db_target):
     whole = tmp_path / "whole.warc.gz"
     whole.write_bytes(gzip.compress(warcinfo() + response(1)))
     plain = tmp_path / "plain.warc"
@@ -122,16 +125,16 @@ def test_whole_file_gzip_plain_and_arc_files_in_one_run(config, tmp_path):
     old.write_bytes(gzip.compress(arc(("http://example.com/3", http(page(3))))))
     result = run(config, "--warc", str(whole), str(plain), str(old))
     assert result.exit_code == 0, result.output
-    assert urls(config) == ["http://example.com/1", "http://example.com/2", "http://example.com/3"]
+    assert urls(db_target) == ["http://example.com/1", "http://example.com/2", "http://example.com/3"]
 
 
-def test_the_first_record_of_a_text_wins_and_the_next_is_a_duplicate(config, tmp_path):
+def test_the_first_record_of_a_text_wins_and_the_next_is_a_duplicate(config, tmp_path, db_target):
     path = tmp_path / "dup.warc.gz"
     same = warc(http(page(1)), uri="http://example.org/copy-of-1")
     path.write_bytes(members(response(1), same, response(2)))
     run(config, "--warc", str(path))
-    assert urls(config) == ["http://example.com/1", "http://example.com/2"]
-    log = query(config, "SELECT url, outcome FROM fetch_log ORDER BY rowid")
+    assert urls(db_target) == ["http://example.com/1", "http://example.com/2"]
+    log = query(db_target, "SELECT url, outcome FROM fetch_log ORDER BY id")
     assert log == [
         ("http://example.com/1", "new"),
         ("http://example.org/copy-of-1", "duplicate"),
@@ -139,13 +142,13 @@ def test_the_first_record_of_a_text_wins_and_the_next_is_a_duplicate(config, tmp
     ]
 
 
-def test_ingesting_twice_is_unchanged(config, tmp_path):
+def test_ingesting_twice_is_unchanged(config, tmp_path, db_target):
     path = tmp_path / "a.warc.gz"
     path.write_bytes(members(response(1), response(2)))
     run(config, "--warc", str(path))
     again = run(config, "--warc", str(path))
     assert "2 unchanged" in again.stderr
-    assert len(urls(config)) == 2
+    assert len(urls(db_target)) == 2
 
 
 @pytest.mark.parametrize(
@@ -158,7 +161,7 @@ def test_ingesting_twice_is_unchanged(config, tmp_path):
         (("--since", "2024-05-01", "--until", "2024-05-01"), ["http://example.com/1"]),
     ],
 )
-def test_filters(config, tmp_path, args, kept):
+def test_filters(config, tmp_path, args, kept, db_target):
     path = tmp_path / "f.warc.gz"
     path.write_bytes(
         members(
@@ -169,11 +172,11 @@ def test_filters(config, tmp_path, args, kept):
     )
     result = run(config, "--warc", str(path), *args)
     assert result.exit_code == 0, result.output
-    assert urls(config) == kept
+    assert urls(db_target) == kept
     assert f"{3 - len(kept)} filtered" in result.stderr
 
 
-def test_lang_filter_applies_after_extraction(config, tmp_path):
+def test_lang_filter_applies_after_extraction(config, tmp_path, db_target):
     records = []
     for name in ("bjreview-century", "lastampa-temperature", "ledevoir-trottinettes"):
         url, body, _ = fixture(name)
@@ -182,18 +185,18 @@ def test_lang_filter_applies_after_extraction(config, tmp_path):
     path.write_bytes(members(*records))
     result = run(config, "--warc", str(path), "--lang", "fr")
     assert result.exit_code == 0, result.output
-    assert urls(config) == [fixture("ledevoir-trottinettes")[0]]
-    langs = query(config, "SELECT language FROM articles")
+    assert urls(db_target) == [fixture("ledevoir-trottinettes")[0]]
+    langs = query(db_target, "SELECT language FROM articles")
     assert langs == [("fr",)]
 
 
-def test_header_charset_decodes_the_page(config, tmp_path):
+def test_header_charset_decodes_the_page(config, tmp_path, db_target):
     url, body, _ = fixture("netease-biz-gbk")
     headers = (("Content-Type", "text/html; charset=gbk"),)
     path = tmp_path / "gbk.warc"
     path.write_bytes(warc(http(body, headers=headers), uri=url))
     assert run(config, "--warc", str(path)).exit_code == 0
-    [(text,)] = query(config, "SELECT text FROM articles")
+    [(text,)] = query(db_target, "SELECT text FROM articles")
     assert "\ufffd" not in text
 
 
@@ -214,30 +217,40 @@ def test_warc_with_url_from_is_refused(config, tmp_path):
     assert result.exit_code == 2
 
 
-def test_a_kill_leaves_whole_records_and_a_rerun_finishes(config, tmp_path):
+def test_a_kill_leaves_whole_records_and_a_rerun_finishes(config, tmp_path, db_target):
+    """kill -9 mid-run: committed records are whole (article, URL, fetch_log); a rerun stores the rest."""
     path = tmp_path / "many.warc.gz"
     path.write_bytes(members(*(response(n) for n in range(400))))
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
     args = [sys.executable, "-m", "scraper", "--config", str(config), "-q", "ingest", "--warc", str(path)]
     proc = subprocess.Popen(args, env=env)
     try:
-        while proc.poll() is None and _count(config, "SELECT count(*) FROM articles") < 5:
+        while proc.poll() is None and _count(db_target, "SELECT count(*) FROM articles") < 5:
             time.sleep(0.05)
     finally:
         proc.kill()
         proc.wait()
-    stored = _count(config, "SELECT count(*) FROM articles")
+    stored = _count(db_target, "SELECT count(*) FROM articles")
     assert 0 < stored < 400  # killed mid-run (the check below holds either way)
-    assert query(config, "PRAGMA integrity_check") == [("ok",)]
-    assert _count(config, "SELECT count(*) FROM fetch_log WHERE outcome = 'new'") == stored
-    assert run(config, "--warc", str(path)).exit_code == 0
-    assert _count(config, "SELECT count(*) FROM articles") == 400
+    if not is_postgres_url(db_target):
+        assert query(db_target, "PRAGMA integrity_check") == [("ok",)]
+    assert _count(db_target, "SELECT count(*) FROM fetch_log WHERE outcome = 'new'") == stored
+    assert _count(db_target, "SELECT count(DISTINCT article_id) FROM article_urls") == stored
+    again = run(config, "--warc", str(path))
+    assert again.exit_code == 0
+    assert f"400 records: {400 - stored} new, {stored} unchanged" in again.stderr
+    assert _count(db_target, "SELECT count(*) FROM articles") == 400
+    assert _count(db_target, "SELECT count(DISTINCT url) FROM articles") == 400
 
 
-def _count(config: Path, sql: str) -> int:
-    if not (config.parent / "articles.db").exists():
+# The schema is not there yet while the killed run is starting (SQLite: not even the file).
+_NOT_YET = (sqlite3.OperationalError, psycopg.errors.UndefinedTable)
+
+
+def _count(target: str, sql: str) -> int:
+    if not is_postgres_url(target) and not Path(target).exists():
         return 0
     try:
-        return int(query(config, sql)[0][0])
-    except sqlite3.OperationalError:  # the schema is being created
+        return int(query(target, sql)[0][0])
+    except _NOT_YET:  # the schema is being created
         return 0

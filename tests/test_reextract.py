@@ -4,13 +4,23 @@ A crawl of the fixture site (tests/fixtures/site) over the real HTTP server on 1
 archive on, copied per test; the commands run through the real CLI into real SQLite and WARC
 files. Which articles a changed rule must change is worked out independently, by extract() on
 the fixture files with and without the rule.
+
+The reextract tests run on both backends (`corpus`): on PostgreSQL the crawl is a
+PostgreSQL crawl (dedupe.near off: the fixture site's articles are not near-duplicates of each
+other, and both crawls store the same 42), copied per test from a template database, its WARC
+paths relative to the working directory (config.data_folder). The export and show tests stay on
+SQLite (`sqlite_corpus`): those commands are not on PostgreSQL in this branch.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
+import re
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +28,14 @@ import pytest
 from click.testing import CliRunner
 
 from scraper.cli import cli
-from scraper.config import Rules
+from scraper.config import Rules, is_postgres_url, load_config
 from scraper.extract import extract
 from scraper.extract.version import extractor_version
+from scraper.output import plural
 from scraper.pipeline import run_crawl
+from scraper.query import search
+from tests.backends import query_rows
+from tests.pgserver import PgServer
 from tests.server import FixtureServer
 from tests.test_archive_write import crawl_config, ingest_config, records, warcio_cli
 from tests.test_crawl import query, write_config
@@ -46,11 +60,74 @@ def crawled(server: FixtureServer, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture
-def corpus(crawled: Path, tmp_path: Path, server: FixtureServer) -> Path:
+def sqlite_corpus(crawled: Path, tmp_path: Path, server: FixtureServer) -> Path:
     """A copy of the crawled folder, its config pointing at the copy; returns the config path."""
     shutil.copy(crawled / "corpus.db", tmp_path / "corpus.db")
     shutil.copytree(crawled / "warc", tmp_path / "warc")
     return write_config(tmp_path, server)
+
+
+# Names of the per-test copies of the PostgreSQL crawl.
+_COPIES = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def crawled_pg(
+    server: FixtureServer, pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, str]]:
+    """(folder holding warc/, database name): the crawl of `crawled` on PostgreSQL.
+
+    Its WARC files go to folder/warc, an absolute storage.archive_dir, as PostgreSQL needs.
+    """
+    folder = tmp_path_factory.mktemp("crawled_pg")
+    url = pg_server.database()
+    path = write_config(folder, server)
+    data = json.loads(path.read_text())
+    data["storage"] = {"path": url, "archive_max_bytes": 400_000, "archive_dir": str(folder / "warc")}
+    path.write_text(json.dumps(data))
+    server.reset()
+    report = run_crawl(load_config(path))
+    assert report.exit_status == 0
+    yield folder, url.split("?")[0].rsplit("/", 1)[1]
+    pg_server.drop(url)
+
+
+@pytest.fixture
+def corpus(
+    backend: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    server: FixtureServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Path]:
+    """sqlite_corpus on SQLite; on PostgreSQL a copy of crawled_pg's database and WARC files (in tmp_path)."""
+    if backend == "sqlite":
+        yield request.getfixturevalue("sqlite_corpus")
+        return
+    pg_server: PgServer = request.getfixturevalue("pg_server")
+    folder, template = request.getfixturevalue("crawled_pg")
+    name = f"reextract_{os.getpid()}_{next(_COPIES)}"
+    with pg_server.connect() as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    url = pg_server.url(name)
+    shutil.copytree(folder / "warc", tmp_path / "warc")
+    with pg_server.connect(name) as conn:  # the copy's rows point at the copied files (absolute paths)
+        for table in ("articles", "article_versions"):
+            conn.execute(
+                f"UPDATE {table} SET warc_file = replace(warc_file, %s, %s)",
+                [str(folder / "warc"), str(tmp_path / "warc")],
+            )
+    config = write_config(tmp_path, server)
+    data = json.loads(config.read_text())
+    data["storage"] = {"path": url, "archive_dir": str(tmp_path / "warc")}
+    config.write_text(json.dumps(data))
+    yield config
+    pg_server.drop(url)
+
+
+def target_of(config: Path) -> str:
+    """The database a config stores into (storage.path: a file or a postgresql:// URL)."""
+    return str(json.loads(config.read_text())["storage"]["path"])
 
 
 def with_rule(config: Path, **rules: Any) -> Path:
@@ -66,7 +143,7 @@ def run(config: Path, *args: str) -> Any:
 
 
 def rows(config: Path, sql: str) -> list[tuple[Any, ...]]:
-    return query(config.parent / "corpus.db", sql)
+    return [tuple(row.values()) for row in query_rows(target_of(config), sql)]
 
 
 def paths_changed_by_the_rule() -> set[str]:
@@ -130,6 +207,16 @@ def test_a_changed_rule_gives_exactly_the_expected_new_versions(corpus: Path) ->
     again = run(corpus, "reextract")  # run twice: nothing left to change
     assert "42 unchanged" in again.stderr
     assert rows(corpus, "SELECT count(*) FROM article_versions") == [(len(expected),)]
+    # the search index followed: a word only the old text of a changed article had no longer finds it
+    url, text = next(
+        (u, t) for u, t in rows(corpus, "SELECT url, text FROM articles") if path_of(u) in expected
+    )
+    gone = sorted(set(re.findall(r"[a-z]{6,}", before[url])) - set(re.findall(r"[a-z]{6,}", text.lower())))
+    assert gone
+    assert url not in {hit["url"] for hit in search(target_of(corpus), gone[0], limit=100)}
+    assert url in {
+        hit["url"] for hit in search(target_of(corpus), re.findall(r"[a-z]{6,}", text)[0], limit=100)
+    }
 
 
 def test_a_dry_run_lists_the_changes_and_writes_nothing(corpus: Path) -> None:
@@ -150,6 +237,17 @@ def test_filters_choose_the_articles_checked(corpus: Path) -> None:
     assert rows(corpus, "SELECT count(*) FROM article_versions") == [(0,)]
 
 
+def test_author_filter_ignores_case_on_both_backends(corpus: Path) -> None:
+    """--author is "contains, any ASCII case" (SQLite's LIKE); PostgreSQL's LIKE minds case, so ILIKE."""
+    authors = [author for (author,) in rows(corpus, "SELECT author FROM articles") if author]
+    assert authors, "the fixture site's articles name authors"
+    word = max(authors[0].split(), key=len)
+    expected = sum(word.lower() in author.lower() for author in authors)
+    result = run(corpus, "reextract", "--dry-run", "--author", word.swapcase())
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"{plural(expected, 'archived article')}: ")
+
+
 def test_a_missing_warc_file_fails_its_articles_and_the_rest_are_checked(corpus: Path) -> None:
     files = sorted((corpus.parent / "warc").glob("*.warc.gz"))
     assert len(files) > 1
@@ -166,11 +264,12 @@ def test_a_missing_warc_file_fails_its_articles_and_the_rest_are_checked(corpus:
 
 
 def test_an_old_database_without_pointers_has_nothing_to_reextract(
-    fresh_server: FixtureServer, tmp_path: Path
+    fresh_server: FixtureServer, tmp_path: Path, db_target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # on PostgreSQL, where a warc/ folder would go
     config = write_config(tmp_path, fresh_server)
     data = json.loads(config.read_text())
-    data["storage"]["archive"] = False
+    data["storage"] = {"path": db_target, "archive": False}
     config.write_text(json.dumps(data))
     assert run(config, "crawl").exit_code == 0
     assert not (tmp_path / "warc").exists()
@@ -182,7 +281,11 @@ def test_an_old_database_without_pointers_has_nothing_to_reextract(
 # -- export --format warc --------------------------------------------------------------------------
 
 
-def test_export_warc_writes_the_chosen_responses_that_warcio_reads(corpus: Path, tmp_path: Path) -> None:
+def test_export_warc_writes_the_chosen_responses_that_warcio_reads(
+    sqlite_corpus: Path, tmp_path: Path
+) -> None:
+    """SQLite only: export is not on PostgreSQL in this branch."""
+    corpus = sqlite_corpus
     out = tmp_path / "export.warc.gz"
     result = run(corpus, "export", "--format", "warc", "-o", str(out))
     assert result.exit_code == 0, result.output
@@ -198,25 +301,35 @@ def test_export_warc_writes_the_chosen_responses_that_warcio_reads(corpus: Path,
     assert len(indexed.stdout.splitlines()) == 43
 
 
-def test_an_exported_warc_ingests_into_the_same_articles(corpus: Path, tmp_path: Path) -> None:
+def test_an_exported_warc_ingests_into_the_same_articles(
+    sqlite_corpus: Path, tmp_path: Path, db_target: str
+) -> None:
+    """Exported from the SQLite corpus (export is SQLite-only in this branch), ingested into either."""
+    corpus = sqlite_corpus
     out = tmp_path / "export.warc.gz"
     assert run(corpus, "export", "--format", "warc", "-o", str(out)).exit_code == 0
     fresh = tmp_path / "fresh"
     fresh.mkdir()
-    config = ingest_config(fresh, archive=False).path
+    target = db_target if is_postgres_url(db_target) else str(fresh / "corpus.db")
+    config = ingest_config(fresh, archive=False, path=target).path
     result = run(config, "ingest", "--warc", str(out))
     assert result.exit_code == 0, result.output
     columns = "SELECT url, title, content_hash, published, author FROM articles ORDER BY url"
-    assert query(fresh / "corpus.db", columns) == rows(corpus, columns)
+    assert [tuple(r.values()) for r in query_rows(target, columns)] == rows(corpus, columns)
     # each ingested article points at its record in the exported file (outside the database's
     # folder: an absolute path), so reextract works on an ingested corpus too
-    assert query(fresh / "corpus.db", "SELECT DISTINCT warc_file FROM articles") == [(str(out.resolve()),)]
+    files = query_rows(target, "SELECT DISTINCT warc_file FROM articles")
+    assert files == [{"warc_file": str(out.resolve())}]
     again = run(config, "reextract")
     assert again.exit_code == 0, again.output
     assert "42 archived articles: 42 unchanged" in again.stderr
 
 
-def test_export_warc_leaves_out_articles_without_a_response_and_says_so(corpus: Path, tmp_path: Path) -> None:
+def test_export_warc_leaves_out_articles_without_a_response_and_says_so(
+    sqlite_corpus: Path, tmp_path: Path
+) -> None:
+    """SQLite only: export is not on PostgreSQL in this branch."""
+    corpus = sqlite_corpus
     with sqlite3.connect(corpus.parent / "corpus.db") as conn:
         conn.execute("UPDATE articles SET warc_file = NULL WHERE id IN (1, 2)")
     out = tmp_path / "export.warc.gz"
@@ -226,7 +339,9 @@ def test_export_warc_leaves_out_articles_without_a_response_and_says_so(corpus: 
     assert len(records(out)) == 41
 
 
-def test_export_warc_refuses_a_terminal(corpus: Path) -> None:
+def test_export_warc_refuses_a_terminal(sqlite_corpus: Path) -> None:
+    """SQLite only: export is not on PostgreSQL in this branch."""
+    corpus = sqlite_corpus
     import os
     import pty
     import subprocess
@@ -256,15 +371,17 @@ def test_a_reextract_killed_at_once_leaves_a_consistent_database_and_the_next_ru
     expected = paths_changed_by_the_rule()
     config = with_rule(corpus, drop=[DROPPED])
     command = [sys.executable, "-u", "-m", "scraper", "--config", str(config), "reextract"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=config.parent
+    )
     assert process.stdout is not None
     with process.stdout:
         first = process.stdout.readline()  # the first change is being written: kill it now
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
     assert first.startswith("updated")
-    db = config.parent / "corpus.db"
-    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    if not is_postgres_url(target_of(config)):
+        assert query(config.parent / "corpus.db", "PRAGMA integrity_check") == [("ok",)]
     written = rows(config, "SELECT count(*) FROM article_versions")[0][0]
     assert written <= len(expected)  # whole units or nothing
     result = run(config, "reextract")
@@ -273,7 +390,9 @@ def test_a_reextract_killed_at_once_leaves_a_consistent_database_and_the_next_ru
     assert sorted(path_of(url) for (url,) in versions) == sorted(expected)  # each changed once, none twice
 
 
-def test_show_names_the_extractor_of_the_row_and_of_each_version(corpus: Path) -> None:
+def test_show_names_the_extractor_of_the_row_and_of_each_version(sqlite_corpus: Path) -> None:
+    """SQLite only: show is not on PostgreSQL in this branch."""
+    corpus = sqlite_corpus
     run(with_rule(corpus, drop=[DROPPED]), "reextract")
     [(article_id,)] = rows(corpus, "SELECT article_id FROM article_versions LIMIT 1")
     shown = run(corpus, "show", str(article_id))
@@ -284,22 +403,21 @@ def test_show_names_the_extractor_of_the_row_and_of_each_version(corpus: Path) -
 
 
 def test_a_periodic_commit_that_fails_stops_the_run(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from scraper.config import load_config
     from scraper.errors import StorageError
     from scraper.pipeline import reextract
-    from scraper.store import WriteBatch
+    from scraper.store.batch import UnitBatch
 
-    real_commit = WriteBatch.commit
+    real_commit = UnitBatch.commit
     failed = []
 
-    def commit_failing_once(batch: WriteBatch) -> None:
-        if batch.open and not failed:  # the first commit with units in it: SQLite fails it
+    def commit_failing_once(batch: UnitBatch) -> None:
+        if batch.open and not failed:  # the first commit with units in it: the database fails it
             failed.append(True)
             batch._rollback()
             raise StorageError("disk is full")
         real_commit(batch)
 
-    monkeypatch.setattr(WriteBatch, "commit", commit_failing_once)
+    monkeypatch.setattr(UnitBatch, "commit", commit_failing_once)  # WriteBatch's and PgWriteBatch's
     with pytest.raises(StorageError, match="disk is full"):  # not a run that reports lost writes
         reextract(load_config(with_rule(corpus, drop=[DROPPED])))
     assert failed

@@ -6,7 +6,8 @@ for each archived response, and Pages rebuilt from records. Settings: storage.ar
 storage.archive_dir, storage.archive_max_bytes, storage.archive_resources.
 
 A WarcRef's file is stored relative to the database's folder when it lies inside it (the data
-folder moves as one piece), else as an absolute path (a CC-NEWS file ingested where it lies).
+folder moves as one piece), else as an absolute path (a CC-NEWS file ingested where it lies). A
+PostgreSQL database has no folder: there storage.archive_dir must be absolute, and so are the paths.
 """
 
 from __future__ import annotations

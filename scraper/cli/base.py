@@ -72,7 +72,7 @@ class State:
         if self.db:
             cfg = dataclasses.replace(cfg, storage=dataclasses.replace(cfg.storage, path=self.db))
         if is_postgres_url(cfg.storage.path) and not postgres:
-            # only `scraper crawl` runs on PostgreSQL yet (issue 14): refuse before a file named
+            # not every command runs on PostgreSQL yet (issue 14): refuse before a file named
             # "postgresql:" is created, and without echoing the URL (it may hold a password)
             given = "--db" if self.db else "storage.path"
             raise ConfigProblem(
@@ -84,7 +84,10 @@ class State:
 
 
 _CONFIG_HELP = "YAML config file (env SCRAPER_CONFIG). Code defaults apply when the default file is absent."
-_DB_HELP = "SQLite database path (crawl: or a postgresql:// URL); overrides storage.path."
+_DB_HELP = (
+    "SQLite database path (crawl, ingest, reextract, migrate: or a postgresql:// URL);"
+    " overrides storage.path."
+)
 _VERBOSE_HELP = "More log output on stderr (-vv for debug)."
 _QUIET_HELP = "Only errors on stderr, no summaries (for cron)."
 
@@ -158,6 +161,16 @@ def _setup_logging(verbosity: int) -> None:
     # httpx logs every request at INFO; keep that for -vv.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
+
+
+def shown_db(cfg: Config) -> str:
+    """The database for a summary line: storage.path, a PostgreSQL URL without its password."""
+    path = cfg.storage.path
+    if not is_postgres_url(path):
+        return path
+    from ..store.pg.db import redact  # psycopg only when PostgreSQL is used
+
+    return redact(path)
 
 
 def print_result(result: pipeline.UrlResult) -> None:

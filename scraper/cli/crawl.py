@@ -14,10 +14,10 @@ from typing import Any
 import click
 
 from .. import pipeline, progress
-from ..config import Config, is_postgres_url, sources_from_urls
+from ..config import Config, sources_from_urls
 from ..errors import ConfigError, CrawlLocked, ScraperError
 from ..report import format_failure_line, format_report
-from .base import EXIT_LOCKED, ConfigProblem, RunFailed, State, cli, shared_options
+from .base import EXIT_LOCKED, ConfigProblem, RunFailed, State, cli, shared_options, shown_db
 
 
 @cli.command()
@@ -144,15 +144,5 @@ def _dry_run_printer(show: progress.Progress) -> pipeline.Callback:
 
 
 def _crawl_summary(report: Any, cfg: Config) -> str:
-    where = "nothing stored (dry run)" if report.dry_run else f"run {report.run_id}, database {_where(cfg)}"
+    where = "nothing stored (dry run)" if report.dry_run else f"run {report.run_id}, database {shown_db(cfg)}"
     return f"{format_report(report)}\ncrawl finished: {where}, exit status {report.exit_status}"
-
-
-def _where(cfg: Config) -> str:
-    """The database for the summary line: a PostgreSQL URL without its password."""
-    path = cfg.storage.path
-    if not is_postgres_url(path):
-        return path
-    from ..store.pg.db import redact  # psycopg only when PostgreSQL is used
-
-    return redact(path)

@@ -2,7 +2,8 @@
 
 Input: URLs as arguments or on stdin, WARC/ARC files, saved HTML files or folders, one page to
 extract. Output: one line per URL or record on stdout (extract prints the article instead), progress
-and a summary on stderr. Settings: fetch, extract, sources (their rules), storage.path.
+and a summary on stderr. Settings: fetch, extract, sources (their rules), storage.path (for ingest:
+a SQLite file or a postgresql:// URL).
 """
 
 from __future__ import annotations
@@ -19,11 +20,22 @@ from typing import Any
 import click
 
 from .. import output, pipeline, progress
-from ..errors import ScraperError, SkippedContent
+from ..errors import ConfigError, ScraperError, SkippedContent
 from ..extract import extract
 from ..extract.render import to_markdown
 from ..models import Article, RunReport
-from .base import BadInput, RunFailed, State, cli, format_option, outcome_counts, print_result, shared_options
+from .base import (
+    BadInput,
+    ConfigProblem,
+    RunFailed,
+    State,
+    cli,
+    format_option,
+    outcome_counts,
+    print_result,
+    shared_options,
+    shown_db,
+)
 
 
 def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | dt.datetime | None:
@@ -109,7 +121,7 @@ def ingest(
     if used:
         raise click.UsageError(f"{', '.join(used)}: only with --warc or --files")
     state.allow_private = allow_private
-    cfg = state.config()
+    cfg = state.config(postgres=True)
     targets, unreadable = _read_urls(urls)
     if not targets and not unreadable:
         raise click.UsageError(NO_URLS_ON_STDIN if "-" in urls else NO_URLS_GIVEN)
@@ -119,13 +131,15 @@ def ingest(
     if targets:
         try:
             report = pipeline.ingest(targets, cfg, on_result=print_result)
+        except ConfigError as exc:
+            raise ConfigProblem(str(exc)) from exc
         except ScraperError as exc:
             raise RunFailed(str(exc)) from exc
     for _ in unreadable:
         report.add("failed")
     if state.verbosity >= 0:
         total = output.plural(len(targets) + len(unreadable), "URL")
-        click.echo(f"{total}: {outcome_counts(report.counts)}; database {cfg.storage.path}", err=True)
+        click.echo(f"{total}: {outcome_counts(report.counts)}; database {shown_db(cfg)}", err=True)
     if report.failed or report.errors:
         sys.exit(1)
 
@@ -136,7 +150,7 @@ def _ingest_archived(
     """`ingest --warc` / `--files`: progress on a terminal, a summary, exit 1 when something failed."""
     if warc and url_from:
         raise click.UsageError("--url-from is for --files; WARC and ARC records carry their URLs")
-    cfg = state.config()
+    cfg = state.config(postgres=True)
     try:
         filters = pipeline.Filters(
             re.compile(chosen["match"]) if chosen["match"] else None,
@@ -155,6 +169,8 @@ def _ingest_archived(
             report = pipeline.ingest_archives(paths, cfg, filters, on_result=show)
         else:
             report = pipeline.ingest_files(paths, cfg, mapping, on_result=show, filters=filters)
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from exc
     except ScraperError as exc:
         raise RunFailed(str(exc)) from exc
     finally:
@@ -162,7 +178,7 @@ def _ingest_archived(
     if state.verbosity >= 0:
         total = output.plural(sum(report.counts.values()), "record" if warc else "file")
         counts = outcome_counts(report.counts) or "nothing"
-        click.echo(f"{total}: {counts}; database {cfg.storage.path}", err=True)
+        click.echo(f"{total}: {counts}; database {shown_db(cfg)}", err=True)
     if report.failed or report.errors:
         sys.exit(1)
 

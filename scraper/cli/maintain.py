@@ -1,6 +1,7 @@
 """dedupe, reextract and migrate: the commands that bring an existing database up to date.
 
-Input: the database at storage.path, and for reextract the archived responses. Output: one line
+Input: the database at storage.path (reextract and migrate: a SQLite file or a postgresql:// URL),
+and for reextract the archived responses. Output: one line
 per changed article (reextract) or the schema version (migrate) on stdout, progress and a summary
 on stderr. Settings: dedupe.near, dedupe.near_threshold, extract, storage.
 """
@@ -16,8 +17,18 @@ import click
 
 from .. import output, pipeline, progress, query, store
 from ..config import Config, is_postgres_url
-from ..errors import ScraperError
-from .base import RunFailed, State, cli, filter_options, outcome_counts, print_result, shared_options
+from ..errors import ConfigError, ScraperError
+from .base import (
+    ConfigProblem,
+    RunFailed,
+    State,
+    cli,
+    filter_options,
+    outcome_counts,
+    print_result,
+    shared_options,
+    shown_db,
+)
 
 
 @cli.command()
@@ -107,7 +118,7 @@ def reextract(state: State, /, dry_run: bool, **filters: Any) -> None:
       scraper reextract --site bjreview --since 2021-01-01
       scraper reextract --dry-run
     """
-    cfg = state.config()
+    cfg = state.config(postgres=True)
     mode = "bar" if state.verbosity >= 0 and sys.stderr.isatty() else "quiet"
     shown = progress.Progress(sys.stderr, mode=mode, label="re-extracting")
 
@@ -120,6 +131,8 @@ def reextract(state: State, /, dry_run: bool, **filters: Any) -> None:
 
     try:
         report = pipeline.reextract(cfg, query.Filters(**filters), dry_run=dry_run, on_result=on_result)
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from exc
     except ScraperError as exc:
         raise RunFailed(str(exc)) from exc
     finally:
@@ -128,7 +141,7 @@ def reextract(state: State, /, dry_run: bool, **filters: Any) -> None:
         checked = output.plural(sum(report.counts.values()), "archived article")
         would = " (dry run: nothing written)" if dry_run else ""
         counts = outcome_counts(report.counts) or "nothing to do"
-        click.echo(f"{checked}: {counts}{would}; database {cfg.storage.path}", err=True)
+        click.echo(f"{checked}: {counts}{would}; database {shown_db(cfg)}", err=True)
     if report.counts.get("failed"):
         sys.exit(1)
 
@@ -139,24 +152,26 @@ def reextract(state: State, /, dry_run: bool, **filters: Any) -> None:
 def migrate(state: State) -> None:
     """Create the database, or bring its schema up to date, and print the schema version.
 
-    Every command does this on its own; run it to upgrade a database ahead of time.
+    Every command does this on its own; run it to upgrade a database ahead of time
+    (a SQLite file, or a PostgreSQL database: --db postgresql://...). Says so when
+    the schema was up to date already; refuses a schema newer than this scraper.
 
     \b
     Example:
       scraper --db data/articles.db migrate
+      scraper --db postgresql://crawler@db.example/news migrate
     """
-    cfg = state.config()
+    cfg = state.config(postgres=True)
     shown = _index_progress if state.verbosity >= 0 and sys.stderr.isatty() else None
     token = store.INDEX_PROGRESS.set(shown)
     try:
-        db = store.open_db(cfg.storage.path)
-        version = store.schema_version(db)
-        db.close()
+        before, after = store.migrate(cfg.storage.path)
     except ScraperError as exc:
         raise RunFailed(str(exc)) from exc
     finally:
         store.INDEX_PROGRESS.reset(token)
-    click.echo(f"{cfg.storage.path}: schema version {version}")
+    current = " (up to date: nothing to migrate)" if before == after else ""
+    click.echo(f"{shown_db(cfg)}: schema version {after}{current}")
 
 
 def _index_progress(done: int, total: int) -> None:

@@ -30,8 +30,6 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 
-import sqlite_utils
-
 from .. import store
 from ..config import Config
 from ..errors import NoArticleFound, ScraperError, StorageError
@@ -42,7 +40,14 @@ from .crawl import run_crawl
 from .pool import Extractor
 from .reextract import reextract
 from .results import UrlResult, tally
-from .steps import describe_bug, extract_page, failure_outcome, now_utc, open_archive, save_page
+from .steps import (
+    describe_bug,
+    extract_page,
+    failure_outcome,
+    now_utc,
+    open_archive,
+    save_page,
+)
 
 __all__ = [
     "Filters",
@@ -68,11 +73,16 @@ def ingest(urls: Iterable[str], cfg: Config, *, on_result: Callback | None = Non
     return asyncio.run(_ingest(list(urls), cfg, on_result))
 
 
+# Write units per commit of `scraper ingest URL...`: each URL's outcome is durable as soon as it is
+# printed (a few URLs, fetched over the network: the commits cost nothing beside the fetches).
+INGEST_UNITS = 1
+
+
 async def _ingest(urls: list[str], cfg: Config, on_result: Callback | None) -> RunReport:
     report = RunReport()
-    db = store.open_db(cfg.storage.path)
+    archive = open_archive(cfg)  # first: an unusable archive folder is refused before the database opens
+    writer = store.open_writer(cfg.storage.path, max_units=INGEST_UNITS, max_seconds=0.0)
     limit = asyncio.Semaphore(cfg.crawl.concurrency)
-    archive = open_archive(cfg)
     try:
         async with make_client(cfg.fetch) as client:
             fetcher = Fetcher(
@@ -82,7 +92,7 @@ async def _ingest(urls: list[str], cfg: Config, on_result: Callback | None) -> R
 
                 async def one(url: str) -> None:
                     async with limit:
-                        result = await _process(url, cfg, fetcher, extractor, db)
+                        result = await _process(url, cfg, fetcher, extractor, writer)
                     tally(report, result)
                     if on_result:
                         on_result(result)
@@ -91,12 +101,12 @@ async def _ingest(urls: list[str], cfg: Config, on_result: Callback | None) -> R
     finally:
         if archive is not None:
             archive.close()
-        db.close()
+        writer.close()
     return report
 
 
 async def _process(
-    url: str, cfg: Config, fetcher: Fetcher, extractor: Extractor, db: sqlite_utils.Database
+    url: str, cfg: Config, fetcher: Fetcher, extractor: Extractor, writer: store.CorpusWriter
 ) -> UrlResult:
     """One URL of an ingest, inside the failure boundary: whatever goes wrong costs this URL only.
 
@@ -110,21 +120,23 @@ async def _process(
         article = await extractor.extract(page)
         if article.page_kind == "listing":  # a menu or index of links is not an article (issue 9)
             raise NoArticleFound(f"no article at {page.final_url}: a listing page, links and no article text")
-        with store.transaction(db):
-            saved = save_page(db, page, article, cfg)
-            store.log_fetch(db, url, page.status, None, now, saved.outcome.value)
+        with writer.write():  # one unit, committed at its end (INGEST_UNITS)
+            saved = save_page(writer, page, article, cfg)
+            writer.log_fetch(url, page.status, None, now, saved.outcome.value)
     except StorageError:
         raise
     except ScraperError as exc:
         outcome, status = failure_outcome(exc)
         text = str(exc).removeprefix(f"{outcome} ")
         logger.info("%s %s", outcome, text if url in text else f"{url}: {text}")
-        store.record_fetch(db, url, status, str(exc), now, outcome)
+        with writer.write():
+            writer.log_fetch(url, status, str(exc), now, outcome)
         return UrlResult(url, outcome, reason=str(exc))
     except Exception as exc:  # the per-URL failure boundary
         reason = f"error: {describe_bug(exc)}"
         logger.info("error %s: %s", url, describe_bug(exc), exc_info=exc)
-        store.record_fetch(db, url, None, reason, now, "error")
+        with writer.write():
+            writer.log_fetch(url, None, reason, now, "error")
         return UrlResult(url, "error", reason=reason)
     logger.info("%s %s", saved.outcome.value, url)
     return UrlResult(url, saved.outcome.value, article.title, article_id=saved.article_id)

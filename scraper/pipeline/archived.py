@@ -3,14 +3,15 @@
 Input: WARC/ARC files (scraper/archive/read.py) or saved HTML files and folders, the Config and
 the filters (--match, --site, --lang, --since, --until). Output: a RunReport, and one UrlResult
 per record or file to the callback. Settings: fetch.max_bytes (the cap on a body), crawl.workers
-(extraction processes), extract.*, dedupe.*, storage.path.
+(extraction processes), extract.*, dedupe.*, storage.path (a SQLite file or a postgresql:// URL).
 
 The path is the crawl's: each record becomes a Page (url = target URI, fetched_at = the record's
 date, warc = its WarcRef), analyze_page() extracts and prepares it in a worker process, and the
-main process stores it in WriteBatch units (article + fetch_log row), committed together: a kill
-at any moment leaves whole records stored or none of one. Pages are stored in file order (a
-window of pages is in the pool at once), so which URL of a duplicate wins does not depend on
-timing. Damaged records are failures (logged as warnings, exit status 1); records that hold no
+main process stores it in write units (article + fetch_log row) through a store.CorpusWriter, on
+SQLite or PostgreSQL, committed together: a kill at any moment leaves whole records stored or none
+of one, and the next run stores the rest (what was committed is then unchanged). Pages are stored
+in file order (a window of pages is in the pool at once), so which URL of a duplicate wins does
+not depend on timing. Damaged records are failures (logged as warnings, exit status 1); records that hold no
 page are skips (one line at -v).
 """
 
@@ -143,8 +144,7 @@ async def _ingest(
 ) -> RunReport:
     """Extract pages in the pool, a window at a time, and store them in order, in batches."""
     report = RunReport()
-    db = store.open_db(cfg.storage.path)
-    batch = store.WriteBatch(db, max_units=BATCH_PAGES, max_seconds=BATCH_SECONDS)
+    writer = store.open_writer(cfg.storage.path, max_units=BATCH_PAGES, max_seconds=BATCH_SECONDS)
     window: deque[tuple[_Item, asyncio.Task[Analysis] | None]] = deque()
     try:
         with Extractor(cfg, processes=default_processes(cfg.crawl.workers)) as extractor:
@@ -158,27 +158,27 @@ async def _ingest(
                 window.append((item, task))
                 await asyncio.sleep(0)  # let the pool take the page
                 while len(window) > size:
-                    _done(report, await _finish(*window.popleft(), batch, filters), on_result)
+                    _done(report, await _finish(*window.popleft(), writer, filters), on_result)
             while window:
-                _done(report, await _finish(*window.popleft(), batch, filters), on_result)
-        batch.commit()
+                _done(report, await _finish(*window.popleft(), writer, filters), on_result)
+        writer.commit()
     finally:
         for _, task in window:
             if task is not None:
                 task.cancel()
-        db.close()
+        writer.close()
     return report
 
 
 async def _finish(
-    item: _Item, task: asyncio.Task[Analysis] | None, batch: store.WriteBatch, filters: Filters
+    item: _Item, task: asyncio.Task[Analysis] | None, writer: store.CorpusWriter, filters: Filters
 ) -> UrlResult:
     """Store one page's article (or log why there is none); the page's failure boundary."""
     if not isinstance(item, Page) or task is None:
         result = item if isinstance(item, UrlResult) else UrlResult(item.url, "error")
         if result.outcome == "skipped" and result.url.startswith(("http://", "https://")):
-            with batch.write():  # a record that holds no page, logged as `ingest URL` logs one
-                store.log_fetch(batch.db, result.url, None, result.reason, now_utc(), "skipped")
+            with writer.write():  # a record that holds no page, logged as `ingest URL` logs one
+                writer.log_fetch(result.url, None, result.reason, now_utc(), "skipped")
         return result
     page, now = item, now_utc()
     try:
@@ -186,22 +186,22 @@ async def _finish(
         if analysis.article is None or analysis.prepared is None:
             outcome = "failed" if analysis.failed else "skipped"
             reason = analysis.reason or "no article"
-            with batch.write():
-                store.log_fetch(batch.db, page.url, page.status, reason, now, outcome)
+            with writer.write():
+                writer.log_fetch(page.url, page.status, reason, now, outcome)
             logger.info("%s %s: %s", outcome, page.url, reason)
             return UrlResult(page.url, outcome, reason=reason)
         if (why := filters.refuses_language(analysis.article.language)) is not None:
             return UrlResult(page.url, "filtered", reason=why)
-        with batch.write():
-            saved = store.write_article(batch.db, analysis.prepared)
-            store.log_fetch(batch.db, page.url, page.status, None, now, saved.outcome.value)
+        with writer.write():
+            saved = writer.write_article(analysis.prepared)
+            writer.log_fetch(page.url, page.status, None, now, saved.outcome.value)
     except StorageError:
         raise
     except Exception as exc:  # the per-page failure boundary, as `ingest URL` has
         reason = f"error: {describe_bug(exc)}"
         logger.info("error %s: %s", page.url, describe_bug(exc), exc_info=exc)
-        with batch.write():
-            store.log_fetch(batch.db, page.url, page.status, reason, now, "error")
+        with writer.write():
+            writer.log_fetch(page.url, page.status, reason, now, "error")
         return UrlResult(page.url, "error", reason=reason)
     logger.info("%s %s", saved.outcome.value, page.url)
     return UrlResult(page.url, saved.outcome.value, analysis.article.title, article_id=saved.article_id)

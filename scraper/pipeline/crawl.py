@@ -110,12 +110,15 @@ def run_crawl(
     SIGINT (a second one exits at once) and after crawl.max_run_time.
 
     Raises:
-        ConfigError: no sources configured, or an unknown source name.
+        ConfigError: no sources configured, an unknown source name, or (PostgreSQL) no absolute
+            storage.archive_dir while the archive is on.
         CrawlLocked: another crawl holds the database's lock (on PostgreSQL: this worker's).
         StorageError: the database failed (the run stops).
     """
     chosen = _choose_sources(cfg, sources)
     path = cfg.storage.path
+    if not dry_run:
+        cfg.storage.archive_path()  # an unusable archive folder is refused before the database opens
     if is_postgres_url(path):
         from .claims import crawl_on_postgres  # psycopg only when PostgreSQL is asked for
 

@@ -2,16 +2,17 @@
 
 Input: the corpus (articles whose response is archived: warc_file, warc_offset, warc_length), row
 filters, a Config. Output: a RunReport and one UrlResult per article to an optional callback
-("updated", "unchanged", "skipped", "failed"). Settings: storage.path, crawl.workers (extraction
-processes), extract.*, the sources' rules, dedupe.near.
+("updated", "unchanged", "skipped", "failed"). Settings: storage.path (a SQLite file or a
+postgresql:// URL), crawl.workers (extraction processes), extract.*, the sources' rules, dedupe.near.
 
 Each archived record is read back (scraper/archive/read.py), rebuilt into the Page the crawl had,
 extracted in the worker pool exactly as a crawl would, and compared with the stored row on the
 fields extraction decides (title, text, date, author, source line, section, language). A changed
 result replaces the row, the old one kept in article_versions with the extractor that produced
-it; an unchanged one is left alone. Writes are short batches (store.WriteBatch), so a crawl running
-beside it waits at most one batch for the lock, and a kill at any moment loses at most the open
-batch: the next run checks those articles again and finds the same result.
+it; an unchanged one is left alone. Writes are short batches (a store.CorpusWriter, on SQLite or
+PostgreSQL), so a crawl running beside it waits at most one batch for the lock, and a kill at any
+moment loses at most the open batch: the next run checks those articles again and finds the same
+result.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ..config import Config
 from ..errors import RecordError, StorageError
 from ..models import RunReport, WriteOutcome
 from ..store.read import Filters
-from ..store.reextract import ArchivedArticle, archived_articles, extraction_changed, rewrite_article
+from ..store.reextract import ArchivedArticle, extraction_changed
 from .archived import page_of
 from .pool import Extractor, default_processes
 from .results import UrlResult, tally
@@ -52,7 +53,8 @@ def reextract(
     """Re-extract every archived article the filters match; dry_run reports without writing.
 
     Raises:
-        StorageError: SQLite failed (a write, or a periodic commit: the run stops there).
+        ConfigError: near-duplicates asked for on PostgreSQL (not there yet).
+        StorageError: the database failed (a write, or a periodic commit: the run stops there).
     """
     return asyncio.run(_reextract(cfg, filters or Filters(), dry_run, on_result))
 
@@ -60,34 +62,32 @@ def reextract(
 async def _reextract(cfg: Config, filters: Filters, dry_run: bool, on_result: Callback | None) -> RunReport:
     report = RunReport()
     failed: list[StorageError] = []  # a periodic commit that failed: no write may follow it
-    db = store.open_db(cfg.storage.path)
-    batch = store.WriteBatch(db, max_units=COMMIT_UNITS, max_seconds=COMMIT_SECONDS)
+    writer = store.open_writer(cfg.storage.path, max_units=COMMIT_UNITS, max_seconds=COMMIT_SECONDS)
     try:
         with Extractor(cfg, processes=default_processes(cfg.crawl.workers)) as extractor:
             limit = asyncio.Semaphore(extractor.workers * IN_FLIGHT_PER_WORKER)
 
             async def one(article: ArchivedArticle) -> None:
                 async with limit:
-                    result = await _check(article, cfg, extractor, batch, dry_run, failed)
+                    result = await _check(article, cfg, extractor, writer, dry_run, failed)
                 tally(report, result)
                 if on_result is not None:
                     on_result(result)
 
-            committer = asyncio.create_task(_commit_every(batch, COMMIT_SECONDS, failed))
+            committer = asyncio.create_task(_commit_every(writer, COMMIT_SECONDS, failed))
             try:
-                for chunk in archived_articles(db, filters, batch=READ_BATCH):
+                for chunk in writer.archived_articles(filters, batch=READ_BATCH):
                     await asyncio.gather(*(one(article) for article in chunk))
                     _raise_first(failed)
             finally:
                 committer.cancel()
     finally:
-        if batch.open:
-            batch.commit()
-        db.close()
+        writer.commit()  # nothing when no unit is pending
+        writer.close()
     return report
 
 
-async def _commit_every(batch: store.WriteBatch, seconds: float, failed: list[StorageError]) -> None:
+async def _commit_every(writer: store.CorpusWriter, seconds: float, failed: list[StorageError]) -> None:
     """Commit an open batch every `seconds`, so the lock is never held while only extraction runs.
 
     A failed commit rolled the batch back: it is kept in `failed`, and the run stops at the next
@@ -96,7 +96,7 @@ async def _commit_every(batch: store.WriteBatch, seconds: float, failed: list[St
     while True:
         await asyncio.sleep(seconds)
         try:
-            batch.commit()
+            writer.commit()
         except StorageError as exc:
             failed.append(exc)
             return
@@ -111,7 +111,7 @@ async def _check(
     article: ArchivedArticle,
     cfg: Config,
     extractor: Extractor,
-    batch: store.WriteBatch,
+    writer: store.CorpusWriter,
     dry_run: bool,
     failed: list[StorageError],
 ) -> UrlResult:
@@ -132,8 +132,8 @@ async def _check(
     if dry_run:
         return UrlResult(article.url, "updated", analysis.prepared.row["title"], article_id=article.id)
     _raise_first(failed)
-    with batch.write():
-        outcome = rewrite_article(batch.db, article.id, analysis.prepared, at=now_utc())
+    with writer.write():
+        outcome = writer.rewrite_article(article.id, analysis.prepared, at=now_utc())
     if outcome is WriteOutcome.DUPLICATE:
         reason = "kept as it was: the new text is another stored article's"
         return UrlResult(article.url, "skipped", reason=reason, article_id=article.id)

@@ -12,7 +12,6 @@ import logging
 import socket
 from dataclasses import dataclass, replace
 
-import sqlite_utils
 from lxml.html import HtmlElement
 
 from .. import store
@@ -161,9 +160,9 @@ def prepare_page(page: Page, article: Article, cfg: Config) -> store.PreparedArt
     )
 
 
-def save_page(db: sqlite_utils.Database, page: Page, article: Article, cfg: Config) -> SaveResult:
-    """Store the article of a page, inside the caller's transaction (store.transaction)."""
-    return store.write_article(db, prepare_page(page, article, cfg))
+def save_page(writer: store.CorpusWriter, page: Page, article: Article, cfg: Config) -> SaveResult:
+    """Store the article of a page, inside the caller's write unit (writer.write())."""
+    return writer.write_article(prepare_page(page, article, cfg))
 
 
 def failure_outcome(exc: ScraperError) -> tuple[str, int | None]:

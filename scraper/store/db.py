@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import sqlite_utils
 
+from ..config import is_postgres_url
 from ..errors import StorageError
 from .fts import register_function
 from .schema import MIGRATIONS, SCHEMA_VERSION, applied_unknown, schema_version
@@ -163,6 +164,34 @@ def open_db(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
         db.close()
         raise
     return db
+
+
+def migrate(location: str | Path) -> tuple[int, int]:
+    """Create the corpus, or bring its schema up to date: (schema version before, after).
+
+    location: a SQLite file, or a postgresql:// URL (store.pg.db.migrate()).
+
+    Raises:
+        StorageError: as open_db(): not a database, unreadable, or written by a newer scraper.
+    """
+    if is_postgres_url(str(location)):
+        from .pg.db import migrate as migrate_pg  # psycopg only when PostgreSQL is asked for
+
+        return migrate_pg(str(location))
+    path = Path(location)
+    before = 0
+    if path.is_file():  # read the version as it is, before open_db() migrates
+        with storage_errors(path, "cannot open the database"):
+            conn = connect_readonly(path, timeout=BUSY_TIMEOUT_S)
+            try:
+                before = schema_version(sqlite_utils.Database(conn))
+            finally:
+                conn.close()
+    db = open_db(path)
+    try:
+        return before, schema_version(db)
+    finally:
+        db.close()
 
 
 def _set_up(db: sqlite_utils.Database, path: Path, *, readonly: bool) -> None:

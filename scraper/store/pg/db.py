@@ -34,6 +34,7 @@ __all__ = [
     "Connection",
     "connect",
     "is_postgres_url",
+    "migrate",
     "open_pg",
     "pg_errors",
     "redact",
@@ -161,3 +162,23 @@ def _check_version(conn: Connection, url: str, *, readonly: bool) -> None:
             f"{redact(url)} has schema {schema.schema_version(conn)} < {schema.SCHEMA_VERSION}; "
             "run `scraper migrate` (or open it writable once)"
         )
+
+
+def migrate(url: str) -> tuple[int, int]:
+    """Create the schema, or bring it up to date: (schema version before, after).
+
+    Raises:
+        StorageError: the server cannot be reached, or the schema was written by a newer scraper.
+    """
+    conn = connect(url)
+    try:
+        with pg_errors(url, "cannot read the schema version"):
+            before = schema.schema_version(conn)
+    finally:
+        conn.close()
+    conn = open_pg(url)
+    try:
+        with pg_errors(url, "cannot read the schema version"):
+            return before, schema.schema_version(conn)
+    finally:
+        conn.close()
