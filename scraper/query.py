@@ -211,6 +211,10 @@ def duplicates(
     path: str | Path, *, sites: tuple[str, ...] = (), since: str | None = None, min_size: int = 2
 ) -> list[dict[str, Any]]:
     """Near-duplicate stories of at least min_size members, biggest first (see store/stories.py)."""
+    if is_postgres_url(str(path)):
+        from .store.pg.read import list_stories as pg_list_stories
+
+        return pg_list_stories(str(path), sites=sites, since=since, min_size=min_size)
     conn = connect_readonly(path)
     try:
         return list_stories(conn, sites=sites, since=since, min_size=min_size)

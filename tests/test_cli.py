@@ -479,23 +479,16 @@ def test_db_after_the_subcommand_wins(tmp_path):
     assert not first.exists()
 
 
-@pytest.mark.parametrize("command", [["duplicates"]])
-def test_a_postgresql_url_is_refused_in_one_line_until_the_cli_runs_on_it(tmp_path, monkeypatch, command):
-    """Until issue 14 wires store/pg in, --db postgresql://... made a SQLite file named "postgresql:/...".
-
-    (search, export, show and stats run on PostgreSQL now: test_read_commands_on_an_unreachable_...)
-    """
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["--db", "postgresql://crawler:s3cret@db.test/news", *command])
-    assert result.exit_code == 2
-    assert result.output == (
-        "Error: --db: PostgreSQL URLs are not supported by the command line yet; give a SQLite file path\n"
-    )
-    assert list(tmp_path.iterdir()) == []
-
-
 @pytest.mark.parametrize(
-    "command", [["search", "trade"], ["export"], ["show", "1"], ["stats"], ["export", "--to-sqlite", "x.db"]]
+    "command",
+    [
+        ["search", "trade"],
+        ["export"],
+        ["show", "1"],
+        ["stats"],
+        ["duplicates"],
+        ["export", "--to-sqlite", "x.db"],
+    ],
 )
 def test_read_commands_on_an_unreachable_postgresql_fail_in_one_line(tmp_path, monkeypatch, command):
     """The read commands take a postgresql:// URL; a server that is not there is one line, no password."""

@@ -4,31 +4,35 @@ fixtures/syndication holds one Xinhua story as three outlets print it (Xinhua; C
 editor's note, a day later; Beijing Review with a new headline, a paragraph cut and a typo fixed,
 two days later) and two market briefs written on one template.
 
-SQLite only for now: these go through `ingest`, `duplicates`, `show` and `export`, which do not take a
-PostgreSQL URL yet (issue 14's other parts). The store's side of each runs on both backends in
-tests/test_near_store.py and tests/test_pg_near.py (and `dedupe --rebuild` through the CLI there).
+Each test runs on both backends (db_target: a SQLite file, a PostgreSQL database), through `ingest`,
+`duplicates`, `show`, `export` and `dedupe`; the store's side is also compared save by save in
+tests/test_pg_near.py.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
+import yaml
 from click.testing import CliRunner
 
 from scraper.cli import cli
+from scraper.config import is_postgres_url
+from tests.backends import query_rows
 
 SYNDICATION = Path(__file__).parent / "fixtures" / "syndication"
 AGENCY = "/syndication/xinhua.html"
 CARRIERS = ("/syndication/chinadaily.html", "/syndication/bjreview.html")
 
 
-def make_config(tmp_path: Path, near: str | None = None) -> Path:
+def make_config(tmp_path: Path, near: str | None = None, *, db: str) -> Path:
+    """A config storing into db (a SQLite path or a postgresql:// URL, whose archive goes to tmp_path)."""
     path = tmp_path / "config.yaml"
     dedupe = f"dedupe:\n  near: {near}\n" if near else ""
+    archive = f"  archive_dir: '{tmp_path / 'warc'}'\n" if is_postgres_url(db) else ""
     path.write_text(
-        f"storage:\n  path: {tmp_path / 'articles.db'}\n"
+        f"storage:\n  path: '{db}'\n{archive}"
         "fetch:\n  backoff: 0.01\n  max_backoff: 0.05\n  allow_private_addresses: true\n"
         "extract:\n  min_chars: 40\n" + dedupe,
         encoding="utf-8",
@@ -41,11 +45,9 @@ def run(config: Path, *args: str):
 
 
 def query(config: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(config.parent / "articles.db")
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
+    """Rows as tuples from the config's database, on either backend."""
+    target = yaml.safe_load(config.read_text(encoding="utf-8"))["storage"]["path"]
+    return [tuple(row.values()) for row in query_rows(target, sql)]
 
 
 def ingest_story(server, config: Path) -> list[str]:
@@ -58,8 +60,8 @@ def ingest_story(server, config: Path) -> list[str]:
     return outcomes
 
 
-def test_agency_story_on_three_sites_is_one_row_with_three_urls(fresh_server, tmp_path):
-    config = make_config(tmp_path)
+def test_agency_story_on_three_sites_is_one_row_with_three_urls(fresh_server, tmp_path, db_target):
+    config = make_config(tmp_path, db=db_target)
     assert ingest_story(fresh_server, config) == ["new", "near", "near"]
     assert query(config, "SELECT count(*) FROM articles") == [(1,)]
     urls = query(config, "SELECT url, kind, similarity FROM article_urls ORDER BY first_seen")
@@ -79,15 +81,15 @@ def test_agency_story_on_three_sites_is_one_row_with_three_urls(fresh_server, tm
     assert exported["sites"] == ["127.0.0.1"]
 
 
-def test_near_outcome_is_counted_in_the_crawl_report_columns(fresh_server, tmp_path):
-    config = make_config(tmp_path)
+def test_near_outcome_is_counted_in_the_crawl_report_columns(fresh_server, tmp_path, db_target):
+    config = make_config(tmp_path, db=db_target)
     ingest_story(fresh_server, config)
     outcomes = query(config, "SELECT outcome FROM fetch_log ORDER BY id")
     assert outcomes == [("new",), ("near",), ("near",)]
 
 
-def test_corrected_version_at_the_same_url_is_a_version(fresh_server, tmp_path):
-    config = make_config(tmp_path)
+def test_corrected_version_at_the_same_url_is_a_version(fresh_server, tmp_path, db_target):
+    config = make_config(tmp_path, db=db_target)
     page = (SYNDICATION / "xinhua.html").read_bytes()
     fresh_server.overlay["/news/story.html"] = (200, "text/html; charset=utf-8", page)
     url = fresh_server.url("/news/story.html")
@@ -103,8 +105,8 @@ def test_corrected_version_at_the_same_url_is_a_version(fresh_server, tmp_path):
     assert query(config, "SELECT anchor_count > 0 FROM articles") == [(1,)]
 
 
-def test_two_briefs_on_one_template_are_two_rows(fresh_server, tmp_path):
-    config = make_config(tmp_path)
+def test_two_briefs_on_one_template_are_two_rows(fresh_server, tmp_path, db_target):
+    config = make_config(tmp_path, db=db_target)
     for day in ("monday", "tuesday"):
         result = run(config, "ingest", fresh_server.url(f"/syndication/brief-{day}.html"))
         assert result.stdout.startswith("new "), result.output
@@ -114,8 +116,8 @@ def test_two_briefs_on_one_template_are_two_rows(fresh_server, tmp_path):
     assert json.loads(listed.stdout) == []
 
 
-def test_group_mode_keeps_every_row_in_one_story(fresh_server, tmp_path):
-    config = make_config(tmp_path, near="group")
+def test_group_mode_keeps_every_row_in_one_story(fresh_server, tmp_path, db_target):
+    config = make_config(tmp_path, near="group", db=db_target)
     assert ingest_story(fresh_server, config) == ["new", "new", "new"]
     stories = query(config, "SELECT story_id FROM articles ORDER BY id")
     assert len(stories) == 3
@@ -126,16 +128,16 @@ def test_group_mode_keeps_every_row_in_one_story(fresh_server, tmp_path):
     assert story["first_url"] == fresh_server.url(AGENCY)
 
 
-def test_off_mode_stores_every_text(fresh_server, tmp_path):
-    config = make_config(tmp_path, near="off")
+def test_off_mode_stores_every_text(fresh_server, tmp_path, db_target):
+    config = make_config(tmp_path, near="off", db=db_target)
     assert ingest_story(fresh_server, config) == ["new", "new", "new"]
     assert query(config, "SELECT count(*) FROM near_anchors_all") == [(0,)]
 
 
-def test_rebuild_folds_an_old_database_into_stories(fresh_server, tmp_path):
-    config = make_config(tmp_path, near="off")
+def test_rebuild_folds_an_old_database_into_stories(fresh_server, tmp_path, db_target):
+    config = make_config(tmp_path, near="off", db=db_target)
     ingest_story(fresh_server, config)
-    config = make_config(tmp_path)  # the default, link
+    config = make_config(tmp_path, db=db_target)  # the default, link
     result = run(config, "dedupe", "--rebuild")
     assert result.exit_code == 0, result.output
     assert "2 folded" in result.stderr
@@ -147,7 +149,7 @@ def test_rebuild_folds_an_old_database_into_stories(fresh_server, tmp_path):
 
 
 def test_bad_dedupe_config_is_one_line(tmp_path):
-    config = make_config(tmp_path, near="merge")
+    config = make_config(tmp_path, near="merge", db=str(tmp_path / "articles.db"))
     result = run(config, "duplicates")
     assert result.exit_code == 2
     assert "dedupe.near must be one of link, group, off, got 'merge'" in result.output
@@ -172,14 +174,16 @@ the mayor said the review would be ready before the contracts are signed.</p>
 </article></main></body></html>"""
 
 
-def test_a_row_whose_text_turns_to_another_story_hands_its_near_urls_to_that_story(fresh_server, tmp_path):
+def test_a_row_whose_text_turns_to_another_story_hands_its_near_urls_to_that_story(
+    fresh_server, tmp_path, db_target
+):
     """A correction keeps the near URLs; another story at the row's URL does not take them along.
 
     China Daily is stored first (the row), Beijing Review and Xinhua are linked to it. When China
     Daily's URL serves another article, the agency story keeps a row: its last stored text under
     the first publisher's URL (Xinhua's), with Beijing Review linked to it.
     """
-    config = make_config(tmp_path)
+    config = make_config(tmp_path, db=db_target)
     assert ingest_story(fresh_server, config) == ["new", "near", "near"]
     carrier = CARRIERS[0]
     page = (SYNDICATION / "chinadaily.html").read_bytes()

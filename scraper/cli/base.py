@@ -57,11 +57,8 @@ class State:
     allow_private: bool = False
     verbosity: int = 0
 
-    def config(self, *, postgres: bool = False) -> Config:
-        """Load config.yaml (defaults when the default file is absent) and apply flag overrides.
-
-        postgres: the command runs on a postgresql:// storage.path too (else such a URL is refused).
-        """
+    def config(self) -> Config:
+        """Load config.yaml (defaults when the default file is absent) and apply flag overrides."""
         path = self.config_path
         if not self.config_given and path and not Path(path).exists():
             path = None
@@ -71,13 +68,6 @@ class State:
             raise ConfigProblem(str(exc)) from exc
         if self.db:
             cfg = dataclasses.replace(cfg, storage=dataclasses.replace(cfg.storage, path=self.db))
-        if is_postgres_url(cfg.storage.path) and not postgres:
-            # not every command runs on PostgreSQL yet (issue 14): refuse before a file named
-            # "postgresql:" is created, and without echoing the URL (it may hold a password)
-            given = "--db" if self.db else "storage.path"
-            raise ConfigProblem(
-                f"{given}: PostgreSQL URLs are not supported by the command line yet; give a SQLite file path"
-            )
         if self.allow_private:
             cfg = dataclasses.replace(cfg, fetch=dataclasses.replace(cfg.fetch, allow_private_addresses=True))
         return cfg

@@ -83,7 +83,7 @@ def crawl(
           --article-pattern '/news/\\d+' --max-pages 50
     """
     state.allow_private = allow_private
-    cfg = _crawl_config(state.config(postgres=True), urls, sources, max_pages, by_url)
+    cfg = _crawl_config(state.config(), urls, sources, max_pages, by_url)
     mode = "quiet" if state.verbosity < 0 else "bar" if sys.stderr.isatty() else "lines"
     show = progress.Progress(sys.stderr, mode="quiet" if dry_run else mode)
     on_event = _dry_run_printer(show) if dry_run else show

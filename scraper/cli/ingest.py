@@ -121,7 +121,7 @@ def ingest(
     if used:
         raise click.UsageError(f"{', '.join(used)}: only with --warc or --files")
     state.allow_private = allow_private
-    cfg = state.config(postgres=True)
+    cfg = state.config()
     targets, unreadable = _read_urls(urls)
     if not targets and not unreadable:
         raise click.UsageError(NO_URLS_ON_STDIN if "-" in urls else NO_URLS_GIVEN)
@@ -150,7 +150,7 @@ def _ingest_archived(
     """`ingest --warc` / `--files`: progress on a terminal, a summary, exit 1 when something failed."""
     if warc and url_from:
         raise click.UsageError("--url-from is for --files; WARC and ARC records carry their URLs")
-    cfg = state.config(postgres=True)
+    cfg = state.config()
     try:
         filters = pipeline.Filters(
             re.compile(chosen["match"]) if chosen["match"] else None,

@@ -49,7 +49,7 @@ def dedupe(state: State, rebuild: bool) -> None:
     """
     if not rebuild:
         raise click.UsageError("nothing to do: pass --rebuild to recompute the near-duplicate index")
-    cfg = state.config(postgres=True)
+    cfg = state.config()
     bar = state.verbosity >= 0 and sys.stderr.isatty()
     try:
         with (
@@ -118,7 +118,7 @@ def reextract(state: State, /, dry_run: bool, **filters: Any) -> None:
       scraper reextract --site bjreview --since 2021-01-01
       scraper reextract --dry-run
     """
-    cfg = state.config(postgres=True)
+    cfg = state.config()
     mode = "bar" if state.verbosity >= 0 and sys.stderr.isatty() else "quiet"
     shown = progress.Progress(sys.stderr, mode=mode, label="re-extracting")
 
@@ -161,7 +161,7 @@ def migrate(state: State) -> None:
       scraper --db data/articles.db migrate
       scraper --db postgresql://crawler@db.example/news migrate
     """
-    cfg = state.config(postgres=True)
+    cfg = state.config()
     shown = _index_progress if state.verbosity >= 0 and sys.stderr.isatty() else None
     token = store.INDEX_PROGRESS.set(shown)
     try:

@@ -45,7 +45,7 @@ def search(state: State, /, text: str, fmt: str, limit: int, offset: int, raw: b
     """
     if not text.strip():
         raise click.UsageError('nothing to search for: give words, e.g. scraper search "trade talks"')
-    cfg = state.config(postgres=True)
+    cfg = state.config()
     try:
         rows = query.search(
             cfg.storage.path, text, filters=query.Filters(**filters), limit=limit, offset=offset, raw=raw
@@ -90,7 +90,7 @@ def export(state: State, /, fmt: str, out: str, to_sqlite: str | None, force: bo
       scraper export --format warc --site bjreview -o bjreview.warc.gz
       scraper --db postgresql://crawler@db/news export --to-sqlite news.db
     """
-    cfg = state.config(postgres=True)
+    cfg = state.config()
     if to_sqlite:
         _export_sqlite(state, cfg, to_sqlite, force=force, filters=filters)
         return
@@ -162,7 +162,7 @@ def show(state: State, key: str, fmt: str) -> None:
       scraper show 42
       scraper show https://www.bjreview.com.cn/Opinion/Voice/202106/t20210629_800251027.html
     """
-    cfg = state.config(postgres=True)
+    cfg = state.config()
     try:
         article = query.show(cfg.storage.path, key)
     except ScraperError as exc:
@@ -193,7 +193,7 @@ def stats(state: State, runs: int, failures: int, fmt: str) -> None:
       scraper stats
       scraper stats --runs 3 --format json
     """
-    cfg = state.config(postgres=True)
+    cfg = state.config()
     try:
         data = query.crawl_stats(cfg.storage.path, runs=runs, failures=failures)
     except ScraperError as exc:

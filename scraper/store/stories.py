@@ -12,6 +12,7 @@ else (no member has one) the earliest first_seen.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from typing import Any
 
 # Every member of the stories of more than one member: rows in a group, and the near URLs
@@ -60,9 +61,17 @@ def list_stories(
     if not has_stories(conn):
         return []
     conn.row_factory = sqlite3.Row
+    rows = (dict(row) for row in conn.execute(STORY_MEMBERS_SQL))
+    return summarise_stories(rows, sites=sites, since=since, min_size=min_size)
+
+
+def summarise_stories(
+    rows: Iterable[dict[str, Any]], *, sites: tuple[str, ...], since: str | None, min_size: int
+) -> list[dict[str, Any]]:
+    """list_stories() of the rows STORY_MEMBERS_SQL gave (on either backend; times as ISO text)."""
     members: dict[int, list[dict[str, Any]]] = {}
-    for row in conn.execute(_MEMBERS_SQL.format(rows=_IN_A_STORY, near="1")):
-        members.setdefault(row["story"], []).append(dict(row))
+    for row in rows:
+        members.setdefault(row["story"], []).append(row)
     stories = [_summary(story, group) for story, group in members.items() if len(group) >= min_size]
     if sites:
         stories = [s for s in stories if set(sites) & set(s["sites"])]
@@ -84,6 +93,8 @@ STORY_SITES_SQL = (
     " UNION SELECT b.site FROM articles b WHERE a.story_id IS NOT NULL AND b.story_id = a.story_id)"
     " WHERE s IS NOT NULL)"
 )
+# Every member of every story of two or more (rows in a group, near URLs), SQL both engines read.
+STORY_MEMBERS_SQL = _MEMBERS_SQL.format(rows=_IN_A_STORY, near="TRUE")
 # STORY_SITES_SQL as a JSON value, without its three-way UNION for the rows that are their own story
 # and have no near URLs (most rows): the UNION's temporary B-tree per row was a sixth of `export`.
 STORY_SITES_JSON_SQL = (

@@ -25,7 +25,12 @@ from .. import read as sqlite_read
 from ..db import iso
 from ..fts import is_single_cjk
 from ..read import ARTICLE_COLUMNS, EXPORT_FIELDS, QUERY_SECONDS, Filters, describe_rows
-from ..stories import _MEMBERS_SQL, _publication_order  # one story definition; SQL both engines read
+from ..stories import (  # one story definition; SQL both engines read
+    _MEMBERS_SQL,
+    STORY_MEMBERS_SQL,
+    _publication_order,
+    summarise_stories,
+)
 from .db import Connection, open_pg, pg_errors
 from .search import RANK_NORMALIZATION, RANK_WEIGHTS, raw_query, terms_query
 
@@ -291,3 +296,17 @@ def archived_refs(
             last = rows[-1][0]
     finally:
         conn.close()
+
+
+def list_stories(
+    url: str, *, sites: tuple[str, ...], since: str | None, min_size: int
+) -> list[dict[str, Any]]:
+    """store.stories.list_stories() on PostgreSQL: the same stories, biggest first."""
+    conn = connect_readonly(url)
+    try:
+        with pg_errors(conn, "cannot list stories"), conn.cursor() as cur:
+            cur.execute(STORY_MEMBERS_SQL)
+            rows = dict_rows(cur)
+    finally:
+        conn.close()
+    return summarise_stories(rows, sites=sites, since=since, min_size=min_size)

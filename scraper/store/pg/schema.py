@@ -266,12 +266,24 @@ def _near(conn: Connection) -> None:
     )
 
 
+def _similarity_double(conn: Connection) -> None:
+    """Schema 5: article_urls.similarity DOUBLE PRECISION, as SQLite's REAL (float4 read 0.9 as 0.8999...).
+
+    The values were rounded to 4 places when written; they are rounded again as they are converted.
+    """
+    conn.execute(
+        "ALTER TABLE article_urls ALTER COLUMN similarity TYPE DOUBLE PRECISION"
+        " USING round(similarity::numeric, 4)::double precision"
+    )
+
+
 # Append new steps at the end; the position (1-based) is the schema version.
 MIGRATION_STEPS: tuple[Callable[[Connection], None], ...] = (
     _create_corpus,
     _frontier_seq,
     _search,
     _near,
+    _similarity_double,
 )
 SCHEMA_VERSION = len(MIGRATION_STEPS)
 
