@@ -16,7 +16,6 @@ Helpers, the same on both backends, so a test's assertions do not depend on the 
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import sqlite3
 from pathlib import Path
@@ -27,7 +26,7 @@ import pytest
 from scraper import store
 from scraper.config import is_postgres_url
 from scraper.models import Article, SaveResult
-from scraper.store.db import iso
+from scraper.store.pg.db import plain
 
 BACKENDS = ("sqlite", "postgres")
 
@@ -44,15 +43,6 @@ def db_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> s
     if backend == "postgres":
         return str(request.getfixturevalue("pg_url"))
     return str(tmp_path / "articles.db")
-
-
-def _plain(value: Any) -> Any:
-    """A PostgreSQL value as SQLite would give it: aware datetimes as ISO text, memoryview as bytes."""
-    if isinstance(value, dt.datetime):
-        return iso(value)
-    if isinstance(value, memoryview):
-        return bytes(value)
-    return value
 
 
 Params = tuple[Any, ...] | list[Any]
@@ -85,7 +75,7 @@ def query_rows(target: str | Path, sql: str, params: Params = ()) -> list[dict[s
             conn.execute("SET TIME ZONE 'UTC'")
             with conn.cursor(row_factory=dict_row) as cur:
                 cur.execute(_pg_sql(sql), list(params))
-                return [{key: _plain(value) for key, value in row.items()} for row in cur.fetchall()]
+                return [{key: plain(value) for key, value in row.items()} for row in cur.fetchall()]
     conn = sqlite3.connect(target)
     conn.row_factory = sqlite3.Row
     try:

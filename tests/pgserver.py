@@ -110,7 +110,7 @@ class PgServer:
         tick = os.sysconf("SC_CLK_TCK")
         fields = _proc_stat(pid)
         total = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime of the postmaster
-        for child in _children(pid):
+        for child in children(pid):
             try:
                 total += sum(int(value) for value in _proc_stat(child)[11:13])  # a live backend's own
             except OSError:  # it ended meanwhile: the postmaster's cutime has it now or soon
@@ -179,8 +179,8 @@ def _proc_stat(pid: int) -> list[str]:
     return text[text.rindex(")") + 2 :].split()
 
 
-def _children(pid: int) -> list[int]:
-    """The live child processes of pid."""
+def children(pid: int) -> list[int]:
+    """The live child processes of pid (also for tests that watch a crawl's workers)."""
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
         try:

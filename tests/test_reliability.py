@@ -30,6 +30,7 @@ from scraper.cli import cli
 from scraper.crawl import discover
 from scraper.urls import canonicalize_url
 from tests.backends import query_rows
+from tests.pgserver import children
 from tests.server import FixtureServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -431,16 +432,6 @@ def test_the_run_report_is_printed_and_stored(
 # -- signals -----------------------------------------------------------------------------------------
 
 
-def _children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
-            found.update(int(p) for p in task.read_text().split())
-        except OSError:
-            continue
-    return found
-
-
 def _stored(db: Path) -> int:
     try:
         return int(query(db, "SELECT count(*) FROM articles")[0][0])
@@ -480,9 +471,9 @@ def test_a_signal_mid_crawl_records_the_run_and_stops_the_workers(
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (fresh_server.requests_to("/slow") and _stored(db) == 2):
-            workers |= _children(crawler.pid)
+            workers |= set(children(crawler.pid))
             time.sleep(0.05)
-        workers |= _children(crawler.pid)
+        workers |= set(children(crawler.pid))
         assert workers, "the crawl started its extraction workers"
         assert fresh_server.requests_to("/slow"), "mid-crawl"
         crawler.send_signal(signum)

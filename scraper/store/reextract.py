@@ -39,17 +39,22 @@ class ArchivedArticle:
     stored: dict[str, Any]
 
 
+def archived_page_sql(where: list[str], mark: str = "?") -> str:
+    """The keyset page of archived_articles(): rows after an id, at most a limit; mark: the placeholder."""
+    extra = "".join(f" AND {w}" for w in where)
+    columns = ", ".join(f"a.{name}" for name in EXTRACTED)
+    return (
+        f"SELECT a.id, a.url, a.warc_file, a.warc_offset, a.warc_length, {columns} FROM articles a"
+        f" WHERE a.id > {mark} AND a.warc_file IS NOT NULL{extra} ORDER BY a.id LIMIT {mark}"
+    )
+
+
 def archived_articles(
     db: sqlite_utils.Database | sqlite3.Connection, filters: Filters | None = None, *, batch: int = 200
 ) -> Iterator[list[ArchivedArticle]]:
     """Articles with a WARC pointer that match the filters, `batch` at a time by id (keyset pages)."""
     where, params = (filters or Filters()).sql()
-    extra = "".join(f" AND {w}" for w in where)
-    columns = ", ".join(f"a.{name}" for name in EXTRACTED)
-    sql = (
-        f"SELECT a.id, a.url, a.warc_file, a.warc_offset, a.warc_length, {columns} FROM articles a"
-        f" WHERE a.id > ? AND a.warc_file IS NOT NULL{extra} ORDER BY a.id LIMIT ?"
-    )
+    sql = archived_page_sql(where)
     last = 0
     while True:
         rows = db.execute(sql, [last, *params, batch]).fetchall()

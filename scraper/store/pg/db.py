@@ -12,6 +12,7 @@ INSERT ... ON CONFLICT) make concurrent workers wait for, or skip, each other's 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from psycopg import errors as pg_errors_module
 
 from ...config import is_postgres_url
 from ...errors import StorageError
+from ..db import iso
 from . import schema
 
 # Rows come back as tuples (psycopg's default row factory).
@@ -182,3 +184,12 @@ def migrate(url: str) -> tuple[int, int]:
             return before, schema.schema_version(conn)
     finally:
         conn.close()
+
+
+def plain(value: Any) -> Any:
+    """A PostgreSQL value as SQLite gives it: aware times as ISO text (store.db.iso), bytea as bytes."""
+    if isinstance(value, dt.datetime):
+        return iso(value)
+    if isinstance(value, memoryview):
+        return bytes(value)
+    return value

@@ -11,7 +11,6 @@ fix. Full-text search reads `articles.search` (store/pg/search.py).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -22,7 +21,6 @@ from psycopg import errors as pg_errors_module
 from ...errors import QueryError
 from ...urls import canonicalize_url
 from .. import read as sqlite_read
-from ..db import iso
 from ..fts import is_single_cjk
 from ..read import ARTICLE_COLUMNS, EXPORT_FIELDS, QUERY_SECONDS, Filters, describe_rows
 from ..stories import (  # one story definition; SQL both engines read
@@ -31,7 +29,7 @@ from ..stories import (  # one story definition; SQL both engines read
     _publication_order,
     summarise_stories,
 )
-from .db import Connection, open_pg, pg_errors
+from .db import Connection, open_pg, pg_errors, plain
 from .search import RANK_NORMALIZATION, RANK_WEIGHTS, raw_query, terms_query
 
 # A search matching more articles ranks only the newest this many (SQLite ranks its MAX_RANKED,
@@ -74,13 +72,6 @@ def connect_readonly(url: str, *, seconds: float = QUERY_SECONDS) -> Connection:
         conn.execute("SET default_transaction_read_only = on")
         conn.execute(f"SET statement_timeout = {int(seconds * 1000)}")
     return conn
-
-
-def plain(value: Any) -> Any:
-    """A PostgreSQL value as SQLite gives it: times as ISO text, arrays as lists."""
-    if isinstance(value, dt.datetime):
-        return iso(value)
-    return value
 
 
 def dict_rows(cursor: psycopg.Cursor[Any]) -> list[dict[str, Any]]:

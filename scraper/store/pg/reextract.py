@@ -20,7 +20,7 @@ from psycopg import errors as pg_errors_module
 from ...models import WarcRef, WriteOutcome
 from ..articles import VERSION_COLUMNS, PreparedArticle
 from ..read import Filters
-from ..reextract import EXTRACTED, REWRITTEN, ArchivedArticle
+from ..reextract import EXTRACTED, REWRITTEN, ArchivedArticle, archived_page_sql
 from . import near as near_index
 from .articles import find_by_hash, recheck_story
 from .db import Connection, pg_errors
@@ -42,12 +42,7 @@ def archived_articles(
         StorageError: PostgreSQL failed.
     """
     where, params = where_sql(filters or Filters())
-    extra = "".join(f" AND {w}" for w in where)
-    columns = ", ".join(f"a.{name}" for name in EXTRACTED)
-    sql = (
-        f"SELECT a.id, a.url, a.warc_file, a.warc_offset, a.warc_length, {columns} FROM articles a"
-        f" WHERE a.id > %s AND a.warc_file IS NOT NULL{extra} ORDER BY a.id LIMIT %s"
-    )
+    sql = archived_page_sql(where, "%s")
     last = 0
     while True:
         with pg_errors(conn, "cannot read the archived articles"):

@@ -14,12 +14,11 @@ anchors, which are not on PostgreSQL yet.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from ..db import iso, open_db, transaction
-from .db import Connection, connect, pg_errors
+from ..db import open_db, transaction
+from .db import Connection, connect, pg_errors, plain
 
 # The tables copied, each with the order its rows go in (SQLite keeps that as rowid order).
 COPIED_TABLES = (
@@ -70,15 +69,6 @@ def _copy_table(conn: Connection, db: Any, table: str, order: str) -> int:
         cur.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")
         while rows := cur.fetchmany(BATCH):
             with transaction(db, f"cannot write {table} to the snapshot"):
-                db.conn.executemany(insert, [[_plain(value) for value in row] for row in rows])
+                db.conn.executemany(insert, [[plain(value) for value in row] for row in rows])
             count += len(rows)
     return count
-
-
-def _plain(value: Any) -> Any:
-    """A PostgreSQL value as SQLite stores it: times as ISO text, bytes as bytes."""
-    if isinstance(value, dt.datetime):
-        return iso(value)
-    if isinstance(value, memoryview):
-        return bytes(value)
-    return value
