@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,8 @@ from scraper.extract import extract
 from scraper.extract.version import extractor_version
 from scraper.fetch import Fetcher
 from scraper.pipeline import ingest, run_crawl
-from tests.backends import query_rows
+from tests.backends import BACKENDS, query_rows
+from tests.pgserver import PgServer
 from tests.server import FixtureServer
 from tests.test_crawl import query, write_config
 
@@ -103,22 +105,32 @@ def ingest_config(folder: Path, **storage: Any) -> Any:
     return load_config(path)
 
 
-def crawl_config(folder: Path, server: FixtureServer, **storage: Any) -> Any:
-    path = write_config(folder, server)
+def crawl_config(folder: Path, server: FixtureServer, *, db: str | None = None, **storage: Any) -> Any:
+    """test_crawl's config with storage keys replaced; db: a SQLite path or a PostgreSQL URL."""
+    path = write_config(folder, server, db=db)
     config = json.loads(path.read_text())
     config["storage"].update(storage)
     path.write_text(json.dumps(config))
     return load_config(path)
 
 
-@pytest.fixture(scope="module")
-def archived(server: FixtureServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """One crawl of the fixture site with the archive on (the default)."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def archived(
+    server: FixtureServer, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[dict[str, Any]]:
+    """One crawl of the fixture site with the archive on (the default), per backend.
+
+    On PostgreSQL the archive folder is folder/warc too, given as an absolute storage.archive_dir.
+    """
     folder = tmp_path_factory.mktemp("archived")
-    cfg = crawl_config(folder, server)
+    pg: PgServer | None = request.getfixturevalue("pg_server") if request.param == "postgres" else None
+    url = pg.database() if pg else None
+    cfg = crawl_config(folder, server, db=url)
     server.reset()
     report = run_crawl(cfg)
-    return {"cfg": cfg, "db": Path(cfg.storage.path), "report": report, "warc": folder / "warc"}
+    yield {"cfg": cfg, "db": cfg.storage.path, "report": report, "warc": folder / "warc"}
+    if pg and url:
+        pg.drop(url)
 
 
 # -- a crawl -------------------------------------------------------------------------------------
@@ -169,8 +181,10 @@ def test_each_article_row_points_at_exactly_its_response_record(archived: dict[s
     db = archived["db"]
     rows = query(db, "SELECT id, url, text, warc_file, warc_offset, warc_length, extractor FROM articles")
     assert len(rows) == 42
+    # relative to the database's folder; on PostgreSQL (no such folder) absolute
+    prefix = f"{archived['warc']}/scraper-" if is_postgres_url(db) else "warc/scraper-"
     for article_id, url, text, file, offset, length, extractor in rows:
-        assert file.startswith("warc/scraper-")  # relative to the database's folder
+        assert file.startswith(prefix)
         assert extractor == extractor_version()
         record = read_ref(db, file, offset, length)
         assert record["type"] == "response"
@@ -183,14 +197,14 @@ def test_each_article_row_points_at_exactly_its_response_record(archived: dict[s
 
 
 def test_a_crawl_with_the_archive_off_writes_no_warc_and_null_pointers(
-    fresh_server: FixtureServer, tmp_path: Path
+    fresh_server: FixtureServer, tmp_path: Path, db_target: str
 ) -> None:
-    cfg = crawl_config(tmp_path, fresh_server, archive=False)
+    cfg = crawl_config(tmp_path, fresh_server, db=db_target, archive=False)
     report = run_crawl(cfg)
     assert report.sources["fixture"].counts["new"] == 42
     assert not (tmp_path / "warc").exists()
     assert not list(tmp_path.rglob("*.warc*"))
-    db = Path(cfg.storage.path)
+    db = cfg.storage.path
     assert query(
         db, "SELECT count(*) FROM articles WHERE warc_file IS NOT NULL OR warc_offset IS NOT NULL"
     ) == [(0,)]
@@ -198,9 +212,11 @@ def test_a_crawl_with_the_archive_off_writes_no_warc_and_null_pointers(
 
 
 def test_rotation_gives_several_files_each_starting_with_warcinfo(
-    fresh_server: FixtureServer, tmp_path: Path
+    fresh_server: FixtureServer, tmp_path: Path, db_target: str
 ) -> None:
-    cfg = crawl_config(tmp_path, fresh_server, archive_max_bytes=20_000, archive_dir="raw")
+    # relative to the database's folder; PostgreSQL needs it absolute
+    raw = str(tmp_path / "raw") if is_postgres_url(db_target) else "raw"
+    cfg = crawl_config(tmp_path, fresh_server, db=db_target, archive_max_bytes=20_000, archive_dir=raw)
     run_crawl(cfg)
     files = warc_files(tmp_path / "raw")
     assert len(files) >= 3
@@ -210,18 +226,18 @@ def test_rotation_gives_several_files_each_starting_with_warcinfo(
         found = records(file)
         assert found[0]["type"] == "warcinfo"
         assert [r["type"] for r in found].count("warcinfo") == 1
-    db = Path(cfg.storage.path)
+    db = cfg.storage.path
     rows = query(db, "SELECT warc_file, warc_offset, warc_length FROM articles")
     assert len({file for file, _, _ in rows}) >= 2
     for file, offset, length in rows:
-        assert file.startswith("raw/")
+        assert file.startswith(f"{raw}/")
         assert read_ref(db, file, offset, length)["type"] == "response"
 
 
 def test_resources_are_archived_only_with_archive_resources(
-    fresh_server: FixtureServer, tmp_path: Path
+    fresh_server: FixtureServer, tmp_path: Path, db_target: str
 ) -> None:
-    cfg = crawl_config(tmp_path, fresh_server, archive_resources=True)
+    cfg = crawl_config(tmp_path, fresh_server, db=db_target, archive_resources=True)
     run_crawl(cfg)
     targets = [
         r["headers"]["WARC-Target-URI"]
@@ -234,8 +250,10 @@ def test_resources_are_archived_only_with_archive_resources(
     assert any(t.endswith("/site/sitemap_index.xml") for t in targets)
 
 
-def test_a_stopped_crawl_leaves_complete_files(fresh_server: FixtureServer, tmp_path: Path) -> None:
-    path = write_config(tmp_path, fresh_server)
+def test_a_stopped_crawl_leaves_complete_files(
+    fresh_server: FixtureServer, tmp_path: Path, db_target: str
+) -> None:
+    path = write_config(tmp_path, fresh_server, db=db_target)
     config = json.loads(path.read_text())
     config["crawl"]["max_run_time"] = 1  # stops while pages are being fetched and archived
     config["crawl"]["max_crawl_delay"] = 0.1
