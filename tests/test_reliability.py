@@ -204,7 +204,7 @@ def test_a_library_exception_in_one_fetch_costs_that_url_only(
 
 
 def test_a_bug_in_one_ingest_url_costs_that_url_only(
-    fresh_server: FixtureServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh_server: FixtureServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_target: str
 ) -> None:
     """One bad URL in `ingest` cancelled the rest of its batch without a line."""
     from scraper import pipeline
@@ -217,12 +217,12 @@ def test_a_bug_in_one_ingest_url_costs_that_url_only(
         return real(db, page, article, cfg)
 
     monkeypatch.setattr(pipeline, "save_page", save_page)
-    config = write_config(tmp_path, fresh_server)
+    config = write_config(tmp_path, fresh_server, db=db_target)
     urls = [fresh_server.url(f"/site/articles/a0{n}.html") for n in range(1, 5)]
     raw = fresh_server.url("/retry-after-raw?hex=b2")
     result = CliRunner().invoke(cli, ["--config", str(config), "ingest", *urls, raw])
     assert result.exit_code == 1, result.output
-    db = tmp_path / "corpus.db"
+    db = db_target
     assert len(query(db, "SELECT url FROM articles")) == 3
     lines = {line.split()[1]: line.split()[0] for line in result.stdout.splitlines()}
     assert lines[urls[1]] == "error"
