@@ -43,6 +43,7 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -197,23 +198,28 @@ def cores() -> int:
 # ---- the crawl ------------------------------------------------------------------------------
 
 
-def crawl_config(folder: Path, plan: dict[str, list[int]], pages: int, near: str, archive: bool) -> Path:
+def site_sources(plan: dict[str, list[int]], pages: int) -> list[dict[str, Any]]:
+    """One source per host of the site, each with a page budget its share of the site fits in."""
     per_host = max(len(v) for v in plan.values()) + 2 + pages // LINKS_PER_LIST
+    return [
+        {
+            "name": f"host{host.rsplit('.', 1)[1]}",
+            "start_urls": [f"http://{host}:{PORT}/"],
+            "article_pattern": r"/a/\d+\.html$",
+            "max_depth": 2,
+            "max_pages": per_host,
+        }
+        for host in plan
+    ]
+
+
+def crawl_config(folder: Path, plan: dict[str, list[int]], pages: int, near: str, archive: bool) -> Path:
     config = {
         "storage": {"path": str(folder / "bench.db"), "archive": archive},
         "dedupe": {"near": near},
         "fetch": {"allow_private_addresses": True, "retries": 0, "timeout": 30, "deadline": 60},
         "crawl": {"per_host_delay": 0, "obey_robots": False, "concurrency": 16, "workers": 0},
-        "sources": [
-            {
-                "name": f"host{host.rsplit('.', 1)[1]}",
-                "start_urls": [f"http://{host}:{PORT}/"],
-                "article_pattern": r"/a/\d+\.html$",
-                "max_depth": 2,
-                "max_pages": per_host,
-            }
-            for host in plan
-        ],
+        "sources": site_sources(plan, pages),
     }
     path = folder / "bench.yaml"
     path.write_text(json.dumps(config))

@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import itertools  # noqa: E402
 
 import psycopg  # noqa: E402
-from crawl_bench import LINKS_PER_LIST, PORT, SERVER, TEMPLATES, load_templates, site_plan  # noqa: E402
+from crawl_bench import LINKS_PER_LIST, PORT, SERVER, TEMPLATES, load_templates, site_plan, site_sources  # noqa: E402
 
 from tests.pgserver import PgServer  # noqa: E402
 
@@ -100,23 +100,13 @@ def start_server(
 
 def write_config(folder: Path, plan: dict[str, list[int]], url: str, delay: float) -> Path:
     """crawl_bench's config with politeness on, stored at url (a postgresql:// URL or a file)."""
-    per_host = max(len(v) for v in plan.values()) + 2 + sum(map(len, plan.values())) // LINKS_PER_LIST
     config = {
         "storage": {"path": url, "archive": False},
         "dedupe": {"near": "off"},
         "fetch": {"allow_private_addresses": True, "retries": 0, "timeout": 10, "deadline": 10},
         "extract": {"time_limit": 5},
         "crawl": {"per_host_delay": delay, "concurrency": 16, "workers": 1},
-        "sources": [
-            {
-                "name": f"host{host.rsplit('.', 1)[1]}",
-                "start_urls": [f"http://{host}:{PORT}/"],
-                "article_pattern": r"/a/\d+\.html$",
-                "max_depth": 2,
-                "max_pages": per_host,
-            }
-            for host in plan
-        ],
+        "sources": site_sources(plan, sum(map(len, plan.values()))),
     }
     path = folder / "pg-bench.yaml"
     path.write_text(json.dumps(config))

@@ -6,10 +6,10 @@ files. Which articles a changed rule must change is worked out independently, by
 the fixture files with and without the rule.
 
 The reextract tests run on both backends (`corpus`): on PostgreSQL the crawl is a
-PostgreSQL crawl (dedupe.near off: the fixture site's articles are not near-duplicates of each
-other, and both crawls store the same 42), copied per test from a template database, its WARC
-paths relative to the working directory (config.data_folder). The export and show tests stay on
-SQLite (`sqlite_corpus`): those commands are not on PostgreSQL in this branch.
+PostgreSQL crawl (both crawls store the same 42), copied per test from a template database, its
+WARC files copied too and its rows pointed at the copies (absolute paths, as PostgreSQL keeps).
+The export and show tests here still run on SQLite only (`sqlite_corpus`); both commands run on
+PostgreSQL and are compared across backends in tests/test_query.py and tests/test_pg_read.py.
 """
 
 from __future__ import annotations

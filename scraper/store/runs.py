@@ -78,6 +78,11 @@ def start_run(db: sqlite_utils.Database, sources: list[str], *, started: dt.date
     return cursor.lastrowid
 
 
+def report_text(report: dict[str, Any] | None) -> str | None:
+    """A run's report as stored in runs.report on both backends: JSON, keys sorted, text unescaped."""
+    return None if report is None else json.dumps(report, ensure_ascii=False, sort_keys=True)
+
+
 def finish_run(
     db: sqlite_utils.Database,
     run_id: int,
@@ -93,7 +98,7 @@ def finish_run(
     Raises:
         StorageError: SQLite failed.
     """
-    text = None if report is None else json.dumps(report, ensure_ascii=False, sort_keys=True)
+    text = report_text(report)
     with transaction(db):
         db.execute(
             "UPDATE runs SET finished = ?, exit_status = ?, report = ?, stopped = ? WHERE id = ?",

@@ -2,8 +2,8 @@
 
 Input: a postgresql:// URL; Articles, frontier URLs and fetch outcomes from the pipeline. Output: rows
 in the PostgreSQL schema (store/pg/schema.py), claimed frontier URLs, SaveResults, and the rows of the
-read commands. Settings: storage.path (or --db) of `scraper crawl`, `search`, `export`, `show` and
-`stats`; psycopg 3 comes with the `postgres` extra.
+read commands. Settings: storage.path (or --db) of every command but `crawl --dry-run`; psycopg 3
+comes with the `postgres` extra.
 
     db.py          open_pg(), connect(), transaction(), pg_errors() (the one place psycopg errors
                    become StorageError), is_postgres_url(), redact()
@@ -11,7 +11,10 @@ read commands. Settings: storage.path (or --db) of `scraper crawl`, `search`, `e
     frontier.py    store/frontier.py's functions, plus claim()/release() of due URLs under leases
                    and the shared `hosts` table (one request in flight per host, the per-host gap)
     articles.py    save_article()/write_article(): SQLite's outcomes, with INSERT ... ON CONFLICT and
-                   row locks so workers storing the same URL or text at once agree (dedupe.near off)
+                   row locks so workers storing the same URL or text at once agree
+    near.py        the near-duplicate anchor index and its per-bucket advisory locks (dedupe.near)
+    writer.py      PgWriter: store.writer's CorpusWriter for ingest and reextract, per-batch commits
+    reextract.py   store/reextract.py's reads and rewrites of archived articles
     runs.py        fetch_log, runs (one row per worker) and run_sources; the crawl round's start
     crawlstore.py  PgCrawlStore: store.crawlstore's CrawlStore for one worker, its claims, its lock
     search.py      the full-text index (articles.search, SQLite's word and CJK bigram form) and

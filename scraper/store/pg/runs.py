@@ -8,11 +8,10 @@ Settings: none.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from ..db import iso
-from ..runs import RUN_COUNTS
+from ..runs import RUN_COUNTS, report_text
 from .db import Connection, transaction
 
 
@@ -80,7 +79,7 @@ def finish_run(
     Raises:
         StorageError: PostgreSQL failed.
     """
-    text = None if report is None else json.dumps(report, ensure_ascii=False, sort_keys=True)
+    text = report_text(report)
     with transaction(conn, "cannot record the run"):
         conn.execute(
             "UPDATE runs SET finished = %s, exit_status = %s, report = %s, stopped = %s WHERE id = %s",

@@ -9,7 +9,7 @@ however many workers write meanwhile), through server-side cursors, `BATCH` rows
 memory stays flat. Ids are kept, so an article has the same id in the copy. Rows go in by id (URLs
 in the order they were recorded), and the articles_fts triggers index each article as it goes in.
 Not copied: the crawl's working state (frontier, hosts, robots_cache) and the near-duplicate
-anchors, which are not on PostgreSQL yet.
+anchors (`scraper dedupe --rebuild` on the copy makes them).
 """
 
 from __future__ import annotations
