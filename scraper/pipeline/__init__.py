@@ -40,14 +40,7 @@ from .crawl import run_crawl
 from .pool import Extractor
 from .reextract import reextract
 from .results import UrlResult, tally
-from .steps import (
-    describe_bug,
-    extract_page,
-    failure_outcome,
-    now_utc,
-    open_archive,
-    save_page,
-)
+from .steps import describe_bug, extract_page, failure_outcome, now_utc, open_archive, save_page
 
 __all__ = [
     "Filters",
