@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import unicodedata
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from scraper.extract.dates import find_text_dates, parse_iso, parse_url_date, pu
 from scraper.extract.metadata import Metadata, extract_metadata
 from scraper.extract.parse import parse_html
 from scraper.extract.titles import clean_title
+from tests.backends import query_rows
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 CASES = sorted(p for p in PAGES.iterdir() if (p / "expected.json").is_file())
@@ -458,19 +458,20 @@ def test_a_page_that_is_only_a_menu_is_a_listing():
     assert article.title == "Home"
 
 
-def test_ingest_does_not_store_a_menu_as_an_article(server, tmp_path):
+def test_ingest_does_not_store_a_menu_as_an_article(server, db_target, tmp_path):
     # issue 9: `scraper ingest` of a start page that is only ~50 section links stored it as an
     # article titled "Home"; a listing is skipped with its reason, as the crawler skips it.
+    # Both backends: the skip is decided before the store, and nothing reaches either.
     cfg = Config(
-        storage=StorageConfig(path=str(tmp_path / "articles.db")),
+        storage=StorageConfig(path=db_target, archive_dir=str(tmp_path / "warc")),
         fetch=FetchConfig(allow_private_addresses=True),
     )
     url = server.url("/pages/nav-only-menu/page.html")
     report = pipeline.ingest([url], cfg)
     assert report.counts == {"skipped": 1}
     assert report.skips == [(url, f"no article at {url}: a listing page, links and no article text")]
-    with sqlite3.connect(tmp_path / "articles.db") as conn:
-        assert conn.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+    assert query_rows(db_target, "SELECT count(*) AS n FROM articles") == [{"n": 0}]
+    assert query_rows(db_target, "SELECT count(*) AS n FROM article_urls") == [{"n": 0}]
 
 
 # Language ------------------------------------------------------------------------------------------------
