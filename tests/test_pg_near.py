@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import random
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from scraper.models import Article, WriteOutcome
 from scraper.store import open_db
 from scraper.store import save_article as save_sqlite
 from scraper.store.db import iso
+from scraper.store.pg import near as near_index
 from scraper.store.pg import open_pg
 from scraper.store.pg.articles import save_article as save_pg
 from tests import backends
@@ -232,3 +235,56 @@ def test_lookup_skips_anchors_over_the_cap_as_sqlite_does(pg_url, tmp_path, monk
     finally:
         conn.close()
         sqlite_db.close()
+
+
+def _waiting_on_advisory_lock(monitor: Any, pid: int) -> bool:
+    found = monitor.execute(
+        "SELECT 1 FROM pg_locks WHERE pid = %s AND locktype = 'advisory' AND NOT granted", [pid]
+    ).fetchone()
+    return found is not None
+
+
+def test_a_changed_row_and_a_worker_joining_it_to_a_story_do_not_deadlock(pg_url):
+    """A worker storing a new text at a stored URL locks the old text's buckets before the row.
+
+    The other side: a worker in group mode holding those buckets (it saves a copy of the old
+    text) and joining the row to its story. With the old text's buckets locked after the row, each
+    waited for the other and PostgreSQL aborted one ("deadlock detected": a page lost, the run
+    stopped). Replayed here step by step: the joiner's buckets and row update are issued by hand.
+    """
+    rng = random.Random(11)
+    old_text, new_text = " ".join(words(rng, 150)), " ".join(words(rng, 150))
+    url = "https://a.test/story.html"
+    conn = open_pg(pg_url)
+    stored = save_pg(conn, Article(title="t", text=old_text), url=url, site="a", fetched_at=T0, near="group")
+    old_anchors = near_index.stored_anchors(conn, stored.article_id)
+    assert old_anchors
+    joiner, monitor = open_pg(pg_url), open_pg(pg_url)
+    outcome: list[Any] = []
+
+    def change() -> None:
+        try:
+            later = T0 + dt.timedelta(hours=1)
+            outcome.append(
+                save_pg(
+                    conn, Article(title="t", text=new_text), url=url, site="a", fetched_at=later, near="group"
+                )
+            )
+        except Exception as exc:  # reported by the assertion below
+            outcome.append(exc)
+
+    try:
+        with joiner.transaction():
+            near_index.lock_anchors(joiner, old_anchors)
+            changer = threading.Thread(target=change)
+            changer.start()
+            deadline = time.monotonic() + 30
+            while not _waiting_on_advisory_lock(monitor, conn.info.backend_pid):
+                assert time.monotonic() < deadline, "the changing save never waited for the buckets"
+                time.sleep(0.02)
+            joiner.execute("UPDATE articles SET story_id = id WHERE id = %s", [stored.article_id])
+        changer.join(30)
+        assert [getattr(result, "outcome", result) for result in outcome] == [WriteOutcome.UPDATED]
+    finally:
+        for each in (conn, joiner, monitor):
+            each.close()

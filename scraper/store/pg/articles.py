@@ -22,7 +22,7 @@ from typing import Any
 
 from psycopg import errors as pg_errors_module
 
-from ...dedupe import NEAR_MIN_ANCHORS, NEAR_MIN_CONTAINMENT, is_near_duplicate
+from ...dedupe import NEAR_MIN_ANCHORS, NEAR_MIN_CONTAINMENT, is_near_duplicate, unpack_anchors
 from ...errors import StorageError
 from ...models import Article, SaveResult, WarcRef, WriteOutcome
 from .. import near_flow, near_match
@@ -77,8 +77,8 @@ def write_article(conn: Connection, prepared: PreparedArticle) -> SaveResult:
     Raises:
         StorageError: other workers won the race _RACE_TRIES times.
     """
-    if prepared.near != "off":
-        near_index.lock_anchors(conn, prepared.anchors)  # before any row lock: see store/pg/near.py
+    if prepared.near != "off":  # before any row lock: see store/pg/near.py
+        near_index.lock_anchors(conn, [*(prepared.anchors or ()), *_replaced_anchors(conn, prepared)])
     row = dict(prepared.row)
     for _ in range(_RACE_TRIES):
         result = _save_once(conn, row, prepared)
@@ -88,6 +88,30 @@ def write_article(conn: Connection, prepared: PreparedArticle) -> SaveResult:
         f"cannot save {row['url']}: other workers stored this URL or text {_RACE_TRIES} times while"
         " this one was deciding; run again"
     )
+
+
+# The anchors of the stored article at a URL (its own, or an alias) whose text is not this digest.
+_REPLACED_ANCHORS_SQL = """
+SELECT s.anchors FROM articles a JOIN near_anchor_sets s ON s.article_id = a.id
+WHERE a.content_hash <> %(digest)s AND a.id = (
+    SELECT id FROM articles WHERE url = %(url)s
+    UNION ALL SELECT article_id FROM article_urls WHERE url = %(url)s AND kind = 'alias'
+    LIMIT 1
+)
+"""
+
+
+def _replaced_anchors(conn: Connection, prepared: PreparedArticle) -> list[int]:
+    """The anchors of the text this save replaces, if it replaces one: locked with the new text's.
+
+    A changed row's re-check locks its old text's buckets (_recheck_near_urls). Taken there, after
+    the row lock, it deadlocked with a worker that held those buckets and was joining this row to
+    its story; taken here, with the others, every worker locks buckets before rows.
+    """
+    found = conn.execute(
+        _REPLACED_ANCHORS_SQL, {"url": prepared.row["url"], "digest": prepared.row["content_hash"]}
+    ).fetchone()
+    return [] if found is None else unpack_anchors(bytes(found[0]))
 
 
 def _save_once(conn: Connection, row: dict[str, Any], prepared: PreparedArticle) -> SaveResult | None:
