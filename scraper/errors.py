@@ -72,6 +72,14 @@ class StorageError(ScraperError):
     """The database is unreadable, locked for too long, or newer than this code."""
 
 
+class StorageConflict(StorageError):
+    """Another worker held or changed the rows one write needed (PostgreSQL: a deadlock, a lost race).
+
+    The write was rolled back whole and nothing else is wrong with the database: a crawl records it
+    against that URL, which the next run fetches again, and goes on.
+    """
+
+
 class CrawlLocked(StorageError):
     """Another crawl holds the lock on this database; .db and .lock_path say which."""
 

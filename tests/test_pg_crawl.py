@@ -287,3 +287,39 @@ def test_the_crawl_round_starts_with_the_oldest_run_still_going(pg_url):
         assert runs_module.crawl_round_start(conn, ids["me"], within=lease) == now - dt.timedelta(seconds=30)
     finally:
         conn.close()
+
+
+def test_a_deadlock_costs_one_url_not_the_run(fresh_server, tmp_path, pg_url, monkeypatch):
+    """PostgreSQL aborting one page's write as a deadlock fails that URL; the rest of the run goes on.
+
+    Before, any StorageError stopped the worker's run, this one included, though only that page's
+    transaction was rolled back. The next run stores the page. The deadlock is raised inside the
+    page's real transaction, as psycopg raises it; everything around it is the real crawl.
+    """
+    from click.testing import CliRunner
+
+    from scraper.cli import cli
+    from scraper.store.pg import crawlstore
+
+    real = crawlstore.write_article
+    victim = "/site/articles/a07.html"
+
+    def write_article(conn: Any, prepared: Any) -> Any:
+        saved = real(conn, prepared)  # written, then aborted with the rest of the unit
+        if prepared.row["url"].endswith(victim):
+            raise psycopg.errors.DeadlockDetected("deadlock detected")
+        return saved
+
+    monkeypatch.setattr(crawlstore, "write_article", write_article)
+    config = pg_config(tmp_path, fresh_server, pg_url)
+    first = CliRunner().invoke(cli, ["--config", str(config), "crawl"])
+    assert first.exit_code == 0, first.output  # one failed fetch: under crawl.max_failure_ratio
+    assert stored(pg_url) == sorted(EXPECTED - {victim})
+    [(state, reason)] = pg_rows(pg_url, f"SELECT state, reason FROM frontier WHERE url LIKE '%{victim}'")
+    assert state == "failed"  # due again at once, as a failed fetch is
+    assert "deadlock detected; another worker held the rows" in reason
+    assert pg_rows(pg_url, "SELECT finished IS NOT NULL, exit_status FROM runs") == [(True, 0)]
+    monkeypatch.setattr(crawlstore, "write_article", real)
+    second = CliRunner().invoke(cli, ["--config", str(config), "crawl"])
+    assert second.exit_code == 0, second.output
+    assert stored(pg_url) == sorted(EXPECTED)

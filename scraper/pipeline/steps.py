@@ -26,6 +26,7 @@ from ..errors import (
     NoArticleFound,
     ScraperError,
     SkippedContent,
+    StorageConflict,
 )
 from ..extract import extract, extract_tree, parse_html
 from ..extract.version import extractor_version
@@ -189,7 +190,8 @@ def reason_kind(exc: BaseException) -> str:
     """The kind of reason a URL failed or was skipped, as the run report counts it.
 
     "HTTP <status>", "DNS", "timeout", "connection", "blocked address", "content" (not HTML, binary,
-    too large), "no article", "extractor bug", "fetch" (another fetch failure), or "error" (a bug).
+    too large), "no article", "extractor bug", "storage conflict" (PostgreSQL: another worker held the
+    rows), "fetch" (another fetch failure), or "error" (a bug).
     """
     if not isinstance(exc, ScraperError):
         return "error"
@@ -200,6 +202,7 @@ def reason_kind(exc: BaseException) -> str:
         (SkippedContent, "content"),
         (NoArticleFound, "no article"),
         (ExtractorBug, "extractor bug"),
+        (StorageConflict, "storage conflict"),
     )
     for kind, name in simple:
         if isinstance(exc, kind):

@@ -23,7 +23,7 @@ from typing import Any
 from psycopg import errors as pg_errors_module
 
 from ...dedupe import NEAR_MIN_ANCHORS, NEAR_MIN_CONTAINMENT, is_near_duplicate, unpack_anchors
-from ...errors import StorageError
+from ...errors import StorageConflict
 from ...models import Article, SaveResult, WarcRef, WriteOutcome
 from .. import near_flow, near_match
 from ..articles import (
@@ -75,7 +75,7 @@ def write_article(conn: Connection, prepared: PreparedArticle) -> SaveResult:
     """save_article() of a prepared row, inside the caller's transaction.
 
     Raises:
-        StorageError: other workers won the race _RACE_TRIES times.
+        StorageConflict: other workers won the race _RACE_TRIES times.
     """
     if prepared.near != "off":  # before any row lock: see store/pg/near.py
         near_index.lock_anchors(conn, [*(prepared.anchors or ()), *_replaced_anchors(conn, prepared)])
@@ -84,7 +84,7 @@ def write_article(conn: Connection, prepared: PreparedArticle) -> SaveResult:
         result = _save_once(conn, row, prepared)
         if result is not None:
             return result
-    raise StorageError(
+    raise StorageConflict(
         f"cannot save {row['url']}: other workers stored this URL or text {_RACE_TRIES} times while"
         " this one was deciding; run again"
     )
@@ -328,7 +328,7 @@ def _restore_story(conn: Connection, article_id: int, anchors: list[int], url: s
     row = restored_row(version, seen, url, anchors)
     restored = _insert_article(conn, row)
     if restored is None:
-        raise StorageError(
+        raise StorageConflict(
             f"cannot restore the story of {url}: its URL or text was stored meanwhile; run again"
         )
     conn.execute(RESTORE_SEEN_SQL, [seen[2], seen[3], restored])

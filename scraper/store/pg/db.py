@@ -23,7 +23,7 @@ import psycopg
 from psycopg import errors as pg_errors_module
 
 from ...config import is_postgres_url
-from ...errors import StorageError
+from ...errors import StorageConflict, StorageError
 from ..db import iso
 from . import schema
 
@@ -48,14 +48,23 @@ __all__ = [
 # server that is down should say so within seconds, not hang on the OS's TCP timeout (minutes).
 CONNECT_TIMEOUT_S = 10
 
+# The failures where another worker held the rows: the write is rolled back, nothing else is wrong
+# (raised as StorageConflict: a crawl records the URL and goes on).
+_CONFLICTS = (
+    pg_errors_module.DeadlockDetected,
+    pg_errors_module.SerializationFailure,
+    pg_errors_module.LockNotAvailable,
+)
+_CONFLICT_FIX = "another worker held the rows; run again"
+
 # What to do about a failure, by the psycopg exception class (checked in order; subclasses first).
 _FIXES: tuple[tuple[type[psycopg.Error], str], ...] = (
     (pg_errors_module.InsufficientPrivilege, "grant the database role the rights it needs (see the message)"),
     (pg_errors_module.UndefinedTable, "the schema is missing or old: run `scraper migrate`"),
     (pg_errors_module.DiskFull, "free disk space on the database server and run again"),
-    (pg_errors_module.DeadlockDetected, "another worker held the rows; run again"),
-    (pg_errors_module.SerializationFailure, "another worker held the rows; run again"),
-    (pg_errors_module.LockNotAvailable, "another worker held the rows; run again"),
+    (pg_errors_module.DeadlockDetected, _CONFLICT_FIX),
+    (pg_errors_module.SerializationFailure, _CONFLICT_FIX),
+    (pg_errors_module.LockNotAvailable, _CONFLICT_FIX),
     (pg_errors_module.QueryCanceled, "a statement ran past its timeout; look for a stuck worker"),
     (
         psycopg.OperationalError,
@@ -87,7 +96,8 @@ def pg_errors(where: Connection | str, doing: str) -> Iterator[None]:
         message = text.splitlines()[0] if text else type(exc).__name__
         fix = next((hint for kind, hint in _FIXES if isinstance(exc, kind)), "see the PostgreSQL error")
         name = redact(where) if isinstance(where, str) else url_of(where)
-        raise StorageError(f"{name}: {doing}: {message}; {fix}") from exc
+        error = StorageConflict if isinstance(exc, _CONFLICTS) else StorageError
+        raise error(f"{name}: {doing}: {message}; {fix}") from exc
 
 
 def connect(url: str) -> Connection:
