@@ -259,3 +259,28 @@ def test_export_warc_on_postgresql_writes_the_archived_responses(
     found = records(out)
     assert [r["type"] for r in found] == ["warcinfo"] + ["response"] * 42
     assert {r["headers"]["WARC-Target-URI"] for r in found[1:]} == {row[1] for row in rows}
+
+
+@pytest.mark.parametrize("ranked", [2, 1_000])
+def test_both_ways_of_finding_the_newest_matches_give_the_same_page(pg_url, monkeypatch, ranked):
+    """The planner's own plan and the plan held to the GIN index (store/pg/read.py _walks) agree.
+
+    Which one runs depends on the planner's estimate, so each is chosen here, with a bound under
+    the match count (2) and over it, with and without filters.
+    """
+    from scraper.store import read as sqlite_read
+    from scraper.store.pg import read as pg_read
+    from scraper.store.read import Filters
+
+    write_corpus(pg_url)
+    monkeypatch.setattr(sqlite_read, "MAX_RANKED", ranked)
+    pages = {}
+    for walks in (True, False):
+        monkeypatch.setattr(pg_read, "_walks", lambda *args, walks=walks: walks)
+        pages[walks] = [
+            [(row["id"], row["score"]) for row in search(pg_url, text, limit=50, filters=filters)]
+            for text in QUERIES
+            for filters in (Filters(), Filters(site=("alpha",)), Filters(since="2021-06-01"))
+        ]
+    assert pages[True] == pages[False]
+    assert sum(map(len, pages[True])) > 10
