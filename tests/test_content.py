@@ -70,9 +70,9 @@ def test_parse_html_returns_none_without_elements(text):
     ["plain\ttext\r\n", "a\x00b\x0bc\x1f", "é\x01中\x7f", "x\ufffey\uffff", "\ud800\x08", "😀\x0c"],
 )
 def test_control_characters_go_as_the_regex_removes_them(text):
-    from scraper.extract.parse import _CONTROL_CHARS_RE, _without_control_chars
+    from scraper.extract.parse import _CONTROL_CHARS_RE, without_control_chars
 
-    assert _without_control_chars(text) == _CONTROL_CHARS_RE.sub("", text)
+    assert without_control_chars(text) == _CONTROL_CHARS_RE.sub("", text)
 
 
 def test_parse_html_drops_control_characters_lxml_would_replace():

@@ -474,6 +474,31 @@ def test_ingest_does_not_store_a_menu_as_an_article(server, db_target, tmp_path)
     assert query_rows(db_target, "SELECT count(*) AS n FROM article_urls") == [{"n": 0}]
 
 
+JSONLD_NUL = Path(__file__).parent / "fixtures" / "pages" / "jsonld-nul" / "page.html"
+
+
+def test_metadata_from_json_ld_holds_no_control_characters():
+    # "\\u0000" in JSON-LD decodes to NUL: author and section kept it
+    article = extract(JSONLD_NUL.read_bytes(), "https://gazette.example/harbour.html")
+    fields = [article.title, article.author, article.section, article.source, article.site_name]
+    assert article.author == "Jane Doe"
+    assert article.section == "Local"
+    assert not any(ch < " " for value in fields if value for ch in value), fields
+
+
+def test_ingest_stores_a_page_whose_json_ld_holds_nul(server, db_target, tmp_path):
+    # PostgreSQL refused the NUL in the row: a StorageError that, in a crawl, stopped every run
+    cfg = Config(
+        storage=StorageConfig(path=db_target, archive_dir=str(tmp_path / "warc")),
+        fetch=FetchConfig(allow_private_addresses=True),
+    )
+    url = server.url("/pages/jsonld-nul/page.html")
+    report = pipeline.ingest([url], cfg)
+    assert report.counts == {"new": 1}
+    rows = query_rows(db_target, "SELECT author, section FROM articles")
+    assert rows == [{"author": "Jane Doe", "section": "Local"}]
+
+
 # Language ------------------------------------------------------------------------------------------------
 
 EN_BODY = (

@@ -22,7 +22,7 @@ from .content import extract_content
 from .dates import parse_iso
 from .kind import read_software, refine_kind
 from .metadata import extract_metadata
-from .parse import parse_html
+from .parse import parse_html, without_control_chars
 
 __all__ = ["extract", "extract_tree", "parse_html"]
 
@@ -56,15 +56,22 @@ def extract_tree(tree: HtmlElement, url: str | None = None, rules: Rules | None 
     if kind == "forum" and (opened := parse_iso(software.first_time)) is not None:
         published = opened  # a thread's date is its opening post's, not the last reply's
     return Article(
-        title=meta.title,
+        title=_plain(meta.title),
         text=content.text,
         url=meta.canonical_url or url,
         published=published,
-        author=meta.author,
-        source=meta.source,
-        section=meta.section,
+        author=_plain(meta.author),
+        source=_plain(meta.source),
+        section=_plain(meta.section),
         language=meta.language,
-        site_name=meta.site_name,
+        site_name=_plain(meta.site_name),
         page_kind=kind,
         html=content.html,
     )
+
+
+def _plain(value: str | None) -> str | None:
+    """A metadata field without control characters, as the text is (parse_html drops them there)."""
+    # JSON-LD's "\u0000" escapes decode to NUL: SQLite stored it, PostgreSQL's TEXT refused the
+    # row, and the StorageError stopped the crawl at that page, run after run
+    return value if value is None else without_control_chars(value)

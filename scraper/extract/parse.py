@@ -68,7 +68,7 @@ def _cut_short(parser: lxml_html.HTMLParser) -> bool:
     return any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
 
 
-def _without_control_chars(text: str) -> str:
+def without_control_chars(text: str) -> str:
     """The text without the characters of _CONTROL_CHARS_RE (the text itself when it has none)."""
     data = text.encode("utf-8", "surrogatepass")
     if len(data.translate(None, _CONTROL_BYTES)) < len(data) or "\ufffe" in text or "\uffff" in text:
@@ -81,7 +81,7 @@ def parse_html(html: str) -> lxml_html.HtmlElement | None:
     if not html or not html.strip():
         return None
     text = _XML_DECLARATION_RE.sub("", html.lstrip("\ufeff"), count=1)
-    text = repair_double_utf8(_without_control_chars(text))
+    text = repair_double_utf8(without_control_chars(text))
     if not text.strip():
         return None
     parser = _parser()
