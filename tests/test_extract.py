@@ -478,16 +478,18 @@ JSONLD_NUL = Path(__file__).parent / "fixtures" / "pages" / "jsonld-nul" / "page
 
 
 def test_metadata_from_json_ld_holds_no_control_characters():
-    # "\\u0000" in JSON-LD decodes to NUL: author and section kept it
+    # "\\u0000" in JSON-LD decodes to NUL, "\\udc00" to a lone surrogate: author and section kept them
     article = extract(JSONLD_NUL.read_bytes(), "https://gazette.example/harbour.html")
     fields = [article.title, article.author, article.section, article.source, article.site_name]
     assert article.author == "Jane Doe"
     assert article.section == "Local"
     assert not any(ch < " " for value in fields if value for ch in value), fields
+    assert all(value.encode("utf-8") for value in fields if value)  # no lone surrogate
 
 
 def test_ingest_stores_a_page_whose_json_ld_holds_nul(server, db_target, tmp_path):
-    # PostgreSQL refused the NUL in the row: a StorageError that, in a crawl, stopped every run
+    # PostgreSQL refused the NUL in the row: a StorageError that, in a crawl, stopped every run;
+    # neither driver could encode the lone surrogate
     cfg = Config(
         storage=StorageConfig(path=db_target, archive_dir=str(tmp_path / "warc")),
         fetch=FetchConfig(allow_private_addresses=True),

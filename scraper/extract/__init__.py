@@ -71,7 +71,15 @@ def extract_tree(tree: HtmlElement, url: str | None = None, rules: Rules | None 
 
 
 def _plain(value: str | None) -> str | None:
-    """A metadata field without control characters, as the text is (parse_html drops them there)."""
+    """A metadata field without control characters and lone surrogates, which the text never holds."""
     # JSON-LD's "\u0000" escapes decode to NUL: SQLite stored it, PostgreSQL's TEXT refused the
-    # row, and the StorageError stopped the crawl at that page, run after run
-    return value if value is None else without_control_chars(value)
+    # row, and the StorageError stopped the crawl at that page, run after run. Its "\ud800" escapes
+    # decode to lone surrogates, which neither database's driver can encode: the page was lost.
+    if value is None:
+        return None
+    value = without_control_chars(value)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "ignore").decode("utf-8")
+    return value
