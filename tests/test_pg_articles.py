@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import threading
 
+from scraper.errors import StorageConflict
 from scraper.models import Article, WriteOutcome
 from scraper.store import open_db
 from scraper.store import save_article as save_sqlite
 from scraper.store.db import iso
+from scraper.store.pg import db as pg_db
 from scraper.store.pg import open_pg
 from scraper.store.pg.articles import save_article as save_pg
 
@@ -143,3 +146,38 @@ def test_workers_saving_the_same_articles_at_once_store_each_text_once(pg_url):
         assert urls == (len(names) * 5,)  # the shared URL and four mirror URLs per text
     finally:
         conn.close()
+
+
+def test_a_save_waits_a_bounded_time_for_a_stuck_holder(pg_url, monkeypatch):
+    """A worker whose transaction never ends (a stopped process) held a row: the others waited for good.
+
+    Now a writing session gives up after LOCK_TIMEOUT_S with a StorageConflict, which a crawl
+    records against that URL before it goes on.
+    """
+    url = "https://a.test/1.html"
+    first = open_pg(pg_url)
+    save_pg(first, Article(title="t", text="the first text"), url=url, site="a", fetched_at=T0)
+    monkeypatch.setattr(pg_db, "LOCK_TIMEOUT_S", 0.5)
+    stuck, writer = open_pg(pg_url), open_pg(pg_url)
+    outcome: list[object] = []
+
+    def save() -> None:
+        try:
+            article = Article(title="t", text="a second text, edited")
+            outcome.append(save_pg(writer, article, url=url, site="a", fetched_at=T0 + dt.timedelta(hours=1)))
+        except StorageConflict as exc:
+            outcome.append(exc)
+
+    try:
+        with stuck.transaction():
+            stuck.execute("SELECT id FROM articles WHERE url = %s FOR UPDATE", [url])
+            saver = threading.Thread(target=save, daemon=True)
+            saver.start()
+            saver.join(30)
+            assert not saver.is_alive(), "the save still waits for the stuck transaction"
+        [error] = outcome
+        assert isinstance(error, StorageConflict), error
+        assert "lock timeout" in str(error)
+    finally:
+        for conn in (first, stuck, writer):
+            conn.close()

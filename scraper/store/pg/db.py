@@ -48,6 +48,13 @@ __all__ = [
 # server that is down should say so within seconds, not hang on the OS's TCP timeout (minutes).
 CONNECT_TIMEOUT_S = 10
 
+# Seconds a writing session waits for a lock another session holds (a row, an anchor bucket) before
+# giving up with StorageConflict (PostgreSQL's lock_timeout). A worker holds its locks for one page's
+# transaction, milliseconds; a wait this long means the holder is stuck (a stopped process, a hung
+# client), and every worker would otherwise wait behind it for good. The crawl records that URL and
+# goes on.
+LOCK_TIMEOUT_S = 60.0
+
 # The failures where another worker held the rows: the write is rolled back, nothing else is wrong
 # (raised as StorageConflict: a crawl records the URL and goes on).
 _CONFLICTS = (
@@ -142,6 +149,8 @@ def url_of(conn: Connection) -> str:
 def open_pg(url: str, *, readonly: bool = False) -> Connection:
     """Connect to the PostgreSQL corpus and bring its schema up to date (pending steps in one transaction).
 
+    A writing session (not readonly) waits at most LOCK_TIMEOUT_S for another session's lock.
+
     Raises:
         StorageError: the server cannot be reached, the schema was written by a newer scraper, or
             (readonly) it needs migrating.
@@ -155,6 +164,8 @@ def open_pg(url: str, *, readonly: bool = False) -> Connection:
                     names = schema.apply(conn)
                 if names:
                     logger.info("%s: schema now at version %d", redact(url), schema.schema_version(conn))
+            if not readonly:  # set after migrating: a worker may wait out another's long migration
+                conn.execute(f"SET lock_timeout = {int(LOCK_TIMEOUT_S * 1000)}")
     except StorageError:
         conn.close()
         raise
