@@ -208,10 +208,11 @@ def _scheme_problem(scheme: str, host: str | None) -> str | None:
 # A URL a crawl cannot fetch must fail here, with one line, instead of inside httpx, the IDNA codec
 # or getaddrinfo (OverflowError, UnicodeError, ValueError) or at DNS, three times.
 
-# Longest URL fetched, in characters. Apache's LimitRequestLine and nginx's
-# large_client_header_buffers both default to 8 KiB, so a longer request line fails at most servers
-# anyway; sitemaps cap URLs at 2,048, but real links with long query strings go past that.
-MAX_URL_LENGTH = 8192
+# Longest URL fetched or stored, in characters (a canonical URL is ASCII: one byte each). Every
+# stored URL is a key of a B-tree index, and PostgreSQL's takes at most 2,704 bytes a row: a link
+# of 3,000 characters failed the page's whole write and stopped the crawl there, run after run.
+# Sitemaps cap URLs at the same 2,048; longer links are tracking and search URLs, not articles.
+MAX_URL_LENGTH = 2048
 # DNS limits (RFC 1035 2.3.4): 63 octets a label, 253 for the name in dotted text.
 MAX_LABEL_LENGTH = 63
 MAX_HOST_LENGTH = 253
@@ -240,7 +241,7 @@ def validate_url(url: str) -> str:
 
 def url_problem(url: str) -> str | None:
     """Why a URL cannot be fetched as written, or None when it can (see validate_url)."""
-    if len(url) > MAX_URL_LENGTH:
+    if not fits(url):
         return f"the URL is {len(url)} characters long, over the limit of {MAX_URL_LENGTH}; servers refuse it"
     problem = _character_problem(url)
     if problem is not None:
@@ -260,6 +261,16 @@ def url_problem(url: str) -> str | None:
         return _ipv6_problem(literal) or _port_problem(rest)
     name, colon, port = hostport.partition(":")
     return _port_problem(colon + port) or _host_problem(name.lower())
+
+
+def fits(url: str) -> bool:
+    """Whether a URL is short enough to fetch and to store as a key (MAX_URL_LENGTH)."""
+    return len(url) <= MAX_URL_LENGTH
+
+
+def logged_url(url: str) -> str:
+    """The URL as fetch_log keeps it: whole when it fits, else as an error message shows it."""
+    return url if fits(url) else shown_url(url)
 
 
 def shown_url(url: str) -> str:

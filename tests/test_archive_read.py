@@ -221,6 +221,17 @@ def test_target_uri_that_is_not_a_url(tmp_path):
     assert "'not a url' is not an http(s) URL" in problem.message
 
 
+def test_target_uri_too_long_to_store_is_skipped_with_its_reason(tmp_path):
+    # a stored URL is an index key: PostgreSQL refused one of 3,000 characters (the ingest stopped)
+    long = "http://example.com/" + "a" * 3000
+    path = write(tmp_path, "u.warc", response(1) + warc(http(page(2)), uri=long) + response(3))
+    found = items(path)
+    assert urls(found) == ["http://example.com/1", "http://example.com/3"]
+    [skip] = [i for i in found if isinstance(i, ArchiveSkip)]
+    assert skip.url == long
+    assert "over 2048 characters" in skip.reason
+
+
 def test_non_http_payload_is_skipped_naming_the_record(tmp_path):
     odd = warc(b"just some bytes, not HTTP", uri="http://example.com/2", content_type="text/plain")
     path = write(tmp_path, "n.warc", response(1) + odd + response(3))

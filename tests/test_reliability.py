@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import socket
 import sqlite3
+import string
 import subprocess
 import sys
 import time
@@ -229,6 +231,47 @@ def test_a_bug_in_one_ingest_url_costs_that_url_only(
     assert lines[raw] in ("error", "failed")
     [(error,)] = query(db, "SELECT error FROM fetch_log WHERE url = ?", urls[1])
     assert error == "error: RuntimeError: save bug"
+
+
+def test_a_link_too_long_to_store_is_dropped_and_the_run_goes_on(
+    fresh_server: FixtureServer, tmp_path: Path, db_target: str
+) -> None:
+    """A link longer than urls.MAX_URL_LENGTH is not queued.
+
+    PostgreSQL's B-tree index takes at most 2,704 bytes a key: queueing a 3,000-character link
+    failed the page's whole write, and the StorageError stopped the crawl there, run after run.
+    """
+    rng = random.Random(5)
+    long = "/long/" + "".join(rng.choices(string.ascii_letters + string.digits, k=3000)) + ".html"
+    fresh_server.overlay["/front/"] = (200, "text/html", _links(["/site/articles/a01.html", long]))
+    config = write_config(
+        tmp_path,
+        fresh_server,
+        db=db_target,
+        articles=("/site/articles/a01.html",),
+        source={"start_urls": [fresh_server.url("/front/")]},
+    )
+    result = crawl(config)
+    assert result.exit_code == 0, result.output
+    stored = [path_of(url) for (url,) in query(db_target, "SELECT url FROM articles")]
+    assert stored == ["/site/articles/a01.html"]
+    assert query(db_target, "SELECT count(*) FROM frontier WHERE length(url) > 2048") == [(0,)]
+    assert not fresh_server.requests_to(long)
+
+
+def test_ingest_refuses_a_url_too_long_to_store_in_one_line(
+    fresh_server: FixtureServer, tmp_path: Path, db_target: str
+) -> None:
+    """The refusal is logged under the URL's shown form (a fetch_log key must fit the index too)."""
+    rng = random.Random(6)
+    long = fresh_server.url("/site/articles/" + "".join(rng.choices(string.ascii_letters, k=3000)))
+    config = write_config(tmp_path, fresh_server, db=db_target)
+    result = CliRunner().invoke(cli, ["--config", str(config), "ingest", long])
+    assert result.exit_code == 1, result.output
+    assert "over the limit of 2048" in result.output
+    [(url, outcome)] = query(db_target, "SELECT url, outcome FROM fetch_log")
+    assert (len(url), outcome) == (203, "failed")
+    assert not fresh_server.requests
 
 
 # -- parking -----------------------------------------------------------------------------------------

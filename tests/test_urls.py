@@ -236,7 +236,7 @@ def test_validate_url_accepts(url: str) -> None:
         ("http://h:0/", "port 0 is out of range"),
         ("http://h:-1/", "port '-1' is not a number"),
         ("http://h:80a/", "port '80a' is not a number"),
-        ("http://h:" + "9" * 5000 + "/", "is not a number"),
+        ("http://h:" + "9" * 2000 + "/", "is not a number"),  # under MAX_URL_LENGTH: the port is the problem
         ("http://[::1]x/", "'x' follows the host"),
         ("http://a..b/", "host 'a..b' has an empty label"),
         ("http://.a/", "empty label"),

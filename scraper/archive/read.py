@@ -27,6 +27,7 @@ from ..errors import RecordError, SkippedContent
 from ..fetch import HTML_TYPES
 from ..fetch.body import GZIP_MAGIC, SNIFF_BYTES, check_sniffed
 from ..models import WarcRef
+from ..urls import MAX_URL_LENGTH, fits
 from . import stored_path
 from .http import parse_response
 from .stream import Damaged, Stream
@@ -297,6 +298,9 @@ class _Reader:
         ref = self._ref(start)
         if not _is_http_url(url):
             return ArchiveProblem(self.shown, where, f"the target URI {url[:200]!r} is not an http(s) URL")
+        if not fits(url):
+            reason = f"a target URI over {MAX_URL_LENGTH} characters, longer than a stored URL may be"
+            return ArchiveSkip(self.shown, where, url, reason)
         try:
             date = parse_date(date_text)
         except ValueError:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from ..config import Source
 from ..models import Target
-from ..urls import canonicalize_url
+from ..urls import canonicalize_url, fits
 
 
 def matches_scope(url: str, allow: Sequence[re.Pattern[str]], deny: Sequence[re.Pattern[str]]) -> bool:
@@ -53,6 +53,8 @@ class Scope:
     ) -> list[Target]:
         """A page's in-scope links as new Targets, one level deeper; a listing's pagination keeps its depth.
 
+        A link longer than urls.MAX_URL_LENGTH (once canonical) is dropped: it cannot be stored.
+
         An article's "next post" link looks like pagination, but following it at the same depth
         would walk a whole blog archive: on articles it is an ordinary link.
         """
@@ -71,11 +73,12 @@ class Scope:
                 if self.allows(url):
                     key = canonicalize_url(url)
                     found.setdefault(key, Target(key, target.source, "page", deeper))
-        return [t for t in found.values() if t.url != target.url]
+        return [t for t in found.values() if t.url != target.url and fits(t.url)]
 
     def listed_pages(self, target: Target, urls: Iterable[str]) -> list[Target]:
         """The in-scope page URLs a sitemap or feed lists, as Targets at depth 1."""
-        return [Target(canonicalize_url(u), target.source, "page", 1) for u in urls if self.allows(u)]
+        keys = (canonicalize_url(u) for u in urls if self.allows(u))
+        return [Target(key, target.source, "page", 1) for key in keys if fits(key)]
 
 
 def _netloc(url: str) -> str:

@@ -31,6 +31,7 @@ from ..dedupe import (
     word_count,
 )
 from ..models import Article, SaveResult, WarcRef, WriteOutcome
+from ..urls import fits
 from . import near as near_index
 from . import near_flow, near_match
 from .db import iso, transaction
@@ -75,9 +76,14 @@ def prepare_article(
     warc: WarcRef | None = None,
     extractor: str | None = None,
 ) -> PreparedArticle:
-    """The row, URL key and anchors save_article() would compute; same arguments as save_article()."""
+    """The row, URL key and anchors save_article() would compute; same arguments as save_article().
+
+    A canonical URL longer than urls.MAX_URL_LENGTH is not kept: the fetched URL keys the row.
+    """
     anchors = None if near == "off" else tuple(near_anchors(article.text))
-    row = _article_row(article, url_key(article.url or url), site, iso(fetched_at))
+    declared = url_key(article.url) if article.url else None
+    canonical = declared if declared and fits(declared) else url_key(url)
+    row = _article_row(article, canonical, site, iso(fetched_at))
     row.update(
         warc_file=warc.file if warc else None,
         warc_offset=warc.offset if warc else None,

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
+from ..urls import logged_url
 from .db import connect_readonly, immediate, iso, storage_errors, transaction
 
 RUN_COUNTS = (
@@ -42,7 +43,7 @@ def log_fetch(
     """record_fetch() inside the caller's transaction."""
     db.execute(
         "INSERT INTO fetch_log (url, status, error, at, outcome) VALUES (?, ?, ?, ?, ?)",
-        [url, status, error, iso(at), outcome],
+        [logged_url(url), status, error, iso(at), outcome],
     )
 
 

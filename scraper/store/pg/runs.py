@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ...urls import logged_url
 from ..db import iso
 from ..runs import RUN_COUNTS, report_text
 from .db import Connection, transaction
@@ -26,7 +27,7 @@ def log_fetch(
     """Append one fetch attempt to fetch_log, inside the caller's transaction (or alone)."""
     conn.execute(
         "INSERT INTO fetch_log (url, status, error, at, outcome) VALUES (%s, %s, %s, %s, %s)",
-        [url, status, error, iso(at), outcome],
+        [logged_url(url), status, error, iso(at), outcome],
     )
 
 
