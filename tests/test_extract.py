@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import lxml.html
 import pytest
@@ -458,16 +459,18 @@ def test_a_page_that_is_only_a_menu_is_a_listing():
     assert article.title == "Home"
 
 
+def ingest_one(url: str, db_target: str, tmp_path: Path) -> Any:
+    """pipeline.ingest of one URL on either backend (the archive in tmp_path, as PostgreSQL needs)."""
+    storage = StorageConfig(path=db_target, archive_dir=str(tmp_path / "warc"))
+    return pipeline.ingest([url], Config(storage=storage, fetch=FetchConfig(allow_private_addresses=True)))
+
+
 def test_ingest_does_not_store_a_menu_as_an_article(server, db_target, tmp_path):
     # issue 9: `scraper ingest` of a start page that is only ~50 section links stored it as an
     # article titled "Home"; a listing is skipped with its reason, as the crawler skips it.
     # Both backends: the skip is decided before the store, and nothing reaches either.
-    cfg = Config(
-        storage=StorageConfig(path=db_target, archive_dir=str(tmp_path / "warc")),
-        fetch=FetchConfig(allow_private_addresses=True),
-    )
     url = server.url("/pages/nav-only-menu/page.html")
-    report = pipeline.ingest([url], cfg)
+    report = ingest_one(url, db_target, tmp_path)
     assert report.counts == {"skipped": 1}
     assert report.skips == [(url, f"no article at {url}: a listing page, links and no article text")]
     assert query_rows(db_target, "SELECT count(*) AS n FROM articles") == [{"n": 0}]
@@ -490,12 +493,7 @@ def test_metadata_from_json_ld_holds_no_control_characters():
 def test_ingest_stores_a_page_whose_json_ld_holds_nul(server, db_target, tmp_path):
     # PostgreSQL refused the NUL in the row: a StorageError that, in a crawl, stopped every run;
     # neither driver could encode the lone surrogate
-    cfg = Config(
-        storage=StorageConfig(path=db_target, archive_dir=str(tmp_path / "warc")),
-        fetch=FetchConfig(allow_private_addresses=True),
-    )
-    url = server.url("/pages/jsonld-nul/page.html")
-    report = pipeline.ingest([url], cfg)
+    report = ingest_one(server.url("/pages/jsonld-nul/page.html"), db_target, tmp_path)
     assert report.counts == {"new": 1}
     rows = query_rows(db_target, "SELECT author, section FROM articles")
     assert rows == [{"author": "Jane Doe", "section": "Local"}]
