@@ -307,3 +307,18 @@ def test_ruby_readings_are_not_part_of_the_heading():
     )
     url = "https://www3.nhk.or.jp/news/easy/k100/k100.html"
     assert _title(html, url) == "子どもへの体罰を禁止する法律ができる"
+
+
+def test_a_one_word_h1_among_many_is_a_section_label_not_the_headline():
+    # wcxb-dev dev_0274 (bluecollarelectricians.com/coupons/): ten h1s, the first a one-word label
+    # that <title> also has; one shared word is no agreement, so <title> names the page.
+    html = _page(
+        "<title>Residential Electrician Coupons | Blue Collar Electricians</title>",
+        "<h1>Coupons</h1><h1>Price Match Guarantee</h1><h1>10% Off Electrical Panel Upgrade</h1>"
+        "<h1>$50.00 Off Any Electrical Repair</h1><h1>About Us</h1><h1>CONTACT US</h1>",
+    )
+    url = "https://www.bluecollarelectricians.com/coupons/"
+    assert _title(html, url) == "Residential Electrician Coupons"
+    # On a page with fewer h1s a one-word h1 stays the headline.
+    html = _page("<title>Lights | Giro Sport Design</title>", "<h1>Lights</h1><h2>Front lights</h2>")
+    assert _title(html, "https://www.giro.com/lights") == "Lights"
