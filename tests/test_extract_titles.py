@@ -13,6 +13,7 @@ from scraper.extract.metadata import extract_metadata
 from scraper.extract.model.title import TITLE_MODEL_ENV, load_title_model, read_title_model
 from scraper.extract.parse import parse_html
 from scraper.extract.title_features import FEATURE_NAMES, TITLE_FEATURE_VERSION, page_rows
+from scraper.extract.titles import clean_title
 
 
 def _title(html: str, url: str | None = "https://example.com/news/a.html") -> str | None:
@@ -322,3 +323,18 @@ def test_a_one_word_h1_among_many_is_a_section_label_not_the_headline():
     # On a page with fewer h1s a one-word h1 stays the headline.
     html = _page("<title>Lights | Giro Sport Design</title>", "<h1>Lights</h1><h2>Front lights</h2>")
     assert _title(html, "https://www.giro.com/lights") == "Lights"
+
+
+def test_a_leading_title_part_that_only_contains_the_site_name_is_kept():
+    # wcxb-dev dev_4145 (a Discourse forum whose og:site_name is "Astronomy"): "New to Astronomy"
+    # opens the topic's title; it names the site only in passing, so it is not cut as the site name.
+    html = _page(
+        "<title>New to Astronomy – Best First Telescope Recommendations? - Site Feedback - Astronomy</title>"
+        '<meta property="og:title" content="New to Astronomy – Best First Telescope Recommendations?">'
+        '<meta property="og:site_name" content="Astronomy">',
+        "<p>I am looking for my first telescope.</p>",
+    )
+    url = "https://forum.astronomy.com/t/new-to-astronomy-best-first-telescope-recommendations/1555"
+    assert _title(html, url) == "New to Astronomy – Best First Telescope Recommendations?"
+    # A trailing part that holds the name is still the site's: "Headline - Astronomy Magazine".
+    assert clean_title("Headline - Astronomy Magazine", ("Astronomy",)) == "Headline"
