@@ -338,3 +338,19 @@ def test_a_leading_title_part_that_only_contains_the_site_name_is_kept():
     assert _title(html, url) == "New to Astronomy – Best First Telescope Recommendations?"
     # A trailing part that holds the name is still the site's: "Headline - Astronomy Magazine".
     assert clean_title("Headline - Astronomy Magazine", ("Astronomy",)) == "Headline"
+
+
+def test_an_animated_headings_aria_hidden_copy_is_not_read_twice():
+    # wcxb-dev dev_2834 (linear.app): the words fly in as aria-hidden spans, one set for mobile,
+    # one for desktop, and a visually hidden span gives the line once for screen readers.
+    html = _page(
+        "<title>Linear – The system for product development</title>",
+        '<h1><span aria-hidden="true"><span class="show-mobile">The product</span>'
+        '<span class="show-mobile">development</span><span class="hide-mobile">The product development</span>'
+        '<br class="hide-mobile"><span class="hide-mobile">system for teams <br>and agents</span></span>'
+        '<span class="utils_visuallyHidden">The product development system for teams and agents</span></h1>',
+    )
+    assert _title(html, "https://linear.app/") == "The product development system for teams and agents"
+    # A heading with nothing but aria-hidden text still reads it.
+    html = _page("<title>Lights | Giro</title>", '<h1><span aria-hidden="true">Lights</span></h1>')
+    assert _title(html, "https://www.giro.com/lights") == "Lights"

@@ -433,21 +433,31 @@ def heading_text(el: lxml.html.HtmlElement) -> str:
     """A heading's text as a browser shows it: inline markup adds no space, <br> and blocks do.
 
     "Planning C<span>ycle</span>" reads "Planning Cycle", not "Planning C ycle".
+    Text marked aria-hidden="true" is left out when the rest has words: animated headings print
+    their words in such spans and give the whole line once more for screen readers, icon fonts
+    spell their icon's name ("gift_card") in one (wcxb-dev dev_2834, dev_0625).
     """
     pieces: list[str] = []
+    _heading_pieces(el, pieces, skip_aria_hidden=True)
+    text = squash("".join(pieces))
+    if text:
+        return text
+    pieces.clear()
     _heading_pieces(el, pieces)
     return squash("".join(pieces))
 
 
-def _heading_pieces(el: lxml.html.HtmlElement, pieces: list[str]) -> None:
+def _heading_pieces(el: lxml.html.HtmlElement, pieces: list[str], skip_aria_hidden: bool = False) -> None:
     tag = el.tag if isinstance(el.tag, str) else ""
     if tag in HIDDEN_TAGS or tag in HEADING_WIDGET_TAGS or el.get("hidden") is not None:
+        return
+    if skip_aria_hidden and el.get("aria-hidden") == "true":
         return
     gap = " " if tag in BREAKING_TAGS else ""
     pieces.append(gap + (el.text or ""))
     for child in el:
         if not (tag in MAIN_HEADING_TAGS and child.tag in HEADING_META_TAGS and any(map(str.strip, pieces))):
-            _heading_pieces(child, pieces)
+            _heading_pieces(child, pieces, skip_aria_hidden)
         pieces.append(child.tail or "")
     pieces.append(gap)
 
