@@ -13,6 +13,7 @@ from scraper.extract.metadata import extract_metadata
 from scraper.extract.model.title import TITLE_MODEL_ENV, load_title_model, read_title_model
 from scraper.extract.parse import parse_html
 from scraper.extract.title_features import FEATURE_NAMES, TITLE_FEATURE_VERSION, page_rows
+from scraper.extract.titles import clean_title
 
 
 def _title(html: str, url: str | None = "https://example.com/news/a.html") -> str | None:
@@ -307,3 +308,49 @@ def test_ruby_readings_are_not_part_of_the_heading():
     )
     url = "https://www3.nhk.or.jp/news/easy/k100/k100.html"
     assert _title(html, url) == "子どもへの体罰を禁止する法律ができる"
+
+
+def test_a_one_word_h1_among_many_is_a_section_label_not_the_headline():
+    # wcxb-dev dev_0274 (bluecollarelectricians.com/coupons/): ten h1s, the first a one-word label
+    # that <title> also has; one shared word is no agreement, so <title> names the page.
+    html = _page(
+        "<title>Residential Electrician Coupons | Blue Collar Electricians</title>",
+        "<h1>Coupons</h1><h1>Price Match Guarantee</h1><h1>10% Off Electrical Panel Upgrade</h1>"
+        "<h1>$50.00 Off Any Electrical Repair</h1><h1>About Us</h1><h1>CONTACT US</h1>",
+    )
+    url = "https://www.bluecollarelectricians.com/coupons/"
+    assert _title(html, url) == "Residential Electrician Coupons"
+    # On a page with fewer h1s a one-word h1 stays the headline.
+    html = _page("<title>Lights | Giro Sport Design</title>", "<h1>Lights</h1><h2>Front lights</h2>")
+    assert _title(html, "https://www.giro.com/lights") == "Lights"
+
+
+def test_a_leading_title_part_that_only_contains_the_site_name_is_kept():
+    # wcxb-dev dev_4145 (a Discourse forum whose og:site_name is "Astronomy"): "New to Astronomy"
+    # opens the topic's title; it names the site only in passing, so it is not cut as the site name.
+    html = _page(
+        "<title>New to Astronomy – Best First Telescope Recommendations? - Site Feedback - Astronomy</title>"
+        '<meta property="og:title" content="New to Astronomy – Best First Telescope Recommendations?">'
+        '<meta property="og:site_name" content="Astronomy">',
+        "<p>I am looking for my first telescope.</p>",
+    )
+    url = "https://forum.astronomy.com/t/new-to-astronomy-best-first-telescope-recommendations/1555"
+    assert _title(html, url) == "New to Astronomy – Best First Telescope Recommendations?"
+    # A trailing part that holds the name is still the site's: "Headline - Astronomy Magazine".
+    assert clean_title("Headline - Astronomy Magazine", ("Astronomy",)) == "Headline"
+
+
+def test_an_animated_headings_aria_hidden_copy_is_not_read_twice():
+    # wcxb-dev dev_2834 (linear.app): the words fly in as aria-hidden spans, one set for mobile,
+    # one for desktop, and a visually hidden span gives the line once for screen readers.
+    html = _page(
+        "<title>Linear – The system for product development</title>",
+        '<h1><span aria-hidden="true"><span class="show-mobile">The product</span>'
+        '<span class="show-mobile">development</span><span class="hide-mobile">The product development</span>'
+        '<br class="hide-mobile"><span class="hide-mobile">system for teams <br>and agents</span></span>'
+        '<span class="utils_visuallyHidden">The product development system for teams and agents</span></h1>',
+    )
+    assert _title(html, "https://linear.app/") == "The product development system for teams and agents"
+    # A heading with nothing but aria-hidden text still reads it.
+    html = _page("<title>Lights | Giro</title>", '<h1><span aria-hidden="true">Lights</span></h1>')
+    assert _title(html, "https://www.giro.com/lights") == "Lights"
