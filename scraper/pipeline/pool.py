@@ -19,9 +19,10 @@ import time
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from ..archive.read import ArchivedResponse
 from ..config import Config
 from ..models import Article, Page
-from .steps import Analysis, analyze_page, extract_page
+from .steps import Analysis, analyze_item, extract_page
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +68,12 @@ def _exit_with(parent: int) -> None:
     os._exit(1)
 
 
-def _analyze_in_worker(page: Page, want_article: bool | None, follow: bool, slot: int) -> Analysis:
+def _analyze_in_worker(
+    page: Page | ArchivedResponse, want_article: bool | None, follow: bool, slot: int
+) -> Analysis:
     assert _worker_cfg is not None, "worker started without its config"
     _worker_started[slot] = time.monotonic()  # CLOCK_MONOTONIC: the same clock in every process
-    return analyze_page(page, _worker_cfg, want_article, follow)
+    return analyze_item(page, _worker_cfg, want_article, follow)
 
 
 class Extractor:
@@ -127,8 +130,13 @@ class Extractor:
         if pool is not None:
             _kill(pool)
 
-    async def analyze(self, page: Page, want_article: bool | None, follow: bool) -> Analysis:
-        """analyze_page() in a worker process (or a thread, without a pool)."""
+    async def analyze(
+        self, page: Page | ArchivedResponse, want_article: bool | None, follow: bool
+    ) -> Analysis:
+        """analyze_page() in a worker process (or a thread, without a pool).
+
+        An archived response is decoded into its Page there too (steps.analyze_item).
+        """
         if self._busy is None:
             self._busy = asyncio.Semaphore(len(self._free_slots))
         while (pool := self._pool) is not None:
@@ -141,12 +149,12 @@ class Extractor:
                     if pool is not self._pool:
                         continue  # another page's time limit replaced the pool: submit again
                     self._fall_back(exc)
-        return await asyncio.to_thread(analyze_page, page, self.cfg, want_article, follow)
+        return await asyncio.to_thread(analyze_item, page, self.cfg, want_article, follow)
 
     async def _analyze_in(
         self,
         pool: concurrent.futures.ProcessPoolExecutor,
-        page: Page,
+        page: Page | ArchivedResponse,
         want_article: bool | None,
         follow: bool,
     ) -> Analysis:
@@ -167,10 +175,13 @@ class Extractor:
         started = self._started[slot]
         return self.time_limit if not started else started + self.time_limit - time.monotonic()
 
-    def _over_time(self, pool: concurrent.futures.ProcessPoolExecutor, page: Page) -> Analysis:
+    def _over_time(
+        self, pool: concurrent.futures.ProcessPoolExecutor, page: Page | ArchivedResponse
+    ) -> Analysis:
         self._replace(pool)
         reason = f"extraction over extract.time_limit ({self.time_limit:g} s)"
-        logger.debug("%s: %s; extraction workers replaced", page.final_url, reason)
+        url = page.final_url if isinstance(page, Page) else page.url
+        logger.debug("%s: %s; extraction workers replaced", url, reason)
         return Analysis(None, reason, over_time=True)
 
     def _replace(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:

@@ -29,7 +29,6 @@ from ..errors import RecordError, StorageError
 from ..models import RunReport, WriteOutcome
 from ..store.read import Filters
 from ..store.reextract import ArchivedArticle, extraction_changed
-from .archived import page_of
 from .pool import Extractor, default_processes
 from .results import UrlResult, tally
 from .steps import now_utc
@@ -122,8 +121,7 @@ async def _check(
         record = read_record(path, ref.offset, ref.length, max_bytes=cfg.fetch.max_bytes)
     except RecordError as exc:
         return UrlResult(article.url, "failed", reason=str(exc), article_id=article.id)
-    page = page_of(record)
-    analysis = await extractor.analyze(page, True, follow=False)
+    analysis = await extractor.analyze(record, True, follow=False)  # decoded in the worker
     if analysis.prepared is None:
         reason = f"kept as it was: today's extractor finds no article ({analysis.reason})"
         return UrlResult(article.url, "skipped", reason=reason, article_id=article.id)
