@@ -7,13 +7,12 @@ per record or file to the callback. Settings: fetch.max_bytes (the cap on a body
 
 The path is the crawl's: each record becomes a Page (url = target URI, fetched_at = the record's
 date, warc = its WarcRef; decoded in the worker, steps.analyze_item), analyze_page() extracts and
-prepares it in a worker process, and the
-main process stores it in write units (article + fetch_log row) through a store.CorpusWriter, on
-SQLite or PostgreSQL, committed together: a kill at any moment leaves whole records stored or none
-of one, and the next run stores the rest (what was committed is then unchanged). Pages are stored
-in file order (a window of pages is in the pool at once), so which URL of a duplicate wins does
-not depend on timing. Damaged records are failures (logged as warnings, exit status 1); records that hold no
-page are skips (one line at -v).
+prepares it in a worker process, and the main process stores it in write units (article + fetch_log
+row) through a store.CorpusWriter, on SQLite or PostgreSQL, committed together: a kill at any moment
+leaves whole records stored or none of one, and the next run stores the rest (what was committed is
+then unchanged). Pages are stored in file order (a window of pages is in the pool at once), so which
+URL of a duplicate wins does not depend on timing. Damaged records are failures (logged as warnings,
+exit status 1); records that hold no page are skips (one line at -v).
 """
 
 from __future__ import annotations

@@ -25,14 +25,13 @@ are scraper/crawl's; this module orders the steps and schedules them.
 Failure boundary: whatever one URL (page, robots.txt, sitemap, feed) raises while it is fetched,
 decoded, parsed, extracted or stored costs that URL only (outcomes.py records it): a ScraperError
 with its reason, anything else as outcome "error" (a bug: parked at once, traceback at -v, exit
-status 1). StorageError still stops the run, except a StorageConflict (PostgreSQL: another
-worker held the rows; the unit was rolled back), recorded against its URL. A URL failing
+status 1). StorageError still stops the run, except a StorageConflict (PostgreSQL: another worker
+held the rows; the unit was rolled back), recorded against its URL. A URL failing
 crawl.frontier.MAX_ATTEMPTS times in a row is parked. Budgets: a host timing out
 crawl.hosts.HOST_MAX_TIMEOUTS times in a row is backed off for the rest of the run (its URLs stay
-due) and reported unreachable; crawl.max_run_time, SIGTERM
-and SIGINT stop the run cleanly (stop()); extract.time_limit bounds each page's extraction
-(pool.py). The exit status and the run report come from report.py (judge, report_data), stored in
-runs.report.
+due) and reported unreachable; crawl.max_run_time, SIGTERM and SIGINT stop the run cleanly (stop());
+extract.time_limit bounds each page's extraction (pool.py). The exit status and the run report come
+from report.py (judge, report_data), stored in runs.report.
 """
 
 from __future__ import annotations

@@ -69,9 +69,7 @@ _FIXES: tuple[tuple[type[psycopg.Error], str], ...] = (
     (pg_errors_module.InsufficientPrivilege, "grant the database role the rights it needs (see the message)"),
     (pg_errors_module.UndefinedTable, "the schema is missing or old: run `scraper migrate`"),
     (pg_errors_module.DiskFull, "free disk space on the database server and run again"),
-    (pg_errors_module.DeadlockDetected, _CONFLICT_FIX),
-    (pg_errors_module.SerializationFailure, _CONFLICT_FIX),
-    (pg_errors_module.LockNotAvailable, _CONFLICT_FIX),
+    *((kind, _CONFLICT_FIX) for kind in _CONFLICTS),
     (pg_errors_module.QueryCanceled, "a statement ran past its timeout; look for a stuck worker"),
     (
         psycopg.OperationalError,
